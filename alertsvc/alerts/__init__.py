@@ -1,0 +1,1 @@
+"""Alerts: build from findings, sign (JWS EdDSA), store in the outbox, fan out to wards."""

@@ -1,0 +1,159 @@
+"""The one error tree of alertsvc.
+
+Every error says what failed and on which input (entry id, drug, field, file). Library errors are
+translated at the boundary with ``raise X from exc``. HTTP status codes live in ``alertsvc.web``; the
+command line prints ``str(error)`` as one line on stderr and exits non-zero.
+
+    AlertsvcError
+    ├── ConfigError                  a setting is missing or malformed
+    ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
+    ├── IdentityError                a key file is missing, unreadable, of the wrong kind or would be overwritten
+    ├── LedgerError
+    │   ├── LedgerNotFound           no ledger file at that path
+    │   ├── LedgerExists             `ledger init` on an existing ledger
+    │   ├── LedgerBusy               another process holds the ledger for longer than the busy timeout
+    │   ├── BadSignature             an entry or tree head whose signature does not verify
+    │   ├── BrokenLog                an entry deleted, inserted, reordered or altered: roots do not match
+    │   ├── UnknownSigner            an entry signed by a key that is neither the patient nor a write grantee
+    │   ├── UnknownKind              an entry kind or tree name alertsvc does not know
+    │   └── ProofError               an inclusion or consistency proof that does not hold
+    ├── GrantError
+    │   ├── GrantNotYetValid         now is before the grant's not_before
+    │   ├── GrantExpired             now is at or after the grant's expires_at
+    │   ├── GrantRevoked             a revocation entry ends the grant
+    │   ├── WrongGrantee             the grant names another grantee
+    │   ├── OutOfScope               content the grant does not cover, or a write outside the write scope
+    │   └── StaleHead                a tree head older than one already accepted
+    ├── KnowledgeError
+    │   ├── UnknownDrug              a term that does not resolve to RxNorm ingredients
+    │   ├── TerminologyUnavailable   RxNav is slow, down, rate-limited or answered garbage
+    │   └── KnowledgeBuildError      a source file is missing or malformed during `knowledge build`
+    ├── ScheduleError                a bad dose time, dosage timing or ward time zone
+    └── ServiceError
+        ├── NotFound                 no such admission, alert or ward
+        ├── Conflict                 the request contradicts stored state (e.g. admission already ended)
+        ├── Unauthorized             a bad, missing or expired token (shown to clients with no detail)
+        └── Forbidden                a valid token for another ward or role
+"""
+
+from __future__ import annotations
+
+
+class AlertsvcError(Exception):
+    """Base of every error alertsvc raises on purpose."""
+
+
+class ConfigError(AlertsvcError):
+    """A setting is missing or malformed."""
+
+
+class InputError(AlertsvcError):
+    """Input that cannot be read: malformed JSON, duplicate keys, a missing or wrong-typed field."""
+
+
+class IdentityError(AlertsvcError):
+    """A key file is missing, unreadable, of the wrong kind, or would be overwritten."""
+
+
+class LedgerError(AlertsvcError):
+    """A patient ledger or something read from one is not as it must be."""
+
+
+class LedgerNotFound(LedgerError):
+    """No ledger file at the given path."""
+
+
+class LedgerExists(LedgerError):
+    """A ledger already exists at the given path."""
+
+
+class LedgerBusy(LedgerError):
+    """Another process held the ledger for longer than the busy timeout."""
+
+
+class BadSignature(LedgerError):
+    """An entry, tree head or request whose signature does not verify."""
+
+
+class BrokenLog(LedgerError):
+    """The log's entries do not hash to the signed roots: deleted, inserted, reordered or altered."""
+
+
+class UnknownSigner(LedgerError):
+    """An entry signed by a key that is neither the patient nor a grantee allowed to write."""
+
+
+class UnknownKind(LedgerError):
+    """An entry kind or tree name that alertsvc does not know."""
+
+
+class ProofError(LedgerError):
+    """An inclusion or consistency proof that does not hold."""
+
+
+class GrantError(AlertsvcError):
+    """A grant that does not allow what is asked."""
+
+
+class GrantNotYetValid(GrantError):
+    """The grant's not_before is still in the future."""
+
+
+class GrantExpired(GrantError):
+    """The grant's expires_at has passed."""
+
+
+class GrantRevoked(GrantError):
+    """A revocation entry ends the grant."""
+
+
+class WrongGrantee(GrantError):
+    """The grant names a different grantee."""
+
+
+class OutOfScope(GrantError):
+    """Content or a write that the grant's scope does not cover."""
+
+
+class StaleHead(GrantError):
+    """A tree head older than one already accepted."""
+
+
+class KnowledgeError(AlertsvcError):
+    """Drug knowledge could not answer."""
+
+
+class UnknownDrug(KnowledgeError):
+    """A term that does not resolve to RxNorm ingredients."""
+
+
+class TerminologyUnavailable(KnowledgeError):
+    """The terminology server is slow, down, rate-limited or answered garbage."""
+
+
+class KnowledgeBuildError(KnowledgeError):
+    """A public source file is missing or malformed during the knowledge build."""
+
+
+class ScheduleError(AlertsvcError):
+    """A bad dose time, dosage timing or ward time zone."""
+
+
+class ServiceError(AlertsvcError):
+    """A request to the hospital service that cannot be carried out."""
+
+
+class NotFound(ServiceError):
+    """No such admission, alert or ward."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts stored state."""
+
+
+class Unauthorized(ServiceError):
+    """A bad, missing or expired token. Clients see a bare 401 with no detail."""
+
+
+class Forbidden(ServiceError):
+    """A valid token for another ward or role."""

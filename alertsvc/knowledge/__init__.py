@@ -1,0 +1,1 @@
+"""Drug knowledge: RxNorm client, offline terminology, interaction graph and the pure check."""

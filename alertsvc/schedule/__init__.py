@@ -1,0 +1,1 @@
+"""The medication administration schedule (MAR), ward shifts and due doses; the timer runner."""

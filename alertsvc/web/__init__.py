@@ -1,0 +1,1 @@
+"""The Starlette application: routes, staff auth, server-sent events, CDS Hooks."""

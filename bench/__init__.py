@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each module has a ``run() -> list[str]`` printing its figures."""
