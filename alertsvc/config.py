@@ -57,9 +57,7 @@ class Settings:
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:
-    kind = (
-        type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
-    )
+    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
     try:
         if kind == "int":
             return int(raw)

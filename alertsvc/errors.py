@@ -7,7 +7,7 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     AlertsvcError
     ├── ConfigError                  a setting is missing or malformed
     ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
-    ├── IdentityError                a key file is missing, unreadable, of the wrong kind or would be overwritten
+    ├── IdentityError                a key file missing, unreadable, of the wrong kind, or in the way
     ├── LedgerError
     │   ├── LedgerNotFound           no ledger file at that path
     │   ├── LedgerExists             `ledger init` on an existing ledger
