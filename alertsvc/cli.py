@@ -21,7 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("alertsvc.ledger.commands", "ledger"),
     ("alertsvc.knowledge.commands", "knowledge"),
     ("alertsvc.knowledge.commands", "normalize"),
-    ("alertsvc.knowledge.commands", "check"),
+    ("alertsvc.knowledge.check_command", "check"),
     ("alertsvc.web.commands", "serve"),
     ("alertsvc.web.commands", "staff"),
 ]

@@ -1,0 +1,215 @@
+"""The shared vocabulary of drug knowledge: what the knowledge files hold, what normalising a term
+gives, what the pure check takes and returns. Frozen dataclasses only; no I/O here.
+
+Node ids used across the graph and rules: ``in:<RxCUI>`` for an ingredient, ``class:<class id>`` for a
+class or allergen group (class ids carry their source as a prefix, e.g. ``onc:hp-03-a``,
+``ansm:antivitamines-k``, ``vsac:2.16.840.1...``, ``pddi:nsaids``, ``allergen:penicillins``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Severity = Literal["critical", "major", "moderate", "minor"]
+Indicator = Literal["critical", "warning", "info"]
+FindingKind = Literal["interaction", "allergy", "reaction", "duplicate", "too-soon"]
+ClassKind = Literal["interaction", "therapeutic", "allergen"]
+Route = Literal[
+    "oral",
+    "injectable",
+    "topical",
+    "ophthalmic",
+    "otic",
+    "nasal",
+    "inhalation",
+    "rectal",
+    "vaginal",
+    "transdermal",
+    "other",
+]
+
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "moderate": 2, "minor": 3}
+INDICATOR: dict[str, Indicator] = {
+    "critical": "critical",
+    "major": "warning",
+    "moderate": "info",
+    "minor": "info",
+}
+LOCAL_ROUTES: frozenset[str] = frozenset({"topical", "ophthalmic", "otic"})
+"""Routes that carry no systemic interaction unless a rule says so."""
+
+RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """An RxNorm ingredient (TTY IN); ``name`` is RxNorm's, lower case (e.g. "warfarin")."""
+
+    rxcui: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Product:
+    """A clinical or branded product or pack (SCD, SBD, GPCK, BPCK) and the ingredients it contains."""
+
+    rxcui: str
+    name: str
+    tty: str
+    ingredients: tuple[str, ...]  # ingredient RxCUIs
+    route: Route
+    dose_form: str = ""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand name (TTY BN) and its ingredients."""
+
+    rxcui: str
+    name: str
+    ingredients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DrugClass:
+    """A class of ingredients from one source, a therapeutic class or an allergen group."""
+
+    id: str
+    name: str
+    kind: ClassKind
+    source: str  # a key of KnowledgeBase.sources
+    members: frozenset[str]  # ingredient RxCUIs
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An edge of the knowledge: two nodes (``in:`` or ``class:`` ids) that must not meet.
+
+    ``kind`` "interaction" is a drug-drug rule; "cross-sensitivity" links allergen groups or an allergen
+    group to itself. ``non_interruptive`` marks pairs on the ONC non-interruptive list: never critical.
+    ``routes`` limits the rule to products given by these routes (empty: systemic routes only).
+    """
+
+    id: str
+    kind: Literal["interaction", "cross-sensitivity"]
+    left: str
+    right: str
+    severity: Severity
+    mechanism: str
+    management: str
+    sources: tuple[str, ...]
+    non_interruptive: bool = False
+    routes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A public source the knowledge was built from, as credited in data/SOURCES.md."""
+
+    key: str
+    title: str
+    version: str
+    licence: str
+    attribution: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything in ``data/``, loaded once at start-up. ``version`` names the content hash and build date."""
+
+    version: str
+    built: str
+    sources: dict[str, Source]
+    ingredients: dict[str, Ingredient]  # by RxCUI (IN only)
+    salts: dict[str, str]  # PIN RxCUI -> IN RxCUI
+    products: dict[str, Product]  # by RxCUI
+    brands: dict[str, Brand]  # by RxCUI
+    names: dict[
+        str, tuple[str, ...]
+    ]  # normalised name (ingredient, salt, brand, synonym, misspelling) -> IN RxCUIs
+    ndc: dict[str, str]  # 11-digit NDC -> product RxCUI (may be empty)
+    classes: dict[str, DrugClass]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What one way of writing a drug resolves to. ``unresolved`` is None or the reason it did not."""
+
+    term: str
+    ingredients: tuple[Ingredient, ...]
+    product: Product | None = None
+    route: Route = "oral"
+    unresolved: str | None = None
+    via: str = ""  # how it resolved: "ingredient", "salt", "brand", "product", "ndc", "name", "rxnav", ...
+
+
+class OnlineTerminology(Protocol):
+    """An online terminology (RxNav) the offline normaliser may ask when it cannot resolve a term."""
+
+    def resolve(self, term: str) -> Resolution:
+        """Resolve ``term``; on a slow, dead or garbled server return an unresolved Resolution saying why."""
+        ...
+
+
+@dataclass(frozen=True)
+class Medication:
+    """A medication the patient takes or is scheduled to take, already normalised."""
+
+    label: str  # what to show a nurse: the product or the term as written
+    ingredients: tuple[Ingredient, ...]
+    route: Route = "oral"
+    product_rxcui: str = ""
+    ref: str = ""  # where it came from: a ledger entry id, a scheduled dose id, a draft order id
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Allergy:
+    """A documented allergy to an ingredient or a class (``class_ids``), as normalised."""
+
+    label: str
+    ingredients: tuple[Ingredient, ...] = ()
+    class_ids: tuple[str, ...] = ()
+    criticality: Literal["low", "high", "unable-to-assess"] = "unable-to-assess"
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class FlaggedReaction:
+    """A bad reaction to a drug flagged in the patient's ledger, by the patient or a practitioner."""
+
+    label: str
+    ingredients: tuple[Ingredient, ...]
+    reaction: str
+    severity: Literal["mild", "moderate", "severe"] = "moderate"
+    flagged_by: Literal["patient", "practitioner"] = "patient"
+    observed: str = ""  # ISO 8601 date or date-time as flagged
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A pure result of checking; see DESIGN.md. ``refs`` names the medications/allergies/flags involved."""
+
+    kind: FindingKind
+    severity: Severity
+    ingredients: tuple[Ingredient, ...]
+    summary: str  # under 140 characters
+    mechanism: str
+    management: str
+    rule: str
+    sources: tuple[str, ...]
+    evidence: tuple[str, ...]  # the path through the graph, as node ids
+    knowledge_version: str
+    refs: tuple[str, ...] = field(default=())
+
+    @property
+    def indicator(self) -> Indicator:
+        return INDICATOR[self.severity]
+
+    @property
+    def interruptive(self) -> bool:
+        return self.severity == "critical"
