@@ -1,0 +1,190 @@
+"""Canonical JSON (RFC 8785 JCS), strict JSON parsing, base64url and SHA-256 helpers.
+
+Everything the ledger signs is the canonical JSON of a value: the same value always gives the same
+bytes, whichever program wrote it. Parsing is strict the other way round: duplicate keys, NaN or
+Infinity, numbers too large for a double, invalid UTF-8, lone surrogates and trailing data are refused,
+because two readers that disagree on what a signed document says (``{"role":"nurse","role":"admin"}``)
+would defeat the signature. Verify signatures over the exact bytes received, never over a re-encoding.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from typing import Any, cast
+
+import rfc8785
+
+from alertsvc.errors import InputError
+
+__all__ = ["b64url", "canonical", "loads", "sha256_hex", "unb64url"]
+
+_B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+_SAFE_INT = 2**53 - 1
+_NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
+
+
+def canonical(value: object) -> bytes:
+    """Return the RFC 8785 canonical JSON bytes of ``value``.
+
+    ``value`` is made of dicts with string keys, lists, tuples, strings, booleans, None, integers in
+    the range a double holds exactly (|n| <= 2^53 - 1) and finite floats. Anything else raises
+    InputError naming the problem.
+
+    >>> canonical({"b": 1.0, "a": [1e-7, "€"]})
+    b'{"a":[1e-7,"\\xe2\\x82\\xac"],"b":1}'
+    """
+    try:
+        return bytes(rfc8785.dumps(cast(Any, value)))
+    except rfc8785.IntegerDomainError as exc:
+        raise InputError(
+            f"cannot write canonical JSON: {exc.args[0].split()[0]} is an integer beyond ±(2^53 - 1), "
+            "which JSON numbers cannot hold exactly"
+        ) from exc
+    except rfc8785.FloatDomainError as exc:
+        raise InputError(
+            f"cannot write canonical JSON: the float {exc.args[0].split()[0]} is not a finite number"
+        ) from exc
+    except rfc8785.CanonicalizationError as exc:
+        raise InputError(f"cannot write canonical JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError("cannot write canonical JSON: the value is nested too deeply") from exc
+
+
+class _Refused(Exception):
+    """Raised inside json's hooks; loads() turns it into an InputError naming ``what``."""
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Refused(f"duplicate key {key!r} in an object")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"{_NON_FINITE.get(name, name)} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Refused(f"the number {text} is too large for a double")
+    return number
+
+
+def _int_or_exact_double(text: str) -> int | float:
+    """Read integers beyond ±(2^53 - 1) as doubles, the way JCS writes large doubles.
+
+    JCS writes the double 1e20 as ``100000000000000000000``; reading that back as a Python int would
+    make canonical() refuse it. Such a literal is accepted as a float only when it is exactly the
+    canonical text of that float; otherwise (``9007199254740993``) a double would silently change it.
+    """
+    number = int(text)
+    if -_SAFE_INT <= number <= _SAFE_INT:
+        return number
+    try:
+        as_float = float(number)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise _Refused(f"the integer {text[:40]}... is too large for a double")
+    as_double = rfc8785.dumps(as_float).decode("ascii")
+    if as_double != text:
+        raise _Refused(f"the integer {text} is beyond ±(2^53 - 1); as a JSON number it reads as {as_double}")
+    return as_float
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse lone surrogates (``"\\ud800"``): they are not Unicode text and cannot be re-encoded."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _Refused(f"string {item[:40]!r} contains a lone surrogate (\\u escape)") from exc
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def loads(data: bytes | str, *, what: str) -> Any:
+    """Parse strict JSON, raising InputError(f"{what}: <reason>") for anything ambiguous.
+
+    Refused: invalid UTF-8, a byte-order mark, duplicate object keys, NaN/Infinity, numbers that
+    overflow a double, integers a double cannot hold exactly, lone surrogates, control characters in
+    strings, and trailing data. Integers beyond ±(2^53 - 1) that a double holds exactly come back as
+    floats, so ``canonical(loads(canonical(x))) == canonical(x)`` for every canonical value.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{what}: invalid UTF-8 at byte {exc.start}") from exc
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise InputError(f"{what}: expected JSON text, got {type(data).__name__}")
+    if text.startswith("\ufeff"):
+        raise InputError(f"{what}: starts with a byte-order mark, which JSON does not allow")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_pairs_without_duplicates,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_int_or_exact_double,
+        )
+        _check_strings(value)
+    except _Refused as exc:
+        raise InputError(f"{what}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{what}: JSON nested too deeply") from exc
+    except ValueError as exc:
+        # Python refuses to convert integer literals of more than 4300 digits.
+        raise InputError(f"{what}: a number has too many digits ({str(exc).split(';')[0]})") from exc
+    return value
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding (RFC 4648 section 5, as used by JOSE)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str, *, what: str) -> bytes:
+    """Decode unpadded base64url strictly: only ``A-Z a-z 0-9 - _``, no padding, canonical bits.
+
+    Canonical means the unused low bits of the last character are zero, so each byte string has
+    exactly one spelling and a re-encoding gives back ``text``.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"{what}: expected base64url text, got {type(text).__name__}")
+    if not _B64URL_TEXT.fullmatch(text):
+        bad = next(ch for ch in text if not _B64URL_TEXT.fullmatch(ch))
+        raise InputError(f"{what}: {bad!r} is not a base64url character (no padding, no + or /)")
+    if len(text) % 4 == 1:
+        raise InputError(f"{what}: {len(text)} base64url characters cannot encode whole bytes")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks above
+        raise InputError(f"{what}: not base64url ({exc})") from exc
+    if b64url(data) != text:
+        raise InputError(f"{what}: non-canonical base64url (unused bits of the last character are set)")
+    return data
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lower-case hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
