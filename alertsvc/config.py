@@ -17,32 +17,34 @@ from alertsvc.errors import ConfigError
 PREFIX = "ALERTSVC_"
 
 
-def _default_data_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _setting(default: Any, help: str) -> Any:
+    """A settings field with its help text (shown by ``alertsvc serve --help``)."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the service and the command line can be configured with."""
 
-    db_path: Path = Path("alertsvc.db")
-    """SQLite file of the hospital service (admissions, alerts, outbox, audit)."""
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = field(default_factory=_default_data_dir)
-    """Generated knowledge files (see data/SOURCES.md)."""
-    service_key: Path = Path("alertsvc-service.key")
-    """The service's Ed25519 secret key; created with mode 0600 on first start if absent."""
-    rxnav_url: str = ""
-    """RxNav REST base URL (public RxNav or RxNav-in-a-Box); empty means offline terminology only."""
-    rxnav_timeout: float = 3.0
-    """Total deadline in seconds for one RxNav look-up, retries included."""
-    rxnav_cache_ttl: float = 7 * 24 * 3600.0
-    """Seconds an RxNav answer stays in the local cache."""
-    lead_time_minutes: int = 60
-    """How long before a dose is due its alert is raised (again)."""
-    ward_timezone: str = "Europe/London"
-    """Time zone of wards created without one."""
+    db_path: Path = _setting(Path("alertsvc.db"), "SQLite file of the service (admissions, alerts, audit).")
+    host: str = _setting("127.0.0.1", "Address to listen on (loopback by default).")
+    port: int = _setting(8000, "Port to listen on.")
+    data_dir: Path = _setting(REPO / "data", "Generated knowledge files (see data/SOURCES.md).")
+    dashboards_dir: Path = _setting(REPO / "dashboards", "Ward dashboard and patient pages to serve.")
+    service_key: Path = _setting(
+        Path("alertsvc-service.key"), "The service's Ed25519 key (0600; made if absent)."
+    )
+    rxnav_url: str = _setting("", "RxNav REST base URL (RxNav or RxNav-in-a-Box); empty: offline only.")
+    rxnav_timeout: float = _setting(3.0, "Total deadline in seconds for one RxNav look-up, retries included.")
+    rxnav_cache_ttl: float = _setting(7 * 24 * 3600.0, "Seconds an RxNav answer stays in the local cache.")
+    rxnav_cache: Path = _setting(Path("rxnav-cache.db"), "SQLite cache of RxNav answers.")
+    lead_time_minutes: int = _setting(60, "Minutes before a dose is due that its alert is raised again.")
+    ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
+    wards: str = _setting("", "Wards to create at start-up: 'id=Time/Zone;id2=Time/Zone'.")
+    cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

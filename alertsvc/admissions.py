@@ -1,0 +1,270 @@
+"""Admissions, wards and doses in the service database, and the purge that ends an admission.
+
+An admission lives exactly as long as its grant. When it ends, everything derived from the patient's
+slice (the slice itself, doses, alerts, acknowledgements, the events that carried them) is deleted with
+``secure_delete`` on and the WAL checkpointed; what stays is the admission's id, ward, bed, a hash of
+the patient's public id (so the patient can still fetch their audit trail) and when and why it ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, time
+
+import sqlite_utils
+
+from alertsvc.clock import iso, parse_iso
+from alertsvc.knowledge.model import Ingredient
+from alertsvc.schedule.mar import Outcome, ScheduledDose
+from alertsvc.schedule.shifts import ShiftPattern, Ward
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A slice accepted for a ward and bed, living as long as its grant."""
+
+    id: str
+    ward: str
+    bed: str
+    label: str
+    patient: str
+    grant_id: str
+    not_before: datetime
+    expires_at: datetime
+    admitted_at: datetime
+    status: str
+    ledger_url: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+def patient_hash(patient: str) -> str:
+    """What stays of the patient's id after a purge: enough to match their signed audit request."""
+    return hashlib.sha256(patient.encode()).hexdigest()
+
+
+def insert_admission(
+    db: sqlite_utils.Database, admission: Admission, slice_bytes: bytes, head_seq: int
+) -> None:
+    db.execute(
+        """INSERT INTO admissions(id, ward, bed, label, patient, patient_hash, grant_id, not_before,
+               expires_at, admitted_at, status, ledger_url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [
+            admission.id,
+            admission.ward,
+            admission.bed,
+            admission.label,
+            admission.patient,
+            patient_hash(admission.patient),
+            admission.grant_id,
+            iso(admission.not_before),
+            iso(admission.expires_at),
+            iso(admission.admitted_at),
+            admission.status,
+            admission.ledger_url,
+        ],
+    )
+    db.execute(
+        "INSERT INTO slices(admission, slice, head_seq) VALUES (?, ?, ?)",
+        [admission.id, slice_bytes, head_seq],
+    )
+
+
+def add_slice_update(db: sqlite_utils.Database, admission: str, update_bytes: bytes, head_seq: int) -> None:
+    """Keep an accepted update: the slice is the first slice plus every update, replayed in order."""
+    db.execute(
+        "INSERT INTO slice_updates(admission, head_seq, body) VALUES (?, ?, ?)",
+        [admission, head_seq, update_bytes],
+    )
+
+
+def get_admission(db: sqlite_utils.Database, admission_id: str) -> Admission | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM admissions WHERE id = ?", [admission_id]).fetchone()
+    return None if row is None else _admission(row)
+
+
+def active_admissions(db: sqlite_utils.Database, *, ward: str | None = None) -> list[Admission]:
+    sql = f"SELECT {_COLUMNS} FROM admissions WHERE status = 'active'"
+    params: list[str] = []
+    if ward is not None:
+        sql += " AND ward = ?"
+        params.append(ward)
+    return [_admission(row) for row in db.execute(sql + " ORDER BY expires_at, id", params).fetchall()]
+
+
+def active_for_grant(db: sqlite_utils.Database, grant_id: str) -> Admission | None:
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM admissions WHERE grant_id = ? AND status = 'active'", [grant_id]
+    ).fetchone()
+    return None if row is None else _admission(row)
+
+
+def slice_of(db: sqlite_utils.Database, admission_id: str) -> tuple[bytes, list[bytes]] | None:
+    """The admission's first slice and its accepted updates, oldest first."""
+    row = db.execute("SELECT slice FROM slices WHERE admission = ?", [admission_id]).fetchone()
+    if row is None:
+        return None
+    updates = db.execute(
+        "SELECT body FROM slice_updates WHERE admission = ? ORDER BY head_seq", [admission_id]
+    ).fetchall()
+    return bytes(row[0]), [bytes(u[0]) for u in updates]
+
+
+def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason: str) -> list[str]:
+    """Delete everything derived from the admission's slice; returns the withdrawn alert ids.
+
+    Runs inside the caller's transaction; the caller checkpoints the WAL after it commits.
+    """
+    alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE admission = ?", [admission_id])]
+    for table in ("slices", "slice_updates", "doses", "acknowledgements", "alerts", "events"):
+        db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
+    db.execute(
+        """UPDATE admissions SET status = 'ended', ended_at = ?, end_reason = ?, label = '', patient = '',
+               grant_id = '', ledger_url = '' WHERE id = ?""",
+        [iso(now), reason, admission_id],
+    )
+    return alert_ids
+
+
+# -- wards -------------------------------------------------------------------------------------------
+
+
+def get_ward(db: sqlite_utils.Database, ward_id: str) -> Ward | None:
+    row = db.execute("SELECT id, name, timezone, shifts FROM wards WHERE id = ?", [ward_id]).fetchone()
+    if row is None:
+        return None
+    starts = tuple((name, _time(text)) for name, text in json.loads(row[3]))
+    return Ward(id=row[0], name=row[1], timezone=row[2], shifts=ShiftPattern(starts=starts))
+
+
+def save_ward(db: sqlite_utils.Database, ward: Ward) -> None:
+    shifts = json.dumps([[name, start.strftime("%H:%M")] for name, start in ward.shifts.starts])
+    db.execute(
+        """INSERT INTO wards(id, name, timezone, shifts) VALUES (?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
+               shifts = excluded.shifts""",
+        [ward.id, ward.name, ward.timezone, shifts],
+    )
+
+
+def all_wards(db: sqlite_utils.Database) -> list[Ward]:
+    return [w for (wid,) in db.execute("SELECT id FROM wards ORDER BY id") if (w := get_ward(db, wid))]
+
+
+def last_shift_start(db: sqlite_utils.Database, ward_id: str) -> str:
+    row = db.execute("SELECT last_shift_start FROM wards WHERE id = ?", [ward_id]).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def set_last_shift_start(db: sqlite_utils.Database, ward_id: str, start: datetime) -> None:
+    db.execute("UPDATE wards SET last_shift_start = ? WHERE id = ?", [iso(start), ward_id])
+
+
+# -- doses -------------------------------------------------------------------------------------------
+
+
+def save_dose(db: sqlite_utils.Database, dose: ScheduledDose, *, now: datetime) -> None:
+    db.execute(
+        """INSERT INTO doses(id, admission, ward, drug, ingredients, dose, route, due, outcome, created)
+           VALUES (?,?,?,?,?,?,?,?,?,?)
+           ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome""",
+        [
+            dose.id,
+            dose.admission,
+            dose.ward,
+            dose.drug,
+            json.dumps([[i.rxcui, i.name] for i in dose.ingredients]),
+            dose.dose,
+            dose.route,
+            iso(dose.due),
+            None if dose.outcome is None else json.dumps(_outcome_json(dose.outcome)),
+            iso(now),
+        ],
+    )
+
+
+def doses(
+    db: sqlite_utils.Database, *, admission: str | None = None, ward: str | None = None
+) -> list[ScheduledDose]:
+    where, params = [], []
+    if admission is not None:
+        where.append("admission = ?")
+        params.append(admission)
+    if ward is not None:
+        where.append("ward = ?")
+        params.append(ward)
+    sql = "SELECT id, admission, ward, drug, ingredients, dose, route, due, outcome FROM doses"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [_dose(row) for row in db.execute(sql + " ORDER BY due, id", params).fetchall()]
+
+
+def get_dose(db: sqlite_utils.Database, dose_id: str) -> ScheduledDose | None:
+    row = db.execute(
+        "SELECT id, admission, ward, drug, ingredients, dose, route, due, outcome FROM doses WHERE id = ?",
+        [dose_id],
+    ).fetchone()
+    return None if row is None else _dose(row)
+
+
+def outcome_json(outcome: Outcome) -> dict[str, str]:
+    return _outcome_json(outcome)
+
+
+_COLUMNS = "id, ward, bed, label, patient, grant_id, not_before, expires_at, admitted_at, status, ledger_url"
+
+
+def _admission(row: tuple[str, ...]) -> Admission:
+    return Admission(
+        id=row[0],
+        ward=row[1],
+        bed=row[2],
+        label=row[3],
+        patient=row[4],
+        grant_id=row[5],
+        not_before=parse_iso(row[6]),
+        expires_at=parse_iso(row[7]),
+        admitted_at=parse_iso(row[8]),
+        status=row[9],
+        ledger_url=row[10],
+    )
+
+
+def _dose(row: tuple[str, ...]) -> ScheduledDose:
+    outcome = None
+    if row[8]:
+        data = json.loads(row[8])
+        outcome = Outcome(
+            status=data["status"],
+            recorded_at=parse_iso(data["recorded_at"]),
+            nurse=data["nurse"],
+            note=data["note"],
+        )
+    return ScheduledDose(
+        id=row[0],
+        admission=row[1],
+        ward=row[2],
+        drug=row[3],
+        ingredients=tuple(Ingredient(rxcui, name) for rxcui, name in json.loads(row[4])),
+        dose=row[5],
+        route=row[6],
+        due=parse_iso(row[7]),
+        outcome=outcome,
+    )
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, str]:
+    return {
+        "status": outcome.status,
+        "recorded_at": iso(outcome.recorded_at),
+        "nurse": outcome.nurse,
+        "note": outcome.note,
+    }
+
+
+def _time(text: str) -> time:
+    return time.fromisoformat(text)

@@ -1,0 +1,111 @@
+"""From a finding to an alert: bind it to an admission and (where it applies) a scheduled dose.
+
+Pure: ids and times come in. An alert is deduplicated by (admission, kind, ingredients); when a later
+check finds the same thing again the alert keeps its id and gets a new version (new severity, new dose).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from alertsvc.clock import iso
+from alertsvc.knowledge.model import SEVERITY_ORDER, Finding
+
+
+@dataclass(frozen=True)
+class AdmissionRef:
+    """What an alert says about the admission it belongs to."""
+
+    id: str
+    ward: str
+    bed: str
+    label: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DoseRef:
+    """The scheduled dose an alert concerns."""
+
+    id: str
+    drug: str
+    dose: str
+    route: str
+    due: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A finding bound to an admission and a dose; ``claims()`` is what the service signs."""
+
+    id: str
+    version: int
+    admission: AdmissionRef
+    finding: Finding
+    dose: DoseRef | None
+    flagged_by: str
+    created: datetime
+    updated: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        return dedupe_key(self.admission.id, self.finding)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_ORDER[self.finding.severity]
+
+    def claims(self) -> dict[str, Any]:
+        """The alert as canonical-JSON-ready claims (no floats; times as UTC ISO 8601)."""
+        finding = self.finding
+        return {
+            "id": self.id,
+            "version": self.version,
+            "admission": self.admission.id,
+            "ward": self.admission.ward,
+            "bed": self.admission.bed,
+            "patient": self.admission.label,
+            "kind": finding.kind,
+            "severity": finding.severity,
+            "indicator": finding.indicator,
+            "interruptive": finding.interruptive,
+            "summary": finding.summary,
+            "detail": detail(finding),
+            "mechanism": finding.mechanism,
+            "management": finding.management,
+            "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in finding.ingredients],
+            "rule": finding.rule,
+            "sources": list(finding.sources),
+            "evidence": list(finding.evidence),
+            "knowledge_version": finding.knowledge_version,
+            "flagged_by": self.flagged_by,
+            "dose": None
+            if self.dose is None
+            else {
+                "id": self.dose.id,
+                "drug": self.dose.drug,
+                "dose": self.dose.dose,
+                "route": self.dose.route,
+                "due": iso(self.dose.due),
+            },
+            "created": iso(self.created),
+            "updated": iso(self.updated),
+            "expires_at": iso(self.admission.expires_at),
+        }
+
+
+def dedupe_key(admission: str, finding: Finding) -> str:
+    """(admission, kind, ingredients): one alert however often the same thing is found."""
+    ingredients = ",".join(sorted(i.rxcui for i in finding.ingredients))
+    return f"{admission}|{finding.kind}|{ingredients}"
+
+
+def detail(finding: Finding) -> str:
+    """What the nurse should read after the summary: what to do first, then why."""
+    parts = [p for p in (finding.management, finding.mechanism) if p]
+    parts.append(
+        f"Rule {finding.rule} ({', '.join(finding.sources)}); knowledge {finding.knowledge_version}."
+    )
+    return " ".join(parts)

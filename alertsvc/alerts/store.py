@@ -1,0 +1,209 @@
+"""Alerts, acknowledgements and the event outbox in the service database.
+
+Callers wrap writes in ``storage.write(db)``; an alert and the event announcing it are written in the
+same transaction (the outbox), and only published to the hub after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from alertsvc.alerts.build import Alert
+from alertsvc.alerts.hub import Event
+from alertsvc.clock import iso, parse_iso
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert as stored: its signed form, its claims, and where it stands."""
+
+    id: str
+    admission: str
+    ward: str
+    version: int
+    status: str
+    severity_rank: int
+    dose: str | None
+    due: datetime | None
+    reminded_dose: str | None
+    claims: dict[str, Any]
+    jws: str
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A nurse's acknowledgement of an alert in one shift; shown to every later shift."""
+
+    id: str
+    alert: str
+    nurse: str
+    shift: str
+    shift_start: datetime
+    reason_code: str
+    reason_display: str
+    comment: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "alert": self.alert,
+            "nurse": self.nurse,
+            "shift": self.shift,
+            "shift_start": iso(self.shift_start),
+            "reason": {"code": self.reason_code, "display": self.reason_display},
+            "comment": self.comment,
+            "at": iso(self.at),
+        }
+
+
+ALERT_COLUMNS = "id, admission, ward, version, status, severity_rank, dose, due, reminded_dose, body, jws"
+
+
+def find_by_dedupe(db: sqlite_utils.Database, key: str) -> StoredAlert | None:
+    row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE dedupe = ?", [key]).fetchone()
+    return None if row is None else _alert(row)
+
+
+def get_alert(db: sqlite_utils.Database, alert_id: str) -> StoredAlert | None:
+    row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
+    return None if row is None else _alert(row)
+
+
+def save_alert(db: sqlite_utils.Database, alert: Alert, jws: str, *, reminded_dose: str | None) -> None:
+    """Insert or replace the alert with this id (a new version replaces the old one)."""
+    db.execute(
+        """INSERT INTO alerts(id, admission, ward, dedupe, version, status, severity_rank, dose, due,
+               reminded_dose, body, jws, created, updated)
+           VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET version = excluded.version, status = 'active',
+               severity_rank = excluded.severity_rank, dose = excluded.dose, due = excluded.due,
+               reminded_dose = excluded.reminded_dose, body = excluded.body, jws = excluded.jws,
+               updated = excluded.updated""",
+        [
+            alert.id,
+            alert.admission.id,
+            alert.admission.ward,
+            alert.dedupe_key,
+            alert.version,
+            alert.severity_rank,
+            alert.dose.id if alert.dose else None,
+            iso(alert.dose.due) if alert.dose else None,
+            reminded_dose,
+            json.dumps(alert.claims(), sort_keys=True),
+            jws,
+            iso(alert.created),
+            iso(alert.updated),
+        ],
+    )
+
+
+def active_alerts(
+    db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
+) -> list[StoredAlert]:
+    """Active alerts, most severe first, then by the due time of the dose concerned."""
+    where, params = ["status = 'active'"], []
+    if ward is not None:
+        where.append("ward = ?")
+        params.append(ward)
+    if admission is not None:
+        where.append("admission = ?")
+        params.append(admission)
+    rows = db.execute(
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
+        "ORDER BY severity_rank, due IS NULL, due, created, id",
+        params,
+    ).fetchall()
+    return [_alert(row) for row in rows]
+
+
+def add_acknowledgement(
+    db: sqlite_utils.Database, ack: Acknowledgement, *, admission: str, ward: str
+) -> None:
+    db.execute(
+        """INSERT INTO acknowledgements(id, alert, admission, ward, nurse, shift, shift_start,
+               reason_code, reason_display, comment, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+        [
+            ack.id,
+            ack.alert,
+            admission,
+            ward,
+            ack.nurse,
+            ack.shift,
+            iso(ack.shift_start),
+            ack.reason_code,
+            ack.reason_display,
+            ack.comment,
+            iso(ack.at),
+        ],
+    )
+
+
+def acknowledgements(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, list[Acknowledgement]]:
+    """Every acknowledgement of these alerts, oldest first."""
+    found: dict[str, list[Acknowledgement]] = {a: [] for a in alert_ids}
+    if not alert_ids:
+        return found
+    marks = ",".join("?" * len(alert_ids))
+    for row in db.execute(
+        f"SELECT id, alert, nurse, shift, shift_start, reason_code, reason_display, comment, at "
+        f"FROM acknowledgements WHERE alert IN ({marks}) ORDER BY at, id",
+        alert_ids,
+    ).fetchall():
+        ack = Acknowledgement(
+            row[0], row[1], row[2], row[3], parse_iso(row[4]), row[5], row[6], row[7], parse_iso(row[8])
+        )
+        found[ack.alert].append(ack)
+    return found
+
+
+def append_event(
+    db: sqlite_utils.Database,
+    *,
+    ward: str,
+    type: str,
+    data: dict[str, Any],
+    admission: str | None,
+    now: datetime,
+) -> Event:
+    """Write one event to the outbox; publish it to the hub only after the transaction commits."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    cursor = db.execute(
+        "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?)",
+        [ward, type, text, admission, iso(now)],
+    )
+    seq = cursor.lastrowid
+    assert seq is not None
+    return Event(seq=seq, ward=ward, type=type, data=text)
+
+
+def events_since(db: sqlite_utils.Database, ward: str, after: int) -> list[Event]:
+    """The ward's events after sequence number ``after``, in order (a stream's backlog)."""
+    return [
+        Event(seq=row[0], ward=ward, type=row[1], data=row[2])
+        for row in db.execute(
+            "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq", [ward, after]
+        ).fetchall()
+    ]
+
+
+def _alert(row: Any) -> StoredAlert:
+    id_, admission, ward, version, status, rank, dose, due, reminded, body, jws = row
+    return StoredAlert(
+        id=id_,
+        admission=admission,
+        ward=ward,
+        version=version,
+        status=status,
+        severity_rank=rank,
+        dose=dose,
+        due=parse_iso(due) if due else None,
+        reminded_dose=reminded,
+        claims=json.loads(body),
+        jws=jws,
+    )

@@ -1,0 +1,131 @@
+"""The hospital service's SQLite database: connection settings, schema, transactions and purge.
+
+One file holds wards, admissions (with the verified slice), the schedule, alerts, acknowledgements, the
+event outbox and the audit log. WAL with ``synchronous=FULL`` keeps every acknowledged write across a
+crash; ``secure_delete=ON`` overwrites deleted content, and a purge ends with a checked
+``wal_checkpoint(TRUNCATE)`` so the bytes are gone from the database file and its WAL.
+
+Every write goes through ``write(db)``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
+a plain ``BEGIN``, which loses writes when two connections race; see FACTS.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from alertsvc.errors import ServiceError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS wards (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, timezone TEXT NOT NULL, shifts TEXT NOT NULL,
+    last_shift_start TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS admissions (
+    id TEXT PRIMARY KEY, ward TEXT NOT NULL REFERENCES wards(id), bed TEXT NOT NULL,
+    label TEXT NOT NULL, patient TEXT NOT NULL, patient_hash TEXT NOT NULL, grant_id TEXT NOT NULL,
+    not_before TEXT NOT NULL, expires_at TEXT NOT NULL, admitted_at TEXT NOT NULL,
+    status TEXT NOT NULL, ended_at TEXT, end_reason TEXT, ledger_url TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS slices (
+    admission TEXT PRIMARY KEY, slice BLOB NOT NULL, head_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slice_updates (
+    admission TEXT NOT NULL, head_seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (admission, head_seq)
+);
+CREATE INDEX IF NOT EXISTS admissions_by_status ON admissions(status, expires_at);
+CREATE TABLE IF NOT EXISTS doses (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, drug TEXT NOT NULL,
+    ingredients TEXT NOT NULL, dose TEXT NOT NULL, route TEXT NOT NULL, due TEXT NOT NULL,
+    outcome TEXT, created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS doses_by_admission ON doses(admission, due);
+CREATE INDEX IF NOT EXISTS doses_by_ward ON doses(ward, due);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL, status TEXT NOT NULL, severity_rank INTEGER NOT NULL,
+    dose TEXT, due TEXT, reminded_dose TEXT, body TEXT NOT NULL, jws TEXT NOT NULL,
+    created TEXT NOT NULL, updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_ward ON alerts(ward, status);
+CREATE TABLE IF NOT EXISTS acknowledgements (
+    id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL,
+    nurse TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,
+    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, comment TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS acknowledgements_by_alert ON acknowledgements(alert, at);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, ward TEXT NOT NULL, type TEXT NOT NULL,
+    data TEXT NOT NULL, admission TEXT, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_ward ON events(ward, seq);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, admission TEXT, ward TEXT, patient_hash TEXT, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_admission ON audit(admission, seq);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS cds_feedback (
+    id TEXT PRIMARY KEY, service TEXT NOT NULL, card TEXT NOT NULL, outcome TEXT NOT NULL,
+    override_reason TEXT NOT NULL, outcome_at TEXT NOT NULL, received_at TEXT NOT NULL
+);
+"""
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_db(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the service database with its durability and privacy settings."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=True)
+    db = sqlite_utils.Database(connection)
+    for pragma in (
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA secure_delete=ON",
+        "PRAGMA foreign_keys=ON",
+    ):
+        db.execute(pragma)
+    if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
+        raise ServiceError(f"{path}: this SQLite build cannot turn secure_delete on; purges would leave data")
+    connection.executescript(SCHEMA)
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    return db
+
+
+@contextmanager
+def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One ``BEGIN IMMEDIATE`` transaction: all of it commits, or none of it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def checkpoint_truncate(db: sqlite_utils.Database, *, attempts: int = 50) -> None:
+    """Move the WAL into the database file and truncate it to zero bytes; raise if a reader blocks it.
+
+    After a purge this is what makes deleted bytes leave the WAL (``secure_delete`` already zeroed them in
+    the pages that the checkpoint writes back).
+    """
+    for _ in range(attempts):
+        busy, log_frames, checkpointed = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy == 0 and log_frames == checkpointed:
+            return
+        time.sleep(0.02)
+    raise ServiceError("purge: the WAL checkpoint stayed blocked by an open reader; will retry")

@@ -1,0 +1,147 @@
+"""Staff tokens and patient-signed requests.
+
+A staff token is a compact JWS signed by the service key: one ward, one role (``nurse`` reads alerts,
+records administrations and acknowledges; ``admission`` presents grants), an expiry. Any token fault is
+``Unauthorized`` (a bare 401 for the client); a valid token for another ward or role is ``Forbidden``.
+
+A signed request is a compact JWS signed by a patient's (or grantee's) own key, naming the method and path
+it is for and a short validity window, so a captured token cannot be replayed against another resource.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from alertsvc.alerts import jws
+from alertsvc.errors import AlertsvcError, Forbidden, Unauthorized
+from alertsvc.ledger.identity import Identity
+
+Role = Literal["nurse", "admission"]
+ROLES: tuple[Role, ...] = ("nurse", "admission")
+STAFF_TOKEN_TYPE = "alertsvc-staff+jwt"
+SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
+SIGNED_REQUEST_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who a valid staff token says is asking."""
+
+    name: str
+    ward: str
+    role: Role
+    expires: datetime
+    token_id: str
+
+
+def issue_staff_token(
+    service: Identity, *, ward: str, name: str, role: Role, now: datetime, hours: float
+) -> str:
+    """A token for ``name`` on ``ward`` in ``role``, valid for ``hours`` from ``now``."""
+    if role not in ROLES:
+        raise Unauthorized(f"unknown role {role!r}")
+    claims = {
+        "iss": service.public_id,
+        "sub": name,
+        "ward": ward,
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=hours)).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jws.sign(claims, service, typ=STAFF_TOKEN_TYPE)
+
+
+def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) -> Staff:
+    """The staff a token names, or Unauthorized for any fault (bad signature, malformed, expired)."""
+    try:
+        claims = jws.verify(token, service_public_key, typ=STAFF_TOKEN_TYPE)
+        staff = Staff(
+            name=_text(claims, "sub"),
+            ward=_text(claims, "ward"),
+            role=_role(claims),
+            expires=datetime.fromtimestamp(_number(claims, "exp"), tz=now.tzinfo),
+            token_id=_text(claims, "jti"),
+        )
+    except AlertsvcError as exc:
+        raise Unauthorized("bad staff token") from exc
+    if now >= staff.expires:
+        raise Unauthorized("staff token expired")
+    return staff
+
+
+def require(staff: Staff, *, ward: str, roles: Collection[Role]) -> None:
+    """Forbidden unless the token is for ``ward`` and one of ``roles``."""
+    if staff.ward != ward:
+        raise Forbidden(f"this token is for ward {staff.ward!r}, not {ward!r}")
+    if staff.role not in roles:
+        raise Forbidden(f"role {staff.role!r} may not do this (needs {' or '.join(roles)})")
+
+
+def sign_request(signer: Identity, *, method: str, path: str, audience: str, now: datetime) -> str:
+    """A patient- or grantee-signed request token for one method and path at ``audience``."""
+    claims = {
+        "iss": signer.public_id,
+        "aud": audience,
+        "htm": method.upper(),
+        "htu": path,
+        "iat": int(now.timestamp()),
+        "exp": int((now + SIGNED_REQUEST_LIFETIME).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jws.sign(claims, signer, typ=SIGNED_REQUEST_TYPE)
+
+
+def read_signed_request(token: str, *, method: str, path: str, audience: str, now: datetime) -> str:
+    """The public id that signed a request token for exactly this method, path and audience."""
+    try:
+        issuer = _text(jws.unverified_claims(token), "iss")
+        claims = jws.verify_with_id(token, issuer, typ=SIGNED_REQUEST_TYPE)
+        iat, exp = _number(claims, "iat"), _number(claims, "exp")
+    except AlertsvcError as exc:
+        raise Unauthorized("bad signed request") from exc
+    if (
+        claims.get("aud") != audience
+        or claims.get("htm") != method.upper()
+        or claims.get("htu") != path
+        or not iat - 60 <= now.timestamp() < exp
+        or exp - iat > SIGNED_REQUEST_LIFETIME.total_seconds()
+    ):
+        raise Unauthorized("signed request not valid for this request or time")
+    return issuer
+
+
+def bearer(header_value: str | None) -> str:
+    """The token of an ``Authorization: Bearer ...`` header, or Unauthorized."""
+    if not header_value:
+        raise Unauthorized("no Authorization header")
+    scheme, _, token = header_value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization is not a bearer token")
+    return token.strip()
+
+
+def _text(claims: dict[str, object], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        raise Unauthorized(f"claim {name!r} missing")
+    return value
+
+
+def _number(claims: dict[str, object], name: str) -> int:
+    value = claims.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Unauthorized(f"claim {name!r} missing")
+    return value
+
+
+def _role(claims: dict[str, object]) -> Role:
+    value = claims.get("role")
+    for role in ROLES:
+        if value == role:
+            return role
+    raise Unauthorized("claim 'role' missing or unknown")

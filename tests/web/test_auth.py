@@ -1,0 +1,63 @@
+"""Staff tokens and patient-signed requests: what is accepted and what is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alertsvc.errors import Forbidden, Unauthorized
+from alertsvc.ledger.identity import Identity
+from alertsvc.web.auth import (
+    bearer,
+    issue_staff_token,
+    read_signed_request,
+    read_staff_token,
+    require,
+    sign_request,
+)
+
+SERVICE = Identity.from_seed(b"s" * 32)
+PATIENT = Identity.from_seed(b"p" * 32)
+NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+def test_a_nurse_token_names_ward_role_and_name() -> None:
+    token = issue_staff_token(SERVICE, ward="A", name="Ana", role="nurse", now=NOW, hours=12)
+    staff = read_staff_token(token, SERVICE.public_key, now=NOW + timedelta(hours=11))
+    assert (staff.ward, staff.role, staff.name) == ("A", "nurse", "Ana")
+    require(staff, ward="A", roles=("nurse",))
+    with pytest.raises(Forbidden, match="for ward 'A', not 'B'"):
+        require(staff, ward="B", roles=("nurse",))
+    with pytest.raises(Forbidden, match="role 'nurse'"):
+        require(staff, ward="A", roles=("admission",))
+
+
+def test_expired_forged_and_garbled_tokens_are_unauthorized() -> None:
+    token = issue_staff_token(SERVICE, ward="A", name="Ana", role="nurse", now=NOW, hours=1)
+    with pytest.raises(Unauthorized):
+        read_staff_token(token, SERVICE.public_key, now=NOW + timedelta(hours=1))
+    forged = issue_staff_token(PATIENT, ward="A", name="Eve", role="nurse", now=NOW, hours=1)
+    with pytest.raises(Unauthorized):
+        read_staff_token(forged, SERVICE.public_key, now=NOW)
+    for garbage in ("", "x", "a.b.c", token[:-2]):
+        with pytest.raises(Unauthorized):
+            read_staff_token(garbage, SERVICE.public_key, now=NOW)
+
+
+def test_a_signed_request_is_bound_to_method_path_audience_and_time() -> None:
+    token = sign_request(PATIENT, method="GET", path="/admissions/x/audit", audience=SERVICE.public_id, now=NOW)
+    args = {"method": "GET", "path": "/admissions/x/audit", "audience": SERVICE.public_id}
+    assert read_signed_request(token, **args, now=NOW) == PATIENT.public_id
+    for changed in ({"path": "/admissions/y/audit"}, {"method": "POST"}, {"audience": PATIENT.public_id}):
+        with pytest.raises(Unauthorized):
+            read_signed_request(token, **(args | changed), now=NOW)
+    with pytest.raises(Unauthorized):
+        read_signed_request(token, **args, now=NOW + timedelta(minutes=6))
+
+
+def test_bearer_header() -> None:
+    assert bearer("Bearer abc") == "abc"
+    for bad in (None, "", "Basic abc", "Bearer "):
+        with pytest.raises(Unauthorized):
+            bearer(bad)
