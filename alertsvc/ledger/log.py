@@ -284,7 +284,7 @@ def plan_append(
         by_tree.setdefault(row.tree, []).append(row)
     leaves = {t: [merkle.leaf_hash(r.payload + r.signature) for r in by_tree[t]] for t in TREES}
     for tree in TREES:
-        if TreeState(len(leaves[tree]), merkle.root(leaves[tree])) != latest.trees[tree]:
+        if latest.trees[tree] != TreeState(len(leaves[tree]), merkle.root(leaves[tree])):
             raise BrokenLog(
                 f"tree {tree} does not match the latest signed head; run `alertsvc ledger verify`"
             )
@@ -299,7 +299,7 @@ def plan_append(
     rows: list[StoredEntry] = []
     for given in new:
         what = f"new {given.kind} entry {given.id}"
-        entry = read_entry_parts(given.payload, given.signature, what=what)
+        entry = read_entry_parts(given.payload, given.signature, what=what, require_canonical=True)
         if entry.patient != log.patient:
             raise InputError(f"{what} is for patient {entry.patient}, not {log.patient}")
         if entry.id in known:
@@ -324,7 +324,10 @@ def plan_append(
                         entry.author, format_time(entry.created))
         )  # fmt: skip
         leaves[entry.tree].append(merkle.leaf_hash(entry.leaf_data))
-    trees = {t: TreeState(len(leaves[t]), merkle.root(leaves[t])) for t in TREES}
+    grown = {row.tree for row in rows}
+    trees = {
+        t: TreeState(len(leaves[t]), merkle.root(leaves[t])) if t in grown else latest.trees[t] for t in TREES
+    }
     head = sign_head(patient, seq=latest.seq + 1, timestamp=max(now, latest.timestamp), trees=trees)
     return rows, head
 

@@ -172,7 +172,7 @@ class LedgerStore:
                 raise _translate(self.path, exc) from exc
             raise
 
-    def _read(self, conn: sqlite3.Connection) -> StoredLog:
+    def _read(self, conn: sqlite3.Connection, *, latest_head_only: bool = False) -> StoredLog:
         entries = tuple(
             StoredEntry(tree, idx, entry_id, bytes(payload), bytes(signature), author, created)
             for tree, idx, entry_id, payload, signature, author, created in conn.execute(
@@ -183,6 +183,7 @@ class LedgerStore:
             StoredHead(seq, bytes(payload), bytes(signature))
             for seq, payload, signature in conn.execute(
                 "SELECT seq, payload, signature FROM heads ORDER BY seq"
+                + (" DESC LIMIT 1" if latest_head_only else "")
             )
         )
         return StoredLog(self.patient, entries, heads)
@@ -203,13 +204,13 @@ class LedgerStore:
     def writing(self) -> Iterator[StoreWriter]:
         """A write transaction: read the log, decide, add rows; committed only if the block succeeds."""
         with self._transaction() as conn:
-            writer = StoreWriter(self._read(conn))
+            writer = StoreWriter(self._read(conn, latest_head_only=True))
             yield writer
             _insert(conn, writer.new_entries, writer.new_heads)
 
 
 class StoreWriter:
-    """What a write transaction sees (``log``) and collects (``add``); rows are inserted at commit."""
+    """What a write transaction sees (``log``: every entry, the latest head only) and collects (``add``)."""
 
     def __init__(self, log: StoredLog) -> None:
         self.log = log

@@ -50,7 +50,8 @@ def test_a_validly_signed_but_non_canonical_payload_is_refused() -> None:
     entry = medication("warfarin")
     spaced = json.dumps(json.loads(entry.payload), indent=1).encode()
     with pytest.raises(errors.InputError, match="canonical"):
-        read_entry_parts(spaced, PATIENT.sign(spaced), what="spaced")
+        read_entry_parts(spaced, PATIENT.sign(spaced), what="spaced", require_canonical=True)
+    assert read_entry_parts(spaced, PATIENT.sign(spaced), what="spaced").body == entry.body
 
 
 def test_unknown_kind_and_unknown_fields_are_refused() -> None:

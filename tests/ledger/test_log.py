@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from datetime import timedelta
@@ -11,7 +12,7 @@ import pytest
 
 from alertsvc import errors
 from alertsvc.ledger import merkle
-from alertsvc.ledger.entries import TREES, SignedEntry
+from alertsvc.ledger.entries import TREES, SignedEntry, read_entry_parts
 from alertsvc.ledger.grants import new_revocation, read_grant
 from alertsvc.ledger.log import Ledger, prefix_roots, verify_head_consistency
 from tests.ledger.conftest import (
@@ -102,6 +103,12 @@ def test_a_duplicate_entry_is_refused_and_a_bad_batch_writes_nothing(
     add(ledger, first)
     _assert_refused_without_writing(ledger, ledger_path, errors.InputError, "already", medication("x"), first)
     assert len(ledger.verify().heads) == 2
+
+
+def test_a_non_canonical_entry_never_enters_the_ledger(ledger: Ledger, ledger_path: Path) -> None:
+    spaced = json.dumps(json.loads(medication("warfarin").payload), indent=1).encode()
+    entry = read_entry_parts(spaced, PATIENT.sign(spaced), what="spaced")
+    _assert_refused_without_writing(ledger, ledger_path, errors.InputError, "canonical", entry)
 
 
 def test_revoking_an_unknown_grant_is_refused(ledger: Ledger, ledger_path: Path) -> None:
