@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
+
+import click
 
 from alertsvc import __version__
 from alertsvc.cli import main as cli
@@ -23,6 +27,22 @@ def _run(*args: str) -> None:
 
 def _public_id(key_file: str) -> str:
     return Identity.load(Path(key_file)).public_id
+
+
+def _tamper_and_verify() -> None:
+    """Copy the ledger, change one letter of one signed entry behind its back, and let verify catch it."""
+    shutil.copyfile("patient.ledger", "tampered.ledger")
+    with contextlib.closing(sqlite3.connect("tampered.ledger")) as conn, conn:
+        (payload,) = conn.execute(
+            "SELECT payload FROM entries WHERE tree = 'medications' AND idx = 0"
+        ).fetchone()
+        altered = bytes(payload).replace(b"5 mg", b"50 mg")
+        conn.execute("UPDATE entries SET payload = ? WHERE tree = 'medications' AND idx = 0", (altered,))
+    print("\n(someone edits the warfarin dose in a copy of the ledger file: 5 mg -> 50 mg)")
+    try:
+        _run("ledger", "verify", "tampered.ledger")
+    except click.ClickException as exc:  # the command line's form of every AlertsvcError
+        print(f"refused, exit status {exc.exit_code}: {exc.message}")
 
 
 def main() -> int:
@@ -57,6 +77,7 @@ def main() -> int:
             _run("ledger", "verify-slice", "slice.json", "--grantee", hospital)
             _run("ledger", "verify", "patient.ledger")
             _run("ledger", "show", "patient.ledger")
+            _tamper_and_verify()
             print(f"\nledger file: {os.path.getsize('patient.ledger')} bytes; slice: "
                   f"{os.path.getsize('slice.json')} bytes")  # fmt: skip
     print("\nNext: the hospital service checks the slice for interactions and alerts every shift.")

@@ -174,13 +174,15 @@ class LedgerStore:
 
     def _read(self, conn: sqlite3.Connection, *, latest_head_only: bool = False) -> StoredLog:
         entries = tuple(
-            StoredEntry(tree, idx, entry_id, bytes(payload), bytes(signature), author, created)
+            StoredEntry(
+                str(tree), idx, str(entry_id), _blob(payload), _blob(signature), str(author), str(created)
+            )
             for tree, idx, entry_id, payload, signature, author, created in conn.execute(
                 "SELECT tree, idx, id, payload, signature, author, created FROM entries ORDER BY tree, idx"
             )
         )
         heads = tuple(
-            StoredHead(seq, bytes(payload), bytes(signature))
+            StoredHead(seq, _blob(payload), _blob(signature))
             for seq, payload, signature in conn.execute(
                 "SELECT seq, payload, signature FROM heads ORDER BY seq"
                 + (" DESC LIMIT 1" if latest_head_only else "")
@@ -220,6 +222,13 @@ class StoreWriter:
     def add(self, entries: Sequence[StoredEntry], head: StoredHead) -> None:
         self.new_entries.extend(entries)
         self.new_heads.append(head)
+
+
+def _blob(value: object) -> bytes:
+    """A stored payload or signature as bytes, even if someone rewrote the column with text or a number."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8", errors="surrogateescape")
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:

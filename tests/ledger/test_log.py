@@ -188,6 +188,8 @@ def test_heads_are_consistent_with_each_other(ledger: Ledger) -> None:
         pytest.param("DELETE FROM entries WHERE tree = 'allergies'", r"allergies\[0\] \(no entry there\)",
                      id="tree-emptied"),
         pytest.param("DELETE FROM heads WHERE seq = 2", "head 2 is missing", id="head-deleted"),
+        pytest.param("UPDATE entries SET payload = 'text' WHERE tree = 'medications' AND idx = 1",
+                     r"medications\[1\]", id="payload-as-text"),
         pytest.param("UPDATE entries SET author = 'ed25519:x' WHERE tree = 'medications' AND idx = 0",
                      r"medications\[0\].*author", id="author-column"),
     ],
