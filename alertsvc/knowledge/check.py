@@ -100,22 +100,19 @@ def check(
 def _pair_findings(
     meds: Sequence[Medication], graph: InteractionGraph, out: dict[_Key, list[Finding]]
 ) -> None:
+    """Interactions and duplicates between every two medications (never within one product)."""
     endpoints, partners, therapeutic = graph.endpoints, graph.partners, graph.therapeutic_of
     prepared = [
         (
             med,
             [
-                (
-                    i.rxcui,
-                    partners.get(i.rxcui, _EMPTY),
-                    endpoints.get(i.rxcui, _EMPTY),
-                    therapeutic.get(i.rxcui),
-                )
+                (i.rxcui, partners.get(i.rxcui, _EMPTY), endpoints.get(i.rxcui), therapeutic.get(i.rxcui))
                 for i in med.ingredients
             ],
         )
         for med in meds
     ]
+    hits: dict[tuple[str, str], _PairHits] = {}
     for index, (first, first_ingredients) in enumerate(prepared):
         for second, second_ingredients in prepared[index + 1 :]:
             for a, partners_a, _, classes_a in first_ingredients:
@@ -123,65 +120,87 @@ def _pair_findings(
                     if a == b:
                         _same_ingredient(a, first, second, graph, out)
                         continue
-                    if ends_b and not partners_a.isdisjoint(ends_b):
-                        _interaction(a, b, first, second, graph, out)
+                    if ends_b is not None and not partners_a.isdisjoint(ends_b):
+                        _match_rules(a, b, first, second, graph, hits)
                     if classes_a and classes_b and not classes_a.isdisjoint(classes_b):
                         _same_class(a, b, classes_a & classes_b, first, second, graph, out)
+    for (a, b), pair_hits in hits.items():
+        if pair_hits.rules:
+            _add(out, _interaction(a, b, pair_hits, graph))
 
 
-def _interaction(
+class _PairHits:
+    """The rules matched between two ingredients (by rule id, with its orientation) and the refs involved."""
+
+    __slots__ = ("refs", "rules")
+
+    def __init__(self) -> None:
+        self.rules: dict[str, tuple[Rule, str, str]] = {}
+        self.refs: set[str] = set()
+
+
+def _match_rules(
     a: str,
     b: str,
     med_a: Medication,
     med_b: Medication,
     graph: InteractionGraph,
-    out: dict[_Key, list[Finding]],
+    hits: dict[tuple[str, str], _PairHits],
 ) -> None:
-    if (graph.name(b), b) < (graph.name(a), a):
-        a, b, med_a, med_b = b, a, med_b, med_a  # a canonical order, whatever the input order
-    matches: dict[str, tuple[Rule, str, str]] = {}
-    for node_a in sorted(graph.endpoints[a]):
-        for node_b in sorted(graph.endpoints[b]):
-            for rule in graph.rules_between.get((node_a, node_b), ()):
-                if rule.id in matches or not (_applies(rule, med_a.route) and _applies(rule, med_b.route)):
+    """Record the interaction rules joining ``a`` and ``b`` that apply to these medications' routes."""
+    if b < a:
+        a, b, med_a, med_b = b, a, med_b, med_a  # one key per pair, whatever the input order
+    pair_hits = hits.get((a, b))
+    if pair_hits is None:
+        pair_hits = hits[(a, b)] = _PairHits()
+    matches = pair_hits.rules
+    ends_a = graph.endpoints[a]
+    found = False
+    for node_b in graph.partners[a] & graph.endpoints[b]:
+        for node_a in ends_a & graph.node_partners[node_b]:
+            for rule in graph.rules_between[(node_a, node_b)]:
+                if not (_applies(rule, med_a.route) and _applies(rule, med_b.route)):
                     continue
-                if rule.left == node_b and rule.right == node_a and rule.left != rule.right:
-                    matches[rule.id] = (rule, b, a)  # rule written the other way round: b on its left
-                else:
-                    matches[rule.id] = (rule, a, b)
-    if not matches:
-        return
-    ranked = sorted(matches.values(), key=lambda m: (SEVERITY_ORDER[m[0].severity], m[0].id))
+                found = True
+                # orientation: which ingredient is on the rule's left (both can be: keep a canonical one)
+                a_left = rule.left in ends_a and (rule.right == node_b or rule.left == rule.right)
+                oriented = (rule, a, b) if a_left else (rule, b, a)
+                if rule.id not in matches or oriented[1:] < matches[rule.id][1:]:
+                    matches[rule.id] = oriented
+    if found:
+        pair_hits.refs.update(r for r in (med_a.ref, med_b.ref) if r)
+
+
+def _interaction(a: str, b: str, pair_hits: _PairHits, graph: InteractionGraph) -> Finding:
+    """One finding for ingredients ``a`` and ``b``: the most severe matching rule, capped if need be."""
+    ranked = sorted(pair_hits.rules.values(), key=lambda m: (SEVERITY_ORDER[m[0].severity], m[0].id))
     rule, left, right = ranked[0]
+    if rule.left == rule.right and (graph.name(right), right) < (graph.name(left), left):
+        left, right = right, left  # a class with itself: alphabetical
     severity: Severity = rule.severity
     management = rule.management
     rules = [m[0] for m in ranked]
     capping = [r for r in rules if r.non_interruptive]
     if severity == "critical" and capping and not any(_high_priority(r) for r in rules):
         severity = "major"
-        management = _join(
-            management, f"ONC non-interruptive pair ({capping[0].id}): shown, not interruptive."
-        )
+        note = f"ONC non-interruptive pair ({capping[0].id}): shown, not interruptive."
+        management = _join(management, note)
     left_node = rule.left if rule.left != ingredient_node(left) else ""
     right_node = rule.right if rule.right != ingredient_node(right) else ""
     middle = tuple(n for n in dict.fromkeys((left_node, right_node)) if n)
-    evidence = (ingredient_node(left), *middle, ingredient_node(right))
     names = f"{graph.name(left)} + {graph.name(right)}"
-    _add(
-        out,
-        Finding(
-            kind="interaction",
-            severity=severity,
-            ingredients=(_ingredient(left, graph), _ingredient(right, graph)),
-            summary=_summary(names, _effect(rule.mechanism), severity),
-            mechanism=rule.mechanism,
-            management=management,
-            rule=rule.id,
-            sources=_unique(s for r in rules for s in r.sources),
-            evidence=evidence,
-            knowledge_version=graph.version,
-            refs=_refs(med_a.ref, med_b.ref),
-        ),
+    return Finding(
+        kind="interaction",
+        severity=severity,
+        ingredients=(_ingredient(left, graph), _ingredient(right, graph)),
+        summary=_summary(names, graph.effects[rule.id], severity),
+        mechanism=rule.mechanism,
+        management=management,
+        rule=rule.id,
+        sources=_unique(s for r in rules for s in r.sources),
+        evidence=(ingredient_node(left), *middle, ingredient_node(right)),
+        knowledge_version=graph.version,
+        refs=tuple(sorted(pair_hits.refs)),
     )
 
 
@@ -397,18 +416,8 @@ def _most_specific(classes: Iterable[DrugClass]) -> DrugClass:
 
 
 def _ingredient(rxcui: str, graph: InteractionGraph, fallback: str = "") -> Ingredient:
-    return Ingredient(rxcui, graph.name(rxcui, fallback))
-
-
-def _effect(mechanism: str) -> str:
-    """A short effect for a summary: the first sentence or clause of the mechanism, lower-cased."""
-    text = mechanism.strip()
-    for stop in (". ", ": ", "; "):
-        text = text.split(stop, 1)[0]
-    text = text.rstrip(".").strip()
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        text = text[0].lower() + text[1:]
-    return text or "interaction"
+    known = graph.ingredients.get(rxcui)
+    return known if known is not None else Ingredient(rxcui, fallback or rxcui)
 
 
 def _summary(head: str, detail: str, severity: str) -> str:

@@ -18,7 +18,8 @@ intersection and not a path search:
 - ``endpoints[x]``: the rule-endpoint nodes ingredient ``x`` is (``in:x``) or belongs to (its classes);
 - ``partners[x]``: the nodes at the other end of any interaction rule from one of ``endpoints[x]``;
   ingredients ``a`` and ``b`` can interact exactly when ``partners[a]`` meets ``endpoints[b]``;
-- ``rules_between[(n, m)]``: the interaction rules joining nodes ``n`` and ``m`` (both orders stored).
+- ``rules_between[(n, m)]``: the interaction rules joining nodes ``n`` and ``m`` (both orders stored);
+- ``node_partners[n]``: the nodes joined to node ``n`` by an interaction rule.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class InteractionGraph:
     endpoints: Mapping[str, frozenset[str]]
     partners: Mapping[str, frozenset[str]]
     rules_between: Mapping[tuple[str, str], tuple[Rule, ...]]
+    node_partners: Mapping[str, frozenset[str]]
+    effects: Mapping[str, str]
+    """Rule id -> the short effect a finding's summary quotes (see :func:`short_effect`)."""
+    """Rule-endpoint node -> the nodes at the other end of its interaction rules."""
     classes_of: Mapping[str, frozenset[str]]
     """Ingredient RxCUI -> ids of every class (any kind) it belongs to."""
     therapeutic_of: Mapping[str, frozenset[str]]
@@ -162,12 +167,25 @@ def build_graph(kb: KnowledgeBase) -> InteractionGraph:
         endpoints=MappingProxyType(endpoints),
         partners=MappingProxyType(partners),
         rules_between=MappingProxyType({k: tuple(v) for k, v in rules_between.items()}),
+        node_partners=_freeze(node_partners),
+        effects=MappingProxyType({rule.id: short_effect(rule.mechanism) for rule in kb.rules}),
         classes_of=_freeze(classes_of),
         therapeutic_of=_freeze(therapeutic_of),
         allergen_groups_of=_freeze(allergen_of),
         cross_rules=MappingProxyType({k: tuple(v) for k, v in cross_rules.items()}),
         terminology_source=next((key for key in sorted(kb.sources) if "rxnorm" in key.lower()), ""),
     )
+
+
+def short_effect(mechanism: str) -> str:
+    """A short effect for a summary: the first sentence or clause of the mechanism, lower-cased."""
+    text = mechanism.strip()
+    for stop in (". ", ": ", "; "):
+        text = text.split(stop, 1)[0]
+    text = text.rstrip(".").strip()
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    return text or "interaction"
 
 
 def _is_ingredient(node: str) -> bool:
