@@ -186,6 +186,10 @@ class RxNormClient:
         text = term.strip()
         if not text:
             return Resolution(term, (), unresolved="empty term", via="rxnav")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return Resolution(term, (), unresolved="term is not valid Unicode text", via="rxnav")
         deadline = time.monotonic() + self.timeout
         try:
             rxcui = self._concept_for(text, deadline)

@@ -14,6 +14,7 @@ Both take their clock (and the limiter its ``sleep``) as arguments, so tests nee
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alertsvc.errors import TerminologyUnavailable
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -50,17 +53,33 @@ class AnswerCache:
             # check_same_thread=False only so close() can close every thread's connection at the end;
             # each connection is otherwise used by the one thread that opened it.
             conn = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(_SCHEMA)
+            except sqlite3.Error:
+                conn.close()
+                raise
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
 
     def get(self, key: str) -> str | None:
-        """The cached answer to ``key`` if it was fetched less than ``ttl`` seconds ago, else None."""
-        row = self._connection().execute("SELECT body, fetched FROM answers WHERE key = ?", (key,)).fetchone()
+        """The cached answer to ``key`` if it was fetched less than ``ttl`` seconds ago, else None.
+
+        A cache that cannot be read (locked for too long, corrupt, disk gone) counts as a miss: the
+        answer is fetched from RxNav instead, and the problem is logged.
+        """
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT body, fetched FROM answers WHERE key = ?", (key,))
+                .fetchone()
+            )
+        except sqlite3.Error as exc:
+            log.warning("RxNav answer cache %s cannot be read: %s", self.path, exc)
+            return None
         if row is None:
             return None
         body, fetched = row
@@ -69,11 +88,14 @@ class AnswerCache:
         return str(body)
 
     def put(self, key: str, body: str) -> None:
-        """Remember ``body`` as the answer to ``key`` from now on."""
-        self._connection().execute(
-            "INSERT OR REPLACE INTO answers (key, body, fetched) VALUES (?, ?, ?)",
-            (key, body, self._clock()),
-        )
+        """Remember ``body`` as the answer to ``key`` from now on (a write that fails is logged)."""
+        try:
+            self._connection().execute(
+                "INSERT OR REPLACE INTO answers (key, body, fetched) VALUES (?, ?, ?)",
+                (key, body, self._clock()),
+            )
+        except sqlite3.Error as exc:
+            log.warning("RxNav answer cache %s cannot be written: %s", self.path, exc)
 
     def purge_expired(self) -> int:
         """Delete answers older than the time-to-live; returns how many were deleted."""
