@@ -264,7 +264,7 @@ class RxNormClient:
             else:
                 data = _parse_json(body, path)
                 if self.cache is not None:
-                    self.cache.put(key, body.decode("utf-8"))
+                    self.cache.put(key, json.dumps(data))
                 return data
             if attempts > self.retries:
                 raise TerminologyUnavailable(f"RxNav failed {attempts} times on {path}: {failure}")

@@ -1,13 +1,13 @@
 """What the RxNav client keeps on its own side so it asks RxNav less: an answer cache and a rate limiter.
 
-``AnswerCache`` stores RxNav's raw JSON answers in their own SQLite file with a time-to-live, so a term
+``AnswerCache`` stores RxNav's JSON answers in their own SQLite file with a time-to-live, so a term
 looked up once is not fetched again for a week (``Settings.rxnav_cache_ttl``). SQLite connections must not
 cross threads, so each thread gets its own connection to the same file.
 
 ``RateLimiter`` keeps the client within RxNav's terms of service (at most 20 requests per second from one
-address) by remembering when the last requests left: in any window of ``period`` seconds at most
-``max_requests`` go out; the next one waits, or gives up when waiting would pass its deadline. After a 403
-(RxNav's way of saying the limit was exceeded) it refuses to send anything for a cool-down period.
+address) by remembering when the last requests were due to leave: in any window of ``period`` seconds at
+most ``max_requests`` go out; the next one waits, or gives up when waiting would pass its deadline.
+After a 403 (RxNav's way of saying the limit was exceeded) it sends nothing for a cool-down period.
 
 Both take their clock (and the limiter its ``sleep``) as arguments, so tests need not wait for real.
 """
@@ -131,7 +131,7 @@ class RateLimiter:
         self.period = period
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._sent: deque[float] = deque(maxlen=max_requests)  # the latest reserved send times
         self._blocked_until = float("-inf")
         self._lock = threading.Lock()
 
@@ -141,7 +141,8 @@ class RateLimiter:
         Raises TerminologyUnavailable, without waiting, when the wait would take longer than ``budget``
         seconds or the limiter is cooling down after a 403.
         """
-        # The lock is held while waiting on purpose: callers queue up and leave in order.
+        # Each caller reserves its send time under the lock, then waits outside it, so one caller's wait
+        # never lengthens another's: the n-th request goes out at least ``period`` after the (n-max)-th.
         with self._lock:
             now = self._clock()
             if now < self._blocked_until:
@@ -149,21 +150,17 @@ class RateLimiter:
                     f"RxNav refused a request for exceeding its rate limit (HTTP 403); "
                     f"not asking again for {self._blocked_until - now:.1f} s"
                 )
-            while True:
-                while self._sent and self._sent[0] <= now - self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.max_requests:
-                    self._sent.append(now)
-                    return
-                wait = self._sent[0] + self.period - now
-                if wait > budget:
-                    raise TerminologyUnavailable(
-                        f"the client-side limit of {self.max_requests} requests per {self.period:g} s "
-                        f"would delay this request past its deadline"
-                    )
-                self._sleep(wait)
-                budget -= wait
-                now = self._clock()
+            slot = now
+            if len(self._sent) == self.max_requests:
+                slot = max(now, self._sent[0] + self.period)
+            if slot - now > budget:
+                raise TerminologyUnavailable(
+                    f"the client-side limit of {self.max_requests} requests per {self.period:g} s "
+                    f"would delay this request past its deadline"
+                )
+            self._sent.append(slot)
+        if slot > now:
+            self._sleep(slot - now)
 
     def cool_down(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from now (after RxNav answered 403)."""

@@ -7,6 +7,7 @@ small margin and end as an unresolved Resolution saying why; answers are cached;
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -329,6 +330,19 @@ def test_rate_limiter_refuses_a_wait_past_the_budget_and_during_a_cool_down() ->
         limiter.acquire(10.0)
     clock.now += 2.0
     limiter.acquire(0.0)
+
+
+def test_one_callers_wait_does_not_hold_up_another() -> None:
+    limiter = RateLimiter(1, 0.5)
+    limiter.acquire(0.0)
+    waiter = threading.Thread(target=limiter.acquire, args=(5.0,))  # reserves the next slot, sleeps 0.5 s
+    waiter.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(TerminologyUnavailable, match="past its deadline"):
+        limiter.acquire(0.1)  # its slot would be a whole period after the waiter's
+    assert time.monotonic() - started < 0.1
+    waiter.join()
 
 
 # ----- configuration ------------------------------------------------------------------------------
