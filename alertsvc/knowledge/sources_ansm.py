@@ -215,7 +215,10 @@ class _Resolver:
     def node(self, ref: AnsmRef) -> str | None:
         if not ref.class_name:
             found = self.drug(ref.drug, ref.rxcui) if ref.drug else None
-            return f"in:{found}" if found else None
+            if found:
+                return f"in:{found}"
+            named = self.by_key.get(class_key(ref.drug)) if ref.drug else None  # "INSULIN" is a class
+            return f"class:{named.id}" if named and named.members else None
         drug_class = self.by_key.get(class_key(ref.class_name))
         if drug_class is None:
             candidates = self.by_code.get(ref.code) or self.by_code.get(CODE_ALIASES.get(ref.code, ""), [])

@@ -24,6 +24,9 @@ NAMES = {
     "amikacin": "641",
     "lithium": "6448",
     "furosemide": "4603",
+    "insulin glargine": "274783",
+    "insulin lispro": "86009",
+    "propranolol": "8787",
 }
 
 GROUPS = """Drug Name\tRxNorm\tSource File\tClinical Source\tClass Name\tClass Code
@@ -37,6 +40,7 @@ MORPHINE\t7052\tSTEP-III.html\tANSM\tSTEP III OPIOID ANALGESICS\tN02A-002
 GENTAMICIN\t142438\tAMINOGLYCOSIDES.html\tANSM\tAMINOGLYCOSIDES\tJ01GB-001
 AMIKACIN\t641\tAMINOGLYCOSIDES.html\tANSM\tAMINOGLYCOSIDES\tJ01GB-001
 FUROSEMIDE\t4603\tLOOP-DIURETICS.html\tANSM\tLOOP DIURETICS\tC03CA-001
+INSULIN\t5856\tINSULIN.html\tANSM\tINSULIN\tA10A
 """
 
 HEADER = (
@@ -59,6 +63,7 @@ RULES = HEADER + (
     "7\tLITHIUM\t6448\t\t\t\t\tLOOP DIURETICS\tC03CA-001\tANSM\tg.html\tLithium overdose\tNot recommended\t\n"
     "8\tUNKNOWNINE\t\t\t\tASPIRIN\t1191\t\t\tANSM\th.html\tSomething\tPrecaution for use\t\n"
     "9\t\t\t\t\t\t\t\t\tANSM\ti.html\t\t\t\n"
+    "10\tINSULIN\t\t\t\tPROPRANOLOL\t8787\t\t\tANSM\tj.html\tMasked hypoglycemia\tPrecaution for use\t\n"
 )
 
 
@@ -167,3 +172,11 @@ def test_unmapped_and_empty_rows_are_counted_not_kept(tmp_path: Path) -> None:
     assert "fluindione" in lookup.misses["ansm"]
     assert not any(rule.id in {"ansm-8", "ansm-9"} for rule in result.part.rules)
     assert "2 rows dropped" in result.part.notes[0]
+
+
+def test_generic_insulin_is_the_insulin_class_completed_with_us_insulins(tmp_path: Path) -> None:
+    result = sources_ansm.build(write_ansm(tmp_path), NameLookup(NAMES))
+    insulin = result.part.classes["ansm:insulin"]
+    assert insulin.members == {"274783", "86009"}  # RxNorm lists each insulin; the French table says INSULIN
+    rules = {rule.id: rule for rule in result.part.rules}
+    assert {rules["ansm-10"].left, rules["ansm-10"].right} == {"class:ansm:insulin", "in:8787"}
