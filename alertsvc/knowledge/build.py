@@ -190,8 +190,8 @@ def sources_markdown(
         lines.append("")
     for key, title in (
         (
-            "curated",
-            "Curated terminology facts (alertsvc/knowledge/curated_terms.py), each confirmed by a source",
+            "curated-terms",
+            "Curated terminology facts (alertsvc/knowledge/curated_terms.py), RxCUIs confirmed by a source",
         ),
         ("rules", "Rules build notes"),
     ):

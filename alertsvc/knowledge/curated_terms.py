@@ -102,6 +102,7 @@ INN_SYNONYMS: Final[dict[str, str]] = {
     "amoxycillin": "amoxicillin",
     "phytomenadione": "vitamin K1",
     "sodium valproate": "valproate",
+    "alendronate": "alendronic acid",
 }
 
 MISSPELLINGS: Final[dict[str, str]] = {
@@ -204,25 +205,24 @@ ROUTE_KEYWORDS: Final[tuple[tuple[str, Route], ...]] = (
 )
 
 ALLERGY_SYNONYMS: Final[dict[str, str]] = {
-    # How people write an allergen group -> the group's plain name, as rules_build names allergen classes.
+    # How people write an allergen group -> the plain name of the allergen group rules_build makes
+    # ("Sulfonamide antibiotics (arylamine sulfonamides)" is matched as "sulfonamide antibiotics").
+    # "Sulfa allergy" conventionally means the sulfonamide antibiotics; cross-sensitivity to the
+    # non-antibiotic sulfonamides is a rule of its own.
     "penicillin": "penicillins",
     "penicillin antibiotics": "penicillins",
-    "sulfa": "sulfonamides",
-    "sulpha": "sulfonamides",
-    "sulfa drugs": "sulfonamides",
-    "sulfa antibiotics": "sulfonamides",
-    "sulfonamide": "sulfonamides",
-    "sulfonamide antibiotics": "sulfonamides",
+    "sulfa": "sulfonamide antibiotics",
+    "sulpha": "sulfonamide antibiotics",
+    "sulfa drugs": "sulfonamide antibiotics",
+    "sulpha drugs": "sulfonamide antibiotics",
+    "sulfa antibiotics": "sulfonamide antibiotics",
+    "sulfonamide": "sulfonamide antibiotics",
+    "sulfonamides": "sulfonamide antibiotics",
+    "sulfonamide antibiotic": "sulfonamide antibiotics",
     "nsaid": "nsaids",
     "non-steroidal anti-inflammatory drugs": "nsaids",
+    "nonsteroidal anti-inflammatory drugs": "nsaids",
     "statin": "statins",
     "cephalosporin": "cephalosporins",
-    "macrolide": "macrolides",
-    "fluoroquinolone": "fluoroquinolones",
-    "quinolones": "fluoroquinolones",
-    "opiates": "opioids",
-    "opioid": "opioids",
-    "ace inhibitor": "ace inhibitors",
     "carbapenem": "carbapenems",
-    "tetracycline antibiotics": "tetracyclines",
 }

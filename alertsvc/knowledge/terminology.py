@@ -180,6 +180,8 @@ class Normalizer:
         for class_id, drug_class in sorted(kb.classes.items()):
             if drug_class.kind == "allergen":
                 self._allergens.setdefault(normalise(drug_class.name), class_id)
+                plain = re.sub(r"\s*\([^)]*\)", "", drug_class.name)  # "Statins (VSAC Statin Allergen)"
+                self._allergens.setdefault(normalise(plain), class_id)
                 self._allergens.setdefault(normalise(class_id.partition(":")[2].replace("-", " ")), class_id)
 
     @cached_property
@@ -218,7 +220,8 @@ class Normalizer:
             if by_display.unresolved is None:
                 return replace(by_display, term=code or display, via=f"display:{by_display.via}")
             if by_code is not None:
-                return by_code
+                why = f"{by_code.unresolved}; display {display.strip()!r}: {by_display.unresolved}"
+                return replace(by_code, unresolved=why)
             return by_display
         return Resolution(code, (), unresolved=f"code system {system!r} is neither RxNorm nor NDC")
 

@@ -43,6 +43,15 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "ansm/eng_tables2016-xml-v3.tsv": ("Drug 1 Name", "Drug 1 RxCUI", "Drug 2 Name", "Drug 2 RxCUI"),
     "vsac/rxnorm_valueset_members.tsv": ("rxcui", "display"),
     "pddi_cds/_valueset_codes_flat.tsv": ("system", "code", "display"),
+    "ndfrt/combined_conservative_NDF-RT.tsv": ("object", "precipitant"),
+    "onc/ONC_high_priority_class_table_phansalkar2012.tsv": ("object_drug", "precipitant_drug"),
+    "onc/ONC_non_interruptive_class_table_phansalkar2013.tsv": ("Object_Drug", "Precipitant_Drug"),
+}
+NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    # English drug names in the rule sources: they confirm that an ANSM name is also the US spelling.
+    "ndfrt/combined_conservative_NDF-RT.tsv": ("object", "precipitant"),
+    "onc/ONC_high_priority_class_table_phansalkar2012.tsv": ("object_drug", "precipitant_drug"),
+    "onc/ONC_non_interruptive_class_table_phansalkar2013.tsv": ("Object_Drug", "Precipitant_Drug"),
 }
 RXNORM_SYSTEM_URI = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
@@ -153,7 +162,9 @@ class _Builder:
             for row in self.rows[relative]:
                 parsed = parse_product_name(row[column])
                 if parsed.strengths and parsed.dose_form:
-                    seen.update(normalise(part) for part in parsed.parts)
+                    keys = [normalise(part) for part in parsed.parts]
+                    seen.update(keys)
+                    seen.update(strip_salt(key) for key in keys)  # "amiloride hydrochloride" -> amiloride
         return seen
 
     def _evidence(self) -> list[tuple[str, str, str]]:
@@ -180,8 +191,16 @@ class _Builder:
                     found.append((_canonical(row["display"]), row[code], key))
         return found
 
+    def _english_names(self) -> set[str]:
+        names: set[str] = set()
+        for relative, columns in NAME_COLUMNS.items():
+            for row in self.rows[relative]:
+                names.update(normalise(row[c]) for c in columns if row.get(c))
+        return names
+
     def _missing_ingredients(self) -> None:
         seen = self._part_names_seen()
+        english = self._english_names()
         claims: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for name, rxcui, source in self._evidence():
             if rxcui in self.ingredients or rxcui in self.pins or name in self.by_name:
@@ -193,15 +212,19 @@ class _Builder:
             if name in self.by_name:
                 continue
             if not sources:
-                self.notes["curated"].append(f"{name} {rxcui}: not confirmed by any source file: dropped")
+                self.notes["curated-terms"].append(
+                    f"{name} {rxcui}: not confirmed by any source file: dropped"
+                )
                 continue
             self._add_ingredient(name, rxcui, sources, "curated and confirmed by")
         taken: set[str] = set(self.ingredients)
         for name, by_rxcui in sorted(claims.items()):
-            if name in self.by_name or not name.startswith("a") or name not in seen:
+            if name in self.by_name or not name.startswith("a"):
                 continue
+            if name not in seen and name not in english and "cpic" not in set().union(*by_rxcui.values()):
+                continue  # maybe an INN or brand spelling: take names RxNorm products, CPIC or US lists use
             if strip_salt(name) != name:
-                self.notes["curated"].append(f"{name}: a salt, not an ingredient; not added")
+                self.notes["curated-terms"].append(f"{name}: a salt, not an ingredient; not added")
                 continue
             ranked = sorted(by_rxcui.items(), key=lambda kv: (-len(kv[1]), "cpic" not in kv[1], kv[0]))
             rxcui, sources = ranked[0]
@@ -209,20 +232,20 @@ class _Builder:
                 continue
             if len(ranked) > 1:
                 others = ", ".join(f"{r} ({'/'.join(sorted(s))})" for r, s in ranked[1:])
-                self.notes["curated"].append(f"{name}: RxCUI {rxcui} chosen over {others}")
+                self.notes["curated-terms"].append(f"{name}: RxCUI {rxcui} chosen over {others}")
             self._add_ingredient(name, rxcui, sources, "from")
             taken.add(rxcui)
         self.notes["rxnorm"].append(
             f"{len(self.added_a)} ingredients missing from the RxNorm files (names starting with 'A', plus "
-            f"{len(curated_terms.OTHER_INGREDIENTS)} named by rules) added from CPIC, ANSM and value-set "
-            "codes whose names RxNorm product names use"
+            f"{len(curated_terms.OTHER_INGREDIENTS)} named by rules) added with the RxCUIs CPIC, ANSM and "
+            "value-set codes give, when RxNorm product names, CPIC or the ONC / NDF-RT tables use the name"
         )
 
     def _add_ingredient(self, name: str, rxcui: str, sources: Iterable[str], how: str) -> None:
         self.ingredients[rxcui] = Ingredient(rxcui, name)
         self.by_name[name] = rxcui
         self.added_a.add(rxcui)
-        self.notes["curated"].append(f"{name} {rxcui}: {how} {', '.join(sorted(sources))}")
+        self.notes["curated-terms"].append(f"{name} {rxcui}: {how} {', '.join(sorted(sources))}")
 
     # 2. salts -------------------------------------------------------------------------------------------
     def _salts(self) -> None:
@@ -395,7 +418,7 @@ class _Builder:
         for wrong, right in curated_terms.MISSPELLINGS.items():
             if right in names:
                 add(wrong, names[right])
-        self.notes["curated"].append(
+        self.notes["curated-terms"].append(
             f"names: {len(names)} lookup names (ingredients, salts, brands, names in product brackets, "
             f"{len(curated_terms.INN_SYNONYMS)} INN/BAN synonyms, {len(curated_terms.A_BRAND_NAMES)} "
             f"brand names of A ingredients, {len(curated_terms.MISSPELLINGS)} misspellings); curated "

@@ -133,7 +133,7 @@ def test_missing_a_ingredients_are_added_from_other_sources(
 
 def test_a_curated_ingredient_without_a_source_is_dropped_and_said(terms: Terminology) -> None:
     assert "1364430" not in terms.ingredients  # apixaban: no source in this slice confirms it
-    assert any("apixaban" in note and "not confirmed" in note for note in terms.notes["curated"])
+    assert any("apixaban" in note and "not confirmed" in note for note in terms.notes["curated-terms"])
 
 
 def test_an_ansm_name_with_an_rxcui_of_another_ingredient_is_not_added(terms: Terminology) -> None:
