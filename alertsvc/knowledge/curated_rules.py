@@ -175,6 +175,16 @@ QT_ADDITIONS: tuple[tuple[str, str], ...] = (
     ("fluconazole", f"Diflucan (fluconazole) {US_PI}, Warnings: QT prolongation and torsade de pointes"),
     ("quinine", f"Qualaquin (quinine) {US_PI}, Warnings: QT prolongation"),
     ("bedaquiline", f"Sirturo (bedaquiline) {US_PI}, Warnings: QT prolongation"),
+    (
+        "anagrelide",
+        f"Agrylin (anagrelide) {US_PI}, Warnings: QT prolongation and ventricular tachycardia; "
+        "also in the QT pairs of ONC_High_Priority_Mapped.csv",
+    ),
+    (
+        "sevoflurane",
+        f"Ultane (sevoflurane) {US_PI}, Warnings: QT prolongation, rare torsade de pointes; "
+        "also in the QT pairs of ONC_High_Priority_Mapped.csv",
+    ),
 )
 
 ANSM_CLASS_ADDITIONS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -89,12 +89,24 @@ class NameLookup:
     def __init__(self, names: Mapping[str, str]) -> None:
         self._names = {normalise_name(name): rxcui for name, rxcui in names.items()}
         self._ingredients = frozenset(names.values())
+        self._asked: dict[str, str] = {}  # RxCUI -> the name a source first found it by
+        self._by_rxcui: dict[str, str] = {}
+        for name, rxcui in sorted(self._names.items(), key=lambda item: (len(item[0]), item[0])):
+            self._by_rxcui.setdefault(rxcui, name)
         self.fallbacks: dict[str, str] = {}  # name -> RxCUI taken from KNOWN_INGREDIENTS
         self.misses: dict[str, set[str]] = {}  # source key -> names that did not map
 
     def is_ingredient(self, rxcui: str) -> bool:
         """True when the terminology knows ``rxcui`` as an ingredient."""
         return rxcui in self._ingredients or rxcui in self.fallbacks.values()
+
+    def name_of(self, rxcui: str) -> str:
+        """A name for ``rxcui`` to show in notes: the terminology name a source first found it by, else its
+        shortest, else the RxCUI."""
+        if rxcui in self._asked:
+            return self._asked[rxcui]
+        fallback = next((name for name, known in self.fallbacks.items() if known == rxcui), rxcui)
+        return self._by_rxcui.get(rxcui, fallback)
 
     def find(self, name: str) -> str | None:
         """The IN RxCUI for ``name``, or None."""
@@ -103,6 +115,7 @@ class NameLookup:
             return None
         for candidate in self._candidates(key):
             if candidate in self._names:
+                self._asked.setdefault(self._names[candidate], candidate)
                 return self._names[candidate]
         for candidate in self._candidates(key):
             known = KNOWN_INGREDIENTS.get(candidate)

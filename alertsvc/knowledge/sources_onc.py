@@ -31,6 +31,7 @@ from alertsvc.knowledge.rules_common import NameLookup, Part, normalise_name
 
 HP_FILE = "ONC_high_priority_class_table_phansalkar2012.tsv"
 NI_FILE = "ONC_non_interruptive_class_table_phansalkar2013.tsv"
+HP_MAPPED_FILE = "ONC_High_Priority_Mapped.csv"
 HP_COLUMNS = (0, 1, 2, 3, 4)  # pair, object class, object drug, precipitant class, precipitant drug
 NI_COLUMNS = (0, 1, 2, 4, 5)
 QT_PAIR = 21
@@ -136,6 +137,7 @@ def build(onc_dir: Path, lookup: NameLookup, qt_members: frozenset[str]) -> OncR
         f"ONC non-interruptive: {len(ni_pairs)} class pairs read, {ni_rules} rules (moderate, never "
         f"critical; {len(ONC_NI_ORAL_ONLY)} pairs oral forms only)."
     )
+    result.part.notes.append(mapped_csv_check(onc_dir / HP_MAPPED_FILE, lookup, result))
     for correction in ONC_CORRECTIONS:
         result.part.notes.append(
             f"ONC {correction.table} pair {correction.pair} side {correction.side}: removed "
@@ -210,4 +212,33 @@ def _add_pair(result: OncResult, table: str, pair: OncPair, lookup: NameLookup, 
             non_interruptive=table == "ni",
             routes=routes,
         )
+    )
+
+
+def mapped_csv_check(path: Path, lookup: NameLookup, result: OncResult) -> str:
+    """Compare the class-table build with the DrugBank-keyed expansion (``name$DB id$name$DB id$`` rows):
+    how many of its ingredient pairs the rules cover, and which class-table members it lacks."""
+    if not path.exists():
+        return f"ONC high-priority: {path.name} absent; no cross-check against the mapped expansion."
+    pairs: set[frozenset[str]] = set()
+    names: set[str] = set()
+    with path.open(encoding="utf-8-sig") as handle:
+        for line in handle:
+            cells = line.strip().split("$")
+            if len(cells) < 3:
+                continue
+            names |= {normalise_name(cells[0]), normalise_name(cells[2])}
+            left, right = lookup.find(cells[0]), lookup.find(cells[2])
+            if left and right and left != right:
+                pairs.add(frozenset({left, right}))
+    in_csv = {lookup.find(name) for name in names} - {None}
+    members: set[str] = set()
+    for pair in result.critical_pairs:
+        members |= pair
+    lacking = sorted(lookup.name_of(rxcui) for rxcui in members - in_csv)
+    covered = len(pairs & result.critical_pairs)
+    return (
+        f"ONC high-priority cross-check: the DrugBank-keyed {path.name} maps to {len(pairs)} ingredient "
+        f"pairs, {covered} of them covered by the class-table rules; the class table has {len(lacking)} "
+        f"member ingredients the mapped file lacks: {', '.join(lacking)}."
     )

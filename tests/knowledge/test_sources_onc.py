@@ -183,3 +183,17 @@ def test_pair_number_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
     onc = write_onc(tmp_path, hp=HP_TABLE.replace("\n6\t\tFebuxostat", "\nsix\t\tFebuxostat"))
     with pytest.raises(KnowledgeBuildError, match="six"):
         sources_onc.build(onc, NameLookup(NAMES), QT)
+
+
+def test_cross_check_names_class_table_members_the_mapped_csv_lacks(tmp_path: Path) -> None:
+    onc = write_onc(tmp_path)
+    (onc / sources_onc.HP_MAPPED_FILE).write_text(
+        "\ufeffDextroamphetamine$DB01576$Tranylcypromine$DB00752$\nFebuxostat$DB04854$Nowhere$DB0$\n",
+        encoding="utf-8",
+    )
+    result = sources_onc.build(onc, NameLookup(NAMES), QT)
+    note = next(note for note in result.part.notes if "cross-check" in note)
+    assert "maps to 1 ingredient pairs, 1 of them covered" in note
+    for name in ("azathioprine", "mercaptopurine", "esomeprazole", "methylene blue"):
+        assert name in note
+    assert "tranylcypromine" not in note.split("lacks:")[1]
