@@ -262,7 +262,7 @@ class Normalizer:
         found = self._by_product_text(term, text)
         if found is not None:
             return found
-        hint = difflib.get_close_matches(key, self.kb.names, n=1, cutoff=0.85)
+        hint = difflib.get_close_matches(key, self.kb.names, n=1, cutoff=0.85) if len(key) <= 40 else []
         return Resolution(
             term,
             (),

@@ -189,3 +189,9 @@ def test_committed_data_loads_with_a_version() -> None:
     assert len(loaded.ingredients) > 2000 and len(loaded.products) > 15000
     assert "SOURCES.md" not in kb_files.FILES
     assert NLM_ATTRIBUTION in (kb_files.DEFAULT_DATA_DIR / "SOURCES.md").read_text()
+
+
+def test_default_data_dir_is_the_settings_default() -> None:
+    from alertsvc.config import Settings
+
+    assert Settings().data_dir == kb_files.DEFAULT_DATA_DIR
