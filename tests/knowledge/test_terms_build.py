@@ -256,3 +256,12 @@ def test_strip_salt(written: str, base: str) -> None:
 )  # fmt: skip
 def test_ndc11(text: str, eleven: str | None) -> None:
     assert ndc11(text) == eleven
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    from alertsvc.knowledge import terminology
+
+    result = doctest.testmod(terminology)
+    assert result.attempted >= 2 and result.failed == 0
