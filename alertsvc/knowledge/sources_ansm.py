@@ -272,4 +272,12 @@ def build(ansm_dir: Path, lookup: NameLookup) -> AnsmResult:
         f"dropped because a drug or class did not map; {blank} pairs without a stated level taken as "
         "moderate."
     )
+    route_named = sorted(
+        c.name for c in part.classes.values() if re.search(r"\([^)]*\b(ROUTES?|ORAL|NASAL|IM)\b", c.name)
+    )
+    part.notes.append(
+        "ANSM classes named for a route (" + "; ".join(route_named) + ") keep the default systemic routes: "
+        "alertsvc's routes cannot tell sub-cutaneous from intramuscular or intravenous, and nasal and oral "
+        "are systemic already."
+    )
     return AnsmResult(part, resolver.by_code)
