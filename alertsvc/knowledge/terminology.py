@@ -1,0 +1,355 @@
+"""Offline terminology: any way of writing a drug -> RxNorm ingredients, from the knowledge base alone.
+
+``Normalizer.resolve`` tries, in order: an RxCUI (ingredient, salt, product or pack, brand), an NDC, a
+known name (ingredient, salt, brand, synonym, misspelling), a product name, then the text read as a product
+name ("Amlodipine 5 MG Oral Tablet", "Clonazepam [Klonopin]") with misspellings fixed and salt words
+stripped. Only when all of that fails is the online terminology (RxNav) asked, if one was given.
+
+The name helpers at the top (``normalise``, ``strip_salt``, ``parse_product_name``, ``route_of``) are
+shared with the knowledge build, so the build and the service read names the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from alertsvc.errors import UnknownDrug
+from alertsvc.knowledge.curated_terms import (
+    ALLERGY_SYNONYMS,
+    FORMULATION_WORDS,
+    MISSPELLINGS,
+    ROUTE_KEYWORDS,
+    SALT_WORDS,
+)
+from alertsvc.knowledge.model import (
+    RXNORM_SYSTEM,
+    Allergy,
+    Ingredient,
+    KnowledgeBase,
+    Medication,
+    OnlineTerminology,
+    Product,
+    Resolution,
+    Route,
+)
+
+NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
+
+_SPACES = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00a0": " "})
+_STRENGTH = re.compile(
+    r"(?<![\w.])\d[\d.,]*(?:/\d[\d.,]*)?"
+    r"(?:\s+[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)*|\s*(?i:mg|mcg|ug|g|ml|iu|units?|meq|mmol)(?:/(?i:[a-z0-9]+))*|\s*%)"
+    r"(?=\s|$)"
+)
+_BRACKET = re.compile(r"\s*\[([^\]]+)\]\s*$")
+_PACK_ITEM = re.compile(r"^\s*\d+\s*\((.*)\)\s*$")
+_NDC_DASHED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+_DOSE_FORM_WORDS = frozenset(
+    {
+        "oral", "tablet", "capsule", "solution", "suspension", "injectable", "injection", "topical", "cream",
+        "gel", "ointment", "lotion", "ophthalmic", "otic", "nasal", "spray", "inhaler", "inhalation",
+        "powder", "granules", "chewable", "extended", "delayed", "release", "disintegrating", "film",
+        "coated", "sublingual", "buccal", "rectal", "vaginal", "suppository", "transdermal", "system",
+        "patch", "metered", "dose", "prefilled", "syringe", "auto-injector", "cartridge", "pen", "drops",
+        "foam", "shampoo", "lozenge", "product", "pill", "liquid", "pack", "kit", "for", "reconstitution",
+    }
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """The lookup key of a name: lower case, one space between words, typographic quotes made plain."""
+    return _SPACES.sub(" ", text.translate(_QUOTES)).strip().lower()
+
+
+def loose(key: str) -> str:
+    """A looser key that also ignores punctuation: "St Johns Wort" and "st. john's wort" meet here."""
+    return _SPACES.sub(" ", re.sub(r"[.,'()\-]", " ", key)).strip()
+
+
+def fix_misspellings(key: str) -> str:
+    """``key`` with each known misspelt word replaced ("simvistatin" -> "simvastatin")."""
+    return " ".join(MISSPELLINGS.get(word, word) for word in key.split(" "))
+
+
+def strip_salt(key: str) -> str:
+    """``key`` without salt, hydrate and release words ("warfarin sodium" -> "warfarin"); "" if none left."""
+    words = [w for w in key.replace(",", " ").split() if w not in SALT_WORDS and w not in FORMULATION_WORDS]
+    return " ".join(words)
+
+
+def route_of(dose_form: str) -> Route:
+    """The route a dose form implies ("Topical Gel" -> topical); "other" when no keyword matches."""
+    text = dose_form.lower()
+    for keyword, route in ROUTE_KEYWORDS:
+        if keyword in text:
+            return route
+    return "other"
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """An RxNorm-style product name taken apart: ingredient parts, dose form and brand in brackets."""
+
+    parts: tuple[str, ...]
+    dose_form: str
+    brand: str
+    strengths: int
+
+
+def parse_product_name(name: str) -> ParsedName:
+    """Split a product name into its ingredient parts, dose form and brand.
+
+    >>> parse_product_name("amlodipine 10 MG / valsartan 160 MG Oral Tablet [Exforge]")
+    ParsedName(parts=('amlodipine', 'valsartan'), dose_form='Oral Tablet', brand='Exforge', strengths=2)
+    >>> parse_product_name("1 ML epinephrine 1 MG/ML Injection").parts
+    ('epinephrine',)
+    """
+    text = _SPACES.sub(" ", name.translate(_QUOTES)).strip()
+    brand = ""
+    match = _BRACKET.search(text)
+    if match:
+        brand = match.group(1).strip()
+        text = text[: match.start()].strip()
+    if text.startswith("{") and "}" in text:
+        return _parse_pack(text, brand)
+    strengths = list(_STRENGTH.finditer(text))
+    while (
+        strengths and strengths[0].start() == 0
+    ):  # a quantity first: "1 ML ...", "24 HR ...", "120 ACTUAT ..."
+        text = text[strengths[0].end() :].strip()
+        strengths = list(_STRENGTH.finditer(text))
+    if strengths:
+        body, dose_form = text[: strengths[-1].end()], text[strengths[-1].end() :].strip()
+    else:
+        words = text.split(" ")
+        cut = len(words)
+        while cut > 1 and words[cut - 1].lower() in _DOSE_FORM_WORDS:
+            cut -= 1
+        body, dose_form = " ".join(words[:cut]), " ".join(words[cut:])
+    parts = tuple(p for p in (_STRENGTH.sub("", part).strip(" ,") for part in body.split(" / ")) if p)
+    return ParsedName(parts, dose_form, brand, len(strengths))
+
+
+def _parse_pack(text: str, brand: str) -> ParsedName:
+    inner, _, tail = text[1:].partition("}")
+    parts: list[str] = []
+    forms: list[str] = []
+    for item in _split_top_level(inner):
+        match = _PACK_ITEM.match(item)
+        parsed = parse_product_name(match.group(1) if match else item)
+        parts.extend(p for p in parsed.parts if p not in parts)
+        if parsed.dose_form and parsed.parts[:1] != ("inert ingredients",):
+            forms.append(parsed.dose_form)
+    dose_form = forms[0] if forms else tail.strip()
+    return ParsedName(tuple(parts), dose_form, brand, len(parts))
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split a pack's contents on " / " outside parentheses."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(" / ", i):
+            items.append(text[start:i])
+            start = i + 3
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def ndc11(text: str) -> str | None:
+    """An NDC written with dashes (4-4-2, 5-3-2, 5-4-1) or as 11 digits, as 11 digits; None otherwise."""
+    match = _NDC_DASHED.match(text)
+    if match and sum(len(group) for group in match.groups()) == 10:
+        labeler, product, package = match.groups()
+        return labeler.zfill(5) + product.zfill(4) + package.zfill(2)
+    return text if len(text) == 11 and text.isdigit() else None
+
+
+class Normalizer:
+    """Resolves drug terms against one loaded knowledge base; asks ``online`` only when offline fails."""
+
+    def __init__(self, kb: KnowledgeBase, online: OnlineTerminology | None = None) -> None:
+        self.kb = kb
+        self.online = online
+        self._allergens: dict[str, str] = {}
+        for class_id, drug_class in sorted(kb.classes.items()):
+            if drug_class.kind == "allergen":
+                self._allergens.setdefault(normalise(drug_class.name), class_id)
+                plain = re.sub(r"\s*\([^)]*\)", "", drug_class.name)  # "Statins (VSAC Statin Allergen)"
+                self._allergens.setdefault(normalise(plain), class_id)
+                self._allergens.setdefault(normalise(class_id.partition(":")[2].replace("-", " ")), class_id)
+
+    @cached_property
+    def _product_names(self) -> dict[str, str]:
+        """Product name key -> product RxCUI; built on first use so start-up stays fast."""
+        return {p.name.lower(): p.rxcui for p in self.kb.products.values()}
+
+    @cached_property
+    def _loose_names(self) -> dict[str, tuple[str, ...]]:
+        """Names without punctuation ("st johns wort"); built on first use."""
+        table: dict[str, tuple[str, ...]] = {}
+        for key, rxcuis in self.kb.names.items():
+            table.setdefault(loose(key), rxcuis)
+        return table
+
+    # public ---------------------------------------------------------------------------------------------
+    def resolve(self, term: str) -> Resolution:
+        """Ingredients of ``term`` (RxCUI, NDC, name, brand, product name); unresolved says why not."""
+        offline = self._offline(term)
+        if offline.unresolved is None or self.online is None:
+            return offline
+        online = self.online.resolve(term)
+        if online.unresolved is None:
+            return online
+        return replace(offline, unresolved=f"{offline.unresolved}; RxNav: {online.unresolved}")
+
+    def resolve_coding(self, system: str, code: str, display: str = "") -> Resolution:
+        """A FHIR coding: the RxNorm or NDC code first, then its display text if the code does not resolve."""
+        by_code: Resolution | None = None
+        if system in (RXNORM_SYSTEM, NDC_SYSTEM):
+            by_code = self.resolve(code)
+            if by_code.unresolved is None or not display.strip():
+                return by_code
+        if display.strip():
+            by_display = self.resolve(display)
+            if by_display.unresolved is None:
+                return replace(by_display, term=code or display, via=f"display:{by_display.via}")
+            if by_code is not None:
+                why = f"{by_code.unresolved}; display {display.strip()!r}: {by_display.unresolved}"
+                return replace(by_code, unresolved=why)
+            return by_display
+        return Resolution(code, (), unresolved=f"code system {system!r} is neither RxNorm nor NDC")
+
+    def medication(self, term: str, *, ref: str = "") -> Medication:
+        """A normalised Medication; UnknownDrug naming the term and the reason when it does not resolve."""
+        res = self.resolve(term)
+        if res.unresolved is not None:
+            raise UnknownDrug(f"drug {term!r} does not resolve: {res.unresolved}")
+        label = res.product.name if res.product else term.strip()
+        rxcui = res.product.rxcui if res.product else ""
+        return Medication(label, res.ingredients, res.route, product_rxcui=rxcui, ref=ref)
+
+    def resolve_allergy(self, term: str) -> Allergy:
+        """An allergen group named by ``term`` ("penicillins", "sulfa drugs", "NSAIDs") or its ingredients."""
+        for key in _allergy_keys(normalise(term)):
+            if key in self._allergens:
+                return Allergy(term.strip(), class_ids=(self._allergens[key],))
+        res = self.resolve(term)
+        if res.unresolved is not None:
+            raise UnknownDrug(f"allergy {term!r} is neither an allergen group nor a drug: {res.unresolved}")
+        return Allergy(term.strip(), ingredients=res.ingredients)
+
+    # offline steps --------------------------------------------------------------------------------------
+    def _offline(self, term: str) -> Resolution:
+        text = _SPACES.sub(" ", term.translate(_QUOTES)).strip()
+        key = text.lower()
+        if not key:
+            return Resolution(term, (), unresolved="empty drug term")
+        if key.isdigit():
+            return self._by_code(term, key)
+        ndc = ndc11(key)
+        if ndc is not None:
+            return self._by_ndc(term, text, ndc)
+        for candidate in dict.fromkeys((key, fix_misspellings(key))):
+            found = self._by_name(term, candidate)
+            if found is not None:
+                return found
+        found = self._by_product_text(term, text)
+        if found is not None:
+            return found
+        hint = difflib.get_close_matches(key, self.kb.names, n=1, cutoff=0.85) if len(key) <= 40 else []
+        return Resolution(
+            term,
+            (),
+            unresolved=f"no ingredient, salt, brand or product called {text!r} in the offline RxNorm "
+            "knowledge" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+        )
+
+    def _ingredients(self, rxcuis: Iterable[str]) -> tuple[Ingredient, ...]:
+        found = {self.kb.ingredients[r] for r in rxcuis if r in self.kb.ingredients}
+        return tuple(sorted(found, key=lambda i: (i.name.lower(), i.rxcui)))
+
+    def _product(self, term: str, product: Product, via: str) -> Resolution:
+        return Resolution(term, self._ingredients(product.ingredients), product, product.route, via=via)
+
+    def _by_code(self, term: str, code: str) -> Resolution:
+        kb = self.kb
+        if code in kb.ingredients:
+            return Resolution(term, (kb.ingredients[code],), via="ingredient")
+        if code in kb.salts:
+            return Resolution(term, self._ingredients([kb.salts[code]]), via="salt")
+        if code in kb.products:
+            return self._product(term, kb.products[code], "product")
+        if code in kb.brands:
+            return Resolution(term, self._ingredients(kb.brands[code].ingredients), via="brand")
+        if len(code) == 11 and code in kb.ndc and kb.ndc[code] in kb.products:
+            return self._product(term, kb.products[kb.ndc[code]], "ndc")
+        return Resolution(
+            term,
+            (),
+            unresolved=f"RxCUI {code} is not a current ingredient, salt, brand or product in the offline "
+            f"knowledge {kb.version}",
+        )
+
+    def _by_ndc(self, term: str, text: str, ndc: str) -> Resolution:
+        rxcui = self.kb.ndc.get(ndc)
+        if rxcui is not None and rxcui in self.kb.products:
+            return self._product(term, self.kb.products[rxcui], "ndc")
+        why = "it holds no NDC data" if not self.kb.ndc else "not in its NDC table"
+        return Resolution(term, (), unresolved=f"NDC {text} is not in the offline knowledge ({why})")
+
+    def _name_rxcuis(self, key: str) -> tuple[str, ...] | None:
+        """IN RxCUIs of a name key: as written, without punctuation, then without salt words."""
+        for candidate in (key, fix_misspellings(key)):
+            found = self.kb.names.get(candidate) or self._loose_names.get(loose(candidate))
+            if found:
+                return found
+            stripped = strip_salt(candidate)
+            if stripped and stripped != candidate:
+                found = self.kb.names.get(stripped) or self._loose_names.get(loose(stripped))
+                if found:
+                    return found
+        return None
+
+    def _by_name(self, term: str, key: str) -> Resolution | None:
+        rxcui = self._product_names.get(key)
+        if rxcui is not None:
+            return self._product(term, self.kb.products[rxcui], "product")
+        rxcuis = self._name_rxcuis(key)
+        if rxcuis:
+            return Resolution(term, self._ingredients(rxcuis), via="name")
+        return None
+
+    def _by_product_text(self, term: str, text: str) -> Resolution | None:
+        """Read ``text`` as a product name: its ingredient parts, else its brand; route from its dose form."""
+        parsed = parse_product_name(text)
+        found: list[str] = []
+        for part in parsed.parts:
+            rxcuis = self._name_rxcuis(normalise(part)) or self._name_rxcuis(
+                " ".join(w for w in normalise(part).split() if not any(c.isdigit() for c in w))
+            )
+            if not rxcuis:
+                found = []
+                break
+            found.extend(rxcuis)
+        if not found and parsed.brand:
+            found.extend(self._name_rxcuis(normalise(parsed.brand)) or ())
+        if not found:
+            return None
+        route: Route = route_of(parsed.dose_form) if parsed.dose_form else "oral"
+        return Resolution(term, self._ingredients(found), route=route, via="text")
+
+
+def _allergy_keys(key: str) -> list[str]:
+    keys = [key]
+    for suffix in (" allergy", " allergies", " class", " group"):
+        if key.endswith(suffix):
+            keys.append(key[: -len(suffix)])
+    for base in list(keys):
+        keys.extend([ALLERGY_SYNONYMS.get(base, ""), base + "s", base.removesuffix("s")])
+    return [k for k in dict.fromkeys(keys) if k]

@@ -1,0 +1,267 @@
+"""The terminology build on small slices of each public-source format, written here into tmp_path.
+
+The rows are real rows of the RxNorm, CPIC, ANSM, VSAC and PDDI-CDS files (a handful of each), with the
+same gaps as the real files: no ingredient whose name starts with "A", no PIN -> IN link.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alertsvc.errors import KnowledgeBuildError
+from alertsvc.knowledge.terminology import ndc11, parse_product_name, route_of, strip_salt
+from alertsvc.knowledge.terms_build import Terminology, build_terminology
+
+SLICES: dict[str, str] = {
+    "rxnorm/ingredients.tsv": """rxcui	name	tty	unii
+11289	warfarin	IN	5Q7ZVV76EI
+114194	warfarin sodium	PIN	6153CWM0CL
+69749	valsartan	IN	80M03YXJ7I
+3355	diclofenac	IN	144O8QL0L1
+203214	diclofenac sodium	PIN	QTG126297Q
+36567	simvastatin	IN	AGG2FN16EV
+48203	clavulanate	IN
+4919	glycine	IN	TE7660XO1C
+321064	olmesartan	IN	8W1IQP3U10
+118463	olmesartan medoxomil	PIN	6M97XTV3HD
+35296	ramipril	IN	L35JN3I7SJ
+1001472	dutasteride / tamsulosin	MIN
+""",
+    "rxnorm/product_to_IN_only.tsv": """product_rxcui	product_name	product_tty	ingredient_rxcui	ingredient_name
+722126	amlodipine 10 MG / valsartan 160 MG Oral Tablet	SCD	69749	valsartan
+724879	amlodipine 10 MG / valsartan 160 MG Oral Tablet [Exforge]	SBD	69749	valsartan
+855332	warfarin sodium 5 MG Oral Tablet	SCD	11289	warfarin
+855334	warfarin sodium 5 MG Oral Tablet [Coumadin]	SBD	11289	warfarin
+855636	diclofenac sodium 10 MG/ML Topical Gel	SCD	3355	diclofenac
+312961	simvastatin 20 MG Oral Tablet	SCD	36567	simvastatin
+730861	amlodipine 10 MG / olmesartan medoxomil 20 MG Oral Tablet	SCD	321064	olmesartan
+900001	alanine 11 MG/ML / glycine 11 MG/ML Injectable Solution [Aminosyn Mini]	SBD	4919	glycine
+""",  # noqa: E501
+    "rxnorm/brandname_to_IN_only.tsv": """bn_rxcui	bn_name	ingredient_rxcui	ingredient_name
+722127	Exforge	69749	valsartan
+196503	Zocor	36567	simvastatin
+202421	Coumadin	11289	warfarin
+900002	Aminosyn Mini	4919	glycine
+""",
+    "rxnorm/scdc_to_ingredient.tsv": """scdc_rxcui	scdc_name	ingredient_rxcui
+358775	olmesartan medoxomil 20 MG	118463
+358775	olmesartan medoxomil 20 MG	321064
+""",
+    "cpic/cpic_drug_ids.tsv": """drugId	name	pharmgkbId	rxnormId	drugbankId	atcId
+RxNorm:1191	aspirin	PA448497	1191	DB00945	N02BA01
+RxNorm:83367	atorvastatin	PA448500	83367	DB01076	C10AA05
+ATC:C10AA	hmg coa reductase inhibitors	PA133950441			C10AA
+""",
+    "ansm/eng_groups2016_xml-v3.tsv": """Drug Name	RxNorm	Source File	Clinical Source	Class Name	Class Code
+AMLODIPINE	17767	x.html	ANSM	CALCIUM CHANNEL BLOCKERS	C08-001
+PARACETAMOL	161	x.html	ANSM	SOMETHING	X-001
+AMIPRIL 	35296	x.html	ANSM	ACE INHIBITORS	C09A-001
+""",
+    "ansm/eng_tables2016-xml-v3.tsv": (
+        "Drug Interaction ID\tDrug 1 Name\tDrug 1 RxCUI\tDrug 1 Class Name\tDrug 1 Code\tDrug 2 Name\t"
+        "Drug 2 RxCUI\tDrug 2 Class Name\tDrug 2 Code\tClinical Source\tSource File\tDescription\tSeverity\t"
+        "Comment\n"
+        "1\tALPRAZOLAM\t596\t\t\tWARFARIN\t11289\t\t\tANSM\tx.html\trisk\tTake into account\t\n"
+    ),
+    "vsac/rxnorm_valueset_members.tsv": """valueset_title	valueset_oid	vs_version	kind	rxcui	display
+Statin Grouper	ValueSet-1	Working	expansion	259255	atorvastatin 80 MG Oral Tablet
+Hypertension	ValueSet-2	Working	expansion	197361	amlodipine 5 MG Oral Tablet
+Benzodiazepine	ValueSet-3	Working	expansion	308047	alprazolam 0.25 MG Oral Tablet
+""",  # noqa: E501
+    "pddi_cds/_valueset_codes_flat.tsv": """source_file	valueset_id	title	kind	system	code	display
+v.xml	valueset-aspirin	Aspirin	compose	http://www.nlm.nih.gov/research/umls/rxnorm	1191	Aspirin
+v.xml	valueset-aspirin	Aspirin	compose	http://www.nlm.nih.gov/research/umls/rxnorm	243670	Aspirin 81 MG Oral Tablet
+v.xml	valueset-x	X	compose	http://www.nlm.nih.gov/research/umls/rxnorm	313782	Acetaminophen 325 MG Oral Tablet
+v.xml	valueset-x	X	compose	http://snomed.info/sct	999	Acetaminophen 500 MG Oral Tablet
+""",  # noqa: E501
+    # The rules build (rules_build, another module) reads these too; one pair each keeps it honest.
+    "onc/ONC_high_priority_class_table_phansalkar2012.tsv": (
+        "pair_id(filled-down)\tobject_class(as-in-xls, blank=same-cell-group)\tobject_drug\t"
+        "precipitant_class(as-in-xls)\tprecipitant_drug\n"
+        "3\tAmphetamine derivatives\tDexmethylphenidate\tMAOI\tTranylcypromine\n"
+    ),
+    "onc/ONC_non_interruptive_class_table_phansalkar2013.tsv": (
+        "ID\tObject_Class\tObject_Drug\tObj_DrugbankID\tPreciptiant_Class\tPrecipitant_Drug\tPre_DrugbankID\n"
+        "1\tACE inhibitors\tramipril\t\tSalicylates\tAspirin\t\n"
+    ),
+    "ndfrt/combined_conservative_NDF-RT.tsv": (
+        "drug1\tobject\tdrug2\tprecipitant\tlabel\tseverity\turi\tsource\n"
+        "http://bio2rdf.org/drugbank:DB00682\tWarfarin\thttp://bio2rdf.org/drugbank:DB00641\tSimvastatin\t"
+        "SIMVASTATIN/WARFARIN [VA Drug Interaction]\tSignificant\thttp://purl.bioontology.org/ontology/NDFRT/"
+        "N0000000001\tNDF-RT\n"
+    ),
+}
+
+
+def write_sources(root: Path) -> Path:
+    """Write the slices under ``root`` in the layout of the shared data folder; returns ``root``."""
+    for relative, text in SLICES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (root / "rxnorm" / "Readme_Full_Prescribe_10062025.txt").write_text("October 06, 2025\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def terms(tmp_path_factory: pytest.TempPathFactory) -> Terminology:
+    return build_terminology(write_sources(tmp_path_factory.mktemp("sources")))
+
+
+def names_of(terms: Terminology, rxcuis: tuple[str, ...]) -> list[str]:
+    return sorted(terms.ingredients[r].name for r in rxcuis)
+
+
+@pytest.mark.parametrize(
+    ("name", "rxcui"),
+    [
+        pytest.param("amlodipine", "17767", id="ansm+product-name"),
+        pytest.param("aspirin", "1191", id="cpic+pddi"),
+        pytest.param("atorvastatin", "83367", id="cpic+vsac"),
+        pytest.param("acetaminophen", "161", id="ansm-paracetamol"),
+        pytest.param("alprazolam", "596", id="ansm-tables"),
+    ],
+)
+def test_missing_a_ingredients_are_added_from_other_sources(
+    terms: Terminology, name: str, rxcui: str
+) -> None:
+    assert terms.ingredients[rxcui].name == name
+    assert terms.names[name] == (rxcui,)
+
+
+def test_a_curated_ingredient_without_a_source_is_dropped_and_said(terms: Terminology) -> None:
+    assert "1364430" not in terms.ingredients  # apixaban: no source in this slice confirms it
+    assert any("apixaban" in note and "not confirmed" in note for note in terms.notes["curated-terms"])
+
+
+def test_an_ansm_name_with_an_rxcui_of_another_ingredient_is_not_added(terms: Terminology) -> None:
+    assert terms.ingredients["35296"].name == "ramipril"
+    assert "amipril" not in terms.names
+
+
+def test_combination_product_gets_its_missing_a_ingredient_back(terms: Terminology) -> None:
+    product = terms.products["722126"]
+    assert names_of(terms, product.ingredients) == ["amlodipine", "valsartan"]
+    assert (product.route, product.dose_form, product.tty) == ("oral", "Oral Tablet", "SCD")
+    assert names_of(terms, terms.products["730861"].ingredients) == ["amlodipine", "olmesartan"]
+
+
+def test_topical_gel_is_topical(terms: Terminology) -> None:
+    assert terms.products["855636"].route == "topical"
+    assert terms.products["855636"].dose_form == "Topical Gel"
+
+
+def test_product_naming_an_ingredient_with_no_rxcui_is_dropped_with_its_brand(terms: Terminology) -> None:
+    assert "900001" not in terms.products
+    assert "900002" not in terms.brands
+    assert "aminosyn mini" not in terms.names
+    assert any("alanine" in note for note in terms.notes["rxnorm"])
+
+
+def test_brand_is_completed_from_its_branded_products(terms: Terminology) -> None:
+    assert names_of(terms, terms.brands["722127"].ingredients) == ["amlodipine", "valsartan"]
+    assert names_of(terms, terms.names["exforge"]) == ["amlodipine", "valsartan"]
+    assert terms.names["zocor"] == ("36567",)
+
+
+def test_salts_link_to_their_ingredient_by_scdc_rows_and_by_salt_words(terms: Terminology) -> None:
+    assert terms.salts["118463"] == "321064"  # olmesartan medoxomil: an SCDC names both
+    assert terms.salts["114194"] == "11289"  # warfarin sodium: salt word stripped
+    assert terms.salts["203214"] == "3355"
+    assert terms.names["warfarin sodium"] == ("11289",)
+
+
+def test_multi_ingredient_rows_are_dropped_and_counted(terms: Terminology) -> None:
+    assert "1001472" not in terms.ingredients
+    assert any("1 multi-ingredient (MIN) rows dropped" in note for note in terms.notes["rxnorm"])
+
+
+def test_value_set_products_missing_from_rxnorm_are_added(terms: Terminology) -> None:
+    assert names_of(terms, terms.products["197361"].ingredients) == ["amlodipine"]
+    assert names_of(terms, terms.products["243670"].ingredients) == ["aspirin"]
+    assert terms.products["313782"].route == "oral"
+    assert "999" not in terms.products  # a SNOMED code is not an RxNorm product
+
+
+def test_rule_names_hold_only_names_of_one_ingredient(terms: Terminology) -> None:
+    names = terms.rule_names()
+    assert names["paracetamol"] == "161"
+    assert names["warfarin sodium"] == "11289"
+    assert "exforge" not in names
+
+
+def test_a_missing_source_file_is_named(tmp_path: Path) -> None:
+    write_sources(tmp_path)
+    (tmp_path / "cpic" / "cpic_drug_ids.tsv").unlink()
+    with pytest.raises(KnowledgeBuildError, match=r"cpic_drug_ids\.tsv"):
+        build_terminology(tmp_path)
+
+
+def test_a_source_file_without_its_columns_is_named(tmp_path: Path) -> None:
+    write_sources(tmp_path)
+    (tmp_path / "rxnorm" / "ingredients.tsv").write_text("id\tlabel\n1\tx\n")
+    with pytest.raises(KnowledgeBuildError, match=r"ingredients.tsv: missing column\(s\) rxcui, name, tty"):
+        build_terminology(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("dose_form", "route"),
+    [
+        pytest.param("Topical Gel", "topical", id="gel"),
+        pytest.param("Ophthalmic Solution", "ophthalmic", id="eye"),
+        pytest.param("Otic Suspension", "otic", id="ear"),
+        pytest.param("Oral Tablet", "oral", id="tablet"),
+        pytest.param("Injectable Solution", "injectable", id="injectable"),
+        pytest.param("Injection", "injectable", id="injection"),
+        pytest.param("Prefilled Syringe", "injectable", id="syringe"),
+        pytest.param("Vaginal Cream", "vaginal", id="vaginal-cream"),
+        pytest.param("Metered Dose Inhaler", "inhalation", id="inhaler"),
+        pytest.param("Metered Dose Nasal Spray", "nasal", id="nasal"),
+        pytest.param("Transdermal System", "transdermal", id="patch"),
+        pytest.param("Rectal Suppository", "rectal", id="rectal"),
+        pytest.param("Drug Implant", "other", id="implant"),
+    ],
+)
+def test_route_of_dose_form(dose_form: str, route: str) -> None:
+    assert route_of(dose_form) == route
+
+
+def test_pack_names_are_read_through_their_contents() -> None:
+    parsed = parse_product_name(
+        "{7 (ethinyl estradiol 0.035 MG / norgestimate 0.18 MG Oral Tablet) / 7 (inert ingredients 1 MG "
+        "Oral Tablet) } Pack [Ortho Tri-Cyclen 28 Day]"
+    )
+    assert parsed.parts == ("ethinyl estradiol", "norgestimate", "inert ingredients")
+    assert (parsed.dose_form, parsed.brand) == ("Oral Tablet", "Ortho Tri-Cyclen 28 Day")
+
+
+@pytest.mark.parametrize(
+    ("written", "base"),
+    [
+        ("warfarin sodium", "warfarin"),
+        ("metoprolol succinate er", "metoprolol"),
+        ("amlodipine besylate", "amlodipine"),
+    ],
+)
+def test_strip_salt(written: str, base: str) -> None:
+    assert strip_salt(written) == base
+
+
+@pytest.mark.parametrize(
+    ("text", "eleven"),
+    [("16590-619-30", "16590061930"), ("0002-3227-30", "00002322730"), ("12345-6789-1", "12345678901"),
+     ("12345-678-9", None), ("00002322730", "00002322730"), ("1234-5-6", None), ("197361", None)],
+)  # fmt: skip
+def test_ndc11(text: str, eleven: str | None) -> None:
+    assert ndc11(text) == eleven
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    from alertsvc.knowledge import terminology
+
+    result = doctest.testmod(terminology)
+    assert result.attempted >= 2 and result.failed == 0
