@@ -20,13 +20,13 @@ from typing import Any
 import click
 
 from alertsvc.errors import IdentityError, InputError
-from alertsvc.ledger import fhir, grants
+from alertsvc.ledger import actions, fhir, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_str, sign_entry
 from alertsvc.ledger.exchange import export_fhir, export_json, import_ledger
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
-from alertsvc.ledger.slices import make_slice, verify_slice
+from alertsvc.ledger.slices import make_slice, make_update, verify_slice
 
 GRANT_FILE_TYPE = "alertsvc-grant"
 PathArg = click.Path(path_type=Path, dir_okay=False)
@@ -107,6 +107,13 @@ def _grant_id(ledger_or_file: str) -> str:
     return require_str(document.get("grant"), what=f"{path} grant")
 
 
+def _rxcui(drug: str, given: str | None) -> str | None:
+    """The RxNorm code to record for ``drug``: as given, an all-digit DRUG, else none (text only)."""
+    if given:
+        return given
+    return drug if drug.isdigit() else None
+
+
 def _append_one(ledger: Ledger, key: Identity, entry: SignedEntry, now: datetime) -> None:
     head = ledger.append([entry], patient=key, now=now)
     click.echo(
@@ -162,15 +169,7 @@ def add_medication(path: Path, drug: str, key_path: Path, dose: str | None, rxcu
     """Record that the patient takes DRUG."""
     now = _now()
     with _patient_ledger(path, key_path) as (ledger_, key):
-        body = fhir.medication_statement(
-            resource_id=fhir.new_resource_id(),
-            patient=key.public_id,
-            drug=drug,
-            rxcui=rxcui or (drug if drug.isdigit() else None),
-            dose=dose,
-            effective=now,
-        )
-        entry = sign_entry(key, kind="medication", patient=key.public_id, body=body, created=now)
+        entry = actions.medication(key, drug, dose=dose, rxcui=_rxcui(drug, rxcui), now=now)
         _append_one(ledger_, key, entry, now)
 
 
@@ -207,16 +206,14 @@ def add_allergy(
     """Record an allergy to SUBSTANCE."""
     now = _now()
     with _patient_ledger(path, key_path) as (ledger_, key):
-        body = fhir.allergy_intolerance(
-            resource_id=fhir.new_resource_id(),
-            patient=key.public_id,
-            substance=substance,
-            rxcui=substance if substance.isdigit() else None,
-            criticality=criticality or "unable-to-assess",
+        entry = actions.allergy(
+            key,
+            substance,
             reaction=reaction,
-            recorded=now,
+            criticality=criticality or "unable-to-assess",
+            rxcui=substance if substance.isdigit() else None,
+            now=now,
         )
-        entry = sign_entry(key, kind="allergy", patient=key.public_id, body=body, created=now)
         _append_one(ledger_, key, entry, now)
 
 
@@ -233,18 +230,15 @@ def flag_reaction(
     """Flag a bad reaction to DRUG, so it is never given again unnoticed."""
     now = _now()
     with _patient_ledger(path, key_path) as (ledger_, key):
-        body = fhir.reaction_intolerance(
-            resource_id=fhir.new_resource_id(),
-            patient=key.public_id,
-            flagged_by=key.public_id,
-            drug=drug,
-            rxcui=drug if drug.isdigit() else None,
+        entry = actions.flagged_reaction(
+            key,
+            drug,
             reaction=reaction,
             severity=severity,
-            observed=now if observed is None else _parse_iso(observed, what="--observed"),
-            recorded=now,
+            observed=None if observed is None else _parse_iso(observed, what="--observed"),
+            rxcui=_rxcui(drug, None),
+            now=now,
         )
-        entry = sign_entry(key, kind="reaction", patient=key.public_id, body=body, created=now)
         _append_one(ledger_, key, entry, now)
 
 
@@ -324,16 +318,31 @@ def revoke(path: Path, grant_ref: str, key_path: Path) -> None:
 @ledger.command("slice")
 @click.argument("path", metavar="LEDGER", type=PathArg)
 @click.option("--grant", "grant_ref", required=True, metavar="GRANT", help="Grant file or grant id.")
-@click.option("--out", required=True, type=PathArg, help="Slice file to write.")
-def slice_(path: Path, grant_ref: str, out: Path) -> None:
-    """Write the slice of LEDGER that grant GRANT covers, with the proofs the grantee needs."""
+@click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    metavar="HEAD",
+    help="Write an update instead: entries added since head HEAD (the last head the grantee accepted).",
+)
+@click.option("--out", required=True, type=PathArg, help="Slice (or update) file to write.")
+def slice_(path: Path, grant_ref: str, since: int | None, out: Path) -> None:
+    """Write the slice of LEDGER that grant GRANT covers, with the proofs the grantee needs.
+
+    With --since HEAD, write an update: the new entries and consistency proofs from head HEAD.
+    """
     now = _now()
     grant_id = _grant_id(grant_ref)
     with Ledger.open(path) as ledger_:
-        data = make_slice(ledger_.read(), grant_id, now=now)
+        snapshot = ledger_.read()
+        data = (
+            make_slice(snapshot, grant_id, now=now)
+            if since is None
+            else make_update(snapshot, grant_id, since)
+        )
     with _new_file(out) as handle:
         handle.write(data)
-    click.echo(f"slice for grant {grant_id} -> {out} ({len(data)} bytes)")
+    what = "slice" if since is None else f"update since head {since}"
+    click.echo(f"{what} for grant {grant_id} -> {out} ({len(data)} bytes)")
 
 
 @ledger.command("verify-slice")

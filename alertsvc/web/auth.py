@@ -74,7 +74,7 @@ def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) ->
     return staff
 
 
-def require(staff: Staff, *, ward: str, roles: Collection[Role]) -> None:
+def require(staff: Staff, *, ward: str, roles: Collection[str]) -> None:
     """Forbidden unless the token is for ``ward`` and one of ``roles``."""
     if staff.ward != ward:
         raise Forbidden(f"this token is for ward {staff.ward!r}, not {ward!r}")

@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +29,11 @@ def test_signature_verifies_with_the_cryptography_package() -> None:
         _b64(signature), f"{header}.{payload}".encode()
     )
     assert json.loads(_b64(payload)) == {"alert": "a1", "severity": "critical"}
-    assert json.loads(_b64(header)) == {"alg": "EdDSA", "kid": jwk(SIGNER.public_id)["kid"], "typ": "test+jwt"}
+    assert json.loads(_b64(header)) == {
+        "alg": "EdDSA",
+        "kid": jwk(SIGNER.public_id)["kid"],
+        "typ": "test+jwt",
+    }
 
 
 def test_verify_returns_the_claims() -> None:

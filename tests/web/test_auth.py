@@ -46,7 +46,9 @@ def test_expired_forged_and_garbled_tokens_are_unauthorized() -> None:
 
 
 def test_a_signed_request_is_bound_to_method_path_audience_and_time() -> None:
-    token = sign_request(PATIENT, method="GET", path="/admissions/x/audit", audience=SERVICE.public_id, now=NOW)
+    token = sign_request(
+        PATIENT, method="GET", path="/admissions/x/audit", audience=SERVICE.public_id, now=NOW
+    )
     args = {"method": "GET", "path": "/admissions/x/audit", "audience": SERVICE.public_id}
     assert read_signed_request(token, **args, now=NOW) == PATIENT.public_id
     for changed in ({"path": "/admissions/y/audit"}, {"method": "POST"}, {"audience": PATIENT.public_id}):

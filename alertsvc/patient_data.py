@@ -1,0 +1,163 @@
+"""From a verified slice and the ward's schedule to the inputs of the pure check.
+
+The slice's medications, allergies and flagged reactions are normalised to RxNorm ingredients. What does
+not resolve is never dropped: it becomes a finding of its own ("could not be checked"), because an
+unreadable flagged reaction is exactly what the night shift must not miss. Scheduled doses join the
+patient's medications, one per drug, referring to the earliest dose not yet recorded so that an alert can
+name the dose it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar, get_args
+
+from alertsvc.errors import UnknownDrug
+from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Ingredient, Medication, Route
+from alertsvc.knowledge.terminology import Normalizer
+from alertsvc.ledger.slices import VerifiedSlice
+from alertsvc.schedule.mar import ScheduledDose
+
+T = TypeVar("T")
+RECENT = timedelta(hours=24)
+"""A dose given within this long still counts as in the patient for interaction checks."""
+
+
+@dataclass(frozen=True)
+class ClinicalInputs:
+    medications: tuple[Medication, ...]
+    allergies: tuple[Allergy, ...]
+    flagged: tuple[FlaggedReaction, ...]
+    flagged_by: dict[str, str] = field(default_factory=dict)
+    """Finding ref ("entry:<id>") -> "patient" or "practitioner"."""
+    unresolved: tuple[tuple[str, str, str], ...] = ()
+    """(what, term, reason) for each slice item that did not resolve: what is medication/allergy/reaction."""
+
+
+def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> ClinicalInputs:
+    """Normalise everything the slice holds (blocking when an online terminology is configured)."""
+    medications: list[Medication] = []
+    allergies: list[Allergy] = []
+    flagged: list[FlaggedReaction] = []
+    flagged_by: dict[str, str] = {}
+    unresolved: list[tuple[str, str, str]] = []
+    for med in verified.medications:
+        if med.status != "active":
+            continue
+        ref = "entry:" + med.entry_id
+        try:
+            medications.append(_first(partial(_medication, normalizer, ref=ref), med.rxcui, med.drug))
+        except UnknownDrug as exc:
+            unresolved.append(("medication", med.drug, str(exc)))
+    for allergy in verified.allergies:
+        try:
+            found = _first(normalizer.resolve_allergy, allergy.rxcui, allergy.substance)
+        except UnknownDrug as exc:
+            unresolved.append(("allergy", allergy.substance, str(exc)))
+            continue
+        criticality = allergy.criticality if allergy.criticality in ("low", "high") else "unable-to-assess"
+        allergies.append(
+            Allergy(
+                label=allergy.substance,
+                ingredients=found.ingredients,
+                class_ids=found.class_ids,
+                criticality=criticality,  # type: ignore[arg-type]
+                ref="entry:" + allergy.entry_id,
+            )
+        )
+    for reaction in verified.reactions:
+        ref = "entry:" + reaction.entry_id
+        who = "patient" if reaction.flagged_by == verified.patient else "practitioner"
+        flagged_by[ref] = who
+        try:
+            drug = _first(partial(_medication, normalizer, ref=ref), reaction.rxcui, reaction.drug)
+        except UnknownDrug as exc:
+            unresolved.append(("reaction", reaction.drug, str(exc)))
+            continue
+        severity = reaction.severity if reaction.severity in ("mild", "moderate", "severe") else "moderate"
+        flagged.append(
+            FlaggedReaction(
+                label=reaction.drug,
+                ingredients=drug.ingredients,
+                reaction=reaction.reaction,
+                severity=severity,  # type: ignore[arg-type]
+                flagged_by=who,  # type: ignore[arg-type]
+                observed=reaction.observed,
+                ref=ref,
+            )
+        )
+    return ClinicalInputs(tuple(medications), tuple(allergies), tuple(flagged), flagged_by, tuple(unresolved))
+
+
+def with_schedule(
+    medications: Sequence[Medication], doses: Sequence[ScheduledDose], *, now: datetime
+) -> list[Medication]:
+    """The patient's medications with the ward's scheduled drugs, one per drug.
+
+    A scheduled drug with the same ingredients as a ledger medication is that medication given in
+    hospital: it replaces it (keeping the dose reference), so it is not reported as a duplicate.
+    """
+    groups: dict[frozenset[str], list[ScheduledDose]] = {}
+    for dose in doses:
+        if dose.counts and (dose.outcome is None or dose.effective_time >= now - RECENT):
+            groups.setdefault(frozenset(i.rxcui for i in dose.ingredients), []).append(dose)
+    scheduled: list[Medication] = []
+    for _, group in sorted(groups.items(), key=lambda kv: sorted(kv[0])):
+        pending = sorted((d for d in group if d.outcome is None), key=lambda d: (d.due, d.id))
+        chosen = pending[0] if pending else max(group, key=lambda d: (d.effective_time, d.id))
+        route = chosen.route if chosen.route in _ROUTES else "oral"
+        scheduled.append(
+            Medication(
+                label=chosen.drug,
+                ingredients=chosen.ingredients,
+                route=route,  # type: ignore[arg-type]
+                ref="dose:" + chosen.id,
+            )
+        )
+    scheduled_sets = {frozenset(i.rxcui for i in m.ingredients) for m in scheduled}
+    kept = [m for m in medications if frozenset(i.rxcui for i in m.ingredients) not in scheduled_sets]
+    return [*kept, *scheduled]
+
+
+def unresolved_findings(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Finding]:
+    """One finding per slice item that could not be checked: a nurse must check it by hand."""
+    findings = []
+    for what, term, reason in inputs.unresolved:
+        severity = "major" if what in ("reaction", "allergy") else "moderate"
+        findings.append(
+            Finding(
+                kind="reaction" if what == "reaction" else "allergy" if what == "allergy" else "interaction",
+                severity=severity,  # type: ignore[arg-type]
+                ingredients=(Ingredient(rxcui=f"unresolved:{term.lower()}", name=term),),
+                summary=f"Could not check {what} '{term[:60]}': unknown drug",
+                mechanism=reason,
+                management=f"Could not match the {what} '{term}' to RxNorm: check every dose by hand.",
+                rule="unresolved-term",
+                sources=("alertsvc",),
+                evidence=(),
+                knowledge_version=knowledge_version,
+            )
+        )
+    return findings
+
+
+_ROUTES = frozenset(get_args(Route))
+
+
+def _medication(normalizer: Normalizer, term: str, *, ref: str) -> Medication:
+    return normalizer.medication(term, ref=ref)
+
+
+def _first(resolve: Callable[[str], T], *terms: str | None) -> T:
+    """The first of ``terms`` (RxCUI, then text) that resolves; the last UnknownDrug otherwise."""
+    error: UnknownDrug | None = None
+    for term in terms:
+        if term:
+            try:
+                return resolve(term)
+            except UnknownDrug as exc:
+                error = exc
+    raise error or UnknownDrug("no drug named")

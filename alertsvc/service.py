@@ -1,0 +1,501 @@
+"""The hospital service: the one module that joins the pure core to its adapters.
+
+    intake:  verify grant and slice -> store -> normalise -> check -> alerts (sign) -> outbox -> publish
+    update:  verify new entries against the accepted head -> store -> re-check (or end, on revocation)
+    tick:    purge ended grants, present alerts to an incoming shift, raise alerts for doses due soon
+
+The database is the truth: every change and the events announcing it commit together, then go to the
+hub. Timers are only wake-ups, rebuilt from the database at start-up and after every change.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import sqlite_utils
+
+from alertsvc import admissions as adm
+from alertsvc import audit, storage, ward_desk
+from alertsvc.admissions import Admission
+from alertsvc.alerts import jws
+from alertsvc.alerts import store as alert_store
+from alertsvc.alerts.build import AdmissionRef
+from alertsvc.alerts.hub import Event, Hub
+from alertsvc.alerts.reconcile import plan
+from alertsvc.clock import Clock, iso, utc_now
+from alertsvc.config import Settings
+from alertsvc.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from alertsvc.knowledge.check import check
+from alertsvc.knowledge.graph import build_graph
+from alertsvc.knowledge.kb import load as load_knowledge
+from alertsvc.knowledge.model import Finding
+from alertsvc.knowledge.terminology import Normalizer
+from alertsvc.ledger.canonical import canonical
+from alertsvc.ledger.identity import Identity, jwk
+from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
+from alertsvc.patient_data import ClinicalInputs, clinical_inputs, unresolved_findings, with_schedule
+from alertsvc.schedule.runner import TimerRunner
+from alertsvc.schedule.safety import too_soon
+from alertsvc.schedule.shifts import Ward, shift_at
+from alertsvc.service_identity import load_or_create
+from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
+
+ALERT_TYPE = "alertsvc-alert+jwt"
+log = logging.getLogger("alertsvc.service")
+
+
+@dataclass(frozen=True)
+class Patient:
+    """What the service holds of one admitted patient: the verified slice and its normalised drugs."""
+
+    verified: VerifiedSlice
+    inputs: ClinicalInputs
+
+
+class Service:
+    """Admissions, alerts and timers over one SQLite file; see the module docstring."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.identity: Identity = load_or_create(settings.service_key)
+        self.knowledge = load_knowledge(settings.data_dir)
+        self.graph = build_graph(self.knowledge)
+        self.normalizer = Normalizer(self.knowledge)
+        self.hub = Hub()
+        self._db: sqlite_utils.Database | None = None
+        self.runner = TimerRunner()
+        self.lead = timedelta(minutes=settings.lead_time_minutes)
+        self._patients: dict[str, Patient] = {}
+
+    # -- life cycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
+        self._db = storage.open_db(self.settings.db_path)
+        self.runner.start()
+        await self.tick()
+
+    async def stop(self) -> None:
+        self.runner.shutdown()
+        self.hub.close_all()
+        self.db.close()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The service database; opened by ``start()`` on the thread that serves requests."""
+        if self._db is None:
+            raise RuntimeError("the service has not been started")
+        return self._db
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "service": self.identity.public_id, "knowledge": self.knowledge.version}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [jwk(self.identity.public_id)]}
+
+    # -- who is asking -----------------------------------------------------------------------------
+
+    def staff(self, token: str) -> Staff:
+        return read_staff_token(token, self.identity.public_key, now=self.clock())
+
+    def require_nurse(self, staff: Staff, ward: str) -> None:
+        require(staff, ward=ward, roles=("nurse",))
+
+    # -- intake ------------------------------------------------------------------------------------
+
+    async def admit(self, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+        """Verify a grant and slice for this service; store it; check it; alert. Nothing stored on failure."""
+        ward_id, bed = _text(body, "ward"), _text(body, "bed")
+        require(staff, ward=ward_id, roles=("admission",))
+        slice_value = body.get("slice")
+        if not isinstance(slice_value, dict):
+            raise InputError("admission: 'slice' must be the JSON object written by `alertsvc ledger slice`")
+        slice_bytes = canonical(slice_value)
+        now = self.clock()
+        verified = verify_slice(slice_bytes, patient=None, now=now, grantee=self.identity.public_id)
+        _check_grant_matches(body.get("grant"), verified)
+        if adm.active_for_grant(self.db, verified.grant.id) is not None:
+            raise Conflict(f"grant {verified.grant.id} is already admitted")
+        patient = Patient(verified, await self._normalise(verified))
+        admission = Admission(
+            id="adm-" + uuid.uuid4().hex[:16],
+            ward=ward_id,
+            bed=bed,
+            label=str(body.get("label") or f"Bed {bed}"),
+            patient=verified.patient,
+            grant_id=verified.grant.id,
+            not_before=verified.grant.not_before,
+            expires_at=verified.grant.expires_at,
+            admitted_at=now,
+            status="active",
+            ledger_url=str(body.get("ledger_url") or ""),
+        )
+        with storage.write(self.db):
+            self._ensure_ward(ward_id)
+            adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq)
+            audit.record(
+                self.db,
+                now=now,
+                actor=staff.name,
+                action="admit",
+                admission=admission.id,
+                ward=ward_id,
+                patient_hash=adm.patient_hash(admission.patient),
+                detail={
+                    "bed": bed,
+                    "scope": sorted(verified.grant.scope),
+                    "unresolved": len(patient.inputs.unresolved),
+                },
+            )
+            events = self._reconcile(admission, patient, now)
+        self._patients[admission.id] = patient
+        self._publish(events)
+        self._rebuild_timers()
+        return {
+            "admission": admission.id,
+            "expires_at": iso(admission.expires_at),
+            "head": verified.head.seq,
+            "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
+            "unresolved": [{"what": w, "term": t, "reason": r} for w, t, r in patient.inputs.unresolved],
+        }
+
+    async def add_entries(
+        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str
+    ) -> dict[str, Any]:
+        """New signed entries with a consistency proof from the accepted head; re-check at once."""
+        admission = self._active_admission(admission_id)
+        actor = self._entry_author(admission, authorization, path)
+        now = self.clock()
+        previous = await self._patient(admission, now)
+        update_bytes = canonical(body)
+        updated = verify_update(previous.verified, update_bytes, now=now)
+        if updated.revoked:
+            await self.end_admission(admission, reason="grant revoked", now=now)
+            return {"admission": admission.id, "status": "ended", "reason": "grant revoked"}
+        patient = Patient(updated, await self._normalise(updated))
+        with storage.write(self.db):
+            adm.add_slice_update(self.db, admission.id, update_bytes, updated.head.seq)
+            audit.record(
+                self.db,
+                now=now,
+                actor=actor,
+                action="update-slice",
+                admission=admission.id,
+                ward=admission.ward,
+                detail={"head": updated.head.seq},
+            )
+            events = self._reconcile(admission, patient, now)
+        self._patients[admission.id] = patient
+        self._publish(events)
+        self._rebuild_timers()
+        return {"admission": admission.id, "status": "active", "head": updated.head.seq}
+
+    # -- ward work (see ward_desk) ------------------------------------------------------------------
+
+    def alerts_view(self, ward: str, shift: str | None, staff: Staff) -> dict[str, Any]:
+        return ward_desk.alerts_view(self, ward, shift, staff)
+
+    async def acknowledge(self, alert_id: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+        return await ward_desk.acknowledge(self, alert_id, body, staff)
+
+    def schedule_view(self, ward: str, staff: Staff) -> dict[str, Any]:
+        return ward_desk.schedule_view(self, ward, staff)
+
+    def audit_trail(self, admission: str, token: str, *, path: str) -> dict[str, Any]:
+        return ward_desk.audit_trail(self, admission, token, path=path)
+
+    def events_since(self, ward: str, after: int, staff: Staff) -> list[Event]:
+        """A stream's backlog; opening a stream is a read of the ward's alerts, so it is audited."""
+        now = self.clock()
+        with storage.write(self.db):
+            audit.record(
+                self.db, now=now, actor=staff.name, action="open-stream", ward=ward, detail={"after": after}
+            )
+        return alert_store.events_since(self.db, ward, after)
+
+    async def add_schedule(self, ward: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+        """Plan doses (normalised, validated: all or nothing), then re-check the admissions concerned."""
+        require(staff, ward=ward, roles=("nurse", "admission"))
+        now = self.clock()
+        terms = ward_desk.schedule_terms(body)
+        resolved = await anyio.to_thread.run_sync(ward_desk.resolve_terms, self.normalizer, terms)
+        doses = ward_desk.plan_doses(self, ward, body, now, resolved)
+        patients = await self._patients_of(sorted({d.admission for d in doses}), now)
+        events: list[Event] = []
+        with storage.write(self.db):
+            for dose in doses:
+                adm.save_dose(self.db, dose, now=now)
+            for admission_id in sorted({d.admission for d in doses}):
+                admission = self._active_admission(admission_id)
+                audit.record(
+                    self.db,
+                    now=now,
+                    actor=staff.name,
+                    action="schedule",
+                    admission=admission_id,
+                    ward=ward,
+                    detail={"doses": sum(d.admission == admission_id for d in doses)},
+                )
+                events.extend(self._reconcile(admission, patients[admission.id], now))
+        self._publish(events)
+        self._rebuild_timers()
+        return {"ward": ward, "administrations": [ward_desk.dose_json(d) for d in doses]}
+
+    async def record_outcome(
+        self, ward: str, dose_id: str, body: dict[str, Any], staff: Staff
+    ) -> dict[str, Any]:
+        """Record a dose as given, held or refused; re-check (a second dose too soon after it alerts)."""
+        recorded = ward_desk.record_dose_outcome(self, ward, dose_id, body, staff)
+        now = self.clock()
+        admission = self._active_admission(recorded.admission)
+        patients = await self._patients_of([admission.id], now)
+        with storage.write(self.db):
+            adm.save_dose(self.db, recorded, now=now)
+            events = [
+                alert_store.append_event(
+                    self.db,
+                    ward=ward,
+                    type="administration",
+                    data=ward_desk.dose_json(recorded),
+                    admission=admission.id,
+                    now=now,
+                )
+            ]
+            audit.record(
+                self.db,
+                now=now,
+                actor=staff.name,
+                action="record-administration",
+                admission=admission.id,
+                ward=ward,
+                detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
+            )
+            events.extend(self._reconcile(admission, patients[admission.id], now))
+        self._publish(events)
+        self._rebuild_timers()
+        return ward_desk.dose_json(recorded)
+
+    # -- ending ------------------------------------------------------------------------------------
+
+    async def end_admission(self, admission: Admission, *, reason: str, now: datetime) -> None:
+        """Withdraw the admission's alerts from every view and purge everything derived from its slice."""
+        with storage.write(self.db):
+            withdrawn = adm.purge(self.db, admission.id, now=now, reason=reason)
+            event = alert_store.append_event(
+                self.db,
+                ward=admission.ward,
+                type="withdrawn",
+                data={"admission": admission.id, "alerts": withdrawn, "reason": reason},
+                admission=None,
+                now=now,
+            )
+            audit.record(
+                self.db,
+                now=now,
+                actor="alertsvc",
+                action="purge",
+                admission=admission.id,
+                ward=admission.ward,
+                patient_hash=adm.patient_hash(admission.patient),
+                detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
+            )
+        storage.checkpoint_truncate(self.db)
+        self._patients.pop(admission.id, None)
+        self._publish([event])
+        log.info("admission %s ended (%s); slice purged", admission.id, reason)
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Everything due by now: expiries, shift changes, doses coming due. Safe to call at any time."""
+        now = self.clock()
+        for admission in adm.active_admissions(self.db):
+            if admission.expires_at <= now:
+                await self.end_admission(admission, reason="grant expired", now=now)
+        active = adm.active_admissions(self.db)
+        patients = await self._patients_of([a.id for a in active], now)
+        events: list[Event] = []
+        with storage.write(self.db):
+            for ward in adm.all_wards(self.db):
+                events.extend(self._present_shift(ward, now))
+            for admission in active:
+                events.extend(self._reconcile(admission, patients[admission.id], now))
+        self._publish(events)
+        self._rebuild_timers()
+
+    def _rebuild_timers(self) -> None:
+        now = self.clock()
+        wanted: dict[str, datetime] = {}
+        for admission in adm.active_admissions(self.db):
+            wanted[f"expiry:{admission.id}"] = admission.expires_at
+        for alert in alert_store.active_alerts(self.db):
+            if alert.due is not None and alert.reminded_dose != alert.dose:
+                wanted[f"dose:{alert.id}"] = max(now, alert.due - self.lead)
+        for dose in adm.doses(self.db):
+            if dose.outcome is None and dose.due > now:
+                wanted[f"due:{dose.id}"] = dose.due
+        for ward in adm.all_wards(self.db):
+            wanted[f"shift:{ward.id}"] = shift_at(ward, now).end
+        for job_id, _ in self.runner.jobs():
+            if job_id not in wanted:
+                self.runner.cancel(job_id)
+        for job_id, when in wanted.items():
+            self.runner.at(job_id, when, self.tick)
+
+    def _present_shift(self, ward: Ward, now: datetime) -> list[Event]:
+        shift = shift_at(ward, now)
+        if adm.last_shift_start(self.db, ward.id) == iso(shift.start):
+            return []
+        adm.set_last_shift_start(self.db, ward.id, shift.start)
+        active = alert_store.active_alerts(self.db, ward=ward.id)
+        data = {
+            "shift": shift.name,
+            "start": iso(shift.start),
+            "end": iso(shift.end),
+            "alerts": [a.id for a in active],
+        }
+        return [
+            alert_store.append_event(self.db, ward=ward.id, type="shift", data=data, admission=None, now=now)
+        ]
+
+    # -- the check ---------------------------------------------------------------------------------
+
+    def findings_for(self, admission: Admission, patient: Patient, now: datetime) -> list[Finding]:
+        """The pure check over the slice and the ward's schedule for this admission."""
+        inputs = patient.inputs
+        doses = adm.doses(self.db, admission=admission.id)
+        medications = with_schedule(inputs.medications, doses, now=now)
+        findings = check(medications, inputs.allergies, inputs.flagged, self.graph)
+        findings += unresolved_findings(inputs, knowledge_version=self.knowledge.version)
+        ward = adm.get_ward(self.db, admission.ward)
+        assert ward is not None
+        findings += too_soon(doses, ward, knowledge_version=self.knowledge.version)
+        return findings
+
+    def _reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
+        """Bring the admission's alerts in line with a fresh check; sign and outbox what changed."""
+        changes = plan(
+            AdmissionRef(admission.id, admission.ward, admission.bed, admission.label, admission.expires_at),
+            self.findings_for(admission, patient, now),
+            adm.doses(self.db, admission=admission.id),
+            [a for a in alert_store.active_alerts(self.db, admission=admission.id)],
+            flagged_by=patient.inputs.flagged_by,
+            now=now,
+            lead=self.lead,
+            new_id=lambda: "alert-" + uuid.uuid4().hex[:16],
+        )
+        events = []
+        acks = alert_store.acknowledgements(self.db, [a.id for a, _ in changes.upserts])
+        for alert, reminded in changes.upserts:
+            token = jws.sign(alert.claims(), self.identity, typ=ALERT_TYPE)
+            alert_store.save_alert(self.db, alert, token, reminded_dose=reminded)
+            data = {
+                "id": alert.id,
+                "jws": token,
+                "acknowledgements": [a.as_json() for a in acks.get(alert.id, [])],
+            }
+            events.append(
+                alert_store.append_event(
+                    self.db, ward=admission.ward, type="alert", data=data, admission=admission.id, now=now
+                )
+            )
+        if changes.withdrawals:
+            self.db.execute(
+                f"UPDATE alerts SET status = 'withdrawn', updated = ? WHERE id IN "
+                f"({','.join('?' * len(changes.withdrawals))})",
+                [iso(now), *changes.withdrawals],
+            )
+            data = {
+                "admission": admission.id,
+                "alerts": list(changes.withdrawals),
+                "reason": "no longer found",
+            }
+            events.append(
+                alert_store.append_event(
+                    self.db, ward=admission.ward, type="withdrawn", data=data, admission=admission.id, now=now
+                )
+            )
+        return events
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _normalise(self, verified: VerifiedSlice) -> ClinicalInputs:
+        """Normalise the slice's drugs in a worker thread (online look-ups, if configured, may block)."""
+        return await anyio.to_thread.run_sync(clinical_inputs, verified, self.normalizer)
+
+    async def _patient(self, admission: Admission, now: datetime) -> Patient:
+        """The admission's verified slice (first slice plus updates, replayed) and its normalised inputs."""
+        cached = self._patients.get(admission.id)
+        if cached is not None:
+            return cached
+        stored = adm.slice_of(self.db, admission.id)
+        if stored is None:
+            raise NotFound(f"admission {admission.id} has no slice")
+        first, updates = stored
+        verified = verify_slice(first, patient=admission.patient, now=now, grantee=self.identity.public_id)
+        for update in updates:
+            verified = verify_update(verified, update, now=now)
+        patient = Patient(verified, await self._normalise(verified))
+        self._patients[admission.id] = patient
+        return patient
+
+    async def patient_of(self, admission_id: str) -> Patient:
+        """The verified slice and normalised drugs of an active admission (for CDS Hooks)."""
+        return await self._patient(self._active_admission(admission_id), self.clock())
+
+    async def _patients_of(self, admission_ids: list[str], now: datetime) -> dict[str, Patient]:
+        return {a: await self._patient(self._active_admission(a), now) for a in admission_ids}
+
+    def _active_admission(self, admission_id: str) -> Admission:
+        admission = adm.get_admission(self.db, admission_id)
+        if admission is None:
+            raise NotFound(f"no admission {admission_id}")
+        if not admission.active:
+            raise Conflict(f"admission {admission_id} has ended")
+        return admission
+
+    def _entry_author(self, admission: Admission, authorization: str, path: str) -> str:
+        """Staff of the admission's ward, or the patient themself (a request signed with their key)."""
+        try:
+            staff = self.staff(authorization)
+        except Unauthorized:  # not a staff token; perhaps a request signed by the patient
+            signer = read_signed_request(
+                authorization, method="POST", path=path, audience=self.identity.public_id, now=self.clock()
+            )
+            if signer != admission.patient:
+                raise Forbidden("only the patient or the ward's staff may add entries") from None
+            return "patient"
+        roles: tuple[Role, ...] = ("admission", "nurse")
+        require(staff, ward=admission.ward, roles=roles)
+        return staff.name
+
+    def _ensure_ward(self, ward_id: str) -> None:
+        if adm.get_ward(self.db, ward_id) is None:
+            adm.save_ward(self.db, Ward(id=ward_id, name=ward_id, timezone=self.settings.ward_timezone))
+
+    def _publish(self, events: list[Event]) -> None:
+        for event in events:
+            self.hub.publish(event)
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"'{name}' is required and must be a non-empty string")
+    return value.strip()
+
+
+def _check_grant_matches(grant: Any, verified: VerifiedSlice) -> None:
+    if grant is None:
+        return
+    grant_id = grant.get("grant") or grant.get("id") if isinstance(grant, dict) else grant
+    if grant_id != verified.grant.id:
+        raise InputError(
+            f"the grant presented ({grant_id}) is not the grant of the slice ({verified.grant.id})"
+        )

@@ -1,0 +1,92 @@
+"""The JSON routes of DESIGN.md. Each reads who is asking and the body, and hands both to the service."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from alertsvc.web import http as web
+from alertsvc.web.auth import Staff, bearer
+
+
+def staff_of(request: Request) -> Staff:
+    """The staff member a request's bearer token names (Unauthorized otherwise)."""
+    return web.service_of(request).staff(bearer(request.headers.get("authorization")))
+
+
+async def jwks(request: Request) -> JSONResponse:
+    return JSONResponse(web.service_of(request).jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse(web.service_of(request).health())
+
+
+async def admit(request: Request) -> JSONResponse:
+    staff = staff_of(request)
+    body = await web.json_body(request, what="admission")
+    result = await web.service_of(request).admit(body, staff)
+    return JSONResponse(result, status_code=201)
+
+
+async def add_entries(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    admission = request.path_params["admission"]
+    authorization = bearer(request.headers.get("authorization"))
+    body = await web.json_body(request, what="ledger update")
+    result = await service.add_entries(admission, body, authorization, path=request.url.path)
+    return JSONResponse(result)
+
+
+async def audit(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    admission = request.path_params["admission"]
+    token = bearer(request.headers.get("authorization"))
+    return JSONResponse(service.audit_trail(admission, token, path=request.url.path))
+
+
+async def schedule(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    ward = request.path_params["ward"]
+    if request.method == "GET":
+        return JSONResponse(service.schedule_view(ward, staff))
+    body = await web.json_body(request, what="schedule")
+    return JSONResponse(await service.add_schedule(ward, body, staff), status_code=201)
+
+
+async def dose_outcome(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    body = await web.json_body(request, what="dose outcome")
+    ward, dose = request.path_params["ward"], request.path_params["dose"]
+    return JSONResponse(await service.record_outcome(ward, dose, body, staff))
+
+
+async def alerts(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    ward = request.path_params["ward"]
+    return JSONResponse(service.alerts_view(ward, request.query_params.get("shift"), staff))
+
+
+async def acknowledge(request: Request) -> JSONResponse:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    body = await web.json_body(request, what="acknowledgement")
+    result = await service.acknowledge(request.path_params["alert"], body, staff)
+    return JSONResponse(result, status_code=201)
+
+
+ROUTES = [
+    Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+    Route("/admissions", admit, methods=["POST"]),
+    Route("/admissions/{admission}/entries", add_entries, methods=["POST"]),
+    Route("/admissions/{admission}/audit", audit, methods=["GET"]),
+    Route("/wards/{ward}/schedule", schedule, methods=["GET", "POST"]),
+    Route("/wards/{ward}/schedule/{dose}/outcome", dose_outcome, methods=["POST"]),
+    Route("/wards/{ward}/alerts", alerts, methods=["GET"]),
+    Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
+]

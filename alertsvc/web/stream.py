@@ -1,0 +1,57 @@
+"""``GET /wards/{ward}/alerts/stream``: the ward's events as server-sent events, resumable.
+
+Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox, then live events with a
+higher sequence number: no event is lost between the two and none is sent twice. Pings keep proxies
+from closing an idle stream and let the server notice clients that have gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+
+from alertsvc.errors import InputError
+from alertsvc.web import http
+from alertsvc.web.auth import bearer
+
+PING_SECONDS = 15
+RETRY_MS = 2000
+
+
+async def alert_stream(request: Request) -> EventSourceResponse:
+    service = http.service_of(request)
+    ward = request.path_params["ward"]
+    staff = service.staff(bearer(request.headers.get("authorization")))
+    service.require_nurse(staff, ward)
+    after = _last_event_id(request)
+    subscription = service.hub.subscribe(ward)
+    backlog = service.events_since(ward, after, staff)
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        sent = after
+        try:
+            for event in backlog:
+                yield ServerSentEvent(data=event.data, event=event.type, id=str(event.seq), retry=RETRY_MS)
+                sent = event.seq
+            async for event in subscription:
+                if event.seq <= sent:
+                    continue
+                yield ServerSentEvent(data=event.data, event=event.type, id=str(event.seq))
+                sent = event.seq
+        finally:
+            subscription.close()
+
+    return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+
+
+def _last_event_id(request: Request) -> int:
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InputError(f"Last-Event-ID {raw!r} is not an event sequence number") from exc
+    if value < 0:
+        raise InputError(f"Last-Event-ID {raw!r} is negative")
+    return value
