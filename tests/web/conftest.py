@@ -81,6 +81,10 @@ def serve(settings: Settings, clock: FakeClock) -> Iterator[RunningService]:
     finally:
         server.should_exit = True
         thread.join(10)
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
 
