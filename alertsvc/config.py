@@ -40,7 +40,6 @@ class Settings:
     rxnav_url: str = _setting("", "RxNav REST base URL (RxNav or RxNav-in-a-Box); empty: offline only.")
     rxnav_timeout: float = _setting(3.0, "Total deadline in seconds for one RxNav look-up, retries included.")
     rxnav_cache_ttl: float = _setting(7 * 24 * 3600.0, "Seconds an RxNav answer stays in the local cache.")
-    rxnav_cache: Path = _setting(Path("rxnav-cache.db"), "SQLite cache of RxNav answers.")
     lead_time_minutes: int = _setting(60, "Minutes before a dose is due that its alert is raised again.")
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
     wards: str = _setting("", "Wards to create at start-up: 'id=Time/Zone;id2=Time/Zone'.")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import pairwise
 from typing import TypeVar, get_args
 
 from alertsvc.errors import UnknownDrug
@@ -120,6 +121,31 @@ def with_schedule(
     scheduled_sets = {frozenset(i.rxcui for i in m.ingredients) for m in scheduled}
     kept = [m for m in medications if frozenset(i.rxcui for i in m.ingredients) not in scheduled_sets]
     return [*kept, *scheduled]
+
+
+def planned_intervals(doses: Sequence[ScheduledDose], *, default: timedelta) -> dict[str, timedelta]:
+    """Per ingredient, the minimum interval for too-soon checks when its schedule is tighter than ``default``.
+
+    An order every 2 hours would otherwise be "too soon" at every dose. The typical (median) gap between
+    its planned doses is what the prescriber intended; half of it is the least that is still safe, so a
+    dose doubled up by mistake is still caught.
+    """
+    gaps: dict[str, list[timedelta]] = {}
+    by_ingredient: dict[str, list[datetime]] = {}
+    for dose in doses:
+        if dose.counts:
+            for ingredient in dose.ingredients:
+                by_ingredient.setdefault(ingredient.rxcui, []).append(dose.due)
+    for rxcui, times in by_ingredient.items():
+        ordered = sorted(times)
+        gaps[rxcui] = [b - a for a, b in pairwise(ordered) if b > a]
+    intervals = {}
+    for rxcui, found in gaps.items():
+        if found:
+            typical = sorted(found)[len(found) // 2]
+            if typical < default:
+                intervals[rxcui] = typical / 2
+    return intervals
 
 
 def unresolved_findings(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Finding]:

@@ -20,7 +20,7 @@ import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage, ward_desk
+from alertsvc import audit, storage
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -34,11 +34,18 @@ from alertsvc.knowledge.check import check
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
+from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
-from alertsvc.patient_data import ClinicalInputs, clinical_inputs, unresolved_findings, with_schedule
+from alertsvc.patient_data import (
+    ClinicalInputs,
+    clinical_inputs,
+    planned_intervals,
+    unresolved_findings,
+    with_schedule,
+)
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.safety import too_soon
 from alertsvc.schedule.shifts import Ward, shift_at
@@ -46,6 +53,8 @@ from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
 
 ALERT_TYPE = "alertsvc-alert+jwt"
+MIN_DOSE_INTERVAL = timedelta(hours=4)
+"""Two doses of one ingredient closer than this are too soon, unless its own schedule is tighter."""
 log = logging.getLogger("alertsvc.service")
 
 
@@ -66,7 +75,8 @@ class Service:
         self.identity: Identity = load_or_create(settings.service_key)
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
-        self.normalizer = Normalizer(self.knowledge)
+        self.rxnav = client_from_settings(settings)
+        self.normalizer = Normalizer(self.knowledge, online=self.rxnav)
         self.hub = Hub()
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
@@ -78,13 +88,20 @@ class Service:
     async def start(self) -> None:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
         self._db = storage.open_db(self.settings.db_path)
+        with storage.write(self._db):
+            for ward in configured_wards(self.settings.wards, default_zone=self.settings.ward_timezone):
+                adm.save_ward(self._db, ward)
         self.runner.start()
         await self.tick()
 
     async def stop(self) -> None:
         self.runner.shutdown()
         self.hub.close_all()
-        self.db.close()
+        if self.rxnav is not None:
+            self.rxnav.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -153,10 +170,10 @@ class Service:
                     "unresolved": len(patient.inputs.unresolved),
                 },
             )
-            events = self._reconcile(admission, patient, now)
+            events = self.reconcile(admission, patient, now)
         self._patients[admission.id] = patient
-        self._publish(events)
-        self._rebuild_timers()
+        self.publish(events)
+        self.rebuild_timers()
         return {
             "admission": admission.id,
             "expires_at": iso(admission.expires_at),
@@ -169,7 +186,7 @@ class Service:
         self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str
     ) -> dict[str, Any]:
         """New signed entries with a consistency proof from the accepted head; re-check at once."""
-        admission = self._active_admission(admission_id)
+        admission = self.active_admission(admission_id)
         actor = self._entry_author(admission, authorization, path)
         now = self.clock()
         previous = await self._patient(admission, now)
@@ -190,96 +207,11 @@ class Service:
                 ward=admission.ward,
                 detail={"head": updated.head.seq},
             )
-            events = self._reconcile(admission, patient, now)
+            events = self.reconcile(admission, patient, now)
         self._patients[admission.id] = patient
-        self._publish(events)
-        self._rebuild_timers()
+        self.publish(events)
+        self.rebuild_timers()
         return {"admission": admission.id, "status": "active", "head": updated.head.seq}
-
-    # -- ward work (see ward_desk) ------------------------------------------------------------------
-
-    def alerts_view(self, ward: str, shift: str | None, staff: Staff) -> dict[str, Any]:
-        return ward_desk.alerts_view(self, ward, shift, staff)
-
-    async def acknowledge(self, alert_id: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
-        return await ward_desk.acknowledge(self, alert_id, body, staff)
-
-    def schedule_view(self, ward: str, staff: Staff) -> dict[str, Any]:
-        return ward_desk.schedule_view(self, ward, staff)
-
-    def audit_trail(self, admission: str, token: str, *, path: str) -> dict[str, Any]:
-        return ward_desk.audit_trail(self, admission, token, path=path)
-
-    def events_since(self, ward: str, after: int, staff: Staff) -> list[Event]:
-        """A stream's backlog; opening a stream is a read of the ward's alerts, so it is audited."""
-        now = self.clock()
-        with storage.write(self.db):
-            audit.record(
-                self.db, now=now, actor=staff.name, action="open-stream", ward=ward, detail={"after": after}
-            )
-        return alert_store.events_since(self.db, ward, after)
-
-    async def add_schedule(self, ward: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
-        """Plan doses (normalised, validated: all or nothing), then re-check the admissions concerned."""
-        require(staff, ward=ward, roles=("nurse", "admission"))
-        now = self.clock()
-        terms = ward_desk.schedule_terms(body)
-        resolved = await anyio.to_thread.run_sync(ward_desk.resolve_terms, self.normalizer, terms)
-        doses = ward_desk.plan_doses(self, ward, body, now, resolved)
-        patients = await self._patients_of(sorted({d.admission for d in doses}), now)
-        events: list[Event] = []
-        with storage.write(self.db):
-            for dose in doses:
-                adm.save_dose(self.db, dose, now=now)
-            for admission_id in sorted({d.admission for d in doses}):
-                admission = self._active_admission(admission_id)
-                audit.record(
-                    self.db,
-                    now=now,
-                    actor=staff.name,
-                    action="schedule",
-                    admission=admission_id,
-                    ward=ward,
-                    detail={"doses": sum(d.admission == admission_id for d in doses)},
-                )
-                events.extend(self._reconcile(admission, patients[admission.id], now))
-        self._publish(events)
-        self._rebuild_timers()
-        return {"ward": ward, "administrations": [ward_desk.dose_json(d) for d in doses]}
-
-    async def record_outcome(
-        self, ward: str, dose_id: str, body: dict[str, Any], staff: Staff
-    ) -> dict[str, Any]:
-        """Record a dose as given, held or refused; re-check (a second dose too soon after it alerts)."""
-        recorded = ward_desk.record_dose_outcome(self, ward, dose_id, body, staff)
-        now = self.clock()
-        admission = self._active_admission(recorded.admission)
-        patients = await self._patients_of([admission.id], now)
-        with storage.write(self.db):
-            adm.save_dose(self.db, recorded, now=now)
-            events = [
-                alert_store.append_event(
-                    self.db,
-                    ward=ward,
-                    type="administration",
-                    data=ward_desk.dose_json(recorded),
-                    admission=admission.id,
-                    now=now,
-                )
-            ]
-            audit.record(
-                self.db,
-                now=now,
-                actor=staff.name,
-                action="record-administration",
-                admission=admission.id,
-                ward=ward,
-                detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
-            )
-            events.extend(self._reconcile(admission, patients[admission.id], now))
-        self._publish(events)
-        self._rebuild_timers()
-        return ward_desk.dose_json(recorded)
 
     # -- ending ------------------------------------------------------------------------------------
 
@@ -307,7 +239,7 @@ class Service:
             )
         storage.checkpoint_truncate(self.db)
         self._patients.pop(admission.id, None)
-        self._publish([event])
+        self.publish([event])
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
 
     # -- timers ------------------------------------------------------------------------------------
@@ -319,17 +251,17 @@ class Service:
             if admission.expires_at <= now:
                 await self.end_admission(admission, reason="grant expired", now=now)
         active = adm.active_admissions(self.db)
-        patients = await self._patients_of([a.id for a in active], now)
+        patients = await self.patients_of([a.id for a in active], now)
         events: list[Event] = []
         with storage.write(self.db):
             for ward in adm.all_wards(self.db):
                 events.extend(self._present_shift(ward, now))
             for admission in active:
-                events.extend(self._reconcile(admission, patients[admission.id], now))
-        self._publish(events)
-        self._rebuild_timers()
+                events.extend(self.reconcile(admission, patients[admission.id], now))
+        self.publish(events)
+        self.rebuild_timers()
 
-    def _rebuild_timers(self) -> None:
+    def rebuild_timers(self) -> None:
         now = self.clock()
         wanted: dict[str, datetime] = {}
         for admission in adm.active_admissions(self.db):
@@ -375,10 +307,16 @@ class Service:
         findings += unresolved_findings(inputs, knowledge_version=self.knowledge.version)
         ward = adm.get_ward(self.db, admission.ward)
         assert ward is not None
-        findings += too_soon(doses, ward, knowledge_version=self.knowledge.version)
+        findings += too_soon(
+            doses,
+            ward,
+            knowledge_version=self.knowledge.version,
+            min_interval=MIN_DOSE_INTERVAL,
+            per_ingredient=planned_intervals(doses, default=MIN_DOSE_INTERVAL),
+        )
         return findings
 
-    def _reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
+    def reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
         """Bring the admission's alerts in line with a fresh check; sign and outbox what changed."""
         changes = plan(
             AdmissionRef(admission.id, admission.ward, admission.bed, admission.label, admission.expires_at),
@@ -447,12 +385,12 @@ class Service:
 
     async def patient_of(self, admission_id: str) -> Patient:
         """The verified slice and normalised drugs of an active admission (for CDS Hooks)."""
-        return await self._patient(self._active_admission(admission_id), self.clock())
+        return await self._patient(self.active_admission(admission_id), self.clock())
 
-    async def _patients_of(self, admission_ids: list[str], now: datetime) -> dict[str, Patient]:
-        return {a: await self._patient(self._active_admission(a), now) for a in admission_ids}
+    async def patients_of(self, admission_ids: list[str], now: datetime) -> dict[str, Patient]:
+        return {a: await self._patient(self.active_admission(a), now) for a in admission_ids}
 
-    def _active_admission(self, admission_id: str) -> Admission:
+    def active_admission(self, admission_id: str) -> Admission:
         admission = adm.get_admission(self.db, admission_id)
         if admission is None:
             raise NotFound(f"no admission {admission_id}")
@@ -479,9 +417,21 @@ class Service:
         if adm.get_ward(self.db, ward_id) is None:
             adm.save_ward(self.db, Ward(id=ward_id, name=ward_id, timezone=self.settings.ward_timezone))
 
-    def _publish(self, events: list[Event]) -> None:
+    def publish(self, events: list[Event]) -> None:
         for event in events:
             self.hub.publish(event)
+
+
+def configured_wards(spec: str, *, default_zone: str) -> list[Ward]:
+    """Wards from the ``wards`` setting: ``id=Time/Zone;id2`` (a ward without a zone gets the default)."""
+    wards = []
+    for part in (p.strip() for p in spec.split(";")):
+        if part:
+            ward_id, _, zone = part.partition("=")
+            wards.append(
+                Ward(id=ward_id.strip(), name=ward_id.strip(), timezone=zone.strip() or default_zone)
+            )
+    return wards
 
 
 def _text(body: dict[str, Any], name: str) -> str:

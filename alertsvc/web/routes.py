@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from alertsvc import schedule_desk, ward_desk
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 
@@ -43,7 +44,7 @@ async def audit(request: Request) -> JSONResponse:
     service = web.service_of(request)
     admission = request.path_params["admission"]
     token = bearer(request.headers.get("authorization"))
-    return JSONResponse(service.audit_trail(admission, token, path=request.url.path))
+    return JSONResponse(ward_desk.audit_trail(service, admission, token, path=request.url.path))
 
 
 async def schedule(request: Request) -> JSONResponse:
@@ -51,9 +52,9 @@ async def schedule(request: Request) -> JSONResponse:
     staff = staff_of(request)
     ward = request.path_params["ward"]
     if request.method == "GET":
-        return JSONResponse(service.schedule_view(ward, staff))
+        return JSONResponse(schedule_desk.schedule_view(service, ward, staff))
     body = await web.json_body(request, what="schedule")
-    return JSONResponse(await service.add_schedule(ward, body, staff), status_code=201)
+    return JSONResponse(await schedule_desk.add_schedule(service, ward, body, staff), status_code=201)
 
 
 async def dose_outcome(request: Request) -> JSONResponse:
@@ -61,21 +62,21 @@ async def dose_outcome(request: Request) -> JSONResponse:
     staff = staff_of(request)
     body = await web.json_body(request, what="dose outcome")
     ward, dose = request.path_params["ward"], request.path_params["dose"]
-    return JSONResponse(await service.record_outcome(ward, dose, body, staff))
+    return JSONResponse(await schedule_desk.record_administration(service, ward, dose, body, staff))
 
 
 async def alerts(request: Request) -> JSONResponse:
     service = web.service_of(request)
     staff = staff_of(request)
     ward = request.path_params["ward"]
-    return JSONResponse(service.alerts_view(ward, request.query_params.get("shift"), staff))
+    return JSONResponse(ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff))
 
 
 async def acknowledge(request: Request) -> JSONResponse:
     service = web.service_of(request)
     staff = staff_of(request)
     body = await web.json_body(request, what="acknowledgement")
-    result = await service.acknowledge(request.path_params["alert"], body, staff)
+    result = await ward_desk.acknowledge(service, request.path_params["alert"], body, staff)
     return JSONResponse(result, status_code=201)
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
+from alertsvc import ward_desk
 from alertsvc.errors import InputError
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
@@ -27,7 +28,7 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     service.require_nurse(staff, ward)
     after = _last_event_id(request)
     subscription = service.hub.subscribe(ward)
-    backlog = service.events_since(ward, after, staff)
+    backlog = ward_desk.stream_backlog(service, ward, after, staff)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         sent = after

@@ -98,7 +98,6 @@ def running(tmp_path: Path, clock: FakeClock) -> Iterator[RunningService]:
     settings = Settings(
         db_path=tmp_path / "service.db",
         service_key=tmp_path / "service.key",
-        rxnav_cache=tmp_path / "rxnav.db",
         ward_timezone="Europe/London",
     )
     yield from serve(settings, clock)

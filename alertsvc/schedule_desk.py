@@ -1,0 +1,264 @@
+"""The ward's medication administration schedule through the service: plan doses (normalised and
+validated, all or nothing), record what happened to them, and re-check the admissions they concern.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from alertsvc import admissions as adm
+from alertsvc import audit, storage
+from alertsvc.alerts import store as alert_store
+from alertsvc.alerts.hub import Event
+from alertsvc.clock import iso, parse_iso
+from alertsvc.errors import Forbidden, InputError, NotFound, UnknownDrug
+from alertsvc.knowledge.model import Medication
+from alertsvc.knowledge.terminology import Normalizer
+from alertsvc.schedule.mar import Outcome, ScheduledDose, doses_from_medication_request, record_outcome
+from alertsvc.ward_desk import ward_of
+from alertsvc.web.auth import Staff, require
+
+if TYPE_CHECKING:
+    from alertsvc.service import Service
+
+
+async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+    """Plan doses (normalised, validated: all or nothing), then re-check the admissions concerned."""
+    require(staff, ward=ward, roles=("nurse", "admission"))
+    now = service.clock()
+    terms = schedule_terms(body)
+    resolved = await anyio.to_thread.run_sync(resolve_terms, service.normalizer, terms)
+    doses = plan_doses(service, ward, body, now, resolved)
+    patients = await service.patients_of(sorted({d.admission for d in doses}), now)
+    events: list[Event] = []
+    with storage.write(service.db):
+        for dose in doses:
+            adm.save_dose(service.db, dose, now=now)
+        for admission_id in sorted({d.admission for d in doses}):
+            admission = service.active_admission(admission_id)
+            audit.record(
+                service.db,
+                now=now,
+                actor=staff.name,
+                action="schedule",
+                admission=admission_id,
+                ward=ward,
+                detail={"doses": sum(d.admission == admission_id for d in doses)},
+            )
+            events.extend(service.reconcile(admission, patients[admission.id], now))
+    service.publish(events)
+    service.rebuild_timers()
+    return {"ward": ward, "administrations": [dose_json(d) for d in doses]}
+
+
+async def record_administration(
+    service: Service, ward: str, dose_id: str, body: dict[str, Any], staff: Staff
+) -> dict[str, Any]:
+    """Record a dose as given, held or refused; re-check (a second dose too soon after it alerts)."""
+    recorded = record_dose_outcome(service, ward, dose_id, body, staff)
+    now = service.clock()
+    admission = service.active_admission(recorded.admission)
+    patients = await service.patients_of([admission.id], now)
+    with storage.write(service.db):
+        adm.save_dose(service.db, recorded, now=now)
+        events = [
+            alert_store.append_event(
+                service.db,
+                ward=ward,
+                type="administration",
+                data=dose_json(recorded),
+                admission=admission.id,
+                now=now,
+            )
+        ]
+        audit.record(
+            service.db,
+            now=now,
+            actor=staff.name,
+            action="record-administration",
+            admission=admission.id,
+            ward=ward,
+            detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
+        )
+        events.extend(service.reconcile(admission, patients[admission.id], now))
+    service.publish(events)
+    service.rebuild_timers()
+    return dose_json(recorded)
+
+
+def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any]:
+    require(staff, ward=ward_id, roles=("nurse", "admission"))
+    now = service.clock()
+    doses = adm.doses(service.db, ward=ward_id)
+    with storage.write(service.db):
+        for admission in sorted({d.admission for d in doses}):
+            audit.record(
+                service.db,
+                now=now,
+                actor=staff.name,
+                action="read-schedule",
+                admission=admission,
+                ward=ward_id,
+            )
+    return {"ward": ward_id, "administrations": [dose_json(d) for d in doses]}
+
+
+def dose_json(dose: ScheduledDose) -> dict[str, Any]:
+    return {
+        "id": dose.id,
+        "admission": dose.admission,
+        "drug": dose.drug,
+        "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in dose.ingredients],
+        "dose": dose.dose,
+        "route": dose.route,
+        "due": iso(dose.due),
+        "outcome": None if dose.outcome is None else adm.outcome_json(dose.outcome),
+    }
+
+
+def schedule_terms(body: dict[str, Any]) -> list[str]:
+    """Every drug a schedule request names (to normalise before planning, off the event loop)."""
+    terms = []
+    for item in body.get("administrations", []) if isinstance(body.get("administrations"), list) else []:
+        if isinstance(item, dict) and isinstance(item.get("drug"), str):
+            terms.append(item["drug"].strip())
+    for i, item in enumerate(
+        body.get("medication_requests", []) if isinstance(body.get("medication_requests"), list) else []
+    ):
+        if isinstance(item, dict) and isinstance(item.get("resource"), dict):
+            terms.append(_request_drug(item["resource"], f"medication_requests[{i}]"))
+    return terms
+
+
+def resolve_terms(normalizer: Normalizer, terms: list[str]) -> dict[str, Medication | UnknownDrug]:
+    """Each term's medication, or the UnknownDrug saying why not (may block on an online terminology)."""
+    resolved: dict[str, Medication | UnknownDrug] = {}
+    for term in terms:
+        try:
+            resolved[term] = normalizer.medication(term)
+        except UnknownDrug as exc:
+            resolved[term] = exc
+    return resolved
+
+
+def plan_doses(
+    service: Service,
+    ward_id: str,
+    body: dict[str, Any],
+    now: datetime,
+    resolved: dict[str, Medication | UnknownDrug],
+) -> list[ScheduledDose]:
+    """Every dose of a schedule request, validated (all or nothing); nothing is stored here."""
+    ward = ward_of(service, ward_id)
+    planned: list[ScheduledDose] = []
+    items = body.get("administrations", [])
+    requests = body.get("medication_requests", [])
+    if not isinstance(items, list) or not isinstance(requests, list) or not (items or requests):
+        raise InputError("schedule: give 'administrations' and/or 'medication_requests' as non-empty lists")
+    for i, item in enumerate(items):
+        where = f"administrations[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: must be an object")
+        admission = _admission_on(service, item.get("admission"), ward_id, where)
+        drug = _field(item, "drug", where)
+        medication = _medication(resolved, drug, where)
+        try:
+            due = parse_iso(_field(item, "due", where))
+        except ValueError as exc:
+            raise InputError(f"{where}.due: {exc}") from exc
+        planned.append(
+            ScheduledDose(
+                id="dose-" + uuid.uuid4().hex[:16],
+                admission=admission.id,
+                ward=ward_id,
+                drug=drug,
+                ingredients=medication.ingredients,
+                dose=str(item.get("dose", "")),
+                route=str(item.get("route", medication.route)),
+                due=due,
+            )
+        )
+    for i, item in enumerate(requests):
+        where = f"medication_requests[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("resource"), dict):
+            raise InputError(f"{where}: must be {{'admission': ..., 'resource': <FHIR MedicationRequest>}}")
+        admission = _admission_on(service, item.get("admission"), ward_id, where)
+        resource = item["resource"]
+        term = _request_drug(resource, where)
+        medication = _medication(resolved, term, where)
+        planned.extend(
+            doses_from_medication_request(
+                resource,
+                admission=admission.id,
+                ward=ward,
+                start=max(now, admission.not_before),
+                end=admission.expires_at,
+                ingredients=medication.ingredients,
+                new_id=lambda: "dose-" + uuid.uuid4().hex[:16],
+            )
+        )
+    return planned
+
+
+def record_dose_outcome(
+    service: Service, ward_id: str, dose_id: str, body: dict[str, Any], staff: Staff
+) -> ScheduledDose:
+    """The dose with a nurse's outcome (given, held, refused) recorded; nothing is stored here."""
+    require(staff, ward=ward_id, roles=("nurse",))
+    dose = adm.get_dose(service.db, dose_id)
+    if dose is None or dose.ward != ward_id:
+        raise NotFound(f"no scheduled dose {dose_id} on ward {ward_id}")
+    status = body.get("status")
+    if status not in ("given", "held", "refused"):
+        raise InputError("'status' must be one of given, held, refused")
+    now = service.clock()
+    when = now
+    if body.get("at") is not None:
+        try:
+            when = parse_iso(str(body["at"]))
+        except ValueError as exc:
+            raise InputError(f"'at': {exc}") from exc
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise InputError("'note' must be text")
+    return record_outcome(dose, Outcome(status=status, recorded_at=when, nurse=staff.name, note=note))
+
+
+def _admission_on(service: Service, admission_id: Any, ward_id: str, where: str) -> adm.Admission:
+    if not isinstance(admission_id, str):
+        raise InputError(f"{where}.admission: required")
+    admission = adm.get_admission(service.db, admission_id)
+    if admission is None or not admission.active:
+        raise NotFound(f"{where}: no active admission {admission_id}")
+    if admission.ward != ward_id:
+        raise Forbidden(f"{where}: admission {admission_id} is on ward {admission.ward}, not {ward_id}")
+    return admission
+
+
+def _medication(resolved: dict[str, Medication | UnknownDrug], term: str, where: str) -> Medication:
+    found = resolved.get(term)
+    if isinstance(found, Medication):
+        return found
+    raise UnknownDrug(f"{where}: {found or 'drug not resolved'}")
+
+
+def _field(item: dict[str, Any], name: str, where: str) -> str:
+    value = item.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}.{name}: required text")
+    return value.strip()
+
+
+def _request_drug(resource: dict[str, Any], where: str) -> str:
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        for coding in concept.get("coding", []):
+            if isinstance(coding, dict) and "rxnorm" in str(coding.get("system", "")) and coding.get("code"):
+                return str(coding["code"])
+        if concept.get("text"):
+            return str(concept["text"])
+    raise InputError(f"{where}: the MedicationRequest names no RxNorm-coded or written medication")
