@@ -8,9 +8,7 @@ Decisions worth knowing (see also DESIGN.md, "Severity tiers"):
 - Several rules matching one pair of ingredients make one finding: the most severe rule is named, the
   sources of every matching rule are merged. A pair also matched by a rule on the ONC non-interruptive
   list is capped at "major" (still shown, as a warning, never interruptive), unless an ONC high-priority
-  rule matches the same pair: the high-priority list is ONC's own list of pairs that must interrupt, and a
-  pair on both lists only through class expansion (e.g. sotalol, a beta blocker that prolongs QT, with
-  citalopram) is the more dangerous reading, so it stays critical.
+  rule matches the same pair (see :func:`alertsvc.knowledge.graph.interaction_finding`).
 - Medications given by a local route (topical, ophthalmic, otic) take part in no interaction unless the
   rule lists that route (``Rule.routes``; a rule with routes applies to medications given by those routes
   only). Allergy and flagged-reaction findings apply whatever the route.
@@ -20,35 +18,41 @@ Decisions worth knowing (see also DESIGN.md, "Severity tiers"):
   flagged drug major, naming the most specific shared class (therapeutic and allergen classes preferred;
   interaction classes only when no such class is shared).
 - One finding per (kind, ingredient set), keeping the most severe; allergy, reaction and same-ingredient
-  duplicate findings are keyed by the ingredient on the chart.
+  duplicate findings are keyed by the ingredient on the chart. Interactions and duplicates are looked for
+  between two medications, never within one product.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
+from typing import Any, TypeVar
 
-from alertsvc.knowledge.graph import InteractionGraph, class_id_of, class_node, ingredient_node
+from alertsvc.knowledge.graph import (
+    InteractionGraph,
+    PairVerdict,
+    class_id_of,
+    class_node,
+    ingredient_node,
+    interaction_finding,
+    rule_applies,
+    summary,
+)
 from alertsvc.knowledge.model import (
     LOCAL_ROUTES,
     SEVERITY_ORDER,
     Allergy,
     DrugClass,
     Finding,
-    FindingKind,
     FlaggedReaction,
     Ingredient,
     Medication,
-    Rule,
     Severity,
 )
 
-MAX_SUMMARY = 139
-"""CDS Hooks cards want a summary under 140 characters."""
-
-ONC_HIGH_PRIORITY = "onc-hp"
-"""Rule ids (and source keys) of the ONC high-priority list start with this."""
-
+T = TypeVar("T")
+_ORDER_WITHIN_SEVERITY = attrgetter("summary", "kind", "evidence")
 _EMPTY: frozenset[str] = frozenset()
 _PREFERRED_CLASS_KINDS = ("therapeutic", "allergen")
 _REVIEW_FLAG = "Do not give before reviewing the flagged reaction with the patient and prescriber."
@@ -83,125 +87,107 @@ def check(
     >>> finding.evidence, finding.rule, finding.indicator, finding.knowledge_version
     (('in:11289', 'class:pddi:nsaids', 'in:5640'), 'pddi-warfarin-nsaids', 'warning', 'v1')
     """
-    meds = sorted((m for m in medications if m.active), key=_medication_order)
+    meds = [m for m in medications if m.active]
     candidates: dict[_Key, list[Finding]] = defaultdict(list)
-    _pair_findings(meds, graph, candidates)
+    findings = _interactions(meds, graph, candidates)
     for allergy in allergies:
         _allergy_findings(meds, allergy, graph, candidates)
     for flag in flagged:
         _reaction_findings(meds, flag, graph, candidates)
-    findings = [_merge(group) for group in candidates.values()]
-    return sorted(findings, key=_finding_order)
+    findings += [_merge(group) for group in candidates.values()]
+    return _in_order(findings)
 
 
 # --- pairs of medications: interactions and duplicate therapy ---------------------------------------
 
 
-def _pair_findings(
-    meds: Sequence[Medication], graph: InteractionGraph, out: dict[_Key, list[Finding]]
-) -> None:
-    """Interactions and duplicates between every two medications (never within one product)."""
-    endpoints, partners, therapeutic = graph.endpoints, graph.partners, graph.therapeutic_of
-    prepared = [
-        (
-            med,
-            [
-                (i.rxcui, partners.get(i.rxcui, _EMPTY), endpoints.get(i.rxcui), therapeutic.get(i.rxcui))
-                for i in med.ingredients
-            ],
-        )
-        for med in meds
-    ]
-    hits: dict[tuple[str, str], _PairHits] = {}
-    for index, (first, first_ingredients) in enumerate(prepared):
-        for second, second_ingredients in prepared[index + 1 :]:
-            for a, partners_a, _, classes_a in first_ingredients:
-                for b, _, ends_b, classes_b in second_ingredients:
-                    if a == b:
-                        _same_ingredient(a, first, second, graph, out)
+def _interactions(
+    meds: Sequence[Medication], graph: InteractionGraph, duplicates: dict[_Key, list[Finding]]
+) -> list[Finding]:
+    """Interaction findings between every two medications; duplicate therapy goes into ``duplicates``.
+
+    Walks the patient's ingredients, not every pair of medications: an ingredient's known partners are
+    intersected with the ingredients present, so the work grows with the findings, not with n².
+    """
+    by_rxcui: dict[str, list[Medication]] = defaultdict(list)
+    for med in meds:
+        for ingredient in med.ingredients:
+            by_rxcui[ingredient.rxcui].append(med)
+    present = frozenset(by_rxcui)
+    found: dict[tuple[str, str], list[Any]] = {}  # [finding, ref, ref, ...]
+    by_class: dict[str, list[str]] = defaultdict(list)
+    for a, meds_a in by_rxcui.items():
+        if len(meds_a) > 1:
+            for first, second in _two_of(meds_a):
+                _same_ingredient(a, first, second, graph, duplicates)
+        for class_id in graph.therapeutic_of.get(a, _EMPTY):
+            by_class[class_id].append(a)
+        partners = graph.partners_above.get(a)
+        if not partners:
+            continue
+        for b in partners & present:
+            key = (a, b)
+            verdict = graph.pairs[key]
+            for first in meds_a:
+                for second in by_rxcui[b]:
+                    if first is second:
+                        continue  # both in one product: not an interaction to alert on
+                    if first.route == "oral" and second.route == "oral":
+                        finding = verdict.oral
+                    else:
+                        finding = _for_routes(verdict, first.route, second.route, graph)
+                    if finding is None:
                         continue
-                    if ends_b is not None and not partners_a.isdisjoint(ends_b):
-                        _match_rules(a, b, first, second, graph, hits)
-                    if classes_a and classes_b and not classes_a.isdisjoint(classes_b):
-                        _same_class(a, b, classes_a & classes_b, first, second, graph, out)
-    for (a, b), pair_hits in hits.items():
-        if pair_hits.rules:
-            _add(out, _interaction(a, b, pair_hits, graph))
+                    known = found.get(key)
+                    if known is None:
+                        found[key] = [finding, first.ref, second.ref]
+                    else:
+                        if _rank(finding) < _rank(known[0]):
+                            known[0] = finding
+                        known += (first.ref, second.ref)
+    same_class = {pair for members in by_class.values() for pair in _two_of(sorted(members))}
+    for a, b in same_class:
+        drug_class = _most_specific(
+            graph.classes[c] for c in graph.therapeutic_of[a] & graph.therapeutic_of[b]
+        )
+        for first in by_rxcui[a]:
+            for second in by_rxcui[b]:
+                if first is not second:
+                    _same_class(a, b, drug_class, first, second, graph, duplicates)
+    return [_with_refs(entry[0], entry[1:]) for entry in found.values()]
 
 
-class _PairHits:
-    """The rules matched between two ingredients (by rule id, with its orientation) and the refs involved."""
-
-    __slots__ = ("refs", "rules")
-
-    def __init__(self) -> None:
-        self.rules: dict[str, tuple[Rule, str, str]] = {}
-        self.refs: set[str] = set()
+def _two_of(items: Sequence[T]) -> Iterable[tuple[T, T]]:
+    return ((items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items)))
 
 
-def _match_rules(
-    a: str,
-    b: str,
-    med_a: Medication,
-    med_b: Medication,
-    graph: InteractionGraph,
-    hits: dict[tuple[str, str], _PairHits],
-) -> None:
-    """Record the interaction rules joining ``a`` and ``b`` that apply to these medications' routes."""
-    if b < a:
-        a, b, med_a, med_b = b, a, med_b, med_a  # one key per pair, whatever the input order
-    pair_hits = hits.get((a, b))
-    if pair_hits is None:
-        pair_hits = hits[(a, b)] = _PairHits()
-    matches = pair_hits.rules
-    ends_a = graph.endpoints[a]
-    found = False
-    for node_b in graph.partners[a] & graph.endpoints[b]:
-        for node_a in ends_a & graph.node_partners[node_b]:
-            for rule in graph.rules_between[(node_a, node_b)]:
-                if not (_applies(rule, med_a.route) and _applies(rule, med_b.route)):
-                    continue
-                found = True
-                # orientation: which ingredient is on the rule's left (both can be: keep a canonical one)
-                a_left = rule.left in ends_a and (rule.right == node_b or rule.left == rule.right)
-                oriented = (rule, a, b) if a_left else (rule, b, a)
-                if rule.id not in matches or oriented[1:] < matches[rule.id][1:]:
-                    matches[rule.id] = oriented
-    if found:
-        pair_hits.refs.update(r for r in (med_a.ref, med_b.ref) if r)
+def _for_routes(verdict: PairVerdict, route_a: str, route_b: str, graph: InteractionGraph) -> Finding | None:
+    """The pair's finding when given by these routes: built in advance for the usual routes."""
+    if not verdict.route_limited:
+        return verdict.systemic if route_a not in LOCAL_ROUTES and route_b not in LOCAL_ROUTES else None
+    matches = [m for m in verdict.matches if rule_applies(m[0], route_a) and rule_applies(m[0], route_b)]
+    return interaction_finding(matches, graph.ingredients, graph.effects, graph.version)
 
 
-def _interaction(a: str, b: str, pair_hits: _PairHits, graph: InteractionGraph) -> Finding:
-    """One finding for ingredients ``a`` and ``b``: the most severe matching rule, capped if need be."""
-    ranked = sorted(pair_hits.rules.values(), key=lambda m: (SEVERITY_ORDER[m[0].severity], m[0].id))
-    rule, left, right = ranked[0]
-    if rule.left == rule.right and (graph.name(right), right) < (graph.name(left), left):
-        left, right = right, left  # a class with itself: alphabetical
-    severity: Severity = rule.severity
-    management = rule.management
-    rules = [m[0] for m in ranked]
-    capping = [r for r in rules if r.non_interruptive]
-    if severity == "critical" and capping and not any(_high_priority(r) for r in rules):
-        severity = "major"
-        note = f"ONC non-interruptive pair ({capping[0].id}): shown, not interruptive."
-        management = _join(management, note)
-    left_node = rule.left if rule.left != ingredient_node(left) else ""
-    right_node = rule.right if rule.right != ingredient_node(right) else ""
-    middle = tuple(n for n in dict.fromkeys((left_node, right_node)) if n)
-    names = f"{graph.name(left)} + {graph.name(right)}"
-    return Finding(
-        kind="interaction",
-        severity=severity,
-        ingredients=(_ingredient(left, graph), _ingredient(right, graph)),
-        summary=_summary(names, graph.effects[rule.id], severity),
-        mechanism=rule.mechanism,
-        management=management,
-        rule=rule.id,
-        sources=_unique(s for r in rules for s in r.sources),
-        evidence=(ingredient_node(left), *middle, ingredient_node(right)),
-        knowledge_version=graph.version,
-        refs=tuple(sorted(pair_hits.refs)),
-    )
+def _with_refs(template: Finding, refs: Sequence[str]) -> Finding:
+    """``dataclasses.replace(template, refs=...)``, made without re-running the dataclass ``__init__``.
+
+    A check of a busy patient copies dozens of these; replace() costs ~8 µs each on the reference
+    machine, this ~1 µs. The result is an ordinary, equal Finding (tests compare the two).
+    """
+    finding: Finding = object.__new__(Finding)
+    fields = finding.__dict__
+    fields.update(template.__dict__)
+    fields["refs"] = _sorted_refs(refs)
+    return finding
+
+
+def _sorted_refs(refs: Sequence[str]) -> tuple[str, ...]:
+    if len(refs) == 2:  # the usual case: one pair of medications
+        first, second = refs
+        if first and second and first != second:
+            return (first, second) if first < second else (second, first)
+    return tuple(sorted({r for r in refs if r}))
 
 
 def _same_ingredient(
@@ -217,7 +203,7 @@ def _same_ingredient(
             kind="duplicate",
             severity="major",
             ingredients=(_ingredient(rxcui, graph),),
-            summary=_summary(f"{name} in two products", "duplicate therapy", "major"),
+            summary=summary(f"{name} in two products", "duplicate therapy", "major"),
             mechanism=f"The same ingredient, {name}, is in two active products ({labels}): additive dose.",
             management="Check that both are intended; stop one or adjust the total dose.",
             rule="duplicate-ingredient",
@@ -232,7 +218,7 @@ def _same_ingredient(
 def _same_class(
     a: str,
     b: str,
-    shared: frozenset[str],
+    drug_class: DrugClass,
     med_a: Medication,
     med_b: Medication,
     graph: InteractionGraph,
@@ -242,7 +228,6 @@ def _same_class(
         return
     if (graph.name(b), b) < (graph.name(a), a):
         a, b = b, a
-    drug_class = _most_specific(graph.classes[c] for c in shared)
     names = f"{graph.name(a)} + {graph.name(b)}"
     _add(
         out,
@@ -250,7 +235,7 @@ def _same_class(
             kind="duplicate",
             severity="moderate",
             ingredients=(_ingredient(a, graph), _ingredient(b, graph)),
-            summary=_summary(names, f"two {drug_class.name}, duplicate therapy", "moderate"),
+            summary=summary(names, f"two {drug_class.name}, duplicate therapy", "moderate"),
             mechanism=f"Two drugs of one therapeutic class ({drug_class.name}): additive effects.",
             management="Check that both are intended; usually one drug of a class is enough.",
             rule=f"duplicate-class:{drug_class.id}",
@@ -306,7 +291,7 @@ def _allergy_findings(
                         kind="allergy",
                         severity=severity,
                         ingredients=(_ingredient(x, graph, ingredient.name),),
-                        summary=_summary(name, detail, severity),
+                        summary=summary(name, detail, severity),
                         mechanism=f"{detail[0].upper()}{detail[1:]} (recorded as {allergy.label!r}).",
                         management="Do not give unless the allergy is re-assessed; choose an unrelated drug.",
                         rule=rule_id,
@@ -372,7 +357,7 @@ def _reaction_findings(
                     kind="reaction",
                     severity=severity,
                     ingredients=(_ingredient(x, graph, ingredient.name),),
-                    summary=_summary(name, detail, severity),
+                    summary=summary(name, detail, severity),
                     mechanism=f"Flagged by the {flag.flagged_by}: {what} ({flag.severity}).",
                     management=_REVIEW_FLAG,
                     rule=rule_id,
@@ -396,19 +381,8 @@ def _shared_class(x: str, flagged: Sequence[str], graph: InteractionGraph) -> tu
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _applies(rule: Rule, route: str) -> bool:
-    """Whether ``rule`` applies to a medication given by ``route`` (see ``Rule.routes``)."""
-    if rule.routes:
-        return route in rule.routes
-    return route not in LOCAL_ROUTES
-
-
 def _same_exposure(first: str, second: str) -> bool:
     return first == second or (first not in LOCAL_ROUTES and second not in LOCAL_ROUTES)
-
-
-def _high_priority(rule: Rule) -> bool:
-    return rule.id.startswith(ONC_HIGH_PRIORITY) or any(s.startswith(ONC_HIGH_PRIORITY) for s in rule.sources)
 
 
 def _most_specific(classes: Iterable[DrugClass]) -> DrugClass:
@@ -418,20 +392,6 @@ def _most_specific(classes: Iterable[DrugClass]) -> DrugClass:
 def _ingredient(rxcui: str, graph: InteractionGraph, fallback: str = "") -> Ingredient:
     known = graph.ingredients.get(rxcui)
     return known if known is not None else Ingredient(rxcui, fallback or rxcui)
-
-
-def _summary(head: str, detail: str, severity: str) -> str:
-    """``head: detail (severity)``, shortened with an ellipsis to stay under 140 characters."""
-    tail = f" ({severity})"
-    text = f"{head}: {detail}" if detail else head
-    room = MAX_SUMMARY - len(tail)
-    if len(text) > room:
-        text = text[: room - 1].rstrip() + "…"
-    return text + tail
-
-
-def _join(first: str, second: str) -> str:
-    return f"{first.rstrip()} {second}" if first.strip() else second
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -447,6 +407,7 @@ def _add(out: dict[_Key, list[Finding]], finding: Finding) -> None:
 
 
 def _rank(finding: Finding) -> tuple[int, str, str, tuple[str, ...], tuple[str, ...], str, str]:
+    """Which of two findings for one kind and ingredient set to keep: the most severe, then a fixed order."""
     return (
         SEVERITY_ORDER[finding.severity],
         finding.rule,
@@ -480,10 +441,12 @@ def _merge(group: list[Finding]) -> Finding:
     )
 
 
-def _finding_order(finding: Finding) -> tuple[int, str, FindingKind, tuple[str, ...], str]:
-    rxcuis = tuple(i.rxcui for i in finding.ingredients)
-    return (SEVERITY_ORDER[finding.severity], finding.summary, finding.kind, rxcuis, finding.rule)
-
-
-def _medication_order(med: Medication) -> tuple[str, ...]:
-    return (*(i.rxcui for i in med.ingredients), "|", med.route, med.product_rxcui, med.ref, med.label)
+def _in_order(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then by summary; kind and evidence (which names every ingredient) break ties."""
+    by_severity: dict[str, list[Finding]] = {severity: [] for severity in SEVERITY_ORDER}
+    for finding in findings:
+        by_severity[finding.severity].append(finding)
+    ordered: list[Finding] = []
+    for severity in sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.__getitem__):
+        ordered += sorted(by_severity[severity], key=_ORDER_WITHIN_SEVERITY)
+    return ordered
