@@ -24,20 +24,19 @@ Decisions worth knowing (see also DESIGN.md, "Severity tiers"):
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from alertsvc.knowledge.graph import (
     InteractionGraph,
-    PairVerdict,
     class_id_of,
     class_node,
     ingredient_node,
-    interaction_finding,
-    rule_applies,
     summary,
+    with_refs,
 )
 from alertsvc.knowledge.model import (
     LOCAL_ROUTES,
@@ -55,11 +54,10 @@ T = TypeVar("T")
 _ORDER_WITHIN_SEVERITY = attrgetter("summary", "kind", "evidence")
 _EMPTY: frozenset[str] = frozenset()
 _PREFERRED_CLASS_KINDS = ("therapeutic", "allergen")
+_AVOID_ALLERGEN = "Do not give unless the allergy is re-assessed; choose an unrelated drug."
 _REVIEW_FLAG = "Do not give before reviewing the flagged reaction with the patient and prescriber."
 
 _Key = tuple[str, frozenset[str]]
-_Match = tuple[Severity, str, str, tuple[str, ...], tuple[str, ...]]
-"""An allergy match: severity, rule id, detail for the summary, evidence path, sources."""
 
 
 def check(
@@ -119,7 +117,7 @@ def _interactions(
     for a, meds_a in by_rxcui.items():
         if len(meds_a) > 1:
             for first, second in _two_of(meds_a):
-                _same_ingredient(a, first, second, graph, duplicates)
+                _duplicate(a, a, None, first, second, graph, duplicates)
         for class_id in graph.therapeutic_of.get(a, _EMPTY):
             by_class[class_id].append(a)
         partners = graph.partners_above.get(a)
@@ -135,7 +133,7 @@ def _interactions(
                     if first.route == "oral" and second.route == "oral":
                         finding = verdict.oral
                     else:
-                        finding = _for_routes(verdict, first.route, second.route, graph)
+                        finding = graph.pair_finding(key, first.route, second.route)
                     if finding is None:
                         continue
                     known = found.get(key)
@@ -153,101 +151,76 @@ def _interactions(
         for first in by_rxcui[a]:
             for second in by_rxcui[b]:
                 if first is not second:
-                    _same_class(a, b, drug_class, first, second, graph, duplicates)
-    return [_with_refs(entry[0], entry[1:]) for entry in found.values()]
+                    _duplicate(a, b, drug_class, first, second, graph, duplicates)
+    return [with_refs(entry[0], entry[1:]) for entry in found.values()]
 
 
 def _two_of(items: Sequence[T]) -> Iterable[tuple[T, T]]:
     return ((items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items)))
 
 
-def _for_routes(verdict: PairVerdict, route_a: str, route_b: str, graph: InteractionGraph) -> Finding | None:
-    """The pair's finding when given by these routes: built in advance for the usual routes."""
-    if not verdict.route_limited:
-        return verdict.systemic if route_a not in LOCAL_ROUTES and route_b not in LOCAL_ROUTES else None
-    matches = [m for m in verdict.matches if rule_applies(m[0], route_a) and rule_applies(m[0], route_b)]
-    return interaction_finding(matches, graph.ingredients, graph.effects, graph.version)
-
-
-def _with_refs(template: Finding, refs: Sequence[str]) -> Finding:
-    """``dataclasses.replace(template, refs=...)``, made without re-running the dataclass ``__init__``.
-
-    A check of a busy patient copies dozens of these; replace() costs ~8 µs each on the reference
-    machine, this ~1 µs. The result is an ordinary, equal Finding (tests compare the two).
-    """
-    finding: Finding = object.__new__(Finding)
-    fields = finding.__dict__
-    fields.update(template.__dict__)
-    fields["refs"] = _sorted_refs(refs)
-    return finding
-
-
-def _sorted_refs(refs: Sequence[str]) -> tuple[str, ...]:
-    if len(refs) == 2:  # the usual case: one pair of medications
-        first, second = refs
-        if first and second and first != second:
-            return (first, second) if first < second else (second, first)
-    return tuple(sorted({r for r in refs if r}))
-
-
-def _same_ingredient(
-    rxcui: str, first: Medication, second: Medication, graph: InteractionGraph, out: dict[_Key, list[Finding]]
+def _duplicate(
+    a: str,
+    b: str,
+    drug_class: DrugClass | None,
+    first: Medication,
+    second: Medication,
+    graph: InteractionGraph,
+    out: dict[_Key, list[Finding]],
 ) -> None:
+    """The same ingredient in two products (``a == b``, major), or two of one therapeutic class (moderate)."""
     if not _same_exposure(first.route, second.route):
         return
-    name = graph.name(rxcui)
-    labels = " and ".join(sorted({first.label, second.label}))
-    _add(
-        out,
-        Finding(
+    if drug_class is None:
+        name = graph.name(a)
+        labels = " and ".join(sorted({first.label, second.label}))
+        finding = Finding(
             kind="duplicate",
             severity="major",
-            ingredients=(_ingredient(rxcui, graph),),
+            ingredients=(_ingredient(a, graph),),
             summary=summary(f"{name} in two products", "duplicate therapy", "major"),
             mechanism=f"The same ingredient, {name}, is in two active products ({labels}): additive dose.",
             management="Check that both are intended; stop one or adjust the total dose.",
             rule="duplicate-ingredient",
             sources=_unique([graph.terminology_source]),
-            evidence=(ingredient_node(rxcui),),
+            evidence=(ingredient_node(a),),
             knowledge_version=graph.version,
             refs=_refs(first.ref, second.ref),
-        ),
-    )
-
-
-def _same_class(
-    a: str,
-    b: str,
-    drug_class: DrugClass,
-    med_a: Medication,
-    med_b: Medication,
-    graph: InteractionGraph,
-    out: dict[_Key, list[Finding]],
-) -> None:
-    if not _same_exposure(med_a.route, med_b.route):
-        return
-    if (graph.name(b), b) < (graph.name(a), a):
-        a, b = b, a
-    names = f"{graph.name(a)} + {graph.name(b)}"
-    _add(
-        out,
-        Finding(
+        )
+    else:
+        if (graph.name(b), b) < (graph.name(a), a):
+            a, b = b, a
+        finding = Finding(
             kind="duplicate",
             severity="moderate",
             ingredients=(_ingredient(a, graph), _ingredient(b, graph)),
-            summary=summary(names, f"two {drug_class.name}, duplicate therapy", "moderate"),
+            summary=summary(
+                f"{graph.name(a)} + {graph.name(b)}", f"two {drug_class.name}, duplicate therapy", "moderate"
+            ),
             mechanism=f"Two drugs of one therapeutic class ({drug_class.name}): additive effects.",
             management="Check that both are intended; usually one drug of a class is enough.",
             rule=f"duplicate-class:{drug_class.id}",
             sources=_unique([drug_class.source]),
             evidence=(ingredient_node(a), class_node(drug_class.id), ingredient_node(b)),
             knowledge_version=graph.version,
-            refs=_refs(med_a.ref, med_b.ref),
-        ),
-    )
+            refs=_refs(first.ref, second.ref),
+        )
+    _add(out, finding)
 
 
 # --- allergies and flagged reactions -------------------------------------------------------------------
+
+
+class _AllergyMatch(NamedTuple):
+    """Why an allergy reaches an ingredient on the chart."""
+
+    severity: Severity
+    rule: str
+    detail: str  # for the summary
+    evidence: tuple[str, ...]
+    sources: tuple[str, ...]
+    mechanism: str
+    management: str = _AVOID_ALLERGEN
 
 
 def _allergy_findings(
@@ -256,73 +229,93 @@ def _allergy_findings(
     """Allergy to an ingredient or class: critical; cross-sensitivity through allergen groups: the rule's."""
     allergens = {i.rxcui for i in allergy.ingredients}
     class_ids = sorted({class_id_of(c) for c in allergy.class_ids if class_id_of(c) in graph.classes})
-    starts = [(ingredient_node(a), g) for a in sorted(allergens) for g in graph.allergen_groups_of.get(a, ())]
-    starts += [("", c) for c in class_ids]
+    # where cross-sensitivity starts: (evidence so far, allergen group, what the patient is allergic to)
+    starts: list[tuple[tuple[str, ...], str, str]] = [
+        ((ingredient_node(a),), g, graph.name(a))
+        for a in sorted(allergens)
+        for g in graph.allergen_groups_of.get(a, ())
+    ]
+    starts += [((), c, graph.classes[c].name) for c in class_ids]
+    recorded = f"Documented allergy, recorded as {allergy.label!r}"
     for med in meds:
         for ingredient in med.ingredients:
             x = ingredient.rxcui
             name = graph.name(x, ingredient.name)
-            found: list[_Match] = []
+            found: list[_AllergyMatch] = []
             if x in allergens:
-                detail = f"documented allergy to {name}"
                 found.append(
-                    (
-                        "critical",
-                        "allergy-ingredient",
-                        detail,
-                        (ingredient_node(x),),
-                        (graph.terminology_source,),
+                    _AllergyMatch(
+                        severity="critical",
+                        rule="allergy-ingredient",
+                        detail=f"documented allergy to {name}",
+                        evidence=(ingredient_node(x),),
+                        sources=(graph.terminology_source,),
+                        mechanism=f"{recorded}: {name} is this allergen.",
                     )
                 )
             for class_id in class_ids:
                 drug_class = graph.classes[class_id]
                 if x in drug_class.members:
-                    path = (class_node(class_id), ingredient_node(x))
-                    detail = f"documented allergy to {drug_class.name}"
                     found.append(
-                        ("critical", f"allergy-class:{class_id}", detail, path, (drug_class.source,))
+                        _AllergyMatch(
+                            severity="critical",
+                            rule=f"allergy-class:{class_id}",
+                            detail=f"documented allergy to {drug_class.name}",
+                            evidence=(class_node(class_id), ingredient_node(x)),
+                            sources=(drug_class.source,),
+                            mechanism=f"{recorded}: {name} is one of {drug_class.name}.",
+                        )
                     )
             if x not in allergens:
-                found += _cross_sensitivity(x, starts, graph)
-            for severity, rule_id, detail, evidence, sources in found:
+                found += _cross_sensitivity(x, starts, graph, recorded)
+            for match in found:
                 _add(
                     out,
                     Finding(
                         kind="allergy",
-                        severity=severity,
+                        severity=match.severity,
                         ingredients=(_ingredient(x, graph, ingredient.name),),
-                        summary=summary(name, detail, severity),
-                        mechanism=f"{detail[0].upper()}{detail[1:]} (recorded as {allergy.label!r}).",
-                        management="Do not give unless the allergy is re-assessed; choose an unrelated drug.",
-                        rule=rule_id,
-                        sources=_unique(sources),
-                        evidence=evidence,
+                        summary=summary(name, match.detail, match.severity),
+                        mechanism=match.mechanism,
+                        management=match.management,
+                        rule=match.rule,
+                        sources=_unique(match.sources),
+                        evidence=match.evidence,
                         knowledge_version=graph.version,
                         refs=_refs(med.ref, allergy.ref),
                     ),
                 )
 
 
-def _cross_sensitivity(x: str, starts: Sequence[tuple[str, str]], graph: InteractionGraph) -> list[_Match]:
-    """Cross-sensitivity findings for ingredient ``x`` from allergen groups reached by the allergy."""
-    found: list[_Match] = []
+def _cross_sensitivity(
+    x: str, starts: Sequence[tuple[tuple[str, ...], str, str]], graph: InteractionGraph, recorded: str
+) -> list[_AllergyMatch]:
+    """Cross-sensitivity matches for ingredient ``x`` from the allergen groups the allergy reaches."""
+    found: list[_AllergyMatch] = []
     groups_of_x = graph.allergen_groups_of.get(x, _EMPTY)
-    for start, group_id in starts:
+    for start, group_id, allergen in starts:
         group = class_node(group_id)
         for rule in graph.cross_rules.get(group, ()):
             other = rule.right if rule.left == group else rule.left
             if class_id_of(other) not in groups_of_x:
                 continue
-            group_name = graph.node_name(group)
-            path: tuple[str, ...]
-            if other == group:
-                detail = f"cross-sensitivity within {group_name}"
-                path = (group, ingredient_node(x))
-            else:
-                detail = f"cross-sensitivity {group_name} / {graph.node_name(other)}"
-                path = (group, other, ingredient_node(x))
-            evidence = (start, *path) if start else path
-            found.append((rule.severity, rule.id, detail, evidence, rule.sources))
+            groups = (
+                graph.node_name(group)
+                if other == group
+                else f"{graph.node_name(group)} / {graph.node_name(other)}"
+            )
+            path = (group, ingredient_node(x)) if other == group else (group, other, ingredient_node(x))
+            found.append(
+                _AllergyMatch(
+                    severity=rule.severity,
+                    rule=rule.id,
+                    detail=f"cross-sensitivity with {allergen} allergy ({groups})",
+                    evidence=(*start, *path),
+                    sources=rule.sources,
+                    mechanism=f"{recorded}. Cross-sensitivity ({groups}): {rule.mechanism}".strip(),
+                    management=rule.management or _AVOID_ALLERGEN,
+                )
+            )
     return found
 
 
@@ -331,7 +324,8 @@ def _reaction_findings(
 ) -> None:
     """A flagged drug: its ingredient is critical, a drug of the same class is major (class named)."""
     flagged = sorted({i.rxcui for i in flag.ingredients})
-    what = f"{flag.reaction} after {flag.label}" if flag.reaction else f"reaction to {flag.label}"
+    reaction = f": {flag.reaction}" if flag.reaction else ""
+    mechanism = f"Flagged by the {flag.flagged_by} ({flag.severity}): reaction to {flag.label}{reaction}."
     for med in meds:
         for ingredient in med.ingredients:
             x = ingredient.rxcui
@@ -339,7 +333,7 @@ def _reaction_findings(
             if x in flagged:
                 severity: Severity = "critical"
                 evidence: tuple[str, ...] = (ingredient_node(x),)
-                rule_id, detail = "reaction-ingredient", f"flagged {what}"
+                rule_id, detail = "reaction-ingredient", f"flagged reaction to {flag.label}{reaction}"
                 sources = (graph.terminology_source,)
             else:
                 shared = _shared_class(x, flagged, graph)
@@ -348,7 +342,7 @@ def _reaction_findings(
                 f, drug_class = shared
                 severity = "major"
                 rule_id = f"reaction-class:{drug_class.id}"
-                detail = f"same class ({drug_class.name}) as flagged {graph.name(f)}: {what}"
+                detail = f"same class as flagged {graph.name(f)}{reaction} ({drug_class.name})"
                 evidence = (ingredient_node(f), class_node(drug_class.id), ingredient_node(x))
                 sources = (drug_class.source,)
             _add(
@@ -358,7 +352,7 @@ def _reaction_findings(
                     severity=severity,
                     ingredients=(_ingredient(x, graph, ingredient.name),),
                     summary=summary(name, detail, severity),
-                    mechanism=f"Flagged by the {flag.flagged_by}: {what} ({flag.severity}).",
+                    mechanism=mechanism,
                     management=_REVIEW_FLAG,
                     rule=rule_id,
                     sources=_unique(sources),
@@ -426,19 +420,7 @@ def _merge(group: list[Finding]) -> Finding:
         return best
     extra_sources = sorted({s for f in group for s in f.sources} - set(best.sources))
     refs = tuple(sorted({r for f in group for r in f.refs}))
-    return Finding(
-        kind=best.kind,
-        severity=best.severity,
-        ingredients=best.ingredients,
-        summary=best.summary,
-        mechanism=best.mechanism,
-        management=best.management,
-        rule=best.rule,
-        sources=best.sources + tuple(extra_sources),
-        evidence=best.evidence,
-        knowledge_version=best.knowledge_version,
-        refs=refs,
-    )
+    return dataclasses.replace(best, sources=best.sources + tuple(extra_sources), refs=refs)
 
 
 def _in_order(findings: list[Finding]) -> list[Finding]:
