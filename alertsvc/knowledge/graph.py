@@ -226,14 +226,17 @@ def _pair_verdicts(
                     continue
                 key = (a, b) if a < b else (b, a)
                 found = matched[key].get(rule.id)
-                if (
-                    found is None or (a, b) < found[1:]
-                ):  # both orientations possible: keep one, always the same
+                # both orientations possible (a class on both sides): keep one, always the same
+                if found is None or (a, b) < found[1:]:
                     matched[key][rule.id] = (rule, a, b)
 
     verdicts: dict[tuple[str, str], PairVerdict] = {}
     for key, by_rule in matched.items():
-        matches = tuple(sorted(by_rule.values(), key=_match_order))
+        matches = (
+            tuple(by_rule.values())
+            if len(by_rule) == 1
+            else tuple(sorted(by_rule.values(), key=_match_order))
+        )
         limited = any(m[0].routes for m in matches)
         systemic = interaction_finding(
             [m for m in matches if not m[0].routes], ingredients, effects, kb.version
@@ -270,31 +273,33 @@ def interaction_finding(
     if not matches:
         return None
     rule, left, right = matches[0]
-    if rule.left == rule.right and _name(right, ingredients) < _name(left, ingredients):
-        left, right = right, left  # a class with itself: alphabetical
+    first, second = _ingredient(left, ingredients), _ingredient(right, ingredients)
+    if rule.left == rule.right and second.name < first.name:
+        first, second = second, first  # a class with itself: alphabetical
     severity: Severity = rule.severity
-    management = rule.management
-    capping = [m[0].id for m in matches if m[0].non_interruptive]
-    if severity == "critical" and capping and not any(_high_priority(m[0]) for m in matches):
-        severity = "major"
-        management = (
-            f"{management.rstrip()} ONC non-interruptive pair ({capping[0]}): shown, not interruptive."
-        )
-    middle = tuple(
-        n for n in dict.fromkeys((rule.left, rule.right)) if n not in (f"in:{left}", f"in:{right}")
-    )
+    management = rule.management.strip()
+    if severity == "critical":
+        capping = [m[0].id for m in matches if m[0].non_interruptive]
+        if capping and not any(_high_priority(m[0]) for m in matches):
+            severity = "major"
+            management = f"{management} ONC non-interruptive pair ({capping[0]}): shown, not interruptive."
+    if len(matches) == 1:
+        sources = rule.sources
+    else:
+        sources = tuple(dict.fromkeys(s for m in matches for s in m[0].sources if s))
+    first_node, second_node = INGREDIENT_PREFIX + first.rxcui, INGREDIENT_PREFIX + second.rxcui
+    ends = (rule.left,) if rule.left == rule.right else (rule.left, rule.right)
+    middle = tuple(n for n in ends if n != first_node and n != second_node)
     return Finding(
         kind="interaction",
         severity=severity,
-        ingredients=(_ingredient(left, ingredients), _ingredient(right, ingredients)),
-        summary=summary(
-            f"{_name(left, ingredients)} + {_name(right, ingredients)}", effects[rule.id], severity
-        ),
+        ingredients=(first, second),
+        summary=summary(f"{first.name} + {second.name}", effects[rule.id], severity),
         mechanism=rule.mechanism,
-        management=management.strip(),
+        management=management,
         rule=rule.id,
-        sources=tuple(dict.fromkeys(s for m in matches for s in m[0].sources if s)),
-        evidence=(ingredient_node(left), *middle, ingredient_node(right)),
+        sources=sources,
+        evidence=(first_node, *middle, second_node),
         knowledge_version=version,
     )
 
@@ -349,10 +354,6 @@ def _high_priority(rule: Rule) -> bool:
 
 def _ingredient(rxcui: str, ingredients: Mapping[str, Ingredient]) -> Ingredient:
     return ingredients.get(rxcui) or Ingredient(rxcui, rxcui)
-
-
-def _name(rxcui: str, ingredients: Mapping[str, Ingredient]) -> str:
-    return _ingredient(rxcui, ingredients).name
 
 
 def _freeze(index: Mapping[str, set[str]]) -> Mapping[str, frozenset[str]]:
