@@ -3,6 +3,7 @@ non-interruptive cap, deduplication, ordering and order independence."""
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import random
 
@@ -215,9 +216,24 @@ def test_findings_sorted_by_severity_then_summary(graph: InteractionGraph) -> No
 
 
 def test_the_graph_is_not_changed_by_a_check(graph: InteractionGraph) -> None:
-    before = (graph.graph.number_of_nodes(), graph.graph.number_of_edges(), dict(graph.partners))
-    check([med(n) for n in RXCUI], [allergy("amoxicillin")], [flag("warfarin")], graph)
-    assert (graph.graph.number_of_nodes(), graph.graph.number_of_edges(), dict(graph.partners)) == before
+    def state() -> tuple[object, ...]:
+        return (graph.graph.number_of_nodes(), graph.graph.number_of_edges(), dict(graph.pairs))
+
+    before = state()
+    meds = [med(n) for n in RXCUI] + [med(n, route="topical") for n in RXCUI]
+    assert check(meds, [allergy("amoxicillin")], [flag("warfarin")], graph)
+    assert state() == before
+    assert all(v.systemic is None or v.systemic.refs == () for v in graph.pairs.values())
+
+
+def test_findings_copied_with_refs_equal_dataclasses_replace(graph: InteractionGraph) -> None:
+    [finding] = check([med("warfarin", ref="w"), med("ibuprofen", ref="i")], [], [], graph)
+    template = graph.pairs[(RXCUI["warfarin"], RXCUI["ibuprofen"])].systemic
+    assert template is not None
+    assert finding == dataclasses.replace(template, refs=("i", "w"))
+    assert hash(finding) == hash(dataclasses.replace(template, refs=("i", "w")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.refs = ()  # type: ignore[misc]
 
 
 ROUTES = st.sampled_from(["oral", "oral", "injectable", "topical", "ophthalmic"])

@@ -49,9 +49,11 @@ def test_interaction_and_cross_sensitivity_edges_carry_their_rule(
 
 
 def test_indexes(graph: InteractionGraph) -> None:
-    assert graph.endpoints[RXCUI["ibuprofen"]] == {"class:pddi:nsaids", "in:5640"}
-    assert "in:11289" in graph.partners[RXCUI["ibuprofen"]]
-    assert RXCUI["amoxicillin"] not in graph.endpoints  # allergen groups carry no interaction rule
+    warfarin, ibuprofen, diclofenac = RXCUI["warfarin"], RXCUI["ibuprofen"], RXCUI["diclofenac"]
+    assert graph.partners_above[warfarin] >= {ibuprofen, diclofenac}  # "11289" < "3355" < "5640"
+    assert warfarin not in graph.partners_above.get(ibuprofen, frozenset())  # listed once, under the smaller
+    assert graph.interacts(ibuprofen, warfarin) and graph.interacts(warfarin, ibuprofen)
+    assert not graph.interacts(RXCUI["amoxicillin"], warfarin)  # allergen groups carry no interaction rule
     assert graph.allergen_groups_of[RXCUI["amoxicillin"]] == {"allergen:penicillins"}
     assert graph.therapeutic_of[RXCUI["sotalol"]] == {"vsac:beta-blockers"}
     assert [r.id for r in graph.cross_rules["class:allergen:penicillins"]] == [
@@ -62,6 +64,22 @@ def test_indexes(graph: InteractionGraph) -> None:
     assert graph.version == "test-kb-1"
     assert graph.node_name("class:vsac:statins") == "statins"
     assert graph.name("999999", "unknown drug") == "unknown drug"
+
+
+def test_pair_verdicts(graph: InteractionGraph) -> None:
+    verdict = graph.pairs[(RXCUI["warfarin"], RXCUI["ibuprofen"])]
+    assert [m[0].id for m in verdict.matches] == ["pddi-warfarin-nsaids", "ansm-warfarin-ibuprofen"]
+    assert [m[1:] for m in verdict.matches] == [("11289", "5640"), ("5640", "11289")]  # each rule's own left
+    assert verdict.systemic is not None and verdict.oral is verdict.systemic
+    assert not verdict.route_limited
+    limited = graph.pairs[(RXCUI["warfarin"], RXCUI["miconazole"])]
+    assert limited.route_limited
+    assert limited.systemic is None  # its only rule lists routes
+    assert limited.oral is not None and limited.oral.rule == "ansm-miconazole-warfarin"
+    # a class with itself: every two members, once
+    qt = ["citalopram", "clarithromycin", "sotalol"]
+    for a, b in itertools.combinations(sorted(RXCUI[n] for n in qt), 2):
+        assert "onc-hp-21" in [m[0].id for m in graph.pairs[(a, b)].matches]
 
 
 def test_node_id_helpers() -> None:
@@ -80,7 +98,8 @@ def test_index_agrees_with_the_rules_and_with_path_search(
     graph: InteractionGraph, kb: KnowledgeBase, pair: tuple[str, str]
 ) -> None:
     a, b = pair
-    indexed = bool(graph.partners.get(a, frozenset()) & graph.endpoints.get(b, frozenset()))
+    indexed = b in graph.partners_above.get(a, frozenset())
+    assert indexed == (pair in graph.pairs) == graph.interacts(b, a)
     by_rules = any(
         r.kind == "interaction"
         and (
@@ -106,6 +125,6 @@ def test_index_agrees_with_the_rules_and_with_path_search(
 
 def test_building_twice_gives_equal_indexes(kb: KnowledgeBase) -> None:
     first, second = build_graph(kb), build_graph(kb)
-    assert dict(first.partners) == dict(second.partners)
-    assert dict(first.rules_between) == dict(second.rules_between)
+    assert dict(first.pairs) == dict(second.pairs)
+    assert dict(first.partners_above) == dict(second.partners_above)
     assert nx.utils.graphs_equal(first.graph, second.graph)

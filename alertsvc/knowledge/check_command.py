@@ -1,0 +1,143 @@
+"""``alertsvc check``: check drugs against each other, documented allergies and flagged reactions.
+
+A thin adapter: load the knowledge from ``settings.data_dir``, build the graph, normalise each term with
+the offline :class:`~alertsvc.knowledge.terminology.Normalizer`, run the pure
+:func:`~alertsvc.knowledge.check.check` and print the findings. A term that does not resolve is listed
+under ``unresolved`` (never dropped) and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from alertsvc.config import Settings
+from alertsvc.errors import TerminologyUnavailable, UnknownDrug
+from alertsvc.knowledge import kb as knowledge_files
+from alertsvc.knowledge.check import check as check_findings
+from alertsvc.knowledge.graph import build_graph
+from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication
+from alertsvc.knowledge.terminology import Normalizer
+
+UNRESOLVED_EXIT = 1
+
+
+@dataclass
+class _Inputs:
+    medications: list[Medication] = field(default_factory=list)
+    allergies: list[Allergy] = field(default_factory=list)
+    flagged: list[FlaggedReaction] = field(default_factory=list)
+    unresolved: list[dict[str, str]] = field(default_factory=list)
+
+
+@click.command("check")
+@click.option(
+    "--drug",
+    "drugs",
+    multiple=True,
+    required=True,
+    metavar="D",
+    help="A drug the patient takes: name, brand, product or ingredient RxCUI, or NDC. Repeat.",
+)
+@click.option(
+    "--allergy",
+    "allergies",
+    multiple=True,
+    metavar="A",
+    help="A documented allergy: a drug, ingredient or allergen group. Repeat.",
+)
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    metavar="D",
+    help="A drug the patient flagged a bad reaction to. Repeat.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def check(
+    ctx: click.Context,
+    drugs: tuple[str, ...],
+    allergies: tuple[str, ...],
+    flags: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Check drugs against each other, allergies and flagged reactions; exit 1 if a term does not resolve."""
+    settings = Settings.from_env(os.environ)
+    kb = knowledge_files.load(settings.data_dir)
+    graph = build_graph(kb)
+    inputs = _normalise(Normalizer(kb), drugs, allergies, flags)
+    findings = check_findings(inputs.medications, inputs.allergies, inputs.flagged, graph)
+    if as_json:
+        click.echo(json.dumps(to_json(findings, inputs.unresolved), indent=2, ensure_ascii=False))
+    else:
+        click.echo(to_table(findings, inputs.unresolved, graph.version))
+    if inputs.unresolved:
+        ctx.exit(UNRESOLVED_EXIT)
+
+
+def _normalise(
+    normalizer: Normalizer, drugs: Sequence[str], allergies: Sequence[str], flags: Sequence[str]
+) -> _Inputs:
+    inputs = _Inputs()
+    for number, term in enumerate(drugs, start=1):
+        try:
+            inputs.medications.append(normalizer.medication(term, ref=f"drug {number}: {term}"))
+        except (UnknownDrug, TerminologyUnavailable) as exc:
+            inputs.unresolved.append({"term": term, "reason": str(exc)})
+    for term in allergies:
+        try:
+            inputs.allergies.append(normalizer.resolve_allergy(term))
+        except (UnknownDrug, TerminologyUnavailable) as exc:
+            inputs.unresolved.append({"term": term, "reason": str(exc)})
+    for number, term in enumerate(flags, start=1):
+        resolution = normalizer.resolve(term)
+        if resolution.unresolved is not None or not resolution.ingredients:
+            reason = resolution.unresolved or "resolves to no ingredient"
+            inputs.unresolved.append({"term": term, "reason": reason})
+            continue
+        inputs.flagged.append(
+            FlaggedReaction(term, resolution.ingredients, reaction="", ref=f"flag {number}: {term}")
+        )
+    return inputs
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    """One finding as DESIGN.md shapes ``check --json``, plus its evidence path and knowledge version."""
+    return {
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "indicator": finding.indicator,
+        "interruptive": finding.interruptive,
+        "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in finding.ingredients],
+        "summary": finding.summary,
+        "mechanism": finding.mechanism,
+        "management": finding.management,
+        "rule": finding.rule,
+        "sources": list(finding.sources),
+        "evidence": list(finding.evidence),
+        "knowledge_version": finding.knowledge_version,
+    }
+
+
+def to_json(findings: Sequence[Finding], unresolved: Sequence[dict[str, str]]) -> dict[str, Any]:
+    """``{"findings": [...], "unresolved": [{"term", "reason"}]}``."""
+    return {"findings": [finding_to_json(f) for f in findings], "unresolved": list(unresolved)}
+
+
+def to_table(findings: Sequence[Finding], unresolved: Sequence[dict[str, str]], version: str) -> str:
+    """A readable table: one line per finding, then the terms that did not resolve."""
+    rows = [("SEVERITY", "KIND", "SUMMARY", "RULE")]
+    rows += [(f.severity, f.kind, f.summary, f.rule) for f in findings]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)), row[3]]) for row in rows]
+    if not findings:
+        lines = ["No findings."]
+    lines += [f"unresolved: {u['term']!r}: {u['reason']}" for u in unresolved]
+    lines.append(f"knowledge {version}")
+    return "\n".join(lines)
