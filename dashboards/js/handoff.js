@@ -2,7 +2,7 @@
 // awareness, synthesis by receiver): every active alert with its acknowledgements, per patient, and the
 // doses at risk in the next shift. Built from verified alerts only; untrusted ones are listed apart.
 
-import { createApi } from "./api.js";
+import { Unauthorized, createApi } from "./api.js";
 import { Board, SEVERITY_RANK, nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
 import { capitalise, dateTime, day, doseText, drugs, flaggedBy, shiftText, when } from "./format.js";
@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 
 beginSession((token, staff) => {
   build(token, staff).catch((error) => {
+    if (error instanceof Unauthorized) return; // already on the way back to sign-in
     $("load-error").textContent = `Could not build the handoff: ${error.message || error}`;
     $("load-error").hidden = false;
   });

@@ -1,7 +1,7 @@
 // The ward dashboard: sign in, load the ward's alerts and schedule, verify every alert, then follow
 // the ward's event stream. Events are handled one at a time, in order.
 
-import { ApiError, createApi } from "./api.js";
+import { ApiError, Unauthorized, createApi } from "./api.js";
 import { Board } from "./board.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
@@ -13,9 +13,12 @@ import { ResumableStream } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
 const FRESH_MS = 2 * 60 * 1000; // announce only alerts changed since about when the page loaded
+const JWKS_REFRESH_MS = 60 * 1000; // an unknown kid fetches the JWKS again, at most this often
+const SCHEDULE_REFRESH_MS = 5 * 60 * 1000; // newly planned doses come with no event of their own
 
 beginSession((token, staff) => {
   new Dashboard(token, staff).start().catch((error) => {
+    if (error instanceof Unauthorized) return; // already on the way back to sign-in
     $("load-error").textContent = `Could not load the ward's alerts: ${error.message || error}`;
     $("load-error").hidden = false;
   });
@@ -28,6 +31,9 @@ class Dashboard {
     this.api = createApi(token, () => this.signOut("The service did not accept your staff token. Sign in again."));
     this.board = new Board(staff.ward);
     this.keys = new KeySet({ keys: [] });
+    this.jwksFetchedAt = 0;
+    this.scheduleLoadedAt = 0;
+    this.scheduleTimer = null;
     this.events = Promise.resolve();
     this.connection = "connecting";
     this.lastUpdate = null;
@@ -40,11 +46,13 @@ class Dashboard {
     const untilExpiry = this.staff.exp.getTime() - Date.now();
     setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."), Math.min(untilExpiry, 2 ** 31 - 1));
     this.keys = new KeySet(await this.api.jwks());
+    this.jwksFetchedAt = Date.now();
     await this.loadAlerts();
     await this.loadSchedule();
     this.render();
     const critical = this.board.ordered().filter((e) => e.verified && e.claims.severity === "critical").length;
     announce($("status"), `${this.board.alerts.size} active alerts${critical ? `, ${critical} critical` : ""}.`);
+    setInterval(() => this.refreshSchedule(), SCHEDULE_REFRESH_MS);
     this.stream = new ResumableStream({
       url: this.api.streamUrl(this.staff.ward),
       token: this.token,
@@ -63,7 +71,10 @@ class Dashboard {
   /** Check an alert's signature, fetching the JWKS again once if it names a key we do not have. */
   async check(id, jws) {
     const kid = kidOf(jws);
-    if (kid !== undefined && !this.keys.hasKid(kid)) this.keys = new KeySet(await this.api.jwks());
+    if (kid !== undefined && !this.keys.hasKid(kid) && Date.now() - this.jwksFetchedAt > JWKS_REFRESH_MS) {
+      this.jwksFetchedAt = Date.now();
+      this.keys = new KeySet(await this.api.jwks());
+    }
     return checkAlert(id, jws, this.keys, this.staff.ward);
   }
 
@@ -81,7 +92,18 @@ class Dashboard {
     this.lastUpdate = new Date().toISOString();
   }
 
+  /** Fetch the schedule again soon, at most once every 10 s (a replayed stream may ask often). */
+  refreshScheduleSoon() {
+    if (this.scheduleTimer) return;
+    const wait = Math.max(0, this.scheduleLoadedAt + 10000 - Date.now());
+    this.scheduleTimer = setTimeout(() => {
+      this.scheduleTimer = null;
+      this.refreshSchedule();
+    }, wait);
+  }
+
   async loadSchedule() {
+    this.scheduleLoadedAt = Date.now();
     try {
       const schedule = await this.api.schedule(this.staff.ward);
       this.board.doses.clear();
@@ -91,6 +113,11 @@ class Dashboard {
       $("doses-error").textContent = `Could not load the schedule: ${error.message || error}`;
       $("doses-error").hidden = false;
     }
+  }
+
+  async refreshSchedule() {
+    await this.loadSchedule();
+    this.queueRender();
   }
 
   async handle(event) {
@@ -120,6 +147,7 @@ class Dashboard {
       return;
     }
     const claims = entry.claims;
+    if (claims.dose?.id && !this.board.doses.has(claims.dose.id)) this.refreshScheduleSoon();
     const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
     const changed = !before || before.claims?.version !== claims.version;
     if (claims.severity === "critical" && fresh && changed) {
@@ -129,11 +157,13 @@ class Dashboard {
 
   onWithdrawn(data) {
     const gone = this.board.withdraw(data.alerts ?? []);
+    this.refreshScheduleSoon(); // an ended admission takes its doses with it
     if (gone.length) announce($("status"), `${gone.length} alert${gone.length > 1 ? "s" : ""} withdrawn (${data.reason}).`);
   }
 
-  async onShift(data) {
+  async onShift() {
     await this.loadAlerts();
+    await this.loadSchedule();
     renderShift($("shift"), this.board.shift);
     announce($("status"), `Shift changed: ${shiftText(this.board.shift)}.`);
   }

@@ -47,7 +47,7 @@ function createCard(entry, handlers) {
   const id = entry.id;
   const titleId = idFor("alert-title", id);
   const content = h("div", { class: "alert-content" });
-  const acks = h("section", { class: "acks", "aria-label": "Acknowledgements" });
+  const acks = h("div", { class: "acks" });
   const controls = ackControls(id, titleId, handlers);
   const li = h("li", { class: "alert", id: idFor("alert", id), dataset: { alertId: id } },
     h("article", { "aria-labelledby": titleId }, content, acks, controls.root));
