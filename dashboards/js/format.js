@@ -61,13 +61,22 @@ export function drugs(claims) {
 }
 
 /** Who flagged it, in words. */
-export function flaggedBy(value) {
+export function flaggedBy(value, kind) {
   if (value === "patient") return "Patient";
   if (value === "practitioner") return "Practitioner";
-  return "Not flagged (knowledge base)";
+  return kind === "allergy" ? "Not flagged: a recorded allergy" : "Not flagged: found by the knowledge base";
 }
 
-/** "ibuprofen 400 mg oral" for a dose (from an alert's claims or the schedule). */
+/** What to do: the rule's management text, or a plain instruction when the source states none. */
+export function whatToDo(claims) {
+  return claims?.management || "No action stated by the source: check with the prescriber or pharmacy before giving.";
+}
+
+/** "ibuprofen 400 mg oral" for a dose (from an alert's claims or the schedule), without repeating words. */
 export function doseText(dose) {
-  return [dose?.drug, dose?.dose, dose?.route].filter(Boolean).join(" ");
+  const drug = String(dose?.drug ?? "");
+  const parts = [drug];
+  if (dose?.dose && !drug.includes(dose.dose)) parts.push(dose.dose);
+  if (dose?.route && !drug.toLowerCase().includes(String(dose.route).toLowerCase())) parts.push(dose.route);
+  return parts.filter(Boolean).join(" ");
 }

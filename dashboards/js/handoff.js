@@ -5,7 +5,7 @@
 import { Unauthorized, createApi } from "./api.js";
 import { Board, SEVERITY_RANK, nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, dateTime, day, doseText, drugs, flaggedBy, shiftText, when } from "./format.js";
+import { capitalise, dateTime, day, doseText, drugs, flaggedBy, shiftText, whatToDo, when } from "./format.js";
 import { KeySet, checkAlert } from "./jws.js";
 import { beginSession, endSession } from "./session.js";
 
@@ -51,15 +51,25 @@ async function nextShift(api, ward, shift) {
   return guess;
 }
 
-/** Doses due in the next shift that a verified alert concerns, without an outcome yet. */
+/**
+ * Doses without an outcome that a verified alert concerns, due from the start of this shift to the end
+ * of the next: the next shift's, and this shift's still open (overdue or yet to come) ones.
+ */
 function dosesAtRisk(board, next) {
-  const start = Date.parse(next.start);
+  const start = Date.parse(board.shift.start);
   const end = Date.parse(next.end);
   return [...board.doses.values()]
     .filter((dose) => !dose.outcome && Date.parse(dose.due) >= start && Date.parse(dose.due) < end)
     .map((dose) => ({ dose, alerts: board.alertsForDose(dose) }))
     .filter(({ alerts }) => alerts.length)
     .sort((a, b) => Date.parse(a.dose.due) - Date.parse(b.dose.due));
+}
+
+/** "", " (still this shift)" or " (overdue, no outcome recorded)". */
+function dueNote(dose, next) {
+  const due = Date.parse(dose.due);
+  if (due < Date.now()) return " (overdue, no outcome recorded)";
+  return due < Date.parse(next.start) ? " (still this shift)" : "";
 }
 
 function render(board, staff, next) {
@@ -77,7 +87,7 @@ function render(board, staff, next) {
   $("generated-at").textContent = dateTime(new Date().toISOString(), zone);
   const critical = verified.filter((e) => e.claims.severity === "critical").length;
   $("handoff-summary").textContent = `${entries.length} active alerts (${critical} critical${untrusted.length ? `, ${untrusted.length} untrusted` : ""}); ` +
-    `${atRisk.length} doses at risk in the next shift.`;
+    `${atRisk.length} doses at risk before the end of the next shift.`;
   document.title = `Handoff, ward ${staff.ward}, ${board.shift.name} shift`;
 
   $("handoff-untrusted").hidden = untrusted.length === 0;
@@ -86,8 +96,8 @@ function render(board, staff, next) {
 
   const patients = groupByAdmission(verified);
   $("no-patients").hidden = patients.length > 0;
-  fill($("handoff-patients"), patients.map((alerts) => patientSection(alerts, board, atRisk)));
-  fill($("handoff-doses-body"), atRisk.map(({ dose, alerts }) => doseRow(dose, alerts, board)));
+  fill($("handoff-patients"), patients.map((alerts) => patientSection(alerts, board, atRisk, next)));
+  fill($("handoff-doses-body"), atRisk.map(({ dose, alerts }) => doseRow(dose, alerts, board, next)));
   $("no-doses-at-risk").hidden = atRisk.length > 0;
   $("handoff-doses").hidden = atRisk.length === 0;
 }
@@ -102,7 +112,7 @@ function groupByAdmission(entries) {
   return [...groups.values()];
 }
 
-function patientSection(alerts, board, atRisk) {
+function patientSection(alerts, board, atRisk, next) {
   const zone = board.timeZone;
   const first = alerts[0].claims; // alerts are in display order: the first is the most severe
   const counts = Object.keys(SEVERITY_RANK).map((s) => [s, alerts.filter((a) => a.claims.severity === s).length])
@@ -125,16 +135,16 @@ function patientSection(alerts, board, atRisk) {
           h("input", { type: "checkbox", id: ipassId(`severity-${label.toLowerCase()}`) }), ` ${label}`))),
       h("h4", {}, "P: Patient summary (active alerts)"),
       h("ul", {}, alerts.map((a) => h("li", { dataset: { alertId: a.id, verified: "true" } },
-        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind}: ${drugs(a.claims)}. `,
-        a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by).toLowerCase()}. `,
+        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind}: `,
+        a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by, a.claims.kind)}. `,
         `Rule ${a.claims.rule}${a.claims.sources?.length ? ` (${a.claims.sources.join(", ")})` : ""}.`))),
       h("h4", {}, "A: Action list"),
       h("ul", {},
         doses.map(({ dose, alerts: concerned }) => h("li", { dataset: { forDose: dose.id } },
           h("strong", {}, `${when(dose.due, zone, board.shift.start)}: ${doseText(dose)}`),
-          ` is due next shift and concerned by ${concerned.length > 1 ? `${concerned.length} alerts` : "an alert"}: check before giving.`)),
+          `${dueNote(dose, next)}: concerned by ${concerned.length > 1 ? `${concerned.length} alerts` : "an alert"}; check before giving.`)),
         alerts.map((a) => h("li", { dataset: { forAlert: a.id } }, h("strong", {}, `${drugs(a.claims)}: `),
-          a.claims.management || a.claims.summary,
+          whatToDo(a.claims),
           a.claims.dose ? ` (dose ${doseText(a.claims.dose)} due ${when(a.claims.dose.due, zone, board.shift.start)})` : "")),
         alerts.filter((a) => !board.acknowledgedThisShift(a)).map((a) => h("li", { dataset: { forAlert: a.id } },
           `Not acknowledged this shift: ${drugs(a.claims)} (${a.claims.severity}). Review and acknowledge.`))),
@@ -160,14 +170,14 @@ function ackText(ack, board) {
     `${ack.comment ? ` “${ack.comment}”` : ""}`;
 }
 
-function doseRow(dose, alerts, board) {
+function doseRow(dose, alerts, board, next) {
   const zone = board.timeZone;
   const who = board.patientOf(dose.admission);
   const top = alerts[0].claims;
   return h("tr", { dataset: { doseId: dose.id, admission: dose.admission } },
-    h("td", {}, h("time", { datetime: dose.due }, when(dose.due, zone, board.shift.start))),
+    h("td", {}, h("time", { datetime: dose.due }, when(dose.due, zone, board.shift.start)), dueNote(dose, next)),
     h("td", {}, who ? `Bed ${who.bed} · ${who.patient}` : dose.admission),
     h("td", {}, doseText(dose)),
     h("td", {}, h("span", { class: `sev-text ${top.severity}` }, capitalise(top.severity)), `: ${alerts.map((a) => drugs(a.claims)).join("; ")}`),
-    h("td", {}, alerts.map((a) => a.claims.management || a.claims.summary).join(" ")));
+    h("td", {}, [...new Set(alerts.map((a) => whatToDo(a.claims)))].join(" ")));
 }

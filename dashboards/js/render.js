@@ -5,7 +5,7 @@
 // through the list with the keyboard does not lose her place when the stream brings news.
 
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, shiftText, when } from "./format.js";
+import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, shiftText, whatToDo, when } from "./format.js";
 
 const SEVERITY_ICON = { critical: "critical", major: "warning", moderate: "info", minor: "info" };
 const cards = new WeakMap(); // list element -> Map(alert id -> card parts)
@@ -104,8 +104,8 @@ function verifiedContent(entry, titleId, board, ackedNow) {
       fact("Due", "due", dose
         ? [h("time", { datetime: dose.due }, when(dose.due, zone, reference)), ` · ${doseText(dose)}`]
         : "No scheduled dose concerned"),
-      fact("What to do", "management", c.management || "See details"),
-      fact("Flagged by", "flagged-by", flaggedBy(c.flagged_by)),
+      fact("What to do", "management", whatToDo(c)),
+      fact("Flagged by", "flagged-by", flaggedBy(c.flagged_by, c.kind)),
       fact("Rule and source", "rule", `${c.rule}${c.sources?.length ? ` · ${c.sources.join(", ")}` : ""}`)),
     h("details", { class: "more" },
       h("summary", { "data-focus-key": "details" }, "Why: mechanism, evidence, version"),
