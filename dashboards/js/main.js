@@ -130,7 +130,7 @@ class Dashboard {
     if (event.type === "alert") await this.onAlert(data);
     else if (event.type === "withdrawn") this.onWithdrawn(data);
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
-    else if (event.type === "administration") this.board.putDose(data);
+    else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
@@ -161,7 +161,15 @@ class Dashboard {
     if (gone.length) announce($("status"), `${gone.length} alert${gone.length > 1 ? "s" : ""} withdrawn (${data.reason}).`);
   }
 
-  async onShift() {
+  onAdministration(dose) {
+    // Outcomes are for doses we know; an unknown one (or a replay of a purged one) means: fetch again.
+    if (this.board.doses.has(dose.id)) this.board.putDose(dose);
+    else this.refreshScheduleSoon();
+  }
+
+  async onShift(data) {
+    // A resumed stream replays history: a shift change older than the shift shown changes nothing.
+    if (this.board.shift && Date.parse(data.start) <= Date.parse(this.board.shift.start)) return;
     await this.loadAlerts();
     await this.loadSchedule();
     renderShift($("shift"), this.board.shift);
