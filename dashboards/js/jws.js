@@ -3,7 +3,7 @@
 // The claims shown to the nurse come from the payload of a JWS whose signature verified against the
 // service JWKS, never from the unsigned copy the API sends beside it. `checkAlert` never throws: it
 // returns {verified: true, claims} or {verified: false, reason, claims}, where the claims of an
-// unverified alert are the undecoded-as-trusted payload (or null), for display as untrusted only.
+// unverified alert are its payload decoded without trust (or null), to be shown as untrusted only.
 
 export const ALERT_TYPE = "alertsvc-alert+jwt";
 

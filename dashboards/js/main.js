@@ -5,7 +5,7 @@ import { ApiError, Unauthorized, createApi } from "./api.js";
 import { Board } from "./board.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
-import { capitalise, drugs, shiftText } from "./format.js";
+import { capitalise, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderShift } from "./render.js";
 import { endSession, beginSession } from "./session.js";
@@ -151,7 +151,7 @@ class Dashboard {
     const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
     const changed = !before || before.claims?.version !== claims.version;
     if (claims.severity === "critical" && fresh && changed) {
-      announce($("announcer"), `Critical alert, bed ${claims.bed}, ${claims.patient}: ${claims.summary} Drugs: ${drugs(claims)}.`);
+      announce($("announcer"), `Critical alert, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
     }
   }
 
