@@ -1,0 +1,136 @@
+// The ward's state as the dashboard knows it: the shift, the active alerts (each verified), their
+// acknowledgements, the coded reasons and the schedule. Pure data and ordering; no DOM, no network.
+
+export const SEVERITY_RANK = { critical: 0, major: 1, moderate: 2, minor: 3 };
+
+const rank = (entry) => SEVERITY_RANK[entry.claims?.severity] ?? 4;
+const dueOf = (entry) => {
+  const due = entry.claims?.dose?.due;
+  const time = due ? Date.parse(due) : NaN;
+  return Number.isNaN(time) ? Infinity : time;
+};
+const byBed = new Intl.Collator("en", { numeric: true });
+
+/**
+ * Order for the list: untrusted alerts first (they need a person to look), then by severity, then by
+ * the due time of the dose concerned (alerts without a dose after those with one), then bed and id.
+ */
+export function compareAlerts(a, b) {
+  return (
+    Number(a.verified) - Number(b.verified) ||
+    rank(a) - rank(b) ||
+    dueOf(a) - dueOf(b) ||
+    byBed.compare(String(a.claims?.bed ?? ""), String(b.claims?.bed ?? "")) ||
+    byBed.compare(a.id, b.id)
+  );
+}
+
+export class Board {
+  constructor(ward) {
+    this.ward = ward;
+    this.shift = null; // {name, start, end, label, timezone}
+    this.reasons = [];
+    this.alerts = new Map(); // id -> {id, jws, verified, claims, reason, acknowledgements: []}
+    this.doses = new Map(); // id -> dose json
+  }
+
+  get timeZone() {
+    return this.shift?.timezone || "UTC";
+  }
+
+  /** Alerts in display order. */
+  ordered() {
+    return [...this.alerts.values()].sort(compareAlerts);
+  }
+
+  /**
+   * Put a checked alert in place (a new alert or a new version of one). Returns "new", "updated" or
+   * "stale" (an older version than the one shown, e.g. while a resumed stream replays history).
+   */
+  putAlert(entry) {
+    const known = this.alerts.get(entry.id);
+    const version = (e) => (Number.isInteger(e?.claims?.version) ? e.claims.version : -1);
+    if (known && known.verified && entry.verified && version(entry) < version(known)) return "stale";
+    const acknowledgements = mergeAcks(known?.acknowledgements ?? [], entry.acknowledgements ?? []);
+    this.alerts.set(entry.id, { ...entry, acknowledgements });
+    return known ? "updated" : "new";
+  }
+
+  withdraw(ids) {
+    return ids.filter((id) => this.alerts.delete(id));
+  }
+
+  addAcknowledgement(alertId, ack) {
+    const entry = this.alerts.get(alertId);
+    if (!entry) return false;
+    entry.acknowledgements = mergeAcks(entry.acknowledgements, [ack]);
+    return true;
+  }
+
+  /** An acknowledgement made before the current shift began (shown as from an earlier shift). */
+  isEarlierShift(ack) {
+    if (!this.shift) return Boolean(ack.earlier_shift);
+    return Date.parse(ack.shift_start) < Date.parse(this.shift.start);
+  }
+
+  acknowledgedThisShift(entry) {
+    return entry.acknowledgements.some((ack) => !this.isEarlierShift(ack));
+  }
+
+  putDose(dose) {
+    this.doses.set(dose.id, dose);
+  }
+
+  /** Verified alerts that concern a dose: named by the alert, or same admission and a shared ingredient. */
+  alertsForDose(dose) {
+    const rxcuis = new Set((dose.ingredients ?? []).map((i) => i.rxcui));
+    return this.ordered().filter((entry) => {
+      const claims = entry.claims;
+      if (!entry.verified || !claims) return false;
+      if (claims.dose?.id === dose.id) return true;
+      return claims.admission === dose.admission && (claims.ingredients ?? []).some((i) => rxcuis.has(i.rxcui));
+    });
+  }
+
+  /** Bed and patient label of an admission, from its verified alerts (the schedule names neither). */
+  patientOf(admission) {
+    for (const entry of this.alerts.values()) {
+      if (entry.verified && entry.claims?.admission === admission) {
+        return { bed: entry.claims.bed, patient: entry.claims.patient };
+      }
+    }
+    return null;
+  }
+
+  /** Doses from `from` to `to` (ISO), plus earlier doses still without an outcome, by due time. */
+  dosesBetween(from, to) {
+    const start = Date.parse(from);
+    const end = Date.parse(to);
+    return [...this.doses.values()]
+      .filter((dose) => {
+        const due = Date.parse(dose.due);
+        return (due >= start && due < end) || (due < start && !dose.outcome && start - due < 86400000);
+      })
+      .sort((a, b) => Date.parse(a.due) - Date.parse(b.due) || byBed.compare(a.id, b.id));
+  }
+}
+
+function mergeAcks(known, incoming) {
+  const byId = new Map(known.map((ack) => [ack.id, ack]));
+  for (const ack of incoming) byId.set(ack.id, { ...byId.get(ack.id), ...ack });
+  return [...byId.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** The shift after `shift`: same length, starting when it ends (names follow the default pattern). */
+export function nextShiftWindow(shift) {
+  const start = Date.parse(shift.start);
+  const end = Date.parse(shift.end);
+  const names = ["day", "evening", "night"];
+  const index = names.indexOf(shift.name);
+  return {
+    name: index === -1 ? "next" : names[(index + 1) % names.length],
+    start: new Date(end).toISOString(),
+    end: new Date(end + (end - start)).toISOString(),
+    timezone: shift.timezone,
+  };
+}

@@ -1,0 +1,231 @@
+// The ward dashboard: sign in, load the ward's alerts and schedule, verify every alert, then follow
+// the ward's event stream. Events are handled one at a time, in order.
+
+import { ApiError, Unauthorized, createApi } from "./api.js";
+import { Board } from "./board.js";
+import { announce } from "./dom.js";
+import { renderDoses } from "./doses.js";
+import { capitalise, shiftText, whatToDo } from "./format.js";
+import { KeySet, checkAlert, kidOf } from "./jws.js";
+import { renderAlerts, renderConnection, renderShift } from "./render.js";
+import { endSession, beginSession } from "./session.js";
+import { ResumableStream } from "./sse.js";
+
+const $ = (id) => document.getElementById(id);
+const FRESH_MS = 2 * 60 * 1000; // announce only alerts changed since about when the page loaded
+const JWKS_REFRESH_MS = 60 * 1000; // an unknown kid fetches the JWKS again, at most this often
+const SCHEDULE_REFRESH_MS = 5 * 60 * 1000; // newly planned doses come with no event of their own
+
+beginSession((token, staff) => {
+  new Dashboard(token, staff).start().catch((error) => {
+    if (error instanceof Unauthorized) return; // already on the way back to sign-in
+    $("load-error").textContent = `Could not load the ward's alerts: ${error.message || error}`;
+    $("load-error").hidden = false;
+  });
+});
+
+class Dashboard {
+  constructor(token, staff) {
+    this.token = token;
+    this.staff = staff;
+    this.api = createApi(token, () => this.signOut("The service did not accept your staff token. Sign in again."));
+    this.board = new Board(staff.ward);
+    this.keys = new KeySet({ keys: [] });
+    this.jwksFetchedAt = 0;
+    this.scheduleLoadedAt = 0;
+    this.scheduleTimer = null;
+    this.events = Promise.resolve();
+    this.connection = "connecting";
+    this.lastUpdate = null;
+    this.loadedAt = Date.now();
+    this.renderQueued = false;
+    this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+  }
+
+  async start() {
+    const untilExpiry = this.staff.exp.getTime() - Date.now();
+    setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."), Math.min(untilExpiry, 2 ** 31 - 1));
+    this.keys = new KeySet(await this.api.jwks());
+    this.jwksFetchedAt = Date.now();
+    await this.loadAlerts();
+    await this.loadSchedule();
+    this.render();
+    const critical = this.board.ordered().filter((e) => e.verified && e.claims.severity === "critical").length;
+    announce($("status"), `${this.board.alerts.size} active alerts${critical ? `, ${critical} critical` : ""}.`);
+    setInterval(() => this.refreshSchedule(), SCHEDULE_REFRESH_MS);
+    this.stream = new ResumableStream({
+      url: this.api.streamUrl(this.staff.ward),
+      token: this.token,
+      lastEventId: sessionStorage.getItem(this.streamKey) || "",
+      onEvent: (event) => { this.events = this.events.then(() => this.handle(event)).catch(console.error); },
+      onState: (state) => this.setConnection(state),
+      onUnauthorized: () => this.signOut("The service did not accept your staff token. Sign in again."),
+    }).start();
+  }
+
+  signOut(message) {
+    this.stream?.stop();
+    endSession(message);
+  }
+
+  /** Check an alert's signature, fetching the JWKS again once if it names a key we do not have. */
+  async check(id, jws) {
+    const kid = kidOf(jws);
+    if (kid !== undefined && !this.keys.hasKid(kid) && Date.now() - this.jwksFetchedAt > JWKS_REFRESH_MS) {
+      this.jwksFetchedAt = Date.now();
+      this.keys = new KeySet(await this.api.jwks());
+    }
+    return checkAlert(id, jws, this.keys, this.staff.ward);
+  }
+
+  async loadAlerts() {
+    const { body, date } = await this.api.alerts(this.staff.ward);
+    const serverNow = Date.parse(date ?? "");
+    this.loadedAt = Number.isNaN(serverNow) ? Date.now() : serverNow;
+    const checked = await Promise.all(body.alerts.map(async (item) => ({
+      id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...(await this.check(item.id, item.jws)),
+    })));
+    this.board.shift = body.shift;
+    this.board.reasons = body.reasons ?? [];
+    this.board.alerts.clear();
+    checked.forEach((entry) => this.board.putAlert(entry));
+    this.lastUpdate = new Date().toISOString();
+  }
+
+  /** Fetch the schedule again soon, at most once every 10 s (a replayed stream may ask often). */
+  refreshScheduleSoon() {
+    if (this.scheduleTimer) return;
+    const wait = Math.max(0, this.scheduleLoadedAt + 10000 - Date.now());
+    this.scheduleTimer = setTimeout(() => {
+      this.scheduleTimer = null;
+      this.refreshSchedule();
+    }, wait);
+  }
+
+  async loadSchedule() {
+    this.scheduleLoadedAt = Date.now();
+    try {
+      const schedule = await this.api.schedule(this.staff.ward);
+      this.board.doses.clear();
+      schedule.administrations.forEach((dose) => this.board.putDose(dose));
+      $("doses-error").hidden = true;
+    } catch (error) {
+      $("doses-error").textContent = `Could not load the schedule: ${error.message || error}`;
+      $("doses-error").hidden = false;
+    }
+  }
+
+  async refreshSchedule() {
+    await this.loadSchedule();
+    this.queueRender();
+  }
+
+  async handle(event) {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (event.type === "alert") await this.onAlert(data);
+    else if (event.type === "withdrawn") this.onWithdrawn(data);
+    else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
+    else if (event.type === "administration") this.onAdministration(data);
+    else if (event.type === "shift") await this.onShift(data);
+    if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
+    this.lastUpdate = new Date().toISOString();
+    this.queueRender();
+  }
+
+  async onAlert(data) {
+    const entry = { id: data.id, jws: data.jws, acknowledgements: data.acknowledgements ?? [], ...(await this.check(data.id, data.jws)) };
+    const before = this.board.alerts.get(entry.id);
+    const outcome = this.board.putAlert(entry);
+    if (outcome === "stale") return;
+    if (!entry.verified) {
+      if (!before || before.jws !== entry.jws) announce($("announcer"), "Warning: an alert arrived whose signature could not be verified.");
+      return;
+    }
+    const claims = entry.claims;
+    if (claims.dose?.id && !this.board.doses.has(claims.dose.id)) this.refreshScheduleSoon();
+    const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
+    const changed = !before || before.claims?.version !== claims.version;
+    if (claims.severity === "critical" && fresh && changed) {
+      announce($("announcer"), `Critical alert, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
+    }
+  }
+
+  onWithdrawn(data) {
+    const gone = this.board.withdraw(data.alerts ?? []);
+    this.refreshScheduleSoon(); // an ended admission takes its doses with it
+    if (gone.length) announce($("status"), `${gone.length} alert${gone.length > 1 ? "s" : ""} withdrawn (${data.reason}).`);
+  }
+
+  onAdministration(dose) {
+    // Outcomes are for doses we know; an unknown one (or a replay of a purged one) means: fetch again.
+    if (this.board.doses.has(dose.id)) this.board.putDose(dose);
+    else this.refreshScheduleSoon();
+  }
+
+  async onShift(data) {
+    // A resumed stream replays history: a shift change older than the shift shown changes nothing.
+    if (this.board.shift && Date.parse(data.start) <= Date.parse(this.board.shift.start)) return;
+    await this.loadAlerts();
+    await this.loadSchedule();
+    renderShift($("shift"), this.board.shift);
+    announce($("status"), `Shift changed: ${shiftText(this.board.shift)}.`);
+  }
+
+  async acknowledge(alertId, reason, comment) {
+    try {
+      const ack = await this.api.acknowledge(alertId, { shift: this.board.shift.name, reason, comment });
+      this.board.addAcknowledgement(alertId, ack);
+      this.render();
+      announce($("status"), "Acknowledgement recorded.");
+    } catch (error) {
+      if (error instanceof ApiError && /shift/.test(error.message)) {
+        await this.loadAlerts();
+        this.render();
+      }
+      throw error;
+    }
+  }
+
+  async recordOutcome(doseId, status, note) {
+    const dose = await this.api.recordOutcome(this.staff.ward, doseId, { status, note });
+    this.board.putDose(dose);
+    this.render();
+    announce($("status"), `Dose recorded as ${status}.`);
+  }
+
+  setConnection(state) {
+    this.connection = state;
+    renderConnection($("connection"), state, this.lastUpdate, this.board.timeZone);
+  }
+
+  queueRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    setTimeout(() => {
+      this.renderQueued = false;
+      this.render();
+    }, 0);
+  }
+
+  render() {
+    const board = this.board;
+    renderShift($("shift"), board.shift);
+    renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
+    renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args) });
+    renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    const all = board.ordered();
+    const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
+    const untrusted = all.filter((e) => !e.verified).length;
+    const parts = [`${all.length} active`];
+    if (critical) parts.push(`${critical} critical`);
+    if (untrusted) parts.push(`${untrusted} untrusted`);
+    $("alert-count").textContent = `(${parts.join(", ")})`;
+    $("no-alerts").hidden = all.length > 0;
+    document.title = `${critical ? `(${critical} critical) ` : ""}Ward ${this.staff.ward} alerts: ${capitalise(board.shift?.name ?? "")} shift`;
+  }
+}
