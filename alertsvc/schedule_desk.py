@@ -49,6 +49,17 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
                 ward=ward,
                 detail={"doses": sum(d.admission == admission_id for d in doses)},
             )
+            planned = [d.id for d in doses if d.admission == admission_id]
+            events.append(
+                alert_store.append_event(
+                    service.db,
+                    ward=ward,
+                    type="schedule",
+                    data={"admission": admission_id, "doses": planned},
+                    admission=admission_id,
+                    now=now,
+                )
+            )
             events.extend(service.reconcile(admission, patients[admission.id], now))
     service.publish(events)
     service.rebuild_timers()
@@ -104,7 +115,15 @@ def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any
                 admission=admission,
                 ward=ward_id,
             )
-    return {"ward": ward_id, "administrations": [dose_json(d) for d in doses]}
+    where = {a.id: a for a in adm.active_admissions(service.db, ward=ward_id)}
+    listed = []
+    for dose in doses:
+        admission = where.get(dose.admission)
+        extra = (
+            {"bed": admission.bed, "patient": admission.label} if admission else {"bed": "", "patient": ""}
+        )
+        listed.append(dose_json(dose) | extra)
+    return {"ward": ward_id, "administrations": listed}
 
 
 def dose_json(dose: ScheduledDose) -> dict[str, Any]:

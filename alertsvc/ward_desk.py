@@ -83,7 +83,13 @@ def alerts_view(service: Service, ward_id: str, shift_name: str | None, staff: S
                 service.db, now=now, actor=staff.name, action="read-alerts", admission=admission, ward=ward_id
             )
     reasons = [{"code": code, "display": display} for code, display in ACK_REASONS.items()]
-    return {"ward": ward_id, "shift": shift_json(ward, shift), "alerts": listed, "reasons": reasons}
+    return {
+        "ward": ward_id,
+        "shift": shift_json(ward, shift),
+        "alerts": listed,
+        "reasons": reasons,
+        "last_event_id": alert_store.last_event_id(service.db, ward_id),
+    }
 
 
 def shift_json(ward: Ward, shift: Shift) -> dict[str, str]:

@@ -192,6 +192,12 @@ def events_since(db: sqlite_utils.Database, ward: str, after: int) -> list[Event
     ]
 
 
+def last_event_id(db: sqlite_utils.Database, ward: str) -> int:
+    """The sequence number of the ward's latest event (0 when none): where a fresh stream resumes."""
+    row = db.execute("SELECT MAX(seq) FROM events WHERE ward = ?", [ward]).fetchone()
+    return int(row[0] or 0)
+
+
 def _alert(row: Any) -> StoredAlert:
     id_, admission, ward, version, status, rank, dose, due, reminded, body, jws = row
     return StoredAlert(

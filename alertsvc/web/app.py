@@ -56,9 +56,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
         Route("/wards/{ward}/alerts/stream", stream.alert_stream, methods=["GET"]),
         *cds_hooks.ROUTES,
     ]
-    dashboards = settings.data_dir.parent / "dashboards"
-    if dashboards.is_dir():
-        app_routes.append(Mount("/", StaticFiles(directory=dashboards, html=True), name="dashboards"))
+    if settings.dashboards_dir.is_dir():
+        app_routes.append(
+            Mount("/", StaticFiles(directory=settings.dashboards_dir, html=True), name="dashboards")
+        )
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,
