@@ -118,10 +118,8 @@ def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any
     where = {a.id: a for a in adm.active_admissions(service.db, ward=ward_id)}
     listed = []
     for dose in doses:
-        admission = where.get(dose.admission)
-        extra = (
-            {"bed": admission.bed, "patient": admission.label} if admission else {"bed": "", "patient": ""}
-        )
+        admitted = where.get(dose.admission)
+        extra = {"bed": admitted.bed, "patient": admitted.label} if admitted else {"bed": "", "patient": ""}
         listed.append(dose_json(dose) | extra)
     return {"ward": ward_id, "administrations": listed}
 
