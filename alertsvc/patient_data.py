@@ -141,7 +141,7 @@ def planned_intervals(doses: Sequence[ScheduledDose], *, default: timedelta) -> 
         gaps[rxcui] = [b - a for a, b in pairwise(ordered) if b > a]
     intervals = {}
     for rxcui, found in gaps.items():
-        if found:
+        if len(found) >= 2:  # one gap says nothing about the schedule: it may be the mistake itself
             typical = sorted(found)[len(found) // 2]
             if typical < default:
                 intervals[rxcui] = typical / 2

@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from alertsvc import demo
 from alertsvc.cli import main
+from alertsvc.ledger import walkthrough
 from alertsvc.ledger.commands import keys, ledger
 from tests.ledger.conftest import file_hash, run_cli
 
@@ -160,7 +160,7 @@ def test_bad_input_gives_one_line_on_stderr_and_leaves_the_ledger_alone(
 def test_the_demo_walks_through_the_ledger_and_shows_tampering_caught(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert demo.main() == 0
+    assert walkthrough.main() == 0
     out = capsys.readouterr().out
     assert "slice OK" in out and "ledger OK" in out
     assert "refused, exit status 1: medications[0]" in out
