@@ -112,7 +112,8 @@ def _interactions(
         for ingredient in med.ingredients:
             by_rxcui[ingredient.rxcui].append(med)
     present = frozenset(by_rxcui)
-    found: dict[tuple[str, str], list[Any]] = {}  # [finding, ref, ref, ...]
+    interactions: list[Finding] = []
+    found: dict[tuple[str, str], list[Any]] = {}  # several products of one ingredient: [finding, ref, ...]
     by_class: dict[str, list[str]] = defaultdict(list)
     for a, meds_a in by_rxcui.items():
         if len(meds_a) > 1:
@@ -125,15 +126,22 @@ def _interactions(
             continue
         for b in partners & present:
             key = (a, b)
-            verdict = graph.pairs[key]
-            for first in meds_a:
-                for second in by_rxcui[b]:
-                    if first is second:
-                        continue  # both in one product: not an interaction to alert on
+            meds_b = by_rxcui[b]
+            if len(meds_a) == 1 and len(meds_b) == 1:  # the usual case: one product each
+                first, second = meds_a[0], meds_b[0]
+                if first is not second:
                     if first.route == "oral" and second.route == "oral":
-                        finding = verdict.oral
+                        finding = graph.pairs[key].oral
                     else:
                         finding = graph.pair_finding(key, first.route, second.route)
+                    if finding is not None:
+                        interactions.append(with_refs(finding, (first.ref, second.ref)))
+                continue
+            for first in meds_a:
+                for second in meds_b:
+                    if first is second:
+                        continue  # both in one product: not an interaction to alert on
+                    finding = graph.pair_finding(key, first.route, second.route)
                     if finding is None:
                         continue
                     known = found.get(key)
@@ -152,7 +160,7 @@ def _interactions(
             for second in by_rxcui[b]:
                 if first is not second:
                     _duplicate(a, b, drug_class, first, second, graph, duplicates)
-    return [with_refs(entry[0], entry[1:]) for entry in found.values()]
+    return interactions + [with_refs(entry[0], entry[1:]) for entry in found.values()]
 
 
 def _two_of(items: Sequence[T]) -> Iterable[tuple[T, T]]:

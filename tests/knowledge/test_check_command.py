@@ -169,3 +169,19 @@ def test_products_bring_their_route() -> None:
     assert drops.route == "ophthalmic"
     tablet = normalizer.medication("313413")
     assert [f for f in check([drops, tablet], [], [], graph) if f.kind == "interaction"] == []
+
+
+def test_every_prebuilt_interaction_finding_is_well_formed() -> None:
+    kb, graph, _ = knowledge()
+    assert len(graph.pairs) > 10_000
+    for (a, b), verdict in graph.pairs.items():
+        assert a < b and verdict.matches
+        for finding in (verdict.systemic, verdict.oral):
+            if finding is None:
+                continue
+            assert len(finding.summary) < 140, finding.summary
+            assert {i.rxcui for i in finding.ingredients} == {a, b}
+            assert finding.evidence[0] == f"in:{finding.ingredients[0].rxcui}"
+            assert finding.evidence[-1] == f"in:{finding.ingredients[1].rxcui}"
+            assert finding.sources and finding.rule and finding.knowledge_version == kb.version
+            assert finding.refs == ()
