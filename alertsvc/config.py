@@ -43,6 +43,9 @@ class Settings:
     lead_time_minutes: int = _setting(60, "Minutes before a dose is due that its alert is raised again.")
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
     wards: str = _setting("", "Wards to create at start-up: 'id=Time/Zone;id2=Time/Zone'.")
+    failpoints: str = _setting(
+        "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
+    )
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
 
     @classmethod

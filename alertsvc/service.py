@@ -20,7 +20,7 @@ import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, failpoints, storage
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -418,6 +418,9 @@ class Service:
             adm.save_ward(self.db, Ward(id=ward_id, name=ward_id, timezone=self.settings.ward_timezone))
 
     def publish(self, events: list[Event]) -> None:
+        """Push committed events to the ward streams (they are already durable in the outbox)."""
+        if any(event.type == "alert" for event in events):
+            failpoints.hit(failpoints.AFTER_COMMIT_BEFORE_PUBLISH, self.settings.failpoints)
         for event in events:
             self.hub.publish(event)
 
