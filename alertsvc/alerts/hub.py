@@ -10,6 +10,7 @@ closed; its client reconnects with ``Last-Event-ID`` and catches up from the dat
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ class Event:
     ward: str
     type: str
     data: str
+
+    @functools.cached_property
+    def wire(self) -> bytes:
+        """The event as server-sent-event bytes, encoded once however many streams carry it."""
+        return f"id: {self.seq}\r\nevent: {self.type}\r\ndata: {self.data}\r\n\r\n".encode()
 
 
 class Subscription:

@@ -8,6 +8,7 @@ boolean to forget.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +19,16 @@ from alertsvc.ledger.identity import Identity, jwk, public_key_of, verify_raw
 
 def sign(claims: Mapping[str, Any], identity: Identity, *, typ: str) -> str:
     """A compact JWS over the canonical JSON of ``claims``, with ``kid`` = the signer's JWK thumbprint."""
-    header = {"alg": "EdDSA", "kid": jwk(identity.public_id)["kid"], "typ": typ}
+    header = {"alg": "EdDSA", "kid": key_id(identity.public_id), "typ": typ}
     signing_input = b64url(canonical(header)) + "." + b64url(canonical(dict(claims)))
     signature = identity.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url(signature)
+
+
+@functools.lru_cache(maxsize=64)
+def key_id(public_id: str) -> str:
+    """The JWK thumbprint (RFC 7638) that names ``public_id`` in a JWKS (computed once per key)."""
+    return jwk(public_id)["kid"]
 
 
 def header_of(token: str) -> dict[str, Any]:

@@ -30,16 +30,17 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     subscription = service.hub.subscribe(ward)
     backlog = ward_desk.stream_backlog(service, ward, after, staff)
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         sent = after
         try:
+            yield ServerSentEvent(retry=RETRY_MS, comment="alertsvc ward stream")
             for event in backlog:
-                yield ServerSentEvent(data=event.data, event=event.type, id=str(event.seq), retry=RETRY_MS)
+                yield event.wire
                 sent = event.seq
             async for event in subscription:
                 if event.seq <= sent:
                     continue
-                yield ServerSentEvent(data=event.data, event=event.type, id=str(event.seq))
+                yield event.wire  # encoded once for every stream of the ward
                 sent = event.seq
         finally:
             subscription.close()

@@ -6,6 +6,7 @@ import struct
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -311,3 +312,25 @@ def test_unb64url_is_strict(text: str, reason: str) -> None:
 def test_sha256_hex_known_answer() -> None:
     # FIPS 180-2 appendix B.1.
     assert sha256_hex(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+_JSON_SCALARS = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None:
+    try:
+        expected = bytes(rfc8785.dumps(value))
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(InputError):
+            canonical(value)
+        return
+    assert canonical(value) == expected
