@@ -112,7 +112,7 @@ def _ledger(folder: Path, patient: Identity, service_id: str, now: datetime, gra
 
 
 def intake() -> list[str]:
-    """Median time of ``Service.admit`` (verify, store, normalise, check, sign, outbox) on a 200-entry slice."""
+    """Median time of ``Service.admit`` (verify, store, normalise, check, sign, outbox), 200-entry slice."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         settings = Settings(
@@ -150,7 +150,7 @@ def intake() -> list[str]:
 
 
 def signing() -> list[str]:
-    """Signed alerts per second (canonical JSON + compact JWS) against raw PyNaCl signing of the same bytes."""
+    """Signed alerts per second (canonical JSON + compact JWS) against raw PyNaCl on the same bytes."""
     identity = Identity.generate()
     claims = {
         "id": "alert-0123456789abcdef",
@@ -177,7 +177,8 @@ def signing() -> list[str]:
         raw_key.sign(message)
     raw = count / (time.perf_counter() - start)
     return [
-        f"signed alerts: {ours:,.0f}/s (JWS over canonical JSON) vs raw PyNaCl {raw:,.0f}/s ({ours / raw:.2f}x)"
+        f"signed alerts: {ours:,.0f}/s (JWS over canonical JSON) vs raw PyNaCl {raw:,.0f}/s "
+        f"({ours / raw:.2f}x)"
     ]
 
 
@@ -252,7 +253,7 @@ def fan_out() -> list[str]:
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     return [
         f"flagged reaction -> alert at {len(latencies)} stream clients: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms (the update request itself answered in {answered[0] * 1000:.1f} ms)"
+        f"max {latencies[-1] * 1000:.1f} ms (the update request answered in {answered[0] * 1000:.1f} ms)"
     ]
 
 
