@@ -1,0 +1,80 @@
+"""Timers are wake-ups rebuilt from the database: after a restart the same timers exist, computed from the
+stored admissions, alerts, doses and wards (the database, not the scheduler, is the truth)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alertsvc.config import Settings
+from alertsvc.ledger import actions, grants
+from alertsvc.ledger.canonical import loads
+from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.slices import make_slice
+from alertsvc.schedule_desk import add_schedule
+from alertsvc.service import Service
+from alertsvc.web.auth import issue_staff_token
+
+NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
+WARD = "ward-3"
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(db_path=tmp_path / "s.db", service_key=tmp_path / "s.key", wards=f"{WARD}=Europe/London")
+
+
+async def _admit_with_a_dose(service: Service, tmp_path: Path) -> tuple[str, str]:
+    patient = Identity.generate()
+    with Ledger.init(tmp_path / "p.ledger", patient, now=NOW) as ledger:
+        grant = grants.new_grant(
+            patient, grantee=service.identity.public_id, scope=("medications", "reactions"),
+            not_before=NOW, hours=30, now=NOW,
+        )  # fmt: skip
+        flag = actions.flagged_reaction(patient, "ibuprofen", reaction="rash", now=NOW)
+        ledger.append([flag, grant], patient=patient, now=NOW)
+        slice_value = loads(make_slice(ledger.read(), grant.id, now=NOW), what="slice")
+    admission = service.staff(
+        issue_staff_token(service.identity, ward=WARD, name="a", role="admission", now=NOW, hours=1)
+    )
+    nurse = service.staff(
+        issue_staff_token(service.identity, ward=WARD, name="n", role="nurse", now=NOW, hours=1)
+    )
+    admitted = await service.admit({"slice": slice_value, "ward": WARD, "bed": "1"}, admission)
+    due = (NOW + timedelta(hours=13)).isoformat()
+    planned = await add_schedule(
+        service,
+        WARD,
+        {"administrations": [{"admission": admitted["admission"], "drug": "ibuprofen", "due": due}]},
+        nurse,
+    )
+    return str(admitted["admission"]), str(planned["administrations"][0]["id"])
+
+
+def test_timers_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path) -> None:
+    async def first_run() -> tuple[str, str, dict[str, datetime]]:
+        service = Service(_settings(tmp_path), clock=lambda: NOW)
+        await service.start()
+        try:
+            admission, dose = await _admit_with_a_dose(service, tmp_path)
+            return admission, dose, dict(service.runner.jobs())
+        finally:
+            await service.stop()
+
+    async def second_run() -> dict[str, datetime]:
+        service = Service(_settings(tmp_path), clock=lambda: NOW + timedelta(minutes=5))
+        await service.start()
+        try:
+            return dict(service.runner.jobs())
+        finally:
+            await service.stop()
+
+    admission, dose, before = asyncio.run(first_run())
+    after = asyncio.run(second_run())
+    assert before[f"expiry:{admission}"] == NOW + timedelta(hours=30)
+    assert before[f"due:{dose}"] == NOW + timedelta(hours=13)
+    assert before[f"shift:{WARD}"] == datetime(2030, 1, 15, 15, 0, tzinfo=UTC)  # the evening shift starts
+    [reminder] = [job for job in before if job.startswith("dose:")]
+    assert before[reminder] == NOW + timedelta(hours=12)  # an hour before the dose is due
+    assert after == before
