@@ -17,12 +17,26 @@ from itertools import pairwise
 from typing import TypeVar, get_args
 
 from alertsvc.errors import UnknownDrug
-from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Ingredient, Medication, Route
+from alertsvc.knowledge.check import check
+from alertsvc.knowledge.graph import InteractionGraph
+from alertsvc.knowledge.model import (
+    SEVERITY_ORDER,
+    Allergy,
+    Finding,
+    FlaggedReaction,
+    Ingredient,
+    Medication,
+    Route,
+)
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule.mar import ScheduledDose
+from alertsvc.schedule.safety import too_soon
+from alertsvc.schedule.shifts import Ward
 
 T = TypeVar("T")
+MIN_DOSE_INTERVAL = timedelta(hours=4)
+"""Two doses of one ingredient closer than this are too soon, unless its own schedule is tighter."""
 RECENT = timedelta(hours=24)
 """A dose given within this long still counts as in the patient for interaction checks."""
 
@@ -121,6 +135,63 @@ def with_schedule(
     scheduled_sets = {frozenset(i.rxcui for i in m.ingredients) for m in scheduled}
     kept = [m for m in medications if frozenset(i.rxcui for i in m.ingredients) not in scheduled_sets]
     return [*kept, *scheduled]
+
+
+def admission_findings(
+    inputs: ClinicalInputs,
+    doses: Sequence[ScheduledDose],
+    ward: Ward,
+    graph: InteractionGraph,
+    *,
+    now: datetime,
+) -> list[Finding]:
+    """Everything to alert on for one admission, most severe first (pure).
+
+    The check over the slice's medications and the ward's scheduled doses, too-soon doses, a notice for
+    every flagged reaction (so the ward sees it even before any dose of that drug is planned), and a
+    finding for each slice item that could not be checked.
+    """
+    version = graph.version
+    findings = check(
+        with_schedule(inputs.medications, doses, now=now), inputs.allergies, inputs.flagged, graph
+    )
+    findings += too_soon(
+        doses,
+        ward,
+        knowledge_version=version,
+        min_interval=MIN_DOSE_INTERVAL,
+        per_ingredient=planned_intervals(doses, default=MIN_DOSE_INTERVAL),
+    )
+    findings += flag_notices(inputs, knowledge_version=version)
+    findings += unresolved_findings(inputs, knowledge_version=version)
+    return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])  # stable: the check's order stays
+
+
+def flag_notices(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Finding]:
+    """A major alert for each flagged reaction, whether or not the drug is given now.
+
+    When the drug is active or scheduled, the check's critical reaction finding has the same dedupe key
+    (admission, reaction, ingredients) and, being more severe, is the one alerted on.
+    """
+    return [
+        Finding(
+            kind="reaction",
+            severity="major",
+            ingredients=flag.ingredients,
+            summary=f"{flag.label[:50]}: {flag.flagged_by}-flagged reaction ({flag.reaction[:40]}); do not give"[
+                :139
+            ],
+            mechanism=f"Flagged by the {flag.flagged_by}: {flag.reaction} ({flag.severity})"
+            + (f", observed {flag.observed}." if flag.observed else "."),
+            management=f"Do not give {flag.label} or any product containing it without prescriber review.",
+            rule="flagged-reaction-notice",
+            sources=("patient ledger",),
+            evidence=tuple(f"in:{i.rxcui}" for i in flag.ingredients),
+            knowledge_version=knowledge_version,
+            refs=(flag.ref,),
+        )
+        for flag in inputs.flagged
+    ]
 
 
 def planned_intervals(doses: Sequence[ScheduledDose], *, default: timedelta) -> dict[str, timedelta]:

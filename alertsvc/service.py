@@ -30,7 +30,6 @@ from alertsvc.alerts.reconcile import plan
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
-from alertsvc.knowledge.check import check
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
@@ -39,22 +38,13 @@ from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
-from alertsvc.patient_data import (
-    ClinicalInputs,
-    clinical_inputs,
-    planned_intervals,
-    unresolved_findings,
-    with_schedule,
-)
+from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_inputs
 from alertsvc.schedule.runner import TimerRunner
-from alertsvc.schedule.safety import too_soon
 from alertsvc.schedule.shifts import Ward, shift_at
 from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
 
 ALERT_TYPE = "alertsvc-alert+jwt"
-MIN_DOSE_INTERVAL = timedelta(hours=4)
-"""Two doses of one ingredient closer than this are too soon, unless its own schedule is tighter."""
 log = logging.getLogger("alertsvc.service")
 
 
@@ -300,21 +290,11 @@ class Service:
 
     def findings_for(self, admission: Admission, patient: Patient, now: datetime) -> list[Finding]:
         """The pure check over the slice and the ward's schedule for this admission."""
-        inputs = patient.inputs
-        doses = adm.doses(self.db, admission=admission.id)
-        medications = with_schedule(inputs.medications, doses, now=now)
-        findings = check(medications, inputs.allergies, inputs.flagged, self.graph)
-        findings += unresolved_findings(inputs, knowledge_version=self.knowledge.version)
         ward = adm.get_ward(self.db, admission.ward)
-        assert ward is not None
-        findings += too_soon(
-            doses,
-            ward,
-            knowledge_version=self.knowledge.version,
-            min_interval=MIN_DOSE_INTERVAL,
-            per_ingredient=planned_intervals(doses, default=MIN_DOSE_INTERVAL),
-        )
-        return findings
+        if ward is None:
+            raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
+        doses = adm.doses(self.db, admission=admission.id)
+        return admission_findings(patient.inputs, doses, ward, self.graph, now=now)
 
     def reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
         """Bring the admission's alerts in line with a fresh check; sign and outbox what changed."""
