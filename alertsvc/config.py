@@ -45,6 +45,9 @@ class Settings:
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
     wards: str = _setting("", "Wards to create at start-up: 'id=Time/Zone;id2=Time/Zone'.")
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
+    cds_client_jwks: str = _setting(
+        "", "JSON file mapping trusted CDS Hooks client issuers to their JWKS (ES384, RS384, EdDSA keys)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
