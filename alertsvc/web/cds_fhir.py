@@ -74,6 +74,13 @@ class FhirReader:
                     self.index[f"{resource.get('resourceType')}/{resource.get('id')}"] = resource
                     self.index[str(entry.get("fullUrl", ""))] = resource
 
+    def read(
+        self, context: dict[str, Any], prefetch: dict[str, Any], selected_only: bool
+    ) -> tuple[Drafts, list[Medication], list[Allergy]]:
+        """The request's drafts, current medications and allergies (blocking: may ask RxNav)."""
+        drafts = self.drafts(context, selected_only=selected_only)
+        return drafts, self.medications(prefetch), self.allergies(prefetch.get("allergies"))
+
     def drafts(self, context: dict[str, Any], *, selected_only: bool) -> Drafts:
         """``context.draftOrders`` (or older clients' ``context.medications``); with ``selected_only``,
         cards concern the orders in ``context.selections`` (every draft when it names none)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -112,9 +113,10 @@ async def call_service(request: Request) -> JSONResponse:
     sent = body.get("prefetch")
     prefetch: dict[str, Any] = sent if isinstance(sent, dict) else {}
     reader = FhirReader(service.normalizer, [context.get("draftOrders"), *prefetch.values()])
-    drafts = reader.drafts(context, selected_only=hook == "order-select")
-    current = reader.medications(prefetch)
-    allergies = reader.allergies(prefetch.get("allergies"))
+    # In a worker thread: with RxNav configured, resolving a term may wait on the network.
+    drafts, current, allergies = await anyio.to_thread.run_sync(
+        reader.read, context, prefetch, hook == "order-select"
+    )
     flagged: list[FlaggedReaction] = []
     has_meds, has_allergies = "medications" in prefetch or "statements" in prefetch, "allergies" in prefetch
     admission, why_not = _admission(service, context.get("encounterId"))
@@ -142,7 +144,7 @@ async def call_service(request: Request) -> JSONResponse:
     for one in cards:
         one["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_endpoint(request)}#{instance}#{one.pop('key')}"))
     if admission is not None:
-        detail = {"service": service_id, "user": str(context.get("userId", "")), "cards": len(cards)}
+        detail = {"service": service_id, "user": str(context.get("userId", ""))[:200], "cards": len(cards)}
         with storage.write(service.db):
             audit.record(
                 service.db,
@@ -220,7 +222,7 @@ def _admission(service: Service, encounter: Any) -> tuple[admissions.Admission |
     found = admissions.get_admission(service.db, encounter)
     if found is None:
         return None, f"context.encounterId {encounter!r} is not an alertsvc admission"
-    if not found.active:
+    if not found.active or found.expires_at <= service.clock():
         return None, f"admission {encounter} has ended"
     return found, ""
 

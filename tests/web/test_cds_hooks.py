@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from alertsvc.alerts import jws
 from alertsvc.config import Settings
-from alertsvc.errors import Unauthorized
+from alertsvc.errors import ConfigError, Unauthorized
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.model import RXNORM_SYSTEM
 from alertsvc.ledger.identity import Identity
@@ -385,6 +385,13 @@ def test_without_prefetch_the_admissions_slice_and_flagged_reaction_are_used(
     assert [(actor, adm) for actor, adm, _ in rows] == [(f"cds:{ISSUER}", admission)] * 2
     assert json.loads(rows[0][2])["user"] == "Practitioner/dr-lee"
 
+    # The grant has run out (before any timer purged the admission): its slice is no longer used.
+    clock.now = at(19, 1, days=1)
+    response = post(
+        cds, f"/cds-services/{SELECT}", hook_request("order-select", [draft], encounterId=admission)
+    )
+    assert response.status_code == 412 and "has ended" in response.json()["error"]["message"]
+
 
 def test_no_prefetch_and_no_admission_is_412_naming_the_encounter(cds: RunningService) -> None:
     body = hook_request("order-select", [r4_order("d", IBUPROFEN)], encounterId="ehr-encounter-77")
@@ -595,3 +602,22 @@ def test_any_changed_character_of_a_token_is_refused(data: st.DataObject) -> Non
     with pytest.raises(Unauthorized):
         read_client_token(changed, clients, audiences=[AUDIENCE], now=NOW)
     assert read_client_token(token, clients, audiences=[AUDIENCE], now=NOW) == ISSUER
+
+
+@pytest.mark.parametrize(
+    "clients,jwks",
+    [
+        pytest.param("https://ehr.example/=ed25519:nope", None, id="cds_clients entry without a key"),
+        pytest.param("", "[1, 2]", id="JWKS file not an object"),
+        pytest.param("", '{"https://ehr.example/": {"keys": "none"}}', id="issuer without a JWKS"),
+    ],
+)
+def test_a_malformed_client_setting_is_a_config_error_naming_it(
+    tmp_path: Path, clients: str, jwks: str | None
+) -> None:
+    path = tmp_path / "clients.json"
+    if jwks is not None:
+        path.write_text(jwks)
+    trusted = TrustedClients(Settings(cds_clients=clients, cds_client_jwks=str(path) if jwks else ""))
+    with pytest.raises(ConfigError, match="cds_client"):
+        trusted.keys("https://ehr.example/")
