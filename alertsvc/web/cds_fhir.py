@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from alertsvc.errors import AlertsvcError, InputError
+from alertsvc.errors import InputError, KnowledgeError
 from alertsvc.knowledge.model import RXNORM_SYSTEM, Allergy, Ingredient, Medication
 from alertsvc.knowledge.terminology import NDC_SYSTEM, Normalizer
 
@@ -72,7 +72,8 @@ class FhirReader:
                 resource = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(resource, dict):
                     self.index[f"{resource.get('resourceType')}/{resource.get('id')}"] = resource
-                    self.index[str(entry.get("fullUrl", ""))] = resource
+                    if isinstance(entry.get("fullUrl"), str):
+                        self.index[entry["fullUrl"]] = resource
 
     def read(
         self, context: dict[str, Any], prefetch: dict[str, Any], selected_only: bool
@@ -128,15 +129,16 @@ class FhirReader:
         concept = resource.get("medicationCodeableConcept") or r5.get("concept")
         reference = resource.get("medicationReference") or r5.get("reference")
         target = str(reference.get("reference", "")) if isinstance(reference, dict) else ""
+        display = reference.get("display") if isinstance(reference, dict) else None
         parts: list[Any] = []
-        if not concept and target:
-            contained = [c for c in _list(resource.get("contained")) if isinstance(c, dict)]
-            found = next((c for c in contained if f"#{c.get('id')}" == target), self.index.get(target))
-            if found is None:
-                self.unchecked.append(
-                    Unchecked(what, target, "the Medication it refers to was not sent", ref)
-                )
-                return None
+        contained = [c for c in _list(resource.get("contained")) if isinstance(c, dict)]
+        found = next((c for c in contained if f"#{c.get('id')}" == target), self.index.get(target))
+        if not concept and found is None and isinstance(display, str):
+            concept = {"text": display}  # a Reference with only a display names the drug in words
+        elif not concept and target and found is None:
+            self.unchecked.append(Unchecked(what, target, "the Medication it refers to was not sent", ref))
+            return None
+        elif not concept and found is not None:
             concept = found.get("code")
             for part in (p for p in _list(found.get("ingredient")) if isinstance(p, dict)):
                 item = part.get("item")
@@ -194,7 +196,7 @@ class FhirReader:
         for term in terms:
             try:
                 return self.normalizer.resolve_allergy(term)
-            except AlertsvcError:
+            except KnowledgeError:
                 continue
         return None
 

@@ -207,6 +207,13 @@ def stu3_shape() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return [draft], {"statements": bundle(statement, medication), "allergies": None}
 
 
+def display_only_shape() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """R4 with the current medication named only by a Reference's display."""
+    current = {"resourceType": "MedicationRequest", "id": "rx-9", "status": "active"}
+    current["medicationReference"] = {"display": "Warfarin"}
+    return [r4_order("draft-1", IBUPROFEN)], {"medications": bundle(current), "allergies": None}
+
+
 def r5_shape() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """R5: ``medication`` is a CodeableReference; a Medication known only by its ingredient."""
     draft = {
@@ -255,6 +262,7 @@ def test_discovery_lists_both_services_with_their_prefetch_templates(cds: Runnin
         pytest.param(r4_shape, id="R4 medicationCodeableConcept"),
         pytest.param(stu3_shape, id="STU3 contained Medication and statement"),
         pytest.param(r5_shape, id="R5 CodeableReference and ingredient"),
+        pytest.param(display_only_shape, id="R4 reference display only"),
     ],
 )
 @pytest.mark.parametrize("hook,service", [("order-select", SELECT), ("order-sign", SIGN)])
@@ -413,12 +421,19 @@ def test_an_unknown_drug_gets_a_card_saying_it_was_not_checked_and_the_rest_is_c
     cds: RunningService,
 ) -> None:
     unknown = r4_order("d-2", {"text": "Zorblaxamab 10 mg injection"})
+    unsent = {
+        "resourceType": "MedicationRequest",
+        "id": "d-3",
+        "medicationReference": {"reference": "Medication/m9"},
+    }
     unknown_current = r4_order("rx-8", {"text": "Grandma's tonic"}, "active")
     prefetch = {
         "medications": bundle(r4_order("rx-9", WARFARIN, "active"), unknown_current),
         "allergies": None,
     }
-    cards = call(cds, SIGN, hook_request("order-sign", [r4_order("d-1", IBUPROFEN), unknown], prefetch))
+    cards = call(
+        cds, SIGN, hook_request("order-sign", [r4_order("d-1", IBUPROFEN), unknown, unsent], prefetch)
+    )
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for card in cards:
         by_topic.setdefault(card["source"]["topic"]["code"], []).append(card)
@@ -426,6 +441,7 @@ def test_an_unknown_drug_gets_a_card_saying_it_was_not_checked_and_the_rest_is_c
     unchecked = {c["summary"]: c["indicator"] for c in by_topic["unchecked"]}
     [draft_summary] = [s for s in unchecked if "Zorblaxamab" in s]
     assert unchecked[draft_summary] == "warning" and "draft order" in draft_summary
+    assert unchecked["Could not check the draft order 'Medication/m9'"] == "warning"
     [current_summary] = [s for s in unchecked if "Grandma's tonic" in s]
     assert unchecked[current_summary] == "info"
 
