@@ -8,8 +8,9 @@ ward's schedule (so a reaction the patient flagged reaches the prescriber too). 
 Decisions worth knowing:
 
 - A prefetch key the client leaves out was not satisfied; a key sent as ``null`` means "none". With
-  neither prefetch nor an admission the service answers 412 Precondition Failed, as the specification
-  says. When only medications or only allergies are known, the check runs and a card says what was not.
+  neither prefetch nor an active admission (one whose grant has not run out) the service answers 412
+  Precondition Failed, as the specification says. When only medications or only allergies are known,
+  the check runs and a card says what was not.
 - A draft, medication, allergy or flagged reaction that does not resolve to RxNorm gets a card saying it
   could not be checked (warning; info for current medications), never an error response: clients show
   cards to the prescriber but usually only log a failed call, so an error would let the order through
@@ -24,7 +25,9 @@ Decisions worth knowing:
   anything is stored; the override reason's code is kept, the user's free-text comment is not.
 
 Calls to a service and to its feedback endpoint need the client's JWT (see ``cds_auth``): any fault is a
-bare 401. Discovery is public metadata and needs none.
+bare 401. Its ``aud`` is compared with the URL the request arrived at (scheme, host, port and path: behind
+a TLS-terminating proxy, run uvicorn with its proxy headers on); a feedback call may name the feedback URL
+or its service's URL. Discovery is public metadata and needs none.
 """
 
 from __future__ import annotations
