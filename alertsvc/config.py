@@ -47,6 +47,9 @@ class Settings:
         "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
     )
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
+    cds_client_jwks: str = _setting(
+        "", "JSON file mapping trusted CDS Hooks client issuers to their JWKS (ES384, RS384, EdDSA keys)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

@@ -1,33 +1,56 @@
 """CDS Hooks 2.0: discovery, a medication-safety service for ``order-select`` and ``order-sign``, feedback.
 
-Draft MedicationRequests (FHIR R4, and the STU3 shapes older clients still send) are checked against
-the medications and allergies the client prefetched, or, when it prefetched none, against the slice of
-the admission named by ``context.encounterId`` (an alertsvc admission id). Cards carry summary,
-indicator, source, detail and override reasons; only findings that involve a draft order become cards.
+Draft medication orders (FHIR R4, STU3, DSTU2 or R5 shapes: see ``cds_fhir``) are checked against the
+medications and allergies the client prefetched and, when ``context.encounterId`` names an active alertsvc
+admission, that admission's slice: its medications, allergies, the patient's flagged reactions and the
+ward's schedule (so a reaction the patient flagged reaches the prescriber too). Reading a slice is audited.
 
-Calls to a service and its feedback endpoint need the client's JWT (``Authorization: Bearer``), signed
-with EdDSA by an issuer listed in the ``cds_clients`` setting, with ``aud`` this endpoint's URL, a
-current ``exp`` and a ``jti``. Discovery is public metadata and needs none. Anything else is a bare 401.
+Decisions worth knowing:
+
+- A prefetch key the client leaves out was not satisfied; a key sent as ``null`` means "none". With
+  neither prefetch nor an active admission (one whose grant has not run out) the service answers 412
+  Precondition Failed, as the specification says. When only medications or only allergies are known,
+  the check runs and a card says what was not.
+- A draft, medication, allergy or flagged reaction that does not resolve to RxNorm gets a card saying it
+  could not be checked (warning; info for current medications), never an error response: clients show
+  cards to the prescriber but usually only log a failed call, so an error would let the order through
+  unchecked and unannounced, and would hide the findings for the other orders.
+- ``order-select`` cards concern the orders in ``context.selections`` (every draft when it names none),
+  as the hook asks; ``order-sign`` cards concern every draft. Only findings that involve such an order
+  become cards.
+- Card ids are uuid5 of the endpoint, ``hookInstance`` and finding, so a retried call gives the same ids
+  and no two calls share one. Critical and major cards carry override reasons and a suggestion to delete
+  the draft order (so ``accepted`` feedback has a suggestion to name).
+- Feedback is validated whole (card uuid, outcome, ``outcomeTimestamp``, override reason Coding) before
+  anything is stored; the override reason's code is kept, the user's free-text comment is not.
+
+Calls to a service and to its feedback endpoint need the client's JWT (see ``cds_auth``): any fault is a
+bare 401. Its ``aud`` is compared with the URL the request arrived at (scheme, host, port and path: behind
+a TLS-terminating proxy, run uvicorn with its proxy headers on); a feedback call may name the feedback URL
+or its service's URL. Discovery is public metadata and needs none.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from alertsvc import storage
-from alertsvc.alerts import jws
-from alertsvc.clock import iso
-from alertsvc.errors import AlertsvcError, InputError, NotFound, Unauthorized, UnknownDrug
-from alertsvc.knowledge.check import check
-from alertsvc.knowledge.model import RXNORM_SYSTEM, Allergy, Finding, FlaggedReaction, Medication
+from alertsvc import admissions, audit, storage
+from alertsvc.clock import iso, parse_iso
+from alertsvc.errors import InputError, NotFound
+from alertsvc.knowledge.check import MAX_SUMMARY, check
+from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
+from alertsvc.patient_data import with_schedule
+from alertsvc.service import Service
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
+from alertsvc.web.cds_auth import TrustedClients, read_client_token
+from alertsvc.web.cds_fhir import Drafts, FhirReader, Unchecked
 
 SERVICES = {
     "alertsvc-medication-safety-select": "order-select",
@@ -38,25 +61,41 @@ PREFETCH = {
     "statements": "MedicationStatement?patient={{context.patientId}}&status=active",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
-OVERRIDE_SYSTEM = "https://alertsvc.example/cds/override-reason"
+BASE = "https://alertsvc.example/cds"
 OVERRIDE_REASONS = [
-    {"code": "benefit-outweighs-risk", "system": OVERRIDE_SYSTEM, "display": "Benefit outweighs risk"},
-    {"code": "will-monitor", "system": OVERRIDE_SYSTEM, "display": "Will monitor the patient closely"},
-    {"code": "patient-tolerated", "system": OVERRIDE_SYSTEM, "display": "Patient has tolerated this before"},
-    {"code": "not-applicable", "system": OVERRIDE_SYSTEM, "display": "Not applicable to this patient"},
+    {"system": f"{BASE}/override-reason", "code": code, "display": display}
+    for code, display in [
+        ("benefit-outweighs-risk", "Benefit outweighs risk"),
+        ("will-monitor", "Will monitor the patient closely"),
+        ("patient-tolerated", "Patient has tolerated this before"),
+        ("not-applicable", "Not applicable to this patient"),
+    ]
 ]
-DRAFT = "draft:"
+TOPICS = {
+    "interaction": "Drug interaction",
+    "allergy": "Allergy",
+    "reaction": "Flagged reaction",
+    "duplicate": "Duplicate therapy",
+    "too-soon": "Dose too soon",
+    "unchecked": "Not checked",
+}
+
+
+# --- routes -------------------------------------------------------------------------------------------
 
 
 async def discovery(request: Request) -> JSONResponse:
+    when = {"order-select": "when an order is selected", "order-sign": "before orders are signed"}
     services = [
         {
             "hook": hook,
             "id": service_id,
-            "title": "alertsvc medication safety",
-            "description": "Interactions, allergies, cross-sensitivity, flagged reactions and duplicate "
-            "therapy for draft medication orders.",
+            "title": f"alertsvc medication safety ({when[hook]})",
+            "description": "Interactions, allergies, cross-sensitivity, patient-flagged reactions and "
+            "duplicate therapy for draft medication orders.",
             "prefetch": PREFETCH,
+            "usageRequirements": "A client JWT from a configured issuer. Without prefetch, "
+            "context.encounterId must name an alertsvc admission.",
         }
         for service_id, hook in SERVICES.items()
     ]
@@ -64,59 +103,74 @@ async def discovery(request: Request) -> JSONResponse:
 
 
 async def call_service(request: Request) -> JSONResponse:
-    service_id = request.path_params["service"]
-    if service_id not in SERVICES:
-        raise NotFound(f"no CDS service {service_id!r}")
-    service = http.service_of(request)
-    authenticate(request, service.settings.cds_clients, now=service.clock())
+    service_id, service = _service_id(request), http.service_of(request)
+    issuer = authenticate(request, service, audiences={_endpoint(request)})
     body = await http.json_body(request, what="CDS Hooks request")
-    hook = body.get("hook")
+    hook, instance, context = body.get("hook"), body.get("hookInstance"), body.get("context")
     if hook != SERVICES[service_id]:
         raise InputError(f"hook {hook!r} is not served by {service_id} (it serves {SERVICES[service_id]})")
-    context = body.get("context")
+    if not isinstance(instance, str) or not instance:
+        raise InputError("CDS Hooks request: 'hookInstance' is required")
     if not isinstance(context, dict):
         raise InputError("CDS Hooks request: 'context' must be an object")
-    drafts = draft_medications(service, context)
-    prefetch = body.get("prefetch") if isinstance(body.get("prefetch"), dict) else {}
-    if prefetch and any(prefetch.get(k) for k in PREFETCH):
-        flagged: list[FlaggedReaction] = []
-        current, allergies = _from_prefetch(service, prefetch), _allergies(service, prefetch)
-    else:
-        current, allergies, flagged = await _from_admission(service, context)
-    findings = check([*current, *drafts], allergies, flagged, service.graph)
-    cards = [card(f) for f in findings if any(r.startswith(DRAFT) for r in f.refs)]
+    sent = body.get("prefetch")
+    prefetch: dict[str, Any] = sent if isinstance(sent, dict) else {}
+    reader = FhirReader(service.normalizer, [context.get("draftOrders"), *prefetch.values()])
+    # In a worker thread: with RxNav configured, resolving a term may wait on the network.
+    drafts, current, allergies = await anyio.to_thread.run_sync(
+        reader.read, context, prefetch, hook == "order-select"
+    )
+    flagged: list[FlaggedReaction] = []
+    has_meds, has_allergies = "medications" in prefetch or "statements" in prefetch, "allergies" in prefetch
+    admission, why_not = _admission(service, context.get("encounterId"))
+    if admission is not None:
+        patient = await service.patient_of(admission.id)
+        doses = admissions.doses(service.db, admission=admission.id)
+        current += with_schedule(patient.inputs.medications, doses, now=service.clock())
+        allergies += patient.inputs.allergies
+        flagged += patient.inputs.flagged
+        reader.unchecked += [
+            Unchecked(what, term, reason) for what, term, reason in patient.inputs.unresolved
+        ]
+        has_meds = has_allergies = True
+    if not has_meds and not has_allergies:
+        message = f"no prefetched medications or allergies, and {why_not}"
+        return http.error_response(412, "precondition-failed", message)
+    findings = check([*current, *drafts.medications], allergies, flagged, service.graph)
+    cards = [
+        card(f, drafts, service.knowledge.sources) for f in findings if drafts.selected.intersection(f.refs)
+    ]
+    cards += [unchecked_card(u) for u in reader.unchecked if u.what != "draft" or u.ref in drafts.selected]
+    for what, known in (("medications", has_meds), ("allergies", has_allergies)):
+        if not known:
+            cards.append(unchecked_card(Unchecked(what, "", "the client sent no prefetch for them")))
+    for one in cards:
+        one["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_endpoint(request)}#{instance}#{one.pop('key')}"))
+    if admission is not None:
+        detail = {"service": service_id, "user": str(context.get("userId", ""))[:200], "cards": len(cards)}
+        with storage.write(service.db):
+            audit.record(
+                service.db,
+                now=service.clock(),
+                actor=f"cds:{issuer}",
+                action="cds-check",
+                admission=admission.id,
+                ward=admission.ward,
+                detail=detail,
+            )
     return JSONResponse({"cards": cards})
 
 
 async def feedback(request: Request) -> JSONResponse:
-    service_id = request.path_params["service"]
-    if service_id not in SERVICES:
-        raise NotFound(f"no CDS service {service_id!r}")
-    service = http.service_of(request)
-    authenticate(request, service.settings.cds_clients, now=service.clock())
+    service_id, service = _service_id(request), http.service_of(request)
+    endpoint = _endpoint(request)
+    authenticate(request, service, audiences={endpoint, endpoint.removesuffix("/feedback")})
     body = await http.json_body(request, what="CDS Hooks feedback")
     items = body.get("feedback")
     if not isinstance(items, list) or not items:
         raise InputError("CDS Hooks feedback: 'feedback' must be a non-empty list")
-    rows = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or item.get("outcome") not in ("accepted", "overridden"):
-            raise InputError(f"feedback[{i}]: 'outcome' must be accepted or overridden")
-        if not isinstance(item.get("card"), str):
-            raise InputError(f"feedback[{i}]: 'card' must be the card's uuid")
-        reason = item.get("overrideReason") or {}
-        coding = reason.get("reason") if isinstance(reason, dict) else None
-        rows.append(
-            [
-                uuid.uuid4().hex,
-                service_id,
-                item["card"],
-                item["outcome"],
-                coding.get("code", "") if isinstance(coding, dict) else "",
-                str(item.get("outcomeTimestamp", "")),
-                iso(service.clock()),
-            ]
-        )
+    received = iso(service.clock())
+    rows = [_feedback_row(service_id, i, item, received=received) for i, item in enumerate(items)]
     with storage.write(service.db):
         service.db.conn.executemany(
             "INSERT INTO cds_feedback(id, service, card, outcome, override_reason, outcome_at, received_at) "
@@ -126,144 +180,132 @@ async def feedback(request: Request) -> JSONResponse:
     return JSONResponse({"recorded": len(rows)})
 
 
-def authenticate(request: Request, clients: str, *, now: datetime) -> str:
-    """The issuer of a valid CDS client JWT for this endpoint; Unauthorized otherwise."""
+def authenticate(request: Request, service: Service, *, audiences: set[str]) -> str:
+    """The issuer of the request's valid client JWT (see ``cds_auth``); Unauthorized otherwise."""
     token = bearer(request.headers.get("authorization"))
-    trusted = dict(pair.split("=", 1) for pair in clients.split(";") if "=" in pair)
+    clients = getattr(request.app.state, "cds_clients", None)
+    if not isinstance(clients, TrustedClients):
+        clients = request.app.state.cds_clients = TrustedClients(service.settings)
+    return read_client_token(token, clients, audiences=audiences, now=service.clock().timestamp())
+
+
+def _feedback_row(service_id: str, i: int, item: Any, *, received: str) -> list[str]:
+    """One feedback entry as a row, or InputError naming what is wrong with it."""
+    where = f"feedback[{i}]"
+    if not isinstance(item, dict) or item.get("outcome") not in ("accepted", "overridden"):
+        raise InputError(f"{where}: 'outcome' must be accepted or overridden")
     try:
-        unverified = jws.unverified_claims(token)
-        issuer = str(unverified.get("iss", ""))
-        if issuer not in trusted:
-            raise Unauthorized("untrusted CDS client")
-        claims = jws.verify_with_id(token, trusted[issuer])
-    except AlertsvcError as exc:
-        raise Unauthorized("bad CDS client JWT") from exc
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    endpoint = str(request.url.replace(query=""))
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if (
-        endpoint not in audiences
-        or not isinstance(exp, int)
-        or not isinstance(iat, int)
-        or not iat - 60 <= now.timestamp() < exp
-        or not claims.get("jti")
-    ):
-        raise Unauthorized("CDS client JWT not valid for this endpoint or time")
-    return issuer
+        card_id = uuid.UUID(str(item.get("card", "")).removeprefix("urn:uuid:"))
+        outcome_at = parse_iso(str(item.get("outcomeTimestamp", "")))
+    except ValueError as exc:
+        raise InputError(f"{where}: needs 'card' (a card's uuid) and 'outcomeTimestamp' (ISO 8601)") from exc
+    override = item.get("overrideReason", {})
+    reason = override.get("reason", {}) if isinstance(override, dict) else None
+    if not isinstance(reason, dict) or not isinstance(reason.get("code", ""), str):
+        raise InputError(f"{where}: 'overrideReason' must be an object whose 'reason' is a Coding")
+    row = [uuid.uuid4().hex, service_id, str(card_id), item["outcome"], reason.get("code", "")]
+    return [*row, iso(outcome_at), received]
 
 
-def card(finding: Finding) -> dict[str, Any]:
-    """A CDS Hooks card for one finding."""
+def _service_id(request: Request) -> str:
+    service_id: str = request.path_params["service"]
+    if service_id not in SERVICES:
+        raise NotFound(f"no CDS service {service_id!r}")
+    return service_id
+
+
+def _endpoint(request: Request) -> str:
+    return str(request.url.replace(query="", fragment=""))
+
+
+def _admission(service: Service, encounter: Any) -> tuple[admissions.Admission | None, str]:
+    """The active admission ``context.encounterId`` names, or None and why not (an EHR's id is no error)."""
+    if not isinstance(encounter, str) or not encounter:
+        return None, "no context.encounterId naming an alertsvc admission"
+    found = admissions.get_admission(service.db, encounter)
+    if found is None:
+        return None, f"context.encounterId {encounter!r} is not an alertsvc admission"
+    if not found.active or found.expires_at <= service.clock():
+        return None, f"admission {encounter} has ended"
+    return found, ""
+
+
+# --- cards --------------------------------------------------------------------------------------------
+
+
+def card(finding: Finding, drafts: Drafts, sources: dict[str, Source]) -> dict[str, Any]:
+    """A CDS Hooks card for one finding (its ``key`` is replaced by the card's ``uuid``)."""
+    names = ", ".join(f"{i.name} (RxNorm {i.rxcui})" for i in finding.ingredients)
+    known = [sources[key] for key in finding.sources if key in sources]
+    detail = [
+        f"**{finding.management}**" if finding.management else "",
+        finding.mechanism,
+        f"Ingredients: {names}. Rule `{finding.rule}`, knowledge {finding.knowledge_version}.",
+        "Sources: " + "; ".join(s.title for s in known) + "." if known else "",
+    ]
+    ingredients = "+".join(i.rxcui for i in finding.ingredients)
     result: dict[str, Any] = {
-        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"alertsvc:{finding.rule}:{finding.summary}")),
-        "summary": finding.summary[:139],
+        "key": f"{finding.kind}|{finding.rule}|{ingredients}|{'|'.join(finding.refs)}",
+        "summary": _short(finding.summary),
         "indicator": finding.indicator,
-        "detail": f"**{finding.management or 'Review'}**\n\n{finding.mechanism}\n\n"
-        f"Rule `{finding.rule}`; sources: {', '.join(finding.sources)}; "
-        f"knowledge {finding.knowledge_version}.",
-        "source": {
-            "label": f"alertsvc ({', '.join(finding.sources)})",
-            "topic": {
-                "system": "https://alertsvc.example/rule",
-                "code": finding.rule,
-                "display": finding.kind,
-            },
-        },
+        "detail": "\n\n".join(d for d in detail if d),
+        "source": _source(finding.kind, f"alertsvc ({', '.join(finding.sources)})"),
     }
-    if finding.interruptive or finding.severity == "major":
+    url = next((s.url for s in known if s.url), "")
+    if url:
+        result["source"]["url"] = url
+    if finding.severity in ("critical", "major"):
         result["overrideReasons"] = OVERRIDE_REASONS
+        orders = [r for r in finding.refs if r in drafts.ids and r in drafts.selected]
+        suggestions = [
+            {
+                "label": f"Remove the draft order for {drafts.labels[ref]}",
+                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{result['key']}#{drafts.ids[ref]}")),
+                "actions": [
+                    {
+                        "type": "delete",
+                        "description": f"Remove {drafts.ids[ref]}",
+                        "resourceId": drafts.ids[ref],
+                    }
+                ],
+            }
+            for ref in orders
+        ]
+        if suggestions:
+            result |= {"suggestions": suggestions, "selectionBehavior": "at-most-one"}
     return result
 
 
-def draft_medications(service: Any, context: dict[str, Any]) -> list[Medication]:
-    """The draft orders of ``context.draftOrders`` (a Bundle) or STU3's ``context.medications``."""
-    drafts = context.get("draftOrders") or context.get("medications")
-    resources = _resources(drafts)
-    meds = []
-    for i, resource in enumerate(resources):
-        if resource.get("resourceType") != "MedicationRequest":
-            continue
-        term = medication_term(resource, f"draft order {i}")
-        try:
-            meds.append(service.normalizer.medication(term, ref=f"{DRAFT}{resource.get('id', i)}"))
-        except UnknownDrug as exc:
-            raise UnknownDrug(f"draft order {resource.get('id', i)}: {exc}") from exc
-    if not meds:
-        raise InputError("CDS Hooks request: no draft MedicationRequest in context.draftOrders")
-    return meds
+def unchecked_card(item: Unchecked) -> dict[str, Any]:
+    """A card saying what could not be checked: a missed check must be visible, never silent."""
+    if item.what in ("medications", "allergies"):
+        summary = f"Not checked against the patient's {item.what}: {item.reason}"
+        advice = f"Check the order against the patient's {item.what} by hand."
+    elif item.what == "draft":
+        summary = f"Could not check the draft order '{item.term[:60]}'"
+        advice = "Check interactions and allergies for this order by hand."
+    else:
+        summary = f"Could not check against the {_UNCHECKED.get(item.what, item.what)} '{item.term[:60]}'"
+        advice = "Check the ordered drugs against it by hand."
+    return {
+        "key": f"unchecked|{item.what}|{item.term}|{item.ref}",
+        "summary": _short(summary),
+        "indicator": "info" if item.what in ("medication", "medications") else "warning",
+        "detail": f"**{advice}**\n\n{item.reason[:500]}",
+        "source": _source("unchecked", "alertsvc"),
+    }
 
 
-def medication_term(resource: dict[str, Any], where: str) -> str:
-    """The RxNorm code (preferred) or the text of a MedicationRequest/Statement's medication."""
-    concept = resource.get("medicationCodeableConcept")
-    if not isinstance(concept, dict):
-        reference = (resource.get("medicationReference") or {}).get("reference", "")
-        contained = {f"#{c.get('id')}": c for c in resource.get("contained", []) if isinstance(c, dict)}
-        concept = (contained.get(reference) or {}).get("code")
-    if isinstance(concept, dict):
-        for coding in concept.get("coding", []):
-            if isinstance(coding, dict) and coding.get("system") == RXNORM_SYSTEM and coding.get("code"):
-                return str(coding["code"])
-        text = concept.get("text") or next(
-            (c.get("display") for c in concept.get("coding", []) if isinstance(c, dict) and c.get("display")),
-            None,
-        )
-        if text:
-            return str(text)
-    raise InputError(f"{where}: names no medication (medicationCodeableConcept or a contained Medication)")
+_UNCHECKED = {"medication": "medication", "allergy": "allergy", "reaction": "flagged reaction to"}
 
 
-def _resources(value: Any) -> list[dict[str, Any]]:
-    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-        return [e["resource"] for e in value.get("entry", []) if isinstance(e, dict) and "resource" in e]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, dict)]
-    if isinstance(value, dict) and value.get("resourceType"):
-        return [value]
-    return []
+def _source(kind: str, label: str) -> dict[str, Any]:
+    return {"label": label, "topic": {"system": f"{BASE}/topic", "code": kind, "display": TOPICS[kind]}}
 
 
-def _from_prefetch(service: Any, prefetch: dict[str, Any]) -> list[Medication]:
-    meds = []
-    for key in ("medications", "statements"):
-        for i, resource in enumerate(_resources(prefetch.get(key))):
-            if resource.get("status") not in (None, "active", "on-hold", "intended"):
-                continue
-            term = medication_term(resource, f"prefetch {key}[{i}]")
-            try:
-                meds.append(service.normalizer.medication(term, ref=f"prefetch:{resource.get('id', i)}"))
-            except UnknownDrug:
-                continue  # an unresolved current medication cannot be checked; drafts still are
-    return meds
-
-
-def _allergies(service: Any, prefetch: dict[str, Any]) -> list[Allergy]:
-    allergies = []
-    for resource in _resources(prefetch.get("allergies")):
-        code = resource.get("code") or {}
-        terms = [c.get("code") for c in code.get("coding", []) if c.get("system") == RXNORM_SYSTEM]
-        terms += [code.get("text")] + [c.get("display") for c in code.get("coding", [])]
-        for term in [t for t in terms if t]:
-            try:
-                allergies.append(service.normalizer.resolve_allergy(str(term)))
-                break
-            except UnknownDrug:
-                continue
-    return allergies
-
-
-async def _from_admission(
-    service: Any, context: dict[str, Any]
-) -> tuple[list[Medication], list[Allergy], list[Any]]:
-    admission_id = context.get("encounterId")
-    if not isinstance(admission_id, str):
-        raise InputError(
-            "CDS Hooks request: no prefetch and no context.encounterId naming an alertsvc admission"
-        )
-    patient = await service.patient_of(admission_id)
-    inputs = patient.inputs
-    return list(inputs.medications), list(inputs.allergies), list(inputs.flagged)
+def _short(text: str) -> str:
+    """A summary under 140 characters, as CDS Hooks asks."""
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
 
 
 ROUTES = [
