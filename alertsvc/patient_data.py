@@ -18,7 +18,7 @@ from typing import TypeVar, get_args
 
 from alertsvc.errors import UnknownDrug
 from alertsvc.knowledge.check import check
-from alertsvc.knowledge.graph import InteractionGraph
+from alertsvc.knowledge.graph import InteractionGraph, summary
 from alertsvc.knowledge.model import (
     SEVERITY_ORDER,
     Allergy,
@@ -178,9 +178,7 @@ def flag_notices(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Find
             kind="reaction",
             severity="major",
             ingredients=flag.ingredients,
-            summary=f"{flag.label[:50]}: {flag.flagged_by}-flagged reaction ({flag.reaction[:40]}); do not give"[
-                :139
-            ],
+            summary=summary(flag.label, f"{flag.flagged_by}-flagged reaction: {flag.reaction}", "major"),
             mechanism=f"Flagged by the {flag.flagged_by}: {flag.reaction} ({flag.severity})"
             + (f", observed {flag.observed}." if flag.observed else "."),
             management=f"Do not give {flag.label} or any product containing it without prescriber review.",

@@ -43,7 +43,8 @@ from starlette.routing import Route
 from alertsvc import admissions, audit, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
-from alertsvc.knowledge.check import MAX_SUMMARY, check
+from alertsvc.knowledge.check import check
+from alertsvc.knowledge.graph import MAX_SUMMARY
 from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
 from alertsvc.patient_data import with_schedule
 from alertsvc.service import Service

@@ -67,7 +67,6 @@ def start(
     settings = Settings(
         db_path=directory / "service.db",
         service_key=directory / "service.key",
-        rxnav_cache=directory / "rxnav.db",
         ward_timezone="Europe/London",
         cds_clients=f"{ISSUER}={CLIENT.public_id}",
         cds_client_jwks=str(jwks),
