@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from alertsvc.errors import ScheduleError
 from alertsvc.knowledge.model import RXNORM_SYSTEM, Ingredient
+from alertsvc.schedule.fhir_timing import timing_from_fhir
 from alertsvc.schedule.shifts import Ward
-from alertsvc.schedule.timing import dose_times, timing_from_fhir
+from alertsvc.schedule.timing import dose_times
 
 OutcomeStatus = Literal["given", "held", "refused"]
 OUTCOME_STATUSES: frozenset[str] = frozenset({"given", "held", "refused"})

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alertsvc.errors import ScheduleError
-from alertsvc.schedule.timing import DoseTiming, dose_times, local_instant, timing_from_fhir
+from alertsvc.schedule.fhir_timing import timing_from_fhir
+from alertsvc.schedule.timing import DoseTiming, dose_times, local_instant
 from tests.schedule.conftest import LONDON, NEW_YORK, DstZone, local, local_day
 
 GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
