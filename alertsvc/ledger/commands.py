@@ -8,103 +8,19 @@ never replace an existing file.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from alertsvc.errors import IdentityError, InputError
-from alertsvc.ledger import actions, fhir, grants
-from alertsvc.ledger.canonical import loads
-from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_str, sign_entry
-from alertsvc.ledger.exchange import export_fhir, export_json, import_ledger
+from alertsvc.errors import InputError
+from alertsvc.ledger import actions, fhir, grants, view_commands
+from alertsvc.ledger import cli_files as files
+from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
 from alertsvc.ledger.identity import Identity
-from alertsvc.ledger.log import Ledger, LedgerSnapshot
+from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice
-
-GRANT_FILE_TYPE = "alertsvc-grant"
-PathArg = click.Path(path_type=Path, dir_okay=False)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _load_key(path: Path) -> Identity:
-    try:
-        return Identity.load(path)
-    except OSError as exc:
-        raise IdentityError(f"{path}: cannot read key file ({exc.strerror})") from exc
-
-
-def _parse_iso(text: str, *, what: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(f"{what}: {text!r} is not an ISO 8601 time like 2026-03-08T09:00:00Z") from exc
-    if moment.tzinfo is None:
-        raise InputError(f"{what}: {text!r} has no time zone (add Z or +01:00)")
-    return moment.astimezone(UTC)
-
-
-@contextlib.contextmanager
-def _patient_ledger(path: Path, key_path: Path) -> Iterator[tuple[Ledger, Identity]]:
-    """Open the ledger and the patient's key, refusing a key that is not this ledger's patient."""
-    key = _load_key(key_path)
-    with Ledger.open(path) as ledger:
-        if key.public_id != ledger.patient:
-            raise IdentityError(
-                f"{key_path}: key {key.public_id} is not the patient {ledger.patient} of ledger {path}"
-            )
-        yield ledger, key
-
-
-@contextlib.contextmanager
-def _new_file(path: Path) -> Iterator[Any]:
-    """Write ``path`` beside it first; put it in place only if the block succeeds, never over a file."""
-    if path.exists():
-        raise InputError(f"{path}: a file is already there; refusing to overwrite it")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write there ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, path)
-    except FileExistsError as exc:
-        raise InputError(f"{path}: a file is already there; refusing to overwrite it") from exc
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write it ({exc.strerror})") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def _read_file(path: Path, *, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read {what} ({exc.strerror})") from exc
-
-
-def _grant_id(ledger_or_file: str) -> str:
-    """GRANT as a grant id (``sha256:...``) or a grant file written by ``ledger grant``."""
-    if ledger_or_file.startswith("sha256:"):
-        return ledger_or_file
-    path = Path(ledger_or_file)
-    document = require_dict(loads(_read_file(path, what="grant file"), what=str(path)), what=str(path))
-    if document.get("type") != GRANT_FILE_TYPE:
-        raise InputError(f"{path}: not an alertsvc grant file (and not a grant id sha256:...)")
-    return require_str(document.get("grant"), what=f"{path} grant")
 
 
 def _rxcui(drug: str, given: str | None) -> str | None:
@@ -127,7 +43,7 @@ def keys() -> None:
 
 
 @keys.command("new")
-@click.argument("file", type=PathArg)
+@click.argument("file", type=files.PathArg)
 def keys_new(file: Path) -> None:
     """Create a new key file FILE (mode 0600, never overwritten) and print its public id."""
     identity = Identity.generate()
@@ -136,10 +52,10 @@ def keys_new(file: Path) -> None:
 
 
 @keys.command("show")
-@click.argument("file", type=PathArg)
+@click.argument("file", type=files.PathArg)
 def keys_show(file: Path) -> None:
     """Print the public id of key file FILE (never the secret)."""
-    click.echo(_load_key(file).public_id)
+    click.echo(files.load_key(file).public_id)
 
 
 @click.group()
@@ -148,39 +64,39 @@ def ledger() -> None:
 
 
 @ledger.command("init")
-@click.argument("path", metavar="LEDGER", type=PathArg)
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 def init(path: Path, key_path: Path) -> None:
     """Create a new, empty ledger file LEDGER owned by the patient whose key is --key."""
-    key = _load_key(key_path)
-    Ledger.init(path, key, now=_now()).close()
+    key = files.load_key(key_path)
+    Ledger.init(path, key, now=files.now()).close()
     click.echo(f"created ledger {path} for patient {key.public_id}")
 
 
 @ledger.command("add-medication")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.argument("drug")
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 @click.option("--dose", help="Dose as text, e.g. '5 mg once daily'.")
 @click.option(
     "--rxcui", help="RxNorm concept id of the drug, when known (an all-digit DRUG is taken as one)."
 )
 def add_medication(path: Path, drug: str, key_path: Path, dose: str | None, rxcui: str | None) -> None:
     """Record that the patient takes DRUG."""
-    now = _now()
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         entry = actions.medication(key, drug, dose=dose, rxcui=_rxcui(drug, rxcui), now=now)
         _append_one(ledger_, key, entry, now)
 
 
 @ledger.command("stop-medication")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.argument("target", metavar="ENTRY_OR_RESOURCE_ID")
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 def stop_medication(path: Path, target: str, key_path: Path) -> None:
     """Record that an active medication (by entry id or MedicationStatement id) was stopped."""
-    now = _now()
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         snapshot = ledger_.read()
         active = fhir.current_medications(snapshot.trees["medications"])
         match = [m for m in active if target in (m.entry_id, m.resource_id)]
@@ -193,9 +109,9 @@ def stop_medication(path: Path, target: str, key_path: Path) -> None:
 
 
 @ledger.command("add-allergy")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.argument("substance")
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 @click.option("--reaction", help="What happens, e.g. 'hives'.")
 @click.option(
     "--criticality", type=click.Choice(["high", "low"]), help="FHIR criticality (else unable-to-assess)."
@@ -204,8 +120,8 @@ def add_allergy(
     path: Path, substance: str, key_path: Path, reaction: str | None, criticality: str | None
 ) -> None:
     """Record an allergy to SUBSTANCE."""
-    now = _now()
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         entry = actions.allergy(
             key,
             substance,
@@ -218,9 +134,9 @@ def add_allergy(
 
 
 @ledger.command("flag-reaction")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.argument("drug")
-@click.option("--key", "key_path", required=True, type=PathArg, help="The key file of who flags it.")
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The key file of who flags it.")
 @click.option("--reaction", required=True, help="What happened, e.g. 'swollen lips'.")
 @click.option("--severity", type=click.Choice(fhir.SEVERITIES), help="How bad it was.")
 @click.option("--observed", metavar="ISO", help="When it was observed (default: now).")
@@ -228,14 +144,14 @@ def flag_reaction(
     path: Path, drug: str, key_path: Path, reaction: str, severity: str | None, observed: str | None
 ) -> None:
     """Flag a bad reaction to DRUG, so it is never given again unnoticed."""
-    now = _now()
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         entry = actions.flagged_reaction(
             key,
             drug,
             reaction=reaction,
             severity=severity,
-            observed=None if observed is None else _parse_iso(observed, what="--observed"),
+            observed=None if observed is None else files.parse_iso(observed, what="--observed"),
             rxcui=_rxcui(drug, None),
             now=now,
         )
@@ -243,8 +159,8 @@ def flag_reaction(
 
 
 @ledger.command("grant")
-@click.argument("path", metavar="LEDGER", type=PathArg)
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 @click.option("--to", "grantee", required=True, metavar="ID", help="Grantee public id (ed25519:...).")
 @click.option("--scope", required=True, help="Trees to share: medications,allergies,reactions.")
 @click.option("--write", "write_scope", default="", help="Trees the grantee's practitioners may write to.")
@@ -253,7 +169,7 @@ def flag_reaction(
 )
 @click.option("--not-before", metavar="ISO", help="When it starts (default: now).")
 @click.option("--purpose", default=grants.DEFAULT_PURPOSE, show_default=True, help="Why access is granted.")
-@click.option("--out", required=True, type=PathArg, help="Grant file to write (names the grant id).")
+@click.option("--out", required=True, type=files.PathArg, help="Grant file to write (names the grant id).")
 def grant(
     path: Path,
     key_path: Path,
@@ -266,9 +182,9 @@ def grant(
     out: Path,
 ) -> None:
     """Grant --to access to --scope of LEDGER for --hours; write the grant file --out."""
-    now = _now()
-    start = now if not_before is None else _parse_iso(not_before, what="--not-before")
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    start = now if not_before is None else files.parse_iso(not_before, what="--not-before")
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         entry = grants.new_grant(
             key,
             grantee=grantee,
@@ -281,7 +197,7 @@ def grant(
         )
         terms = grants.read_grant(entry)
         document = {
-            "type": GRANT_FILE_TYPE,
+            "type": files.GRANT_FILE_TYPE,
             "v": 1,
             "grant": terms.id,
             "patient": terms.patient,
@@ -293,21 +209,21 @@ def grant(
             "purpose": terms.purpose,
             "ledger": str(path.resolve()),
         }
-        with _new_file(out) as handle:
+        with files.new_file(out) as handle:
             handle.write((json.dumps(document, indent=2) + "\n").encode())
             _append_one(ledger_, key, entry, now)
     click.echo(f"grant {terms.id} for {terms.grantee} until {format_time(terms.expires_at)} -> {out}")
 
 
 @ledger.command("revoke")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.argument("grant_ref", metavar="GRANT_ID")
-@click.option("--key", "key_path", required=True, type=PathArg, help="The patient's key file.")
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 def revoke(path: Path, grant_ref: str, key_path: Path) -> None:
     """End grant GRANT_ID (or the grant in a grant file) now."""
-    now = _now()
-    grant_id = _grant_id(grant_ref)
-    with _patient_ledger(path, key_path) as (ledger_, key):
+    now = files.now()
+    grant_id = files.grant_id(grant_ref)
+    with files.patient_ledger(path, key_path) as (ledger_, key):
         snapshot = ledger_.read()
         terms = snapshot.grants().get(grant_id)
         if terms is None:
@@ -316,7 +232,7 @@ def revoke(path: Path, grant_ref: str, key_path: Path) -> None:
 
 
 @ledger.command("slice")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.option("--grant", "grant_ref", required=True, metavar="GRANT", help="Grant file or grant id.")
 @click.option(
     "--since",
@@ -324,14 +240,14 @@ def revoke(path: Path, grant_ref: str, key_path: Path) -> None:
     metavar="HEAD",
     help="Write an update instead: entries added since head HEAD (the last head the grantee accepted).",
 )
-@click.option("--out", required=True, type=PathArg, help="Slice (or update) file to write.")
+@click.option("--out", required=True, type=files.PathArg, help="Slice (or update) file to write.")
 def slice_(path: Path, grant_ref: str, since: int | None, out: Path) -> None:
     """Write the slice of LEDGER that grant GRANT covers, with the proofs the grantee needs.
 
     With --since HEAD, write an update: the new entries and consistency proofs from head HEAD.
     """
-    now = _now()
-    grant_id = _grant_id(grant_ref)
+    now = files.now()
+    grant_id = files.grant_id(grant_ref)
     with Ledger.open(path) as ledger_:
         snapshot = ledger_.read()
         data = (
@@ -339,19 +255,21 @@ def slice_(path: Path, grant_ref: str, since: int | None, out: Path) -> None:
             if since is None
             else make_update(snapshot, grant_id, since)
         )
-    with _new_file(out) as handle:
+    with files.new_file(out) as handle:
         handle.write(data)
     what = "slice" if since is None else f"update since head {since}"
     click.echo(f"{what} for grant {grant_id} -> {out} ({len(data)} bytes)")
 
 
 @ledger.command("verify-slice")
-@click.argument("path", metavar="SLICE", type=PathArg)
+@click.argument("path", metavar="SLICE", type=files.PathArg)
 @click.option("--patient", metavar="ID", help="The patient the slice must belong to.")
 @click.option("--grantee", metavar="ID", help="The grantee the grant must name.")
 def verify_slice_command(path: Path, patient: str | None, grantee: str | None) -> None:
     """Exit 0 when SLICE is authentic, complete and in scope of a current grant; print what it holds."""
-    result = verify_slice(_read_file(path, what="slice"), patient=patient, now=_now(), grantee=grantee)
+    result = verify_slice(
+        files.read_file(path, what="slice"), patient=patient, now=files.now(), grantee=grantee
+    )
     counts = ", ".join(f"{tree} {len(entries)}" for tree, entries in result.entries.items())
     click.echo(f"slice OK: patient {result.patient}, head {result.head.seq}, grant {result.grant.id}")
     click.echo(f"grantee {result.grant.grantee} until {format_time(result.grant.expires_at)}; {counts}")
@@ -364,7 +282,7 @@ def verify_slice_command(path: Path, patient: str | None, grantee: str | None) -
 
 
 @ledger.command("verify")
-@click.argument("path", metavar="LEDGER", type=PathArg)
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
 def verify(path: Path) -> None:
     """Exit 0 when LEDGER is intact; otherwise exit 1 naming the first bad entry."""
     with Ledger.open(path) as ledger_:
@@ -373,79 +291,6 @@ def verify(path: Path) -> None:
     click.echo(f"ledger OK: patient {snapshot.patient}, {total} entries, heads 0..{snapshot.latest.seq}")
 
 
-def _signer(snapshot: LedgerSnapshot, entry: SignedEntry) -> str:
-    return (
-        "patient"
-        if entry.author == snapshot.patient
-        else f"practitioner {entry.author} (grant {entry.grant})"
-    )
-
-
-@ledger.command("show")
-@click.argument("path", metavar="LEDGER", type=PathArg)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def show(path: Path, as_json: bool) -> None:
-    """List the verified entries of LEDGER and who signed each."""
-    with Ledger.open(path) as ledger_:
-        snapshot = ledger_.read()
-    rows = [
-        {
-            "tree": tree,
-            "index": index,
-            "id": entry.id,
-            "kind": entry.kind,
-            "created": format_time(entry.created),
-            "author": entry.author,
-            "signed_by": "patient" if entry.author == snapshot.patient else "practitioner",
-            "grant": entry.grant,
-            "body": entry.body,
-        }
-        for tree, entries in snapshot.trees.items()
-        for index, entry in enumerate(entries)
-    ]
-    if as_json:
-        document = {"patient": snapshot.patient, "head": snapshot.latest.summary(), "entries": rows}
-        click.echo(json.dumps(document, indent=2))
-        return
-    click.echo(f"ledger {path}: patient {snapshot.patient}, head {snapshot.latest.seq}")
-    for tree, entries in snapshot.trees.items():
-        for index, entry in enumerate(entries):
-            click.echo(f"{tree}[{index}] {format_time(entry.created)} {entry.kind} {_describe(entry)}")
-            click.echo(f"    {entry.id} signed by {_signer(snapshot, entry)}")
-
-
-def _describe(entry: SignedEntry) -> str:
-    if entry.kind == "grant":
-        g = grants.read_grant(entry)
-        return f"to {g.grantee}: {','.join(sorted(g.scope))} until {format_time(g.expires_at)}"
-    if entry.kind == "revocation":
-        return f"ends grant {grants.read_revocation(entry).grant_id}"
-    item = fhir.read_clinical(entry)
-    if isinstance(item, fhir.Medication):
-        return f"{item.drug} [{item.status}]" + (f" {item.dose}" if item.dose else "")
-    if isinstance(item, fhir.Allergy):
-        return f"{item.substance} (criticality {item.criticality})"
-    return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
-
-
-@ledger.command("export")
-@click.argument("path", metavar="LEDGER", type=PathArg)
-@click.option("--out", required=True, type=PathArg, help="Export file to write.")
-@click.option("--format", "fmt", type=click.Choice(["json", "fhir"]), default="json", show_default=True)
-def export(path: Path, out: Path, fmt: str) -> None:
-    """Export the verified LEDGER as portable JSON or as a FHIR R4 Bundle."""
-    with Ledger.open(path) as ledger_:
-        snapshot = ledger_.read()
-    data = export_fhir(snapshot) if fmt == "fhir" else export_json(snapshot)
-    with _new_file(out) as handle:
-        handle.write(data)
-    click.echo(f"exported {path} ({fmt}, heads 0..{snapshot.latest.seq}) -> {out}")
-
-
-@ledger.command("import")
-@click.argument("file", type=PathArg)
-@click.option("--out", required=True, type=PathArg, help="New ledger file to create.")
-def import_(file: Path, out: Path) -> None:
-    """Verify an export FILE (JSON or FHIR) completely, then write it as a new ledger --out."""
-    snapshot = import_ledger(_read_file(file, what="export"), out)
-    click.echo(f"imported ledger of patient {snapshot.patient} (heads 0..{snapshot.latest.seq}) -> {out}")
+ledger.add_command(view_commands.show)
+ledger.add_command(view_commands.export)
+ledger.add_command(view_commands.import_)
