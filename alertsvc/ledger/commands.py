@@ -449,3 +449,8 @@ def import_(file: Path, out: Path) -> None:
     """Verify an export FILE (JSON or FHIR) completely, then write it as a new ledger --out."""
     snapshot = import_ledger(_read_file(file, what="export"), out)
     click.echo(f"imported ledger of patient {snapshot.patient} (heads 0..{snapshot.latest.seq}) -> {out}")
+
+
+from alertsvc.ledger.serve_command import serve  # noqa: E402  (the patient's pages: its own module)
+
+ledger.add_command(serve)
