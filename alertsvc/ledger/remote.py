@@ -18,10 +18,12 @@ Errors (nothing here returns a status to check):
 
 Grant link (what the patient's QR code carries, in the spirit of a SMART Health Link)::
 
-    alertsvc-grant:<base64url, no padding, of the RFC 8785 JSON {"grant": "sha256:<64 hex>", "url": "<base>"}>
+    alertsvc-grant:<base64url, no padding, of the RFC 8785 JSON
+                    {"grant": "sha256:<64 hex>", "patient": "ed25519:...", "url": "<base URL>"}>
 
 ``url`` is the ledger server's base URL (``http://127.0.0.1:8765`` by default); ``grant`` is the grant's
-entry id. The link carries no secret: the grant only works for a request signed by the grantee's key.
+entry id; ``patient`` the patient's public id, the audience the grantee signs its requests for. The link
+carries no secret: the grant only works for a request signed by the grantee's key.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from alertsvc.errors import (
     Forbidden,
     GrantExpired,
     GrantRevoked,
+    IdentityError,
     InputError,
     LedgerError,
     NotFound,
@@ -51,7 +54,7 @@ from alertsvc.errors import (
 )
 from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.ledger.canonical import b64url, canonical, loads, unb64url
-from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.identity import Identity, public_key_of
 from alertsvc.web.auth import sign_request
 
 GRANT_LINK_PREFIX = "alertsvc-grant:"
@@ -66,27 +69,44 @@ _MAX_LINK_CHARS = 2048
 
 @dataclass(frozen=True)
 class GrantLink:
-    """Where a grant can be read: the ledger server's base URL and the grant id."""
+    """Where a grant can be read: the ledger server's base URL, the grant id and the patient's id."""
 
     url: str
     grant: str
+    patient: str
 
 
-def grant_link(url: str, grant_id: str) -> str:
-    """The ``alertsvc-grant:`` URI for ``grant_id`` at the ledger server ``url`` (see the module doc)."""
-    link = GrantLink(_base_url(url, what="ledger url"), _grant_id(grant_id))
-    return GRANT_LINK_PREFIX + b64url(canonical({"grant": link.grant, "url": link.url}))
+def grant_link(url: str, grant_id: str, patient: str) -> str:
+    """The ``alertsvc-grant:`` URI for ``grant_id`` of ``patient`` at the ledger server ``url``."""
+    link = GrantLink(_base_url(url, what="ledger url"), _grant_id(grant_id), _patient_id(patient))
+    return GRANT_LINK_PREFIX + b64url(
+        canonical({"grant": link.grant, "patient": link.patient, "url": link.url})
+    )
 
 
 def read_grant_link(text: str) -> GrantLink:
-    """The url and grant id in an ``alertsvc-grant:`` URI (InputError saying what is wrong)."""
+    """The url, grant id and patient id in an ``alertsvc-grant:`` URI (InputError saying what is wrong)."""
     text = text.strip()
     if not text.startswith(GRANT_LINK_PREFIX) or len(text) > _MAX_LINK_CHARS:
         raise InputError(f"grant link: expected {GRANT_LINK_PREFIX}<base64url JSON>, got {text[:60]!r}")
     document = loads(unb64url(text[len(GRANT_LINK_PREFIX) :], what="grant link"), what="grant link")
-    if not isinstance(document, dict) or set(document) != {"grant", "url"}:
-        raise InputError("grant link: expected a JSON object with exactly the fields grant and url")
-    return GrantLink(_base_url(document["url"], what="grant link url"), _grant_id(document["grant"]))
+    if not isinstance(document, dict) or set(document) != {"grant", "patient", "url"}:
+        raise InputError("grant link: expected a JSON object with exactly the fields grant, patient and url")
+    return GrantLink(
+        _base_url(document["url"], what="grant link url"),
+        _grant_id(document["grant"]),
+        _patient_id(document["patient"]),
+    )
+
+
+def _patient_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"patient id: expected a string, got {type(value).__name__}")
+    try:
+        public_key_of(value)
+    except IdentityError as exc:
+        raise InputError(f"patient id: {exc}") from exc
+    return value
 
 
 def _grant_id(value: object) -> str:

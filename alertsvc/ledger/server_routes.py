@@ -178,7 +178,7 @@ async def grant_qr(request: Request) -> Response:
     """The grant link as a QR code (SVG, made here: nothing is fetched from elsewhere)."""
     server = server_of(request)
     grant = _grant(server.snapshot(), request.path_params["grant"])
-    link = grant_link(server.url(request), grant.id)
+    link = grant_link(server.url(request), grant.id, grant.patient)
     buffer = io.BytesIO()
     segno.make(link, error="m").save(
         buffer, kind="svg", scale=4, border=4, xmldecl=False, title=f"Grant {_short(grant.id)}"

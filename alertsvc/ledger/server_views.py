@@ -96,7 +96,7 @@ def grant_view(grant: Grant, revocation: Revocation | None, *, now: datetime, ur
         "revoked_at": None if revocation is None else format_time(revocation.created),
         "seconds_left": max(int(left.total_seconds()), 0) if status != "revoked" else 0,
         "expiring_soon": status == "active" and left <= EXPIRY_WARNING,
-        "link": grant_link(url, grant.id),
+        "link": grant_link(url, grant.id, grant.patient),
         "files": {
             "grant": f"{base}/grant.json",
             "slice": f"{base}/slice.json",
@@ -146,5 +146,5 @@ def grant_file(grant: Grant, *, url: str) -> dict[str, Any]:
         "expires_at": format_time(grant.expires_at),
         "purpose": grant.purpose,
         "ledger_url": url,
-        "link": grant_link(url, grant.id),
+        "link": grant_link(url, grant.id, grant.patient),
     }

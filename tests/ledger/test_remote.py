@@ -51,6 +51,7 @@ from tests.ledger.test_server import (
 )
 
 GRANT = "sha256:" + "ab" * 32
+P = PATIENT.public_id
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +88,10 @@ def closed_port() -> int:
 )
 def test_a_grant_link_round_trips(host: str, port: int, scheme: str, digest: bytes) -> None:
     url, grant = f"{scheme}://{host}:{port}", "sha256:" + digest.hex()
-    link = grant_link(url + "/", grant)
+    link = grant_link(url + "/", grant, PATIENT.public_id)
     assert link.startswith(GRANT_LINK_PREFIX) and "=" not in link
     decoded = read_grant_link(link)
-    assert (decoded.url, decoded.grant) == (url, grant)
+    assert (decoded.url, decoded.grant, decoded.patient) == (url, grant, PATIENT.public_id)
 
 
 def link_of(document: str) -> str:
@@ -103,11 +104,22 @@ def link_of(document: str) -> str:
         pytest.param("https://127.0.0.1:8765", id="not-a-grant-link"),
         pytest.param(GRANT_LINK_PREFIX + "!!!", id="not-base64url"),
         pytest.param(link_of("[1, 2]"), id="not-an-object"),
-        pytest.param(link_of('{"grant": "sha256:ab", "url": "http://a"}'), id="short-grant"),
-        pytest.param(link_of(f'{{"grant": "{GRANT}", "url": "file:///etc"}}'), id="file-url"),
-        pytest.param(link_of(f'{{"grant": "{GRANT}", "url": "http://a", "x": 1}}'), id="extra-field"),
         pytest.param(
-            link_of(f'{{"grant": "{GRANT}", "grant": "{GRANT}", "url": "http://a"}}'), id="duplicate"
+            link_of(f'{{"grant": "sha256:ab", "patient": "{P}", "url": "http://a"}}'), id="short-grant"
+        ),
+        pytest.param(
+            link_of(f'{{"grant": "{GRANT}", "patient": "{P}", "url": "file:///etc"}}'), id="file-url"
+        ),
+        pytest.param(
+            link_of(f'{{"grant": "{GRANT}", "patient": "ed25519:AAAA", "url": "http://a"}}'), id="bad-id"
+        ),
+        pytest.param(link_of(f'{{"grant": "{GRANT}", "url": "http://a"}}'), id="no-patient"),
+        pytest.param(
+            link_of(f'{{"grant": "{GRANT}", "patient": "{P}", "url": "http://a", "x": 1}}'), id="extra"
+        ),
+        pytest.param(
+            link_of(f'{{"grant": "{GRANT}", "grant": "{GRANT}", "patient": "{P}", "url": "http://a"}}'),
+            id="twice",
         ),
     ],
 )

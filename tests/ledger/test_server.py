@@ -345,6 +345,28 @@ def test_flagging_records_the_drug_the_patient_meant(
     assert (answer["drug"], answer["rxcui"], answer["unresolved"] is not None) == (drug, rxcui, unresolved)
 
 
+def test_without_a_knowledge_base_search_is_off_and_flags_are_kept_as_text(
+    ledger: Ledger, clock: FakeClock, shared_server: tuple[str, AppSwitch]
+) -> None:
+    url, switch = shared_server
+    switch.app = create_ledger_app(ledger.path, PATIENT, clock=clock, csrf_token="t")
+    running = RunningLedger(url, clock, ledger.path, csrf="t")
+    with running.page() as client:
+        search = client.get("/api/drugs", params={"q": "warf"})
+        typed = client.post("/api/reactions", json={"drug": "warfarin", "reaction": "bruising"})
+        coded = client.post(
+            "/api/reactions", json={"drug": "warfarin", "rxcui": WARFARIN, "reaction": "bleeding"}
+        )
+        view = client.get("/api/ledger").json()
+    assert (search.status_code, search.json()["error"]["code"]) == (503, "terminology-unavailable")
+    assert (typed.status_code, typed.json()["rxcui"], coded.json()["rxcui"]) == (201, None, WARFARIN)
+    assert view["search"] is False
+    assert [(r["drug"], r["rxcui"]) for r in view["reactions"]] == [
+        ("warfarin", None),
+        ("warfarin", WARFARIN),
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -401,7 +423,7 @@ def test_a_grant_gives_a_grant_file_a_verifiable_slice_and_a_qr_link(
     assert [r.drug for r in verified.reactions] == ["codeine"]
 
     link = read_grant_link(grant["link"])
-    assert (link.url, link.grant) == (running.url, grant["id"])
+    assert (link.url, link.grant, link.patient) == (running.url, grant["id"], PATIENT.public_id)
     assert qr.headers["content-type"].startswith("image/svg+xml")
     expected = segno.make(grant["link"], error="m")
     assert qr.text.startswith("<svg") and f'width="{(expected.symbol_size(scale=4, border=4))[0]}"' in qr.text
