@@ -20,6 +20,7 @@ from alertsvc.ledger import cli_files as files
 from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.serve_command import serve
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice
 
 
@@ -294,3 +295,4 @@ def verify(path: Path) -> None:
 ledger.add_command(view_commands.show)
 ledger.add_command(view_commands.export)
 ledger.add_command(view_commands.import_)
+ledger.add_command(serve)

@@ -1,0 +1,150 @@
+"""What the patient's pages show, as plain JSON: pure functions of a verified ledger and ``now``.
+
+Every clinical item says who signed it (``signed_by`` "patient" or "practitioner", and ``author``, the
+signer's public id). Medications are the latest statement per medication, stopped ones included and
+marked ``status: "stopped"``. Grants carry their status at ``now`` and ``expiring_soon`` when an active
+grant ends within ``EXPIRY_WARNING``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from alertsvc.ledger import fhir
+from alertsvc.ledger.entries import format_time
+from alertsvc.ledger.grants import Grant, Revocation
+from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.remote import grant_link
+
+EXPIRY_WARNING = timedelta(hours=2)
+GRANT_FILE_TYPE = "alertsvc-grant"  # the format `alertsvc ledger grant --out` writes
+
+GrantStatus = Literal["active", "not-yet-valid", "expired", "revoked"]
+
+
+def _signer(patient: str, author: str) -> dict[str, str]:
+    return {"signed_by": "patient" if author == patient else "practitioner", "author": author}
+
+
+def _medication(patient: str, item: fhir.Medication) -> dict[str, Any]:
+    return {
+        "entry": item.entry_id,
+        "resource": item.resource_id,
+        "drug": item.drug,
+        "rxcui": item.rxcui,
+        "dose": item.dose,
+        "status": item.status,
+        "recorded": format_time(item.recorded),
+        **_signer(patient, item.author),
+    }
+
+
+def _allergy(patient: str, item: fhir.Allergy) -> dict[str, Any]:
+    return {
+        "entry": item.entry_id,
+        "resource": item.resource_id,
+        "substance": item.substance,
+        "rxcui": item.rxcui,
+        "criticality": item.criticality,
+        "reaction": item.reaction,
+        "recorded": format_time(item.recorded),
+        **_signer(patient, item.author),
+    }
+
+
+def _reaction(patient: str, item: fhir.Reaction) -> dict[str, Any]:
+    return {
+        "entry": item.entry_id,
+        "resource": item.resource_id,
+        "drug": item.drug,
+        "rxcui": item.rxcui,
+        "reaction": item.reaction,
+        "severity": item.severity,
+        "observed": item.observed,
+        "recorded": format_time(item.recorded),
+        **_signer(patient, item.flagged_by),
+    }
+
+
+def grant_status(grant: Grant, revocation: Revocation | None, *, now: datetime) -> GrantStatus:
+    if revocation is not None:
+        return "revoked"
+    if now < grant.not_before:
+        return "not-yet-valid"
+    if now >= grant.expires_at:
+        return "expired"
+    return "active"
+
+
+def grant_view(grant: Grant, revocation: Revocation | None, *, now: datetime, url: str) -> dict[str, Any]:
+    """One grant for the pages: its terms, status, and where to get its files and QR code."""
+    status = grant_status(grant, revocation, now=now)
+    left = grant.expires_at - now
+    base = f"/api/grants/{grant.id}"
+    return {
+        "id": grant.id,
+        "grantee": grant.grantee,
+        "scope": [s for s in ("medications", "allergies", "reactions") if s in grant.scope],
+        "write": sorted(grant.write_scope),
+        "purpose": grant.purpose,
+        "created": format_time(grant.created),
+        "not_before": format_time(grant.not_before),
+        "expires_at": format_time(grant.expires_at),
+        "status": status,
+        "revoked_at": None if revocation is None else format_time(revocation.created),
+        "seconds_left": max(int(left.total_seconds()), 0) if status != "revoked" else 0,
+        "expiring_soon": status == "active" and left <= EXPIRY_WARNING,
+        "link": grant_link(url, grant.id, grant.patient),
+        "files": {
+            "grant": f"{base}/grant.json",
+            "slice": f"{base}/slice.json",
+            "qr": f"{base}/qr.svg",
+        },
+    }
+
+
+def revocations_by_grant(revocations: Iterable[Revocation]) -> dict[str, Revocation]:
+    found: dict[str, Revocation] = {}
+    for revocation in revocations:
+        found.setdefault(revocation.grant_id, revocation)
+    return found
+
+
+def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[str, Any]:
+    """The whole ledger for the pages: clinical items, grants (newest first), the head, ``now``."""
+    patient = snapshot.patient
+    medications = {m.resource_id: m for m in map(fhir.read_medication, snapshot.trees["medications"])}
+    revoked = revocations_by_grant(snapshot.revocations())
+    grants = sorted(snapshot.grants().values(), key=lambda g: (g.created, g.id), reverse=True)
+    return {
+        "patient": patient,
+        "now": format_time(now),
+        "url": url,
+        "head": {"seq": snapshot.latest.seq, "timestamp": format_time(snapshot.latest.timestamp)},
+        "medications": [_medication(patient, m) for m in medications.values()],
+        "allergies": [_allergy(patient, a) for a in fhir.current_allergies(snapshot.trees["allergies"])],
+        "reactions": [_reaction(patient, r) for r in fhir.current_reactions(snapshot.trees["reactions"])],
+        "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
+        "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),
+    }
+
+
+def grant_file(grant: Grant, *, url: str) -> dict[str, Any]:
+    """The grant file to hand to the hospital: the fields of ``alertsvc ledger grant --out`` and the
+    ledger server's address (``ledger_url``) and grant link, instead of a local file path."""
+    return {
+        "type": GRANT_FILE_TYPE,
+        "v": 1,
+        "grant": grant.id,
+        "patient": grant.patient,
+        "grantee": grant.grantee,
+        "scope": sorted(grant.scope),
+        "write": sorted(grant.write_scope),
+        "not_before": format_time(grant.not_before),
+        "expires_at": format_time(grant.expires_at),
+        "purpose": grant.purpose,
+        "ledger_url": url,
+        "link": grant_link(url, grant.id, grant.patient),
+    }
