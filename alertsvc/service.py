@@ -20,7 +20,7 @@ import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, failpoints, storage
+from alertsvc import audit, failpoints, ledger_reader, storage
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -72,6 +72,8 @@ class Service:
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         self._patients: dict[str, Patient] = {}
+        self.next_polls: dict[str, datetime] = {}
+        """When each admission admitted by grant link reads its patient's ledger next."""
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -120,10 +122,17 @@ class Service:
         """Verify a grant and slice for this service; store it; check it; alert. Nothing stored on failure."""
         ward_id, bed = _text(body, "ward"), _text(body, "bed")
         require(staff, ward=ward_id, roles=("admission",))
-        slice_value = body.get("slice")
-        if not isinstance(slice_value, dict):
-            raise InputError("admission: 'slice' must be the JSON object written by `alertsvc ledger slice`")
-        slice_bytes = canonical(slice_value)
+        slice_value, link = body.get("slice"), body.get("grant_link")
+        ledger_url = ""
+        if isinstance(slice_value, dict):
+            slice_bytes = canonical(slice_value)
+        elif isinstance(link, str):
+            slice_bytes, ledger_url = await ledger_reader.first_slice(self, link)
+        else:
+            raise InputError(
+                "admission: give 'slice' (the JSON object written by `alertsvc ledger slice`) or "
+                "'grant_link' (the alertsvc-grant: link of the patient's QR code)"
+            )
         now = self.clock()
         verified = verify_slice(slice_bytes, patient=None, now=now, grantee=self.identity.public_id)
         _check_grant_matches(body.get("grant"), verified)
@@ -141,7 +150,7 @@ class Service:
             expires_at=verified.grant.expires_at,
             admitted_at=now,
             status="active",
-            ledger_url=str(body.get("ledger_url") or ""),
+            ledger_url=ledger_url,
         )
         with storage.write(self.db):
             self._ensure_ward(ward_id)
@@ -179,8 +188,13 @@ class Service:
         admission = self.active_admission(admission_id)
         actor = self._entry_author(admission, authorization, path)
         now = self.clock()
+        return await self.apply_update(admission, canonical(body), actor=actor, now=now)
+
+    async def apply_update(
+        self, admission: Admission, update_bytes: bytes, *, actor: str, now: datetime
+    ) -> dict[str, Any]:
+        """Verify an update against the accepted head; store it and re-check, or end on revocation."""
         previous = await self._patient(admission, now)
-        update_bytes = canonical(body)
         updated = verify_update(previous.verified, update_bytes, now=now)
         if updated.revoked:
             await self.end_admission(admission, reason="grant revoked", now=now)
@@ -229,6 +243,7 @@ class Service:
             )
         storage.checkpoint_truncate(self.db)
         self._patients.pop(admission.id, None)
+        self.next_polls.pop(admission.id, None)
         self.publish([event])
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
 
@@ -254,8 +269,11 @@ class Service:
     def rebuild_timers(self) -> None:
         now = self.clock()
         wanted: dict[str, datetime] = {}
+        polls: dict[str, datetime] = {}
         for admission in adm.active_admissions(self.db):
             wanted[f"expiry:{admission.id}"] = admission.expires_at
+            if admission.ledger_url:
+                polls[f"poll:{admission.id}"] = ledger_reader.next_poll(self, admission, now)
         for alert in alert_store.active_alerts(self.db):
             if alert.due is not None and alert.reminded_dose != alert.dose:
                 wanted[f"dose:{alert.id}"] = max(now, alert.due - self.lead)
@@ -265,10 +283,17 @@ class Service:
         for ward in adm.all_wards(self.db):
             wanted[f"shift:{ward.id}"] = shift_at(ward, now).end
         for job_id, _ in self.runner.jobs():
-            if job_id not in wanted:
+            if job_id not in wanted and job_id not in polls:
                 self.runner.cancel(job_id)
         for job_id, when in wanted.items():
             self.runner.at(job_id, when, self.tick)
+        for job_id, when in polls.items():
+            self.runner.at(job_id, when, self.poll_ledgers)
+
+    async def poll_ledgers(self) -> None:
+        """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
+        await ledger_reader.poll(self)
+        self.rebuild_timers()
 
     def _present_shift(self, ward: Ward, now: datetime) -> list[Event]:
         shift = shift_at(ward, now)

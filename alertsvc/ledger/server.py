@@ -7,7 +7,9 @@ patient's key; nothing is built at import time. Two audiences, kept apart:
   a request token signed by the grant's grantee (``alertsvc.web.auth.sign_request``, audience = the
   patient's public id, method GET, path = the request path). A bad or missing token is a bare 401; a
   valid token from someone other than the grantee, or for a revoked or expired grant, is 403; an unknown
-  grant 404. The answer is the slice (``make_slice``) or the update since head HEAD (``make_update``).
+  grant 404. The answer is the slice (``make_slice``) or the update since head HEAD (``make_update``);
+  for a revoked grant, an update from HEAD up to the head carrying the signed revocation (and nothing
+  after), so the hospital can prove the grant ended before it purges.
 - The patient (pages under ``/``, JSON under ``/api/``): answered only to a loopback client that names
   the server by an IP address or ``localhost`` (no DNS rebinding), else 403. State-changing requests
   (POST) must carry the per-process token of the server-rendered page in ``X-CSRF-Token``, else 403, so
@@ -40,9 +42,9 @@ from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger import server_routes
-from alertsvc.ledger.grants import check_current
+from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
-from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.server_search import DrugIndex
 from alertsvc.ledger.server_state import PatientServer, error_response, kebab, server_of
 from alertsvc.ledger.slices import make_slice, make_update
@@ -131,6 +133,13 @@ async def slices(request: Request) -> Response:
         raise errors.NotFound(f"no grant {grant_id[:80]} in this ledger")
     if issuer != grant.grantee:
         raise errors.WrongGrantee(f"grant {grant.id} is not for {issuer}")
+    revoked_at = _revocation_head(snapshot, grant.id)
+    if since is not None and revoked_at is not None and since < revoked_at:
+        # The grantee learns of the revocation as a signed entry it can verify (so its purge is provable),
+        # with nothing the patient wrote after it.
+        body = make_update(snapshot, grant.id, since, until_head_seq=revoked_at)
+        log.info("grantee %s read the revocation of grant %s", issuer, grant.id)
+        return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
     with contextlib.suppress(errors.GrantNotYetValid):  # a slice may be fetched before admission starts
         check_current(grant, now=now, revocations=snapshot.revocations())
     body = (
@@ -139,6 +148,14 @@ async def slices(request: Request) -> Response:
     what = "the slice" if since is None else f"the updates since head {since}"
     log.info("grantee %s read %s of grant %s", issuer, what, grant.id)
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _revocation_head(snapshot: LedgerSnapshot, grant_id: str) -> int | None:
+    """The first head that carries a revocation of ``grant_id``, or None when it is not revoked."""
+    for index, entry in enumerate(snapshot.trees["revocations"]):
+        if read_revocation(entry).grant_id == grant_id:
+            return next(h.seq for h in snapshot.heads if h.trees["revocations"].size > index)
+    return None
 
 
 def _since(value: str | None) -> int | None:

@@ -128,10 +128,14 @@ def make_slice(snapshot: LedgerSnapshot, grant_id: str, *, now: datetime) -> byt
     return canonical(document)
 
 
-def make_update(snapshot: LedgerSnapshot, grant_id: str, since_head_seq: int) -> bytes:
-    """Entries of the grant's trees added since head ``since_head_seq``, the latest head, and proofs."""
+def make_update(
+    snapshot: LedgerSnapshot, grant_id: str, since_head_seq: int, *, until_head_seq: int | None = None
+) -> bytes:
+    """Entries of the grant's trees added since head ``since_head_seq``, with the proofs, up to the latest
+    head or to head ``until_head_seq`` (e.g. the head carrying the grant's revocation, nothing after)."""
     grant = _grant_of(snapshot, grant_id)
-    old, new = snapshot.head(since_head_seq), snapshot.latest
+    old = snapshot.head(since_head_seq)
+    new = snapshot.latest if until_head_seq is None else snapshot.head(until_head_seq)
     added = {tree: snapshot.trees[tree][old.trees[tree].size : new.trees[tree].size] for tree in grant.trees}
     document = {
         "v": 1,
