@@ -148,12 +148,25 @@ def test_fetch_slice_and_update_give_what_verify_accepts(running: RunningLedger,
     assert [r.drug for r in updated.reactions] == ["ibuprofen"]
 
 
-def test_a_revoked_grant_raises_grant_revoked(running: RunningLedger) -> None:
+def test_a_revoked_grant_raises_grant_revoked_and_an_update_carries_the_revocation(
+    running: RunningLedger,
+) -> None:
     grant = create_grant(running)
+    accepted = verify_slice(
+        fetch_slice(running.url, grant["id"], HOSPITAL, patient=PATIENT.public_id, timeout=5, now=NOW),
+        patient=PATIENT.public_id,
+        now=NOW,
+        grantee=HOSPITAL.public_id,
+    )
     with running.page() as client:
         assert client.post(f"/api/grants/{grant['id']}/revoke").status_code == 201
     with pytest.raises(GrantRevoked, match=grant["id"]):
-        fetch_update(running.url, grant["id"], 0, HOSPITAL, patient=PATIENT.public_id, timeout=5, now=NOW)
+        fetch_slice(running.url, grant["id"], HOSPITAL, patient=PATIENT.public_id, timeout=5, now=NOW)
+    since = accepted.head.seq
+    update = fetch_update(
+        running.url, grant["id"], since, HOSPITAL, patient=PATIENT.public_id, timeout=5, now=NOW
+    )
+    assert verify_update(accepted, update, now=NOW).revoked
 
 
 def test_an_expired_grant_raises_grant_expired(running: RunningLedger) -> None:
