@@ -46,26 +46,32 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 
-@pytest.fixture
-def browser(running: RunningService) -> Iterator[Browser]:
-    """The system Chromium, headless, for one test.
-
-    Playwright's sync API keeps an event loop running on this thread while it is open, and the service
-    fixture's teardown needs this thread's loop free: so the browser lives inside the service's lifetime
-    (it depends on ``running`` and is closed first). Starting both costs about a second.
-    """
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The system Chromium: the tests fail (never skip) when it is missing, saying how to install it."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's chromium. Run `make test` (it installs "
             "it) or `apt-get update && apt-get install -y chromium`. Never `playwright install`.",
             pytrace=False,
         )
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium: Path, running: RunningService) -> Iterator[Browser]:
+    """The system Chromium, headless, for one test.
+
+    Playwright's sync API keeps an event loop running on this thread while it is open, and the service
+    fixture's teardown needs this thread's loop free: so the browser lives inside the service's lifetime
+    (it depends on ``running`` and is closed first). Starting both costs about a second.
+    """
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
 
 
 @dataclass
