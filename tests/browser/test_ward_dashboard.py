@@ -189,6 +189,14 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     lesser = assert_no_serious_violations(night.page, "the shift handoff page")
     print(f"\naxe, handoff: {describe(lesser) or 'no violations'}")
 
+    # On paper: the buttons and the top bar go; the alert and its acknowledgement stay.
+    night.page.emulate_media(media="print")
+    expect(night.page.locator("#print")).to_be_hidden()
+    expect(night.page.locator(".topbar")).to_be_hidden()
+    expect(listed).to_be_visible()
+    expect(handoff_ack).to_be_visible()
+    assert night.page.pdf(format="A4")[:5] == b"%PDF-"
+
 
 def _alter_in_list(alert_id: str, altered: list[str]) -> Any:
     """A route handler: fetch the real alert list, alter one character of one alert's JWS, pass it on."""
