@@ -11,15 +11,25 @@ from playwright.sync_api import Page
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+SAME_ORIGIN_PATH = "/__axe-core-for-tests.js"
 
 
-def violations(page: Page) -> list[dict[str, Any]]:
-    """Every axe-core violation on the page as it is now (WCAG 2.x A and AA rules and best practices)."""
+def violations(page: Page, *, same_origin: bool = False) -> list[dict[str, Any]]:
+    """Every axe-core violation on the page as it is now (WCAG 2.x A and AA rules and best practices).
+
+    axe-core goes in as an inline script; a page whose Content-Security-Policy allows only its own
+    scripts (``same_origin``) gets it as a script of its own origin instead, served by the test.
+    """
     if not AXE.exists():
         raise AssertionError(
             f"{AXE} is missing: run `make test` (it runs `npm ci`) or `npm ci` at the top level"
         )
-    page.add_script_tag(path=str(AXE))
+    if same_origin:
+        origin = "/".join(page.url.split("/")[:3])
+        page.route(origin + SAME_ORIGIN_PATH, lambda route: route.fulfill(path=str(AXE)))
+        page.add_script_tag(url=origin + SAME_ORIGIN_PATH)
+    else:
+        page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
     found: list[dict[str, Any]] = result["violations"]
     return found
@@ -34,9 +44,9 @@ def describe(found: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def assert_no_serious_violations(page: Page, what: str) -> list[dict[str, Any]]:
+def assert_no_serious_violations(page: Page, what: str, *, same_origin: bool = False) -> list[dict[str, Any]]:
     """Fail with the list when axe finds a serious or critical violation; return the lesser ones."""
-    found = violations(page)
+    found = violations(page, same_origin=same_origin)
     blocking = [v for v in found if v["impact"] in BLOCKING]
     assert not blocking, f"axe-core found serious or critical violations on {what}:\n{describe(blocking)}"
     return found

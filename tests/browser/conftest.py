@@ -58,6 +58,17 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@contextlib.contextmanager
+def launch(chromium: Path) -> Iterator[Browser]:
+    """Playwright and the system Chromium, headless, closed on leaving."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture
 def browser(chromium: Path, running: RunningService) -> Iterator[Browser]:
     """The system Chromium, headless, for one test.
@@ -66,12 +77,8 @@ def browser(chromium: Path, running: RunningService) -> Iterator[Browser]:
     fixture's teardown needs this thread's loop free: so the browser lives inside the service's lifetime
     (it depends on ``running`` and is closed first). Starting both costs about a second.
     """
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch(chromium) as launched:
+        yield launched
 
 
 @dataclass
