@@ -1,10 +1,14 @@
-# alertsvc: `make run` starts the demo, `make test` runs every test. Both create .venv when missing.
+# alertsvc: `make run` starts the demo, `make test` runs every test. Both create .venv when missing;
+# `make test` also installs what the browser tests need (Debian's chromium, axe-core from npm) when missing.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test check bench clean
+.PHONY: install browser-deps run test check bench clean
 
 install: $(STAMP)
 
@@ -14,10 +18,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests drive the system Chromium (never `playwright install`) and inject axe-core.
+browser-deps: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(AXE)
+
 run: install
 	$(PY) -m alertsvc.demo
 
-test: install
+test: install browser-deps
 	$(PY) -m pytest
 
 check: install
@@ -29,4 +44,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis node_modules

@@ -97,7 +97,7 @@ function verifiedContent(entry, titleId, board, ackedNow) {
       h("span", { class: `badge ack-badge${ackedNow ? " done" : ""}` },
         ackedNow ? "Acknowledged this shift" : "Not yet acknowledged this shift")),
     h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" },
-      h("span", { class: "bed" }, `Bed ${c.bed}`), " · ", h("span", { class: "patient" }, c.patient)),
+      h("span", { class: "bed" }, `Bed ${c.bed}`), " · ", h("span", { class: "patient-name" }, c.patient)),
     h("p", { class: "summary" }, c.summary),
     h("dl", { class: "facts" },
       fact("Drugs", "drugs", drugs(c)),
