@@ -16,14 +16,6 @@ const FRESH_MS = 2 * 60 * 1000; // announce only alerts changed since about when
 const JWKS_REFRESH_MS = 60 * 1000; // an unknown kid fetches the JWKS again, at most this often
 const SCHEDULE_REFRESH_MS = 5 * 60 * 1000; // newly planned doses come with no event of their own
 
-beginSession((token, staff) => {
-  new Dashboard(token, staff).start().catch((error) => {
-    if (error instanceof Unauthorized) return; // already on the way back to sign-in
-    $("load-error").textContent = `Could not load the ward's alerts: ${error.message || error}`;
-    $("load-error").hidden = false;
-  });
-});
-
 class Dashboard {
   constructor(token, staff) {
     this.token = token;
@@ -56,7 +48,8 @@ class Dashboard {
     this.stream = new ResumableStream({
       url: this.api.streamUrl(this.staff.ward),
       token: this.token,
-      lastEventId: sessionStorage.getItem(this.streamKey) || "",
+      // Resume where this tab left off, else from the list just loaded (no replay of the ward's history).
+      lastEventId: sessionStorage.getItem(this.streamKey) || String(this.listedEventId ?? ""),
       onEvent: (event) => { this.events = this.events.then(() => this.handle(event)).catch(console.error); },
       onState: (state) => this.setConnection(state),
       onUnauthorized: () => this.signOut("The service did not accept your staff token. Sign in again."),
@@ -87,6 +80,7 @@ class Dashboard {
     })));
     this.board.shift = body.shift;
     this.board.reasons = body.reasons ?? [];
+    this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
     checked.forEach((entry) => this.board.putAlert(entry));
     this.lastUpdate = new Date().toISOString();
@@ -229,3 +223,12 @@ class Dashboard {
     document.title = `${critical ? `(${critical} critical) ` : ""}Ward ${this.staff.ward} alerts: ${capitalise(board.shift?.name ?? "")} shift`;
   }
 }
+
+// Last, once the class above exists: a reload with a token kept in this tab signs in at once.
+beginSession((token, staff) => {
+  new Dashboard(token, staff).start().catch((error) => {
+    if (error instanceof Unauthorized) return; // already on the way back to sign-in
+    $("load-error").textContent = `Could not load the ward's alerts: ${error.message || error}`;
+    $("load-error").hidden = false;
+  });
+});

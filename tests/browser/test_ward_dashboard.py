@@ -290,10 +290,15 @@ def test_an_alert_altered_in_the_alert_list_is_shown_untrusted(
     expect(tab.page.locator("#connection")).to_have_attribute("data-state", "connecting")
     assert_no_serious_violations(tab.page, "the ward dashboard with an untrusted alert")
 
-    # The stream, untouched, brings the genuine signed alert: it replaces the forged copy, verified.
+    # The stream resumes after the list it was given, so it does not vouch for the forged copy: the card
+    # stays untrusted until a genuine signed copy arrives; reloading without the tampering shows it verified.
     [stream] = held
     stream.continue_()
     expect(tab.page.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(tab.alert(original["id"])).to_have_attribute("data-verified", "false")
+    tab.page.unroute(_is_alert_list)
+    tab.page.unroute(_is_event_stream)
+    tab.page.reload()
     expect(tab.alert(original["id"])).to_have_attribute("data-verified", "true")
     expect(tab.alert(original["id"])).to_have_attribute("data-severity", "critical")
     expect(tab.page.locator('#alerts li[data-verified="false"]')).to_have_count(0)
