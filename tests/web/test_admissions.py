@@ -13,6 +13,7 @@ import base64
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,31 +21,49 @@ from typing import Any
 import httpx
 import pytest
 
+from alertsvc.config import Settings
 from alertsvc.ledger.canonical import b64url, canonical
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
-from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events
+from alertsvc.web.auth import sign_request
+from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 
 WARD = "ward-a"
 TABLES = ("admissions", "slices", "slice_updates", "doses", "alerts", "acknowledgements", "events", "audit")
 """Every table a slice, or anything derived from it, could reach."""
 
 
-@pytest.fixture(autouse=True)
-def _teardown_workaround(running: RunningService) -> Iterator[None]:
-    yield
-    leave_a_task_pending(running)
+def service_settings(directory: Path, **changes: Any) -> Settings:
+    """The settings of a service whose database and key live in ``directory``."""
+    return Settings(
+        db_path=directory / "service.db",
+        service_key=directory / "service.key",
+        ward_timezone="Europe/London",
+        **changes,
+    )
 
 
-def leave_a_task_pending(running: RunningService) -> None:
-    """Work around ``conftest.serve``'s teardown: it runs ``asyncio.gather(*pending)``, which with no task
-    left pending makes a future on another loop and fails; a sleeping task keeps ``pending`` non-empty."""
+@contextmanager
+def serving(settings: Settings, clock: FakeClock) -> Iterator[RunningService]:
+    """``conftest.serve`` as a context manager: a real service until the block ends, then stopped.
 
-    def sleep() -> None:
-        running.loop.create_task(asyncio.sleep(3600))
+    Works around its teardown, which runs ``asyncio.gather(*pending)``: with no task left pending that
+    makes a future on another loop and fails, so a sleeping task is left pending for it to cancel.
+    """
+    generator = serve(settings, clock)
+    running = next(generator)
+    try:
+        yield running
+    finally:
+        running.loop.call_soon_threadsafe(lambda: running.loop.create_task(asyncio.sleep(3600)))
+        generator.close()
 
-    running.loop.call_soon_threadsafe(sleep)
+
+@pytest.fixture
+def running(tmp_path: Path, clock: FakeClock) -> Iterator[RunningService]:
+    with serving(service_settings(tmp_path), clock) as service:
+        yield service
 
 
 # -- the patient's side ---------------------------------------------------------------------------
@@ -483,3 +502,52 @@ def test_an_update_carrying_a_revocation_ends_the_admission(
     response = present(running, grant_doc, slice_doc, bed="2")
     assert_refused(running, response, 403, "grant-revoked", str(grant_doc["grant"]))
     assert row_counts(running.settings.db_path) == before
+
+
+# -- expiry while the service was down ------------------------------------------------------------
+
+
+def audit_trail(
+    url: str, admission: str, signer: Identity, *, audience: str, now: datetime
+) -> httpx.Response:
+    """``GET /admissions/{id}/audit`` with a request signed by ``signer``'s key."""
+    path = f"/admissions/{admission}/audit"
+    token = sign_request(signer, method="GET", path=path, audience=audience, now=now)
+    with httpx.Client(base_url=url, timeout=10) as client:
+        return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_an_expiry_that_passed_while_the_service_was_down_purges_at_start_up(
+    tmp_path: Path, clock: FakeClock, patient: PatientCLI
+) -> None:
+    settings = service_settings(tmp_path)
+    patient.ledger_cmd("add-medication", "warfarin")
+    patient.ledger_cmd("flag-reaction", "warfarin", "--reaction", "nosebleeds", "--severity", "severe")
+    with serving(settings, clock) as first:
+        admission = admit(first, patient, hours=24)
+        assert any(a["alert"]["severity"] == "critical" for a in alerts(first))
+        service_id = first.service.identity.public_id
+
+    # Down across the grant's end; nothing ran at expires_at.
+    clock.now += timedelta(hours=30)
+    assert drug_names_in(settings.db_path, ("warfarin",)), "the slice was stored while admitted"
+    with serving(settings, clock) as second:
+        for shift in ("day", "evening", "night"):
+            assert alerts(second, shift=shift) == []
+        assert drug_names_in(settings.db_path, ("warfarin", "nosebleeds")) == []
+        response = audit_trail(
+            second.url,
+            admission["admission"],
+            Identity.load(patient.key),
+            audience=service_id,
+            now=clock.now,
+        )
+        assert response.status_code == 200, response.text
+        trail = response.json()["audit"]
+        [purge] = [r for r in trail if r["action"] == "purge"]
+        assert purge["detail"]["reason"] == "grant expired"
+        assert purge["at"] == clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert trail[0]["action"] == "admit"
+        # Gone from the service: an update now is refused as for an ended admission.
+        refused = post_update(second, admission["admission"], {"v": 1})
+        assert refused.status_code == 409, refused.text
