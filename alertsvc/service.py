@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -378,7 +378,11 @@ class Service:
         findings += unresolved_findings(inputs, knowledge_version=self.knowledge.version)
         ward = adm.get_ward(self.db, admission.ward)
         assert ward is not None
-        findings += too_soon(doses, ward, knowledge_version=self.knowledge.version)
+        # too_soon's refs are (later dose id, earlier dose id); alerts bind to a "dose:<id>" ref: the later.
+        findings += [
+            replace(f, refs=(f"dose:{f.refs[0]}",))
+            for f in too_soon(doses, ward, knowledge_version=self.knowledge.version)
+        ]
         return findings
 
     def _reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:

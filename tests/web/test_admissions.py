@@ -36,12 +36,12 @@ TABLES = ("admissions", "slices", "slice_updates", "doses", "alerts", "acknowled
 
 def service_settings(directory: Path, **changes: Any) -> Settings:
     """The settings of a service whose database and key live in ``directory``."""
-    return Settings(
-        db_path=directory / "service.db",
-        service_key=directory / "service.key",
-        ward_timezone="Europe/London",
-        **changes,
-    )
+    defaults: dict[str, Any] = {
+        "db_path": directory / "service.db",
+        "service_key": directory / "service.key",
+        "ward_timezone": "Europe/London",
+    }
+    return Settings(**(defaults | changes))
 
 
 @contextmanager
