@@ -21,6 +21,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.web.auth import issue_staff_token
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import (
+    InProcessPatient,
     admit,
     alerts,
     audit_trail,
@@ -38,6 +39,12 @@ BARE_401 = {"error": {"code": "unauthorized", "message": "unauthorized"}}
 def running(tmp_path: Path, clock: FakeClock) -> Iterator[RunningService]:
     with serving(service_settings(tmp_path), clock) as service:
         yield service
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> PatientCLI:
+    (tmp_path / "patient").mkdir()
+    return InProcessPatient(tmp_path / "patient")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -20,7 +21,11 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from alertsvc import cli
 from alertsvc.config import Settings
 from alertsvc.ledger.canonical import b64url, canonical
 from alertsvc.ledger.identity import Identity
@@ -64,6 +69,25 @@ def serving(settings: Settings, clock: FakeClock) -> Iterator[RunningService]:
 def running(tmp_path: Path, clock: FakeClock) -> Iterator[RunningService]:
     with serving(service_settings(tmp_path), clock) as service:
         yield service
+
+
+class InProcessPatient(PatientCLI):
+    """The patient's same command line, run in this process by click's ``CliRunner`` (in the patient's
+    directory, as ``PatientCLI`` runs it) rather than one interpreter start-up per command."""
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        with contextlib.chdir(self.directory):
+            result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+        if check and result.exit_code != 0:
+            raise AssertionError(f"alertsvc {' '.join(args)} failed: {result.output}")
+        return result.output
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> PatientCLI:
+    directory = tmp_path / "patient"
+    directory.mkdir()
+    return InProcessPatient(directory)
 
 
 # -- the patient's side ---------------------------------------------------------------------------
@@ -220,7 +244,7 @@ def other(tmp_path: Path) -> PatientCLI:
     """A second patient with their own key and ledger."""
     directory = tmp_path / "other"
     directory.mkdir()
-    return PatientCLI(directory)
+    return InProcessPatient(directory)
 
 
 def test_forged_grants_are_refused_and_nothing_is_stored(
@@ -316,6 +340,34 @@ def test_a_tampered_slice_is_refused(running: RunningService, patient: PatientCL
     assert row_counts(running.settings.db_path) == before
 
 
+@pytest.fixture
+def presentable(running: RunningService, patient: PatientCLI) -> tuple[bytes, bytes]:
+    """A grant and slice (as the body's JSON text before and after the slice) that would be admitted."""
+    patient.ledger_cmd("add-medication", "warfarin")
+    patient.ledger_cmd("add-allergy", "penicillin", "--reaction", "hives")
+    grant_doc = grant(patient, running.service.identity.public_id, not_before=running.clock.now)
+    make_slice(patient)
+    return json.dumps({"grant": grant_doc, "ward": WARD, "bed": "1"}).encode(), (
+        patient.directory / "slice.json"
+    ).read_bytes()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(min_value=0), bit=st.integers(min_value=0, max_value=7))
+def test_any_flipped_bit_of_a_slice_is_refused_and_nothing_is_stored(
+    running: RunningService, presentable: tuple[bytes, bytes], position: int, bit: int
+) -> None:
+    rest, slice_bytes = presentable
+    index = position % len(slice_bytes)
+    flipped = slice_bytes[:index] + bytes([slice_bytes[index] ^ (1 << bit)]) + slice_bytes[index + 1 :]
+    body = rest[:-1] + b', "slice": ' + flipped + b"}"
+    before = row_counts(running.settings.db_path)
+    with running.client(running.token(WARD, "Adam Admissions", role="admission")) as client:
+        response = client.post("/admissions", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 403, 422), (index, response.text)
+    assert row_counts(running.settings.db_path) == before
+
+
 @pytest.mark.parametrize(
     ("body", "names"),
     [
@@ -393,21 +445,36 @@ def _slice_ignoring_revocation(ledger_path: Path, grant_id: str) -> dict[str, An
 # -- updates --------------------------------------------------------------------------------------
 
 
-def test_an_update_flagging_an_active_drug_raises_a_critical_alert_at_once(
-    running: RunningService, patient: PatientCLI
+@pytest.mark.parametrize("how", ["on-the-ledger", "scheduled"])
+def test_an_update_flagging_a_drug_in_use_raises_a_critical_alert_at_once(
+    running: RunningService, patient: PatientCLI, clock: FakeClock, how: str
 ) -> None:
+    """A reaction flagged mid-stay to a drug the patient takes, or that the ward has scheduled."""
     patient.ledger_cmd("add-medication", "warfarin", "--dose", "5 mg daily")
     admission = admit(running, patient)
+    drug, dose = "warfarin", None
+    if how == "scheduled":
+        drug = "ibuprofen"
+        with running.client(running.token(WARD, "Dana Day")) as client:
+            item = {
+                "admission": admission["admission"],
+                "drug": drug,
+                "due": (clock.now + timedelta(hours=8)).isoformat(),
+            }
+            response = client.post(f"/wards/{WARD}/schedule", json={"administrations": [item]})
+        assert response.status_code == 201, response.text
+        [dose] = response.json()["administrations"]
     assert [a for a in alerts(running) if a["alert"]["severity"] == "critical"] == []
-    patient.ledger_cmd("flag-reaction", "warfarin", "--reaction", "nosebleeds", "--severity", "severe")
+    patient.ledger_cmd("flag-reaction", drug, "--reaction", "nosebleeds", "--severity", "severe")
     update = make_update(patient, admission["head"], out="update.json")
     response = post_update(running, admission["admission"], update)
     assert response.status_code == 200, response.text
     assert response.json()["head"] > admission["head"]
-    [critical] = [a for a in alerts(running) if a["alert"]["severity"] == "critical"]
-    assert critical["alert"]["kind"] == "reaction"
-    assert [i["name"] for i in critical["alert"]["ingredients"]] == ["warfarin"]
-    assert critical["alert"]["flagged_by"] == "patient"
+    [critical] = [a["alert"] for a in alerts(running) if a["alert"]["severity"] == "critical"]
+    assert critical["kind"] == "reaction"
+    assert [i["name"] for i in critical["ingredients"]] == [drug]
+    assert critical["flagged_by"] == "patient"
+    assert (critical["dose"] or {}).get("id") == (dose or {}).get("id")
 
 
 def test_stale_and_tampered_updates_change_nothing(running: RunningService, patient: PatientCLI) -> None:

@@ -20,6 +20,7 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
+    InProcessPatient,
     admit,
     alerts,
     grant,
@@ -38,6 +39,12 @@ SUMMER = datetime(2030, 7, 1, 10, 0, tzinfo=UTC)  # 11:00 in London (BST, UTC+1)
 def running(tmp_path: Path, clock: FakeClock) -> Iterator[RunningService]:
     with serving(service_settings(tmp_path), clock) as service:
         yield service
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> PatientCLI:
+    (tmp_path / "patient").mkdir()
+    return InProcessPatient(tmp_path / "patient")
 
 
 def medication_request(
@@ -387,7 +394,7 @@ def test_a_schedule_for_an_admission_on_another_ward_is_forbidden(
     running: RunningService, patient: PatientCLI, clock: FakeClock, tmp_path: Path
 ) -> None:
     (tmp_path / "neighbour").mkdir()
-    admit(running, PatientCLI(tmp_path / "neighbour"), ward=WARD)  # so that both wards exist
+    admit(running, InProcessPatient(tmp_path / "neighbour"), ward=WARD)  # so that both wards exist
     elsewhere = admit(running, patient, ward=OTHER_WARD)
     before = row_counts(running.settings.db_path)
     response = post_schedule(
