@@ -416,3 +416,33 @@ def test_a_schedule_for_an_admission_on_another_ward_is_forbidden(
     assert elsewhere["admission"] in error["message"] and OTHER_WARD in error["message"]
     assert row_counts(running.settings.db_path) == before
     assert schedule(running, OTHER_WARD) == []
+
+
+@pytest.mark.parametrize(
+    "coding",
+    [
+        pytest.param(None, id="coding-null"),
+        pytest.param(1, id="coding-a-number"),
+        pytest.param({"code": "17767"}, id="coding-an-object"),
+    ],
+)
+def test_a_medication_request_with_malformed_codings_never_breaks_the_error_shape(
+    running: RunningService, patient: PatientCLI, coding: object
+) -> None:
+    """``coding`` must be a list: anything else is read past (the text still names the drug) or refused
+    in the one JSON error shape, with nothing stored; never a bare crash."""
+    admission = admit(running, patient)
+    resource = medication_request("odd", "17767", "amlodipine", daily_at("08:00:00"), mg=5)
+    resource["medicationCodeableConcept"] = {"coding": coding, "text": "amlodipine"}
+    before = row_counts(running.settings.db_path)
+    response = post_schedule(
+        running, {"medication_requests": [{"admission": admission["admission"], "resource": resource}]}
+    )
+    if response.status_code == 201 or coding is None:  # no coding at all: the text names the drug
+        assert response.status_code == 201, response.text
+        assert {d["ingredients"][0]["name"] for d in response.json()["administrations"]} == {"amlodipine"}
+        return
+    assert response.status_code >= 400
+    assert response.headers["content-type"] == "application/json"
+    assert set(response.json()["error"]) == {"code", "message"}
+    assert row_counts(running.settings.db_path) == before
