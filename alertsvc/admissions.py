@@ -47,6 +47,20 @@ def patient_hash(patient: str) -> str:
     return hashlib.sha256(patient.encode()).hexdigest()
 
 
+def ended_grant(grant_id: str) -> str:
+    """What stays of a grant id after its admission ends: enough to know its slice again, not the id."""
+    return "ended:" + hashlib.sha256(grant_id.encode()).hexdigest()
+
+
+def end_reason_for_grant(db: sqlite_utils.Database, grant_id: str) -> str | None:
+    """Why an ended admission under ``grant_id`` ended (e.g. "grant revoked"), or None if there is none."""
+    row = db.execute(
+        "SELECT end_reason FROM admissions WHERE grant_id = ? AND status = 'ended' ORDER BY ended_at DESC",
+        [ended_grant(grant_id)],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def insert_admission(
     db: sqlite_utils.Database, admission: Admission, slice_bytes: bytes, head_seq: int
 ) -> None:
@@ -120,12 +134,13 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
     Runs inside the caller's transaction; the caller checkpoints the WAL after it commits.
     """
     alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE admission = ?", [admission_id])]
+    (grant_id,) = db.execute("SELECT grant_id FROM admissions WHERE id = ?", [admission_id]).fetchone()
     for table in ("slices", "slice_updates", "doses", "acknowledgements", "alerts", "events"):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
     db.execute(
         """UPDATE admissions SET status = 'ended', ended_at = ?, end_reason = ?, label = '', patient = '',
-               grant_id = '', ledger_url = '' WHERE id = ?""",
-        [iso(now), reason, admission_id],
+               grant_id = ?, ledger_url = '' WHERE id = ?""",
+        [iso(now), reason, ended_grant(grant_id), admission_id],
     )
     return alert_ids
 

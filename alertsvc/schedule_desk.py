@@ -273,7 +273,8 @@ def _field(item: dict[str, Any], name: str, where: str) -> str:
 def _request_drug(resource: dict[str, Any], where: str) -> str:
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
-        for coding in concept.get("coding", []):
+        codings = concept.get("coding")
+        for coding in codings if isinstance(codings, list) else []:
             if isinstance(coding, dict) and "rxnorm" in str(coding.get("system", "")) and coding.get("code"):
                 return str(coding["code"])
         if concept.get("text"):

@@ -29,7 +29,7 @@ from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
-from alertsvc.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from alertsvc.errors import Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
@@ -45,6 +45,7 @@ from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
 
 ALERT_TYPE = "alertsvc-alert+jwt"
+REVOKED = "grant revoked"
 log = logging.getLogger("alertsvc.service")
 
 
@@ -138,6 +139,8 @@ class Service:
         _check_grant_matches(body.get("grant"), verified)
         if adm.active_for_grant(self.db, verified.grant.id) is not None:
             raise Conflict(f"grant {verified.grant.id} is already admitted")
+        if adm.end_reason_for_grant(self.db, verified.grant.id) == REVOKED:  # a slice from before it
+            raise GrantRevoked(f"grant {verified.grant.id} was revoked; its admission has ended")
         patient = Patient(verified, await self._normalise(verified))
         admission = Admission(
             id="adm-" + uuid.uuid4().hex[:16],
@@ -197,8 +200,8 @@ class Service:
         previous = await self._patient(admission, now)
         updated = verify_update(previous.verified, update_bytes, now=now)
         if updated.revoked:
-            await self.end_admission(admission, reason="grant revoked", now=now)
-            return {"admission": admission.id, "status": "ended", "reason": "grant revoked"}
+            await self.end_admission(admission, reason=REVOKED, now=now)
+            return {"admission": admission.id, "status": "ended", "reason": REVOKED}
         patient = Patient(updated, await self._normalise(updated))
         with storage.write(self.db):
             adm.add_slice_update(self.db, admission.id, update_bytes, updated.head.seq)

@@ -17,9 +17,10 @@ from alertsvc.alerts.build import AdmissionRef, Alert, DoseRef, dedupe_key
 from alertsvc.alerts.store import StoredAlert
 from alertsvc.clock import parse_iso
 from alertsvc.knowledge.model import Finding
+from alertsvc.schedule import safety
 from alertsvc.schedule.mar import ScheduledDose
 
-DOSE_REF = "dose:"
+DOSE_REF = safety.DOSE_REF
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,12 @@ DEFAULT_MIN_INTERVAL = timedelta(hours=4)
 SUMMARY_LIMIT = 139
 
 
+DOSE_REF = "dose:"
+"""A finding ref naming the scheduled dose an alert is bound to (the later dose of a too-soon pair)."""
+EARLIER_DOSE_REF = "earlier-dose:"
+"""A finding ref naming the earlier dose of a too-soon pair (named, not bound to)."""
+
+
 def too_soon(
     doses: Sequence[ScheduledDose],
     ward: Ward,
@@ -134,7 +140,7 @@ def _finding(
         sources=(SOURCE,),
         evidence=evidence,
         knowledge_version=knowledge_version,
-        refs=(later.id, earlier.id),
+        refs=(DOSE_REF + later.id, EARLIER_DOSE_REF + earlier.id),
     )
 
 

@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
         exception_handlers={
             errors.AlertsvcError: _alertsvc_error,
             HTTPException: _http_error,
+            Exception: _unexpected_error,
         },
     )
     app.state.service = the_service
@@ -85,6 +86,11 @@ async def _alertsvc_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return error_response(exc.status_code, _kebab(str(exc.detail)), str(exc.detail))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug, not a refusal: still the one error shape (Starlette logs the traceback and re-raises)."""
+    return error_response(500, "internal-error", "internal error")
 
 
 def _kebab(name: str) -> str:

@@ -52,7 +52,7 @@ def test_same_ingredient_due_twice_within_four_hours_in_one_shift() -> None:
     assert len(findings) == 1
     finding = findings[0]
     assert (finding.kind, finding.severity, finding.rule) == ("too-soon", "major", "mar-too-soon")
-    assert finding.refs == ("b", "a")  # bound to the later dose, naming the earlier
+    assert finding.refs == ("dose:b", "earlier-dose:a")  # bound to the later dose, naming the earlier
     assert finding.ingredients == (ACETAMINOPHEN,)
     assert finding.sources == ("alertsvc-mar",)
     assert finding.knowledge_version == VERSION
@@ -67,7 +67,7 @@ def test_given_late_in_the_evening_and_due_early_in_the_night_names_both_shifts(
     night = dose("night", at(0, 30, DAY + timedelta(days=1)))
     [finding] = check(evening, night)
     assert finding.rule == "mar-too-soon-shift"
-    assert finding.refs == ("night", "eve")
+    assert finding.refs == ("dose:night", "earlier-dose:eve")
     assert finding.summary == (
         "acetaminophen due 00:30 (night shift), 2 h after a dose given 22:30 (evening shift); minimum 4 h"
     )
@@ -80,7 +80,7 @@ def test_given_in_one_shift_and_given_again_early_in_the_next() -> None:
     evening_dose = given(dose("e", at(17)), at(15, 10))
     [finding] = check(day_dose, evening_dose)
     assert finding.rule == "mar-too-soon-shift"
-    assert finding.refs == ("e", "d")
+    assert finding.refs == ("dose:e", "earlier-dose:d")
     assert "given 15:10 (evening shift)" in finding.summary and "given 14:50 (day shift)" in finding.summary
 
 
@@ -108,7 +108,7 @@ def test_a_dose_given_late_counts_at_its_given_time() -> None:
     noon = dose("b", at(12, 10))
     assert check(on_time, noon) == []
     [finding] = check(late, noon)
-    assert finding.refs == ("b", "a")
+    assert finding.refs == ("dose:b", "earlier-dose:a")
     assert "1 h 10 min after a dose given 11:00" in finding.summary
 
 
@@ -126,21 +126,21 @@ def test_a_combination_product_clashes_on_the_shared_ingredient_only() -> None:
     plain = dose("plain", at(9), ACETAMINOPHEN)
     [finding] = check(combo, plain)
     assert finding.ingredients == (ACETAMINOPHEN,)
-    assert finding.refs == ("plain", "combo")
+    assert finding.refs == ("dose:plain", "earlier-dose:combo")
     both = dose("combo2", at(10), HYDROCODONE, ACETAMINOPHEN)
     findings = check(combo, plain, both)
     by_refs = {f.refs: f.ingredients for f in findings}
     # acetaminophen: nearest earlier is "plain"; hydrocodone: nearest earlier is "combo"
     assert by_refs == {
-        ("plain", "combo"): (ACETAMINOPHEN,),
-        ("combo2", "combo"): (HYDROCODONE,),
-        ("combo2", "plain"): (ACETAMINOPHEN,),
+        ("dose:plain", "earlier-dose:combo"): (ACETAMINOPHEN,),
+        ("dose:combo2", "earlier-dose:combo"): (HYDROCODONE,),
+        ("dose:combo2", "earlier-dose:plain"): (ACETAMINOPHEN,),
     }
 
 
 def test_the_nearest_earlier_dose_is_named() -> None:
     findings = check(dose("a", at(8)), dose("b", at(9)), dose("c", at(10)))
-    assert [f.refs for f in findings] == [("b", "a"), ("c", "b")]
+    assert [f.refs for f in findings] == [("dose:b", "earlier-dose:a"), ("dose:c", "earlier-dose:b")]
 
 
 def test_different_admissions_and_ingredients_do_not_clash() -> None:
@@ -153,7 +153,7 @@ def test_drugs_not_yet_normalised_are_compared_by_term() -> None:
     second = dose("b", at(9), ingredients=(), drug="panadol 500 mg ")
     other = dose("c", at(9), ingredients=(), drug="Nurofen")
     [finding] = check(first, second, other)
-    assert finding.refs == ("b", "a") and finding.ingredients == ()
+    assert finding.refs == ("dose:b", "earlier-dose:a") and finding.ingredients == ()
     assert finding.summary == "panadol 500 mg due 09:00, 1 h after a dose due 08:00; minimum 4 h"
     assert finding.evidence == ("drug:panadol 500 mg",)
 
