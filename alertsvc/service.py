@@ -46,6 +46,7 @@ from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 REVOKED = "grant revoked"
+CHECKPOINT_RETRY = timedelta(seconds=30)
 log = logging.getLogger("alertsvc.service")
 
 
@@ -73,6 +74,8 @@ class Service:
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         self._patients: dict[str, Patient] = {}
+        self.checkpoint_owed = False
+        """A purge whose WAL checkpoint was blocked: the deleted bytes may still be in the -wal file."""
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
 
@@ -244,11 +247,17 @@ class Service:
                 patient_hash=adm.patient_hash(admission.patient),
                 detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
             )
-        storage.checkpoint_truncate(self.db)
+        self.purge_checkpoint()
         self._patients.pop(admission.id, None)
         self.next_polls.pop(admission.id, None)
         self.publish([event])
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
+
+    def purge_checkpoint(self) -> None:
+        """Checkpoint the WAL after a purge; if a reader blocks it, it is owed and the next tick retries."""
+        self.checkpoint_owed = not storage.checkpoint_truncate(self.db)
+        if self.checkpoint_owed:
+            log.warning("purge: the WAL checkpoint is blocked by a reader; retrying at the next tick")
 
     # -- timers ------------------------------------------------------------------------------------
 
@@ -258,6 +267,8 @@ class Service:
         for admission in adm.active_admissions(self.db):
             if admission.expires_at <= now:
                 await self.end_admission(admission, reason="grant expired", now=now)
+        if self.checkpoint_owed:
+            self.purge_checkpoint()
         active = adm.active_admissions(self.db)
         patients = await self.patients_of([a.id for a in active], now)
         events: list[Event] = []
@@ -285,6 +296,8 @@ class Service:
                 wanted[f"due:{dose.id}"] = dose.due
         for ward in adm.all_wards(self.db):
             wanted[f"shift:{ward.id}"] = shift_at(ward, now).end
+        if self.checkpoint_owed:
+            wanted["checkpoint"] = now + CHECKPOINT_RETRY
         for job_id, _ in self.runner.jobs():
             if job_id not in wanted and job_id not in polls:
                 self.runner.cancel(job_id)

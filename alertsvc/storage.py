@@ -117,15 +117,20 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     db.execute("COMMIT")
 
 
-def checkpoint_truncate(db: sqlite_utils.Database, *, attempts: int = 50) -> None:
-    """Move the WAL into the database file and truncate it to zero bytes; raise if a reader blocks it.
+def checkpoint_truncate(db: sqlite_utils.Database, *, attempts: int = 5) -> bool:
+    """Move the WAL into the database file and truncate it to zero bytes; False if a reader blocks it.
 
     After a purge this is what makes deleted bytes leave the WAL (``secure_delete`` already zeroed them in
-    the pages that the checkpoint writes back).
+    the pages the checkpoint writes back). It never waits on the busy timeout, so the event loop is not
+    held up: a blocked checkpoint is owed and retried by the caller (the service's next tick).
     """
-    for _ in range(attempts):
-        busy, log_frames, checkpointed = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy == 0 and log_frames == checkpointed:
-            return
-        time.sleep(0.02)
-    raise ServiceError("purge: the WAL checkpoint stayed blocked by an open reader; will retry")
+    db.execute("PRAGMA busy_timeout=0")
+    try:
+        for _ in range(attempts):
+            busy, log_frames, checkpointed = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0 and log_frames == checkpointed:
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
