@@ -159,13 +159,13 @@ def _drug_term(request: Mapping[str, Any], request_id: str) -> str:
     if concept is None and isinstance(reference, Mapping):
         ref = reference.get("reference", "")
         if isinstance(ref, str) and ref.startswith("#"):
-            for resource in request.get("contained") or []:
+            for resource in _list(request.get("contained")):
                 if isinstance(resource, Mapping) and resource.get("id") == ref[1:]:
                     concept = resource.get("code")
         if concept is None and reference.get("display"):
             return str(reference["display"])
     if isinstance(concept, Mapping):
-        codings = [c for c in concept.get("coding") or [] if isinstance(c, Mapping)]
+        codings = [c for c in _list(concept.get("coding")) if isinstance(c, Mapping)]
         ordered = sorted(codings, key=lambda c: c.get("system") != RXNORM_SYSTEM)
         for candidate in (*(c.get("display") for c in ordered), concept.get("text")):
             if isinstance(candidate, str) and candidate.strip():
@@ -178,14 +178,14 @@ def _drug_term(request: Mapping[str, Any], request_id: str) -> str:
 
 def _dose_text(instruction: Mapping[str, Any]) -> str:
     """The dose as written, e.g. "2 TAB" or "1–2 TAB": R4 doseAndRate[0], or STU3 dose[x]."""
-    rates = instruction.get("doseAndRate") or []
+    rates = _list(instruction.get("doseAndRate"))
     source = rates[0] if rates and isinstance(rates[0], Mapping) else instruction
     quantity = source.get("doseQuantity")
     if isinstance(quantity, Mapping):
         return _quantity_text(quantity)
     dose_range = source.get("doseRange")
     if isinstance(dose_range, Mapping):
-        low, high = dose_range.get("low") or {}, dose_range.get("high") or {}
+        low, high = _mapping(dose_range.get("low")), _mapping(dose_range.get("high"))
         unit = high.get("unit") or low.get("unit") or ""
         return f"{_number(low.get('value'))}–{_number(high.get('value'))} {unit}".strip()
     return ""
@@ -208,7 +208,16 @@ def _route_text(instruction: Mapping[str, Any]) -> str:
         return ""
     if isinstance(route.get("text"), str):
         return str(route["text"])
-    for coding in route.get("coding") or []:
+    for coding in _list(route.get("coding")):
         if isinstance(coding, Mapping) and coding.get("display"):
             return str(coding["display"])
     return ""
+
+
+def _list(value: Any) -> list[Any]:
+    """A FHIR repeating element as a list (a malformed one reads as empty, never as a crash)."""
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

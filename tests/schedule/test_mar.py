@@ -292,3 +292,38 @@ def test_held_and_refused_doses_do_not_count(status: str, counts: bool) -> None:
 def test_bad_outcomes_and_doses_are_refused(make: Callable[[], object]) -> None:
     with pytest.raises(ScheduleError):
         make()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"coding": "RX-1"}, id="coding-not-a-list"),
+        pytest.param({"doseAndRate": {"doseQuantity": {"value": 1}}}, id="doseAndRate-not-a-list"),
+        pytest.param({"route": "oral"}, id="route-not-an-object"),
+        pytest.param({"doseRange": {"low": "one", "high": 2}}, id="dose-range-parts-not-objects"),
+    ],
+)
+def test_malformed_fhir_parts_never_crash(changes: dict[str, object]) -> None:
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "odd",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "ibuprofen"},
+        "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}],
+    }
+    if "coding" in changes:
+        request["medicationCodeableConcept"] = {"text": "ibuprofen", "coding": changes["coding"]}
+    else:
+        instruction = request["dosageInstruction"][0]  # type: ignore[index]
+        if "doseRange" in changes:
+            instruction["doseAndRate"] = [changes]
+        else:
+            instruction.update(changes)
+    start = datetime(2030, 1, 15, tzinfo=UTC)
+    ward = Ward("w", "w", "Europe/London")
+    end = start + timedelta(days=1)
+    doses = doses_from_medication_request(
+        request, admission="a", ward=ward, start=start, end=end, new_id=lambda: "d"
+    )
+    assert [d.drug for d in doses] == ["ibuprofen"]
