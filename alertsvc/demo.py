@@ -155,6 +155,7 @@ def main() -> int:
     import uvicorn
 
     from alertsvc.web.app import create_app
+    from alertsvc.web.commands import tune_gc_for_serving
 
     folder = Path("run/demo")
     settings = prepare(folder, dict(os.environ))
@@ -180,7 +181,9 @@ def main() -> int:
         f"Patient keys and ledgers: {folder}/   Stop with Ctrl-C.",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(settings)
+    tune_gc_for_serving()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
