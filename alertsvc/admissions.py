@@ -179,6 +179,18 @@ def set_last_shift_start(db: sqlite_utils.Database, ward_id: str, start: datetim
     db.execute("UPDATE wards SET last_shift_start = ? WHERE id = ?", [iso(start), ward_id])
 
 
+def configured_wards(spec: str, *, default_zone: str) -> list[Ward]:
+    """Wards from the ``wards`` setting: ``id=Time/Zone;id2`` (a ward without a zone gets the default)."""
+    wards = []
+    for part in (p.strip() for p in spec.split(";")):
+        if part:
+            ward_id, _, zone = part.partition("=")
+            wards.append(
+                Ward(id=ward_id.strip(), name=ward_id.strip(), timezone=zone.strip() or default_zone)
+            )
+    return wards
+
+
 # -- doses -------------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, failpoints, ledger_reader, storage
+from alertsvc import audit, failpoints, ledger_reader, storage, timers
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -40,13 +40,12 @@ from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
 from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_inputs
 from alertsvc.schedule.runner import TimerRunner
-from alertsvc.schedule.shifts import Ward, shift_at
+from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 REVOKED = "grant revoked"
-CHECKPOINT_RETRY = timedelta(seconds=30)
 log = logging.getLogger("alertsvc.service")
 
 
@@ -85,7 +84,7 @@ class Service:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
         self._db = storage.open_db(self.settings.db_path)
         with storage.write(self._db):
-            for ward in configured_wards(self.settings.wards, default_zone=self.settings.ward_timezone):
+            for ward in adm.configured_wards(self.settings.wards, default_zone=self.settings.ward_timezone):
                 adm.save_ward(self._db, ward)
         self.runner.start()
         await self.tick()
@@ -274,34 +273,19 @@ class Service:
         events: list[Event] = []
         with storage.write(self.db):
             for ward in adm.all_wards(self.db):
-                events.extend(self._present_shift(ward, now))
+                events.extend(timers.present_shift(self.db, ward, now))
             for admission in active:
                 events.extend(self.reconcile(admission, patients[admission.id], now))
         self.publish(events)
         self.rebuild_timers()
 
     def rebuild_timers(self) -> None:
-        now = self.clock()
-        wanted: dict[str, datetime] = {}
-        polls: dict[str, datetime] = {}
-        for admission in adm.active_admissions(self.db):
-            wanted[f"expiry:{admission.id}"] = admission.expires_at
-            if admission.ledger_url:
-                polls[f"poll:{admission.id}"] = ledger_reader.next_poll(self, admission, now)
-        for alert in alert_store.active_alerts(self.db):
-            if alert.due is not None and alert.reminded_dose != alert.dose:
-                wanted[f"dose:{alert.id}"] = max(now, alert.due - self.lead)
-        for dose in adm.doses(self.db):
-            if dose.outcome is None and dose.due > now:
-                wanted[f"due:{dose.id}"] = dose.due
-        for ward in adm.all_wards(self.db):
-            wanted[f"shift:{ward.id}"] = shift_at(ward, now).end
-        if self.checkpoint_owed:
-            wanted["checkpoint"] = now + CHECKPOINT_RETRY
+        """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest."""
+        ticks, polls = timers.wanted(self, self.clock())
         for job_id, _ in self.runner.jobs():
-            if job_id not in wanted and job_id not in polls:
+            if job_id not in ticks and job_id not in polls:
                 self.runner.cancel(job_id)
-        for job_id, when in wanted.items():
+        for job_id, when in ticks.items():
             self.runner.at(job_id, when, self.tick)
         for job_id, when in polls.items():
             self.runner.at(job_id, when, self.poll_ledgers)
@@ -310,22 +294,6 @@ class Service:
         """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
         await ledger_reader.poll(self)
         self.rebuild_timers()
-
-    def _present_shift(self, ward: Ward, now: datetime) -> list[Event]:
-        shift = shift_at(ward, now)
-        if adm.last_shift_start(self.db, ward.id) == iso(shift.start):
-            return []
-        adm.set_last_shift_start(self.db, ward.id, shift.start)
-        active = alert_store.active_alerts(self.db, ward=ward.id)
-        data = {
-            "shift": shift.name,
-            "start": iso(shift.start),
-            "end": iso(shift.end),
-            "alerts": [a.id for a in active],
-        }
-        return [
-            alert_store.append_event(self.db, ward=ward.id, type="shift", data=data, admission=None, now=now)
-        ]
 
     # -- the check ---------------------------------------------------------------------------------
 
@@ -444,18 +412,6 @@ class Service:
             failpoints.hit(failpoints.AFTER_COMMIT_BEFORE_PUBLISH, self.settings.failpoints)
         for event in events:
             self.hub.publish(event)
-
-
-def configured_wards(spec: str, *, default_zone: str) -> list[Ward]:
-    """Wards from the ``wards`` setting: ``id=Time/Zone;id2`` (a ward without a zone gets the default)."""
-    wards = []
-    for part in (p.strip() for p in spec.split(";")):
-        if part:
-            ward_id, _, zone = part.partition("=")
-            wards.append(
-                Ward(id=ward_id.strip(), name=ward_id.strip(), timezone=zone.strip() or default_zone)
-            )
-    return wards
 
 
 def _text(body: dict[str, Any], name: str) -> str:
