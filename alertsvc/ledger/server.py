@@ -29,7 +29,6 @@ import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -46,9 +45,11 @@ from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.server_search import DrugIndex
-from alertsvc.ledger.server_state import PatientServer, error_response, kebab, server_of
+from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.slices import make_slice, make_update
+from alertsvc.web import problems
 from alertsvc.web.auth import bearer, read_signed_request
+from alertsvc.web.problems import error_response
 
 DEFAULT_PAGES_DIR = REPO / "dashboards" / "patient"  # as in serve_command
 CSRF_PLACEHOLDER = "__ALERTSVC_CSRF_TOKEN__"
@@ -110,7 +111,7 @@ def create_ledger_app(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(_SecurityHeaders), Middleware(_PatientOnly)],
-        exception_handlers={errors.AlertsvcError: _alertsvc_error, HTTPException: _http_error},
+        exception_handlers=problems.exception_handlers(STATUS),
     )
     app.state.server = server
     return app
@@ -195,21 +196,6 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.LedgerBusy, 503),
     (errors.ServiceError, 502),
 ]
-
-
-async def _alertsvc_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.AlertsvcError)
-    if isinstance(exc, errors.Unauthorized):
-        response = error_response(401, "unauthorized", "unauthorized")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
-    return error_response(status, kebab(type(exc).__name__), str(exc))
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, kebab(str(exc.detail)), str(exc.detail))
 
 
 # --- middleware (plain ASGI) ---

@@ -25,9 +25,10 @@ from alertsvc.ledger.identity import public_key_of
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.remote import fetch_audit, grant_link
 from alertsvc.ledger.server_search import MAX_QUERY, ChosenDrug
-from alertsvc.ledger.server_state import PatientServer, error_response, json_body, kebab, server_of
+from alertsvc.ledger.server_state import PatientServer, json_body, server_of
 from alertsvc.ledger.server_views import grant_file, grant_view, ledger_view, revocations_by_grant
 from alertsvc.ledger.slices import make_slice
+from alertsvc.web.problems import error_response, kebab
 
 MAX_TEXT = 500
 MAX_GRANT_HOURS = 24 * 366

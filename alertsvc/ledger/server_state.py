@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from alertsvc import errors
 from alertsvc.clock import Clock
@@ -81,12 +79,3 @@ async def json_body(request: Request, *, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise errors.InputError(f"{what}: must be a JSON object")
     return value
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-def kebab(name: str) -> str:
-    """``GrantRevoked`` -> ``grant-revoked``: an error class as an error code."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).replace(" ", "-").lower()

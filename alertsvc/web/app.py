@@ -6,15 +6,11 @@ to HTTP here and only here, always as ``{"error": {"code", "message"}}``; a toke
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -22,8 +18,7 @@ from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
-from alertsvc.web import cds_hooks, routes, stream
-from alertsvc.web.http import error_response
+from alertsvc.web import cds_hooks, problems, routes, stream
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Unauthorized, 401),
@@ -63,35 +58,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,
-        exception_handlers={
-            errors.AlertsvcError: _alertsvc_error,
-            HTTPException: _http_error,
-            Exception: _unexpected_error,
-        },
+        exception_handlers=problems.exception_handlers(STATUS),
     )
     app.state.service = the_service
     return app
-
-
-async def _alertsvc_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.AlertsvcError)
-    if isinstance(exc, errors.Unauthorized):
-        response = error_response(401, "unauthorized", "unauthorized")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
-    return error_response(status, _kebab(type(exc).__name__), str(exc))
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, _kebab(str(exc.detail)), str(exc.detail))
-
-
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    """A bug, not a refusal: still the one error shape (Starlette logs the traceback and re-raises)."""
-    return error_response(500, "internal-error", "internal error")
-
-
-def _kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).replace(" ", "-").lower()

@@ -48,7 +48,7 @@ from alertsvc.knowledge.graph import MAX_SUMMARY
 from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
 from alertsvc.patient_data import with_schedule
 from alertsvc.service import Service
-from alertsvc.web import http
+from alertsvc.web import http, problems
 from alertsvc.web.auth import bearer
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
 from alertsvc.web.cds_fhir import Drafts, FhirReader, Unchecked
@@ -136,7 +136,7 @@ async def call_service(request: Request) -> JSONResponse:
         has_meds = has_allergies = True
     if not has_meds and not has_allergies:
         message = f"no prefetched medications or allergies, and {why_not}"
-        return http.error_response(412, "precondition-failed", message)
+        return problems.error_response(412, "precondition-failed", message)
     findings = check([*current, *drafts.medications], allergies, flagged, service.graph)
     cards = [
         card(f, drafts, service.knowledge.sources) for f in findings if drafts.selected.intersection(f.refs)

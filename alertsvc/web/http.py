@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from alertsvc import errors
 from alertsvc.ledger.canonical import loads
@@ -26,7 +25,3 @@ async def json_body(request: Request, *, what: str = "request body") -> dict[str
     if not isinstance(value, dict):
         raise errors.InputError(f"{what}: must be a JSON object")
     return value
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
