@@ -24,7 +24,8 @@ from alertsvc.ledger.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import SCREENSHOTS, VIEWPORT, launch
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, add, allergy, medication, reaction
-from tests.ledger.test_server import FakeClock, serve_app, small_knowledge
+from tests.ledger.test_server import FakeClock, small_knowledge
+from tests.servers import serve_app
 
 PUBLIC_URL = "http://127.0.0.1:8765"  # what grant links carry (as `ledger serve --public-url` would)
 

@@ -33,7 +33,7 @@ from alertsvc.ledger.remote import read_grant_link
 from alertsvc.ledger.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import OpenTab
-from tests.ledger.test_server import serve_app
+from tests.servers import serve_app
 from tests.web.conftest import FakeClock, RunningService, verify_with_cryptography
 from tests.web.test_story import at
 

@@ -42,13 +42,8 @@ from alertsvc.ledger.slices import verify_slice, verify_update
 from alertsvc.web.app import create_app
 from alertsvc.web.auth import issue_staff_token
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, medication, reaction
-from tests.ledger.test_server import (
-    AppSwitch,
-    FakeClock,
-    RunningLedger,
-    create_grant,
-    serve_app,
-)
+from tests.ledger.test_server import AppSwitch, FakeClock, RunningLedger, create_grant
+from tests.servers import serve_app
 
 GRANT = "sha256:" + "ab" * 32
 P = PATIENT.public_id

@@ -7,15 +7,12 @@ and the protections: page token on every POST, loopback and address-only Host fo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 import segno
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alertsvc.knowledge import kb as kb_files
@@ -53,6 +49,7 @@ from tests.ledger.conftest import (
     reaction,
     run_cli,
 )
+from tests.servers import serve_app
 
 # --- a small drug list (RxNorm's codes and names) ---
 
@@ -120,32 +117,6 @@ class RunningLedger:
     def head(self) -> int:
         with Ledger.open(self.path) as ledger:
             return ledger.read().latest.seq
-
-
-def serve_app(app: ASGIApp, *, lifespan: str = "off") -> Iterator[str]:
-    """Run ``app`` on uvicorn on 127.0.0.1 in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
-    server = uvicorn.Server(config)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending))
-        loop.close()
 
 
 class AppSwitch:

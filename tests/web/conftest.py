@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -20,13 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from alertsvc.config import Settings
 from alertsvc.service import Service
 from alertsvc.web.app import create_app
 from alertsvc.web.auth import Role, issue_staff_token
+from tests.servers import uvicorn_thread
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,28 +64,8 @@ class RunningService:
 
 def serve(settings: Settings, clock: FakeClock) -> Iterator[RunningService]:
     app = create_app(settings, clock=clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield RunningService(f"http://127.0.0.1:{port}", app.state.service, clock, loop, settings)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
+    with uvicorn_thread(app) as (url, loop):
+        yield RunningService(url, app.state.service, clock, loop, settings)
 
 
 @pytest.fixture

@@ -4,21 +4,18 @@ the moment the grant ends (the revocation arrives signed, and the admission is p
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import grant_link
 from alertsvc.ledger.server import create_ledger_app
+from tests.servers import serve_app
 from tests.web.conftest import FakeClock, RunningService
 
 WARD = "ward-5"
@@ -33,23 +30,8 @@ def ledger_server(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[str, Path,
         ledger.append(
             [actions.medication(patient, "warfarin", now=clock.now)], patient=patient, now=clock.now
         )
-    config = uvicorn.Config(
-        create_ledger_app(path, patient, clock=clock), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive()
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", path, patient
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        loop.close()
+    for url in serve_app(create_ledger_app(path, patient, clock=clock)):
+        yield url, path, patient
 
 
 def test_the_service_reads_the_patients_ledger_until_the_grant_ends(
