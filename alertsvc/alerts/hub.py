@@ -61,6 +61,10 @@ class Subscription:
     def close(self) -> None:
         self._hub.unsubscribe(self)
 
+    async def next(self) -> Event | None:
+        """The next live event, or None when the subscription has ended (closed or fell behind)."""
+        return await self._queue.get()
+
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 

@@ -34,14 +34,13 @@ async def alert_stream(request: Request) -> EventSourceResponse:
         sent = after
         try:
             yield ServerSentEvent(retry=RETRY_MS, comment="alertsvc ward stream")
-            for event in backlog:
-                yield event.wire
-                sent = event.seq
-            async for event in subscription:
-                if event.seq <= sent:
-                    continue
-                yield event.wire  # encoded once for every stream of the ward
-                sent = event.seq
+            for past in backlog:
+                yield past.wire
+                sent = past.seq
+            while (live := await subscription.next()) is not None:
+                if live.seq > sent:
+                    yield live.wire  # encoded once for every stream of the ward
+                    sent = live.seq
         finally:
             subscription.close()
 
