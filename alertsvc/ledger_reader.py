@@ -25,7 +25,7 @@ from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import read_head
-from alertsvc.ledger.remote import fetch_slice, fetch_update, read_grant_link
+from alertsvc.ledger.remote import GrantLink, fetch_slice, fetch_update, read_grant_link
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("alertsvc.ledger_reader")
 
 
-async def first_slice(service: Service, link_text: str) -> tuple[bytes, str]:
-    """The slice named by a grant link, read from the patient's ledger server; and that server's URL."""
+async def first_slice(service: Service, link_text: str) -> tuple[bytes, GrantLink]:
+    """The slice named by a grant link, read from the patient's ledger server; and the link itself
+    (its patient id is the one the slice must be signed by)."""
     link = read_grant_link(link_text)
     fetch = partial(
         fetch_slice,
@@ -45,7 +46,7 @@ async def first_slice(service: Service, link_text: str) -> tuple[bytes, str]:
         timeout=service.settings.ledger_timeout,
         now=service.clock(),
     )
-    return await anyio.to_thread.run_sync(fetch), link.url
+    return await anyio.to_thread.run_sync(fetch), link
 
 
 def next_poll(service: Service, admission: Admission, now: datetime) -> datetime:

@@ -126,18 +126,19 @@ class Service:
         ward_id, bed = _text(body, "ward"), _text(body, "bed")
         require(staff, ward=ward_id, roles=("admission",))
         slice_value, link = body.get("slice"), body.get("grant_link")
-        ledger_url = ""
+        ledger_url, patient_id = "", None
         if isinstance(slice_value, dict):
             slice_bytes = canonical(slice_value)
         elif isinstance(link, str):
-            slice_bytes, ledger_url = await ledger_reader.first_slice(self, link)
+            slice_bytes, grant_link = await ledger_reader.first_slice(self, link)
+            ledger_url, patient_id = grant_link.url, grant_link.patient
         else:
             raise InputError(
                 "admission: give 'slice' (the JSON object written by `alertsvc ledger slice`) or "
                 "'grant_link' (the alertsvc-grant: link of the patient's QR code)"
             )
         now = self.clock()
-        verified = verify_slice(slice_bytes, patient=None, now=now, grantee=self.identity.public_id)
+        verified = verify_slice(slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id)
         _check_grant_matches(body.get("grant"), verified)
         if adm.active_for_grant(self.db, verified.grant.id) is not None:
             raise Conflict(f"grant {verified.grant.id} is already admitted")

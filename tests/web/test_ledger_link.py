@@ -122,3 +122,28 @@ def test_an_unreachable_ledger_server_is_retried_and_ends_nothing(
     assert running.run(status()) == "active"
     admission = response.json()["admission"]
     assert f"poll:{admission}" in dict(running.service.runner.jobs())
+
+
+def test_a_link_naming_another_patient_is_refused_with_nothing_stored(
+    running: RunningService, clock: FakeClock, ledger_server: tuple[str, Path, Identity]
+) -> None:
+    url, path, patient = ledger_server
+    with Ledger.open(path) as ledger:
+        grant = grants.new_grant(
+            patient, grantee=running.service.identity.public_id, scope=("medications",),
+            not_before=clock.now, hours=48, now=clock.now,
+        )  # fmt: skip
+        ledger.append([grant], patient=patient, now=clock.now)
+    someone_else = Identity.generate().public_id
+    with running.client(running.token(WARD, "Ada", role="admission")) as client:
+        response = client.post(
+            "/admissions",
+            json={"grant_link": grant_link(url, grant.id, someone_else), "ward": WARD, "bed": "4"},
+        )
+    assert response.status_code == 422, response.text
+    assert someone_else in response.json()["error"]["message"]
+
+    async def admissions() -> int:
+        return int(running.service.db.execute("SELECT count(*) FROM admissions").fetchone()[0])
+
+    assert running.run(admissions()) == 0
