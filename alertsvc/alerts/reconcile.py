@@ -48,7 +48,7 @@ def plan(
     ("patient" or "practitioner"). An alert whose dose falls due within ``lead`` of ``now`` is marked as
     reminded for that dose, so the timer does not raise it a second time.
     """
-    by_key = {_key_of(alert): alert for alert in existing}
+    by_key = {alert.dedupe: alert for alert in existing}
     pending = {d.id: d for d in doses if d.outcome is None}
     upserts: list[tuple[Alert, str | None]] = []
     seen: set[str] = set()
@@ -76,7 +76,7 @@ def plan(
                 upserts.append((replace(fresh, version=old.version + 1), reminded))
             continue
         upserts.append((fresh, reminded))
-    withdrawals = tuple(a.id for a in existing if a.status == "active" and _key_of(a) not in seen)
+    withdrawals = tuple(a.id for a in existing if a.status == "active" and a.dedupe not in seen)
     return Plan(upserts=tuple(upserts), withdrawals=withdrawals)
 
 
@@ -90,11 +90,6 @@ def _dose_for(finding: Finding, pending: Mapping[str, ScheduledDose]) -> DoseRef
         return None
     dose = min(candidates, key=lambda d: (d.due, d.id))
     return DoseRef(id=dose.id, drug=dose.drug, dose=dose.dose, route=dose.route, due=dose.due)
-
-
-def _key_of(alert: StoredAlert) -> str:
-    ingredients = ",".join(sorted(str(i["rxcui"]) for i in alert.claims.get("ingredients", [])))
-    return f"{alert.admission}|{alert.claims.get('kind')}|{ingredients}"
 
 
 def _changed(old: StoredAlert, fresh: Alert) -> bool:

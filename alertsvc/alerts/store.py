@@ -25,6 +25,7 @@ class StoredAlert:
     id: str
     admission: str
     ward: str
+    dedupe: str  # (admission, kind, ingredients): see alerts.build.dedupe_key
     version: int
     status: str
     severity_rank: int
@@ -62,12 +63,9 @@ class Acknowledgement:
         }
 
 
-ALERT_COLUMNS = "id, admission, ward, version, status, severity_rank, dose, due, reminded_dose, body, jws"
-
-
-def find_by_dedupe(db: sqlite_utils.Database, key: str) -> StoredAlert | None:
-    row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE dedupe = ?", [key]).fetchone()
-    return None if row is None else _alert(row)
+ALERT_COLUMNS = (
+    "id, admission, ward, dedupe, version, status, severity_rank, dose, due, reminded_dose, body, jws"
+)
 
 
 def get_alert(db: sqlite_utils.Database, alert_id: str) -> StoredAlert | None:
@@ -199,11 +197,12 @@ def last_event_id(db: sqlite_utils.Database, ward: str) -> int:
 
 
 def _alert(row: Any) -> StoredAlert:
-    id_, admission, ward, version, status, rank, dose, due, reminded, body, jws = row
+    id_, admission, ward, dedupe, version, status, rank, dose, due, reminded, body, jws = row
     return StoredAlert(
         id=id_,
         admission=admission,
         ward=ward,
+        dedupe=dedupe,
         version=version,
         status=status,
         severity_rank=rank,

@@ -55,6 +55,7 @@ def stored(alert: Alert, reminded: str | None = None) -> StoredAlert:
         id=alert.id,
         admission=alert.admission.id,
         ward=alert.admission.ward,
+        dedupe=alert.dedupe_key,
         version=alert.version,
         status="active",
         severity_rank=alert.severity_rank,
