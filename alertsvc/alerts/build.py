@@ -6,7 +6,7 @@ check finds the same thing again the alert keeps its id and gets a new version (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,7 @@ class Alert:
             "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in finding.ingredients],
             "rule": finding.rule,
             "sources": list(finding.sources),
+            "ratings": [asdict(rating) for rating in finding.ratings],
             "evidence": list(finding.evidence),
             "knowledge_version": finding.knowledge_version,
             "flagged_by": self.flagged_by,
@@ -108,4 +109,7 @@ def detail(finding: Finding) -> str:
     parts.append(
         f"Rule {finding.rule} ({', '.join(finding.sources)}); knowledge {finding.knowledge_version}."
     )
+    if len(finding.ratings) > 1:  # sources disagree: the alert takes the highest, and says what each said
+        rated = "; ".join(f"{r.rating or r.rule} ({r.severity})" for r in finding.ratings)
+        parts.append(f"Rated by each source: {rated}.")
     return " ".join(parts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import click
@@ -122,6 +122,7 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
         "sources": list(finding.sources),
         "evidence": list(finding.evidence),
         "knowledge_version": finding.knowledge_version,
+        "ratings": [asdict(rating) for rating in finding.ratings],  # {"source", "rule", "severity", "rating"}
     }
 
 

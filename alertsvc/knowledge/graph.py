@@ -26,12 +26,13 @@ The check uses indexes computed here once, so that a request does dictionary and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import networkx as nx
 
+from alertsvc.knowledge.curated_texts import retier
 from alertsvc.knowledge.model import (
     LOCAL_ROUTES,
     SEVERITY_ORDER,
@@ -39,15 +40,26 @@ from alertsvc.knowledge.model import (
     Finding,
     Ingredient,
     KnowledgeBase,
+    Rating,
     Rule,
     Severity,
 )
+from alertsvc.knowledge.wording import MAX_SUMMARY, fill, sentence
 
 INGREDIENT_PREFIX = "in:"
 CLASS_PREFIX = "class:"
-MAX_SUMMARY = 139
-"""CDS Hooks cards want a summary under 140 characters."""
 ONC_HIGH_PRIORITY = "onc-hp"
+WORDING_RANK: dict[str, int] = {
+    "labelled": 0,
+    "mechanism": 1,
+    "curated": 1,
+    "category": 2,
+    "source": 3,
+    "": 4,
+}
+"""Whose words a finding shows when several rules of its severity match: the most specific first."""
+
+__all__ = ["MAX_SUMMARY"]
 """Rule ids and source keys of the ONC high-priority list start with this."""
 
 RuleMatch = tuple[Rule, str, str]
@@ -86,6 +98,16 @@ class PairVerdict:
 
 
 @dataclass(frozen=True)
+class Triple:
+    """A three-drug rule and the ingredients on each of its sides (left, right, also)."""
+
+    rule: Rule
+    left: frozenset[str]
+    right: frozenset[str]
+    also: frozenset[str]
+
+
+@dataclass(frozen=True)
 class InteractionGraph:
     """The built graph and its read-only indexes; see the module docstring. Build with :func:`build_graph`."""
 
@@ -96,8 +118,8 @@ class InteractionGraph:
     classes: Mapping[str, DrugClass]
     partners_above: Mapping[str, frozenset[str]]
     pairs: Mapping[tuple[str, str], PairVerdict]
-    effects: Mapping[str, str]
-    """Rule id -> the short effect a finding's summary quotes (see :func:`short_effect`)."""
+    triples: tuple[Triple, ...]
+    """Three-drug rules (``Rule.also``), with the members of each of their three sides."""
     classes_of: Mapping[str, frozenset[str]]
     """Ingredient RxCUI -> ids of every class (any kind) it belongs to."""
     therapeutic_of: Mapping[str, frozenset[str]]
@@ -117,7 +139,7 @@ class InteractionGraph:
         if not verdict.route_limited:
             return verdict.systemic if route_a not in LOCAL_ROUTES and route_b not in LOCAL_ROUTES else None
         matches = [m for m in verdict.matches if rule_applies(m[0], route_a) and rule_applies(m[0], route_b)]
-        return interaction_finding(matches, self.ingredients, self.effects, self.version)
+        return interaction_finding(matches, self.ingredients, self.version)
 
     def interacts(self, a: str, b: str) -> bool:
         """Whether some interaction rule joins ingredients ``a`` and ``b`` (any routes)."""
@@ -179,8 +201,7 @@ def build_graph(kb: KnowledgeBase) -> InteractionGraph:
                 cross_rules[rule.right].append(rule)
 
     ingredients = MappingProxyType(dict(kb.ingredients))
-    effects = {rule.id: short_effect(rule.mechanism) for rule in kb.rules}
-    pairs = _pair_verdicts(kb, ingredients, effects)
+    pairs = _pair_verdicts(kb, ingredients)
     partners_above: dict[str, set[str]] = defaultdict(set)
     for a, b in pairs:
         partners_above[a].add(b)
@@ -195,7 +216,11 @@ def build_graph(kb: KnowledgeBase) -> InteractionGraph:
         classes=MappingProxyType(dict(kb.classes)),
         partners_above=_freeze(partners_above),
         pairs=MappingProxyType(pairs),
-        effects=MappingProxyType(effects),
+        triples=tuple(
+            Triple(rule, _members(kb, rule.left), _members(kb, rule.right), _members(kb, rule.also))
+            for rule in sorted(kb.rules, key=lambda r: r.id)
+            if rule.also
+        ),
         classes_of=_freeze(classes_of),
         therapeutic_of=_freeze(of_kind("therapeutic")),
         allergen_groups_of=_freeze(of_kind("allergen")),
@@ -204,23 +229,23 @@ def build_graph(kb: KnowledgeBase) -> InteractionGraph:
     )
 
 
+def _members(kb: KnowledgeBase, node: str) -> frozenset[str]:
+    if node.startswith(INGREDIENT_PREFIX):
+        return frozenset({node[len(INGREDIENT_PREFIX) :]})
+    drug_class = kb.classes.get(class_id_of(node))
+    return drug_class.members if drug_class is not None else frozenset()
+
+
 def _pair_verdicts(
-    kb: KnowledgeBase, ingredients: Mapping[str, Ingredient], effects: Mapping[str, str]
+    kb: KnowledgeBase, ingredients: Mapping[str, Ingredient]
 ) -> dict[tuple[str, str], PairVerdict]:
-    """Expand every interaction rule to its ingredient pairs and judge each pair once."""
-
-    def members(node: str) -> Iterable[str]:
-        if node.startswith(INGREDIENT_PREFIX):
-            return (node[len(INGREDIENT_PREFIX) :],)
-        drug_class = kb.classes.get(class_id_of(node))
-        return sorted(drug_class.members) if drug_class is not None else ()
-
+    """Expand every two-drug interaction rule to its ingredient pairs and judge each pair once."""
     matched: dict[tuple[str, str], dict[str, RuleMatch]] = defaultdict(dict)
     for rule in kb.rules:
-        if rule.kind != "interaction":
+        if rule.kind != "interaction" or rule.also:
             continue
-        right_members = list(members(rule.right))
-        for a in members(rule.left):
+        right_members = sorted(_members(kb, rule.right))
+        for a in sorted(_members(kb, rule.left)):
             for b in right_members:
                 if a == b:
                     continue
@@ -238,13 +263,11 @@ def _pair_verdicts(
             else tuple(sorted(by_rule.values(), key=_match_order))
         )
         limited = any(m[0].routes for m in matches)
-        systemic = interaction_finding(
-            [m for m in matches if not m[0].routes], ingredients, effects, kb.version
-        )
+        systemic = interaction_finding([m for m in matches if not m[0].routes], ingredients, kb.version)
         oral = systemic
         if limited:
             oral_matches = [m for m in matches if rule_applies(m[0], "oral")]
-            oral = interaction_finding(oral_matches, ingredients, effects, kb.version)
+            oral = interaction_finding(oral_matches, ingredients, kb.version)
         verdicts[key] = PairVerdict(matches, systemic, oral, limited)
     return verdicts
 
@@ -259,30 +282,34 @@ def rule_applies(rule: Rule, route: str) -> bool:
 def interaction_finding(
     matches: Sequence[RuleMatch],
     ingredients: Mapping[str, Ingredient],
-    effects: Mapping[str, str],
     version: str,
 ) -> Finding | None:
     """The one finding for the rules matching a pair (in :func:`_match_order`), or None when there are none.
 
-    The most severe rule is named and the sources of every matching rule merged. A critical pair also
-    matched by an ONC non-interruptive rule is capped at "major", unless an ONC high-priority rule matches
-    too (the high-priority list is ONC's own list of pairs that must interrupt; a pair on both lists only
-    through class expansion, e.g. sotalol, a beta blocker that prolongs QT, with citalopram, keeps the
+    The finding takes the most severe rating and lists every source's own (``Finding.ratings``). Its words
+    are those of the most specific rule of that severity (:data:`WORDING_RANK`), which it names. A critical
+    pair also matched by an ONC non-interruptive rule is capped at "major", unless an ONC high-priority rule
+    matches too (the high-priority list is ONC's own list of pairs that must interrupt; a pair on both lists
+    only through class expansion, e.g. sotalol, a beta blocker that prolongs QT, with citalopram, keeps the
     more dangerous reading).
     """
     if not matches:
         return None
-    rule, left, right = matches[0]
+    severity: Severity = matches[0][0].severity
+    same = [m for m in matches if m[0].severity == severity]
+    rule, left, right = min(same, key=_wording_order) if len(same) > 1 else matches[0]
     first, second = _ingredient(left, ingredients), _ingredient(right, ingredients)
     if rule.left == rule.right and second.name < first.name:
         first, second = second, first  # a class with itself: alphabetical
-    severity: Severity = rule.severity
-    management = rule.management.strip()
+    names = {"left": first.name, "right": second.name}
+    management = fill(rule.management.strip(), **names)
     if severity == "critical":
         capping = [m[0].id for m in matches if m[0].non_interruptive]
         if capping and not any(_high_priority(m[0]) for m in matches):
             severity = "major"
-            management = f"{management} ONC non-interruptive pair ({capping[0]}): shown, not interruptive."
+            management = (
+                f"{retier(management, 'critical', 'major')} ONC non-interruptive pair ({capping[0]})."
+            )
     if len(matches) == 1:
         sources = rule.sources
     else:
@@ -290,17 +317,22 @@ def interaction_finding(
     first_node, second_node = INGREDIENT_PREFIX + first.rxcui, INGREDIENT_PREFIX + second.rxcui
     ends = (rule.left,) if rule.left == rule.right else (rule.left, rule.right)
     middle = tuple(n for n in ends if n != first_node and n != second_node)
+    template = rule.summary or "{left} + {right}: " + short_effect(rule.mechanism)
     return Finding(
         kind="interaction",
         severity=severity,
         ingredients=(first, second),
-        summary=summary(f"{first.name} + {second.name}", effects[rule.id], severity),
-        mechanism=rule.mechanism,
+        summary=sentence(template, severity, **names),
+        mechanism=fill(rule.mechanism, **names),
         management=management,
         rule=rule.id,
         sources=sources,
         evidence=(first_node, *middle, second_node),
         knowledge_version=version,
+        ratings=tuple(
+            Rating(m[0].sources[0] if m[0].sources else "", m[0].id, m[0].severity, m[0].rating)
+            for m in matches
+        ),
     )
 
 
@@ -322,13 +354,8 @@ def with_refs(template: Finding, refs: Sequence[str]) -> Finding:
 
 
 def summary(head: str, detail: str, severity: str) -> str:
-    """``head: detail (severity)``, shortened with an ellipsis to stay under 140 characters."""
-    tail = f" ({severity})"
-    text = f"{head}: {detail}" if detail else head
-    room = MAX_SUMMARY - len(tail)
-    if len(text) > room:
-        text = text[: room - 1].rstrip() + "…"
-    return text + tail
+    """``Head: detail (severity).`` as one sentence under 140 characters, never cut inside a word."""
+    return sentence(f"{head}: {detail}" if detail else head, severity)
 
 
 def short_effect(mechanism: str) -> str:
@@ -346,6 +373,12 @@ def _match_order(match: RuleMatch) -> tuple[int, bool, str]:
     """Most severe first; among equals an ONC high-priority rule, then by id."""
     rule = match[0]
     return (SEVERITY_ORDER[rule.severity], not _high_priority(rule), rule.id)
+
+
+def _wording_order(match: RuleMatch) -> tuple[int, bool, str]:
+    """Among rules of one severity, whose words to show: the most specific wording, then as above."""
+    rule = match[0]
+    return (WORDING_RANK.get(rule.wording, 9), not _high_priority(rule), rule.id)
 
 
 def _high_priority(rule: Rule) -> bool:

@@ -14,6 +14,9 @@ from typing import Literal, Protocol
 Severity = Literal["critical", "major", "moderate", "minor"]
 Indicator = Literal["critical", "warning", "info"]
 FindingKind = Literal["interaction", "allergy", "reaction", "duplicate", "too-soon"]
+Wording = Literal["labelled", "mechanism", "curated", "category", "source", ""]
+"""Who wrote a rule's words: a labelled pair, a mechanism rule, other curated text (ONC, PDDI-CDS), the
+text of a category the build classified the rule into, or the source's own words (minor or moderate only)."""
 ClassKind = Literal["interaction", "therapeutic", "allergen"]
 Route = Literal[
     "oral",
@@ -89,6 +92,12 @@ class Rule:
     ``kind`` "interaction" is a drug-drug rule; "cross-sensitivity" links allergen groups or an allergen
     group to itself. ``non_interruptive`` marks pairs on the ONC non-interruptive list: never critical.
     ``routes`` limits the rule to products given by these routes (empty: systemic routes only).
+
+    ``rating`` is the source's own level in its own words ("Contraindication", "Critical", "high
+    priority"...); ``severity`` is the tier alertsvc maps it to. ``summary`` is a sentence template naming
+    the drugs as ``{left}`` and ``{right}`` (the ingredients matched on each side), without the severity;
+    ``management`` is ordered steps ("1. ... 2. ..."); ``wording`` says who wrote them. ``also`` names a
+    third node for a three-drug rule (e.g. the renal "triple whammy"): all three must be present.
     """
 
     id: str
@@ -101,6 +110,10 @@ class Rule:
     sources: tuple[str, ...]
     non_interruptive: bool = False
     routes: frozenset[str] = frozenset()
+    rating: str = ""
+    summary: str = ""
+    wording: Wording = ""
+    also: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +204,16 @@ class FlaggedReaction:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """One source's rating of a finding: the rule, its source, the tier it maps to and the source's words."""
+
+    source: str
+    rule: str
+    severity: Severity
+    rating: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     """A pure result of checking; see DESIGN.md. ``refs`` names the medications/allergies/flags involved."""
 
@@ -205,6 +228,8 @@ class Finding:
     evidence: tuple[str, ...]  # the path through the graph, as node ids
     knowledge_version: str
     refs: tuple[str, ...] = field(default=())
+    ratings: tuple[Rating, ...] = field(default=())
+    """Every source's own rating when several rules match (the finding takes the highest)."""
 
     @property
     def indicator(self) -> Indicator:

@@ -6,8 +6,14 @@ terminology's ``names`` (lower-case ingredient or salt name -> IN RxCUI). Order 
 torsades classes and the curated QT additions make the class of ONC pair 21, and the ONC lists decide
 which NDF-RT and ANSM pairs may be critical.
 
+Every rule keeps its source's own rating (``Rule.rating``) beside the tier alertsvc maps it to; when
+several rules match one pair, the finding takes the highest tier and lists the others (``graph``).
+
 Severity policy (documented in data/SOURCES.md through ``notes``):
 - ONC high-priority -> critical; ONC non-interruptive -> moderate and never critical.
+- US labelling (``curated_pairs``): contraindicated -> critical; avoid -> major; monitor -> moderate.
+- FDA enzyme and transporter table and pharmacodynamic classes: see ``curated_mechanisms`` and
+  ``curated_effects`` (e.g. strong inhibitor + sensitive or narrow-range substrate -> major).
 - ANSM: Contraindication -> critical, Not recommended -> major, Precaution for use -> moderate,
   Take into account -> minor.
 - NDF-RT: Critical -> major, Significant -> moderate, critical only when also ONC high-priority.
@@ -15,6 +21,9 @@ Severity policy (documented in data/SOURCES.md through ``notes``):
 - Cross-sensitivity within an allergen group -> major; carbapenems/penicillins moderate; sulfonamide
   antibiotics/non-antibiotics minor.
 An ingredient-pair rule that is critical but on the ONC non-interruptive list is lowered to major.
+
+Last, every rule without curated words gets alertsvc's (``rules_text``): no machine-translated summary
+reaches a nurse, and every major or critical rule has numbered steps.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from alertsvc.errors import KnowledgeBuildError
 from alertsvc.knowledge import (
     sources_allergy,
     sources_ansm,
+    sources_labelled,
+    sources_mechanisms,
     sources_ndfrt,
     sources_onc,
     sources_pddi,
@@ -35,6 +46,8 @@ from alertsvc.knowledge import (
 from alertsvc.knowledge.curated_rules import ANSM_TORSADES_CODES, QT_ADDITIONS
 from alertsvc.knowledge.model import DrugClass, Rule, Source
 from alertsvc.knowledge.rules_common import NameLookup, Part
+from alertsvc.knowledge.rules_text import Wordsmith
+from alertsvc.knowledge.wording import has_steps
 
 PRODUCTS_FILE = Path("rxnorm") / "product_to_IN_only.tsv"
 
@@ -63,7 +76,9 @@ def build_rules(sources: Path, names: Mapping[str, str]) -> RuleBuild:
     pddi = sources_pddi.build(sources / "pddi_cds", lookup)
     allergy = sources_allergy.build(lookup, vsac.statin_allergen)
     ndfrt = sources_ndfrt.build(sources / "ndfrt", lookup, onc.critical_pairs, onc.non_interruptive_pairs)
-    parts = [onc.part, ansm.part, ndfrt, vsac.part, pddi, allergy]
+    mechanisms = sources_mechanisms.build(lookup)
+    labelled = sources_labelled.build(lookup)
+    parts = [onc.part, ansm.part, ndfrt, vsac.part, pddi, allergy, mechanisms.part, labelled]
     classes: dict[str, DrugClass] = {}
     rules: list[Rule] = []
     credited: dict[str, Source] = {}
@@ -80,6 +95,9 @@ def build_rules(sources: Path, names: Mapping[str, str]) -> RuleBuild:
         notes.append(
             f"{lowered} critical ingredient-pair rules on the ONC non-interruptive list lowered to major."
         )
+    wordsmith = Wordsmith(classes, mechanisms.roles, mechanisms.effect_rules, lookup)
+    rules = wordsmith.word(rules)
+    notes.extend(wordsmith.notes())
     notes.extend(lookup_notes(lookup, onc.part))
     check_consistency(classes, rules, credited)
     return RuleBuild(classes, tuple(rules), credited, tuple(notes))
@@ -125,7 +143,7 @@ def cap_non_interruptive(rules: list[Rule], non_interruptive: set[frozenset[str]
 def lookup_notes(lookup: NameLookup, onc_part: Part) -> list[str]:
     """What did not map, per source, and which ingredients came from the curated RxCUI fallback."""
     notes: list[str] = []
-    for source in ("onc-hp", "onc-ni", "ansm", "pddi-cds", "curated"):
+    for source in ("onc-hp", "onc-ni", "ansm", "pddi-cds", "curated", "fda-ddi", "effects", "labelled"):
         misses = sorted(lookup.misses.get(source, set()))
         if misses:
             shown = ", ".join(misses[:60]) + (", ..." if len(misses) > 60 else "")
@@ -146,7 +164,8 @@ def check_consistency(classes: dict[str, DrugClass], rules: list[Rule], sources:
         if rule.id in seen:
             raise KnowledgeBuildError(f"rule {rule.id}: id used twice")
         seen.add(rule.id)
-        for node in (rule.left, rule.right):
+    for rule in rules:
+        for node in (rule.left, rule.right, *((rule.also,) if rule.also else ())):
             if node.startswith("class:") and node.removeprefix("class:") not in classes:
                 raise KnowledgeBuildError(f"rule {rule.id}: unknown class {node}")
             if not node.startswith(("class:", "in:")):
@@ -156,6 +175,14 @@ def check_consistency(classes: dict[str, DrugClass], rules: list[Rule], sources:
                 raise KnowledgeBuildError(f"rule {rule.id}: unknown source {key!r}")
         if rule.non_interruptive and rule.severity == "critical":
             raise KnowledgeBuildError(f"rule {rule.id}: a non-interruptive rule cannot be critical")
+        if rule.kind == "interaction" and not rule.summary:
+            raise KnowledgeBuildError(f"rule {rule.id}: no summary")
+        if (
+            rule.kind == "interaction"
+            and rule.severity in ("critical", "major")
+            and not has_steps(rule.management)
+        ):
+            raise KnowledgeBuildError(f"rule {rule.id}: a {rule.severity} rule needs numbered steps")
     for drug_class in classes.values():
         if drug_class.source not in sources:
             raise KnowledgeBuildError(f"class {drug_class.id}: unknown source {drug_class.source!r}")

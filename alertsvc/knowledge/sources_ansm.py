@@ -4,10 +4,15 @@ Two files: the class table (drug name, RxCUI, class name, class code; one member
 (drug or class on each side, description, severity, comment). The translation spells severities many ways
 ("CONTRAINDICATION", "Contra-indication:", "Not recommeded", "Tale into account", ...): they are merged
 into four levels, Contraindication -> critical, Not recommended -> major, Precaution for use -> moderate,
-Take into account -> minor. A severity naming several levels, or only a condition ("With doses of
-methotrexate > 20 mg/week"), becomes major with the source's words kept in ``management``; a blank one
-takes the level of the same pair written from the other drug's page, or moderate. The description becomes
-``mechanism``, the comment ``management``.
+Take into account -> minor. A contraindication the thesaurus limits to a dose, a route or a group of
+patients ("Contraindication with:" whose condition the translation lost; a description starting "With the
+dexamethasone for systemic use", "In case of intake of 10,000 IU/day"; a class "in heart failure") is one
+alertsvc cannot verify from a drug list: it becomes major, and the condition is kept in the rating so the
+ward is told to check it (``conditional``). A severity naming several levels, or only a condition
+("With doses of methotrexate > 20 mg/week"), becomes major with the source's words kept in
+``management``; a blank one takes the level of the same pair written from the other drug's page, or
+moderate. The description becomes ``mechanism``, the comment ``management`` (``rules_text`` later replaces
+them with alertsvc's words where the rule is major or critical).
 
 Rules name classes by name and code; the two do not always agree with the class table ("OTHER
 AMINOGLYCOSIDES", "BRADYCARIA", codes absent from the class table), so a class is found by its name
@@ -95,6 +100,38 @@ def parse_severity(text: str) -> tuple[Severity | None, bool]:
     if levels or compact.strip():
         return "major", True
     return None, False
+
+
+def _level_words(text: str) -> str:
+    """The ANSM level as the source writes it, tidied ("CONTRAINDICATION" -> "Contraindication")."""
+    words = re.sub(r"\s+", " ", text).strip(" :.")
+    return words[:1].upper() + words[1:].lower() if words else "no level stated"
+
+
+_CONDITION_START = re.compile(
+    r"^(with|in case|in cases|when|only with|for doses|at doses|in patients|in women)\b[^:.;,]*", re.I
+)
+_CONDITION_CLASS = re.compile(r"\b(in heart failure|for systemic use|by iv|intravenous)\b", re.I)
+
+
+def conditional(severity: str, description: str, class_names: tuple[str, ...]) -> str:
+    """The condition limiting a contraindication, in the source's words, or "" when it has none.
+
+    >>> conditional("Contraindication with:", "Increase of the risk of hemorrhage", ())
+    'with conditions the translation does not state (doses, routes or patients)'
+    >>> conditional("CONTRAINDICATION", "Risk of bradycardia", ("BETA-BLOCKING AGENTS IN HEART FAILURE",))
+    'in heart failure'
+    """
+    found = _CONDITION_START.match(description.strip())
+    if found:
+        return found.group(0).strip().rstrip(",")
+    for name in class_names:
+        named = _CONDITION_CLASS.search(name)
+        if named:
+            return named.group(1).lower()
+    if re.search(r"\bwith\b", severity, re.I):
+        return "with conditions the translation does not state (doses, routes or patients)"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -242,7 +279,7 @@ def build(ansm_dir: Path, lookup: NameLookup) -> AnsmResult:
             continue
         severity, qualified = parse_severity(row.severity)
         by_pair.setdefault(unordered(left, right), []).append((row, severity, qualified))
-    blank = 0
+    blank = conditional_count = 0
     for (left, right), entries in by_pair.items():
         known = [entry for entry in entries if entry[1] is not None]
         if not known:
@@ -253,6 +290,15 @@ def build(ansm_dir: Path, lookup: NameLookup) -> AnsmResult:
         management = row.comment
         if qualified:
             management = f"ANSM level: {row.severity}. {management}".strip()
+        rating = f"ANSM: {_level_words(row.severity)}"
+        condition = ""
+        if severity == "critical":
+            condition = conditional(
+                row.severity, row.description, (row.left.class_name, row.right.class_name)
+            )
+        if condition:
+            severity, conditional_count = "major", conditional_count + 1
+            rating = f"{rating}, when: {condition}"
         part.rules.append(
             Rule(
                 id=f"ansm-{row.id}",
@@ -263,6 +309,7 @@ def build(ansm_dir: Path, lookup: NameLookup) -> AnsmResult:
                 mechanism=row.description,
                 management=management,
                 sources=("ansm",),
+                rating=rating,
             )
         )
     members = sum(len(c.members) for c in part.classes.values())
@@ -270,7 +317,8 @@ def build(ansm_dir: Path, lookup: NameLookup) -> AnsmResult:
         f"ANSM: {len(part.classes)} classes ({members} ingredient memberships), {len(rows)} rule rows -> "
         f"{len(part.rules)} rules after merging the two directions of each pair; {len(unresolved)} rows "
         f"dropped because a drug or class did not map; {blank} pairs without a stated level taken as "
-        "moderate."
+        f"moderate; {conditional_count} contraindications limited to a dose, route or group of patients "
+        "taken as major, the condition kept in the rating."
     )
     route_named = sorted(
         c.name for c in part.classes.values() if re.search(r"\([^)]*\b(ROUTES?|ORAL|NASAL|IM)\b", c.name)

@@ -37,7 +37,7 @@ def build(
     """Ingredient-pair rules from NDF-RT. ``critical_pairs`` are the ONC high-priority ingredient pairs."""
     part = Part(sources={"ndfrt": SOURCE})
     rows = read_tsv(ndfrt_dir / FILE, COLUMNS)
-    chosen: dict[tuple[str, str], tuple[Severity, str, str]] = {}
+    chosen: dict[tuple[str, str], tuple[Severity, str, str, str]] = {}
     unmapped_rows = unknown_level = raised = 0
     for row in rows:
         level = LEVELS.get(row["severity"].strip().lower())
@@ -60,8 +60,10 @@ def build(
         label = row["label"].replace("[VA Drug Interaction]", "").strip()
         previous = chosen.get(key)
         if previous is None or SEVERITY_ORDER[severity] < SEVERITY_ORDER[previous[0]]:
-            chosen[key] = (severity, code, label)
-    for (left_node, right_node), (severity, code, label) in sorted(chosen.items(), key=lambda i: i[1][1]):
+            chosen[key] = (severity, code, label, row["severity"].strip().capitalize())
+    for (left_node, right_node), (severity, code, label, words) in sorted(
+        chosen.items(), key=lambda i: i[1][1]
+    ):
         if severity == "critical":
             raised += 1
         part.rules.append(
@@ -74,6 +76,7 @@ def build(
                 mechanism=f"VA NDF-RT interaction {label}.",
                 management="",
                 sources=("ndfrt",),
+                rating=f"VA NDF-RT: {words}",
             )
         )
     misses = sorted(lookup.misses.get("ndfrt", set()))

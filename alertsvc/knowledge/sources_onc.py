@@ -19,15 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alertsvc.errors import KnowledgeBuildError
-from alertsvc.knowledge.curated_rules import (
-    ONC_CORRECTIONS,
-    ONC_HP_TEXT,
-    ONC_NI_MANAGEMENT,
-    ONC_NI_ORAL_ONLY,
-    ONC_NI_TEXT,
-)
-from alertsvc.knowledge.model import DrugClass, Rule, Severity, Source
+from alertsvc.knowledge.curated_onc import ONC_HP_TEXT, ONC_NI_MANAGEMENT, ONC_NI_TEXT
+from alertsvc.knowledge.curated_rules import ONC_CORRECTIONS, ONC_NI_ORAL_ONLY
+from alertsvc.knowledge.curated_texts import management as tier_management
+from alertsvc.knowledge.model import DrugClass, Rule, Severity, Source, Wording
 from alertsvc.knowledge.rules_common import NameLookup, Part, normalise_name
+from alertsvc.knowledge.wording import steps
 
 HP_FILE = "ONC_high_priority_class_table_phansalkar2012.tsv"
 NI_FILE = "ONC_non_interruptive_class_table_phansalkar2013.tsv"
@@ -186,14 +183,21 @@ def _add_pair(result: OncResult, table: str, pair: OncPair, lookup: NameLookup, 
     nodes = [sides[0][0], sides[1][0]]
     member_sets = [sides[0][1], sides[1][1]]
     expanded = {frozenset({a, b}) for a in member_sets[0] for b in member_sets[1] if a != b}
+    summary = ""
+    wording: Wording = ""
     if table == "hp":
-        mechanism, management = ONC_HP_TEXT.get(pair.number, ("", ""))
         severity: Severity = "critical"
+        text = ONC_HP_TEXT.get(pair.number)
+        mechanism, summary = (text.mechanism, text.summary) if text else ("", "")
+        management = steps(tier_management(severity, text.watch if text else ()))
+        wording = "curated" if text else ""
+        rating = "high priority: contraindicated (ONC, Phansalkar et al. 2012)"
         routes: frozenset[str] = frozenset()
         result.critical_pairs |= expanded
     else:
         mechanism, management = ONC_NI_TEXT.get(pair.number, ""), ONC_NI_MANAGEMENT
         severity = "moderate"
+        rating = "non-interruptive (ONC, Phansalkar et al. 2013)"
         routes = frozenset({"oral"}) if pair.number in ONC_NI_ORAL_ONLY else frozenset()
         result.non_interruptive_pairs |= expanded
     sources = (source, "ansm", "curated") if table == "hp" and pair.number == QT_PAIR else (source,)
@@ -211,6 +215,9 @@ def _add_pair(result: OncResult, table: str, pair: OncPair, lookup: NameLookup, 
             sources=sources,
             non_interruptive=table == "ni",
             routes=routes,
+            rating=rating,
+            summary=summary,
+            wording=wording,
         )
     )
 

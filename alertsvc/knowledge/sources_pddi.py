@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from alertsvc.knowledge.curated_texts import management
 from alertsvc.knowledge.model import LOCAL_ROUTES, DrugClass, Rule, Source
 from alertsvc.knowledge.rules_common import NameLookup, Part, read_tsv
+from alertsvc.knowledge.wording import steps
 
 FILE = "_valueset_codes_flat.tsv"
 COLUMNS = ("valueset_id", "title", "system", "code", "display")
@@ -102,19 +104,18 @@ WARFARIN_NSAID_MECHANISM = (
     "NSAIDs have antiplatelet effects that increase bleeding risk with warfarin, and cause peptic ulcers: "
     "most of the added risk is upper gastrointestinal bleeding."
 )
-WARFARIN_NSAID_MANAGEMENT = (
-    "For pain or fever prefer acetaminophen (monitor INR above 2 g/day) or short-term opioids. A proton "
-    "pump inhibitor or misoprostol lowers the risk; history of GI bleeding or peptic ulcer, age over 65, "
-    "systemic corticosteroids, aldosterone antagonists or several NSAIDs raise it: use only if benefit "
-    "outweighs risk. Topical diclofenac needs no special precautions."
+WARFARIN_NSAID_WATCH = (
+    "Ask the prescriber about acetaminophen or a short opioid course for pain instead.",
+    "If both continue, a proton pump inhibitor lowers the risk of stomach bleeding.",
+    "Look for black stools, vomiting blood or bruising; check INR within 3 days.",
 )
 DIGOXIN_CYCLOSPORINE_MECHANISM = (
     "Cyclosporine inhibits P-glycoprotein, the main efflux transporter of digoxin: raised digoxin levels "
     "and digitalis toxicity."
 )
-DIGOXIN_CYCLOSPORINE_MANAGEMENT = (
-    "After starting cyclosporine expect digoxin levels to rise: monitor digoxin concentration, renal "
-    "function, potassium, magnesium and calcium, and adjust the digoxin dose."
+DIGOXIN_CYCLOSPORINE_WATCH = (
+    "Check the pulse before each digoxin dose.",
+    "Ask for a digoxin level, kidney function, potassium and magnesium within 3 days.",
 )
 
 _ROUTE_WORDS = {
@@ -171,8 +172,11 @@ def build(pddi_dir: Path, lookup: NameLookup) -> Part:
                 right="class:pddi:nsaids",
                 severity="major",
                 mechanism=WARFARIN_NSAID_MECHANISM,
-                management=WARFARIN_NSAID_MANAGEMENT,
+                management=steps(management("major", WARFARIN_NSAID_WATCH)),
                 sources=("pddi-cds",),
+                rating="warfarin + NSAID: bleeding risk (HL7 PDDI-CDS, Warfarin-NSAIDs artifact)",
+                summary="{left} with {right} raises the risk of serious bleeding",
+                wording="curated",
             )
         )
     if digoxin and cyclosporine:
@@ -184,8 +188,11 @@ def build(pddi_dir: Path, lookup: NameLookup) -> Part:
                 right=f"in:{cyclosporine}",
                 severity="major",
                 mechanism=DIGOXIN_CYCLOSPORINE_MECHANISM,
-                management=DIGOXIN_CYCLOSPORINE_MANAGEMENT,
+                management=steps(management("major", DIGOXIN_CYCLOSPORINE_WATCH)),
                 sources=("pddi-cds",),
+                rating="digoxin + cyclosporine: digoxin toxicity (HL7 PDDI-CDS artifact)",
+                summary="{right} raises {left} levels: risk of digoxin toxicity",
+                wording="curated",
             )
         )
     excluded = [row for row in rows if row["valueset_id"].strip().endswith("-exclude")]

@@ -72,7 +72,7 @@ def _rule(
         right=right,
         severity=severity,
         mechanism=mechanism,
-        management=str(kw.pop("management", "Avoid the combination or monitor closely.")),
+        management=str(kw.pop("management", "1. Avoid the combination. 2. If given, monitor closely.")),
         sources=sources,
         **kw,
     )

@@ -15,6 +15,7 @@ from alertsvc.knowledge import check as check_module
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.graph import InteractionGraph
 from alertsvc.knowledge.model import SEVERITY_ORDER, Allergy, Finding, FlaggedReaction, Medication
+from alertsvc.knowledge.wording import has_steps
 from tests.knowledge.conftest import RXCUI, allergy, flag, med
 
 
@@ -60,7 +61,7 @@ def test_interaction_pairs(
 
 def test_interaction_names_rule_sources_and_evidence_path(graph: InteractionGraph) -> None:
     [finding] = check([med("ibuprofen", ref="mar-2"), med("warfarin", ref="mar-1")], [], [], graph)
-    assert finding.summary == "warfarin + ibuprofen: bleeding risk (major)"
+    assert finding.summary == "Warfarin + ibuprofen: bleeding risk (major)."
     assert names(finding) == ("warfarin", "ibuprofen")
     assert finding.evidence == ("in:11289", "class:pddi:nsaids", "in:5640")
     # a second, weaker rule on the same pair is merged: its source kept, one finding only
@@ -112,7 +113,7 @@ def test_allergy_to_the_ingredient_is_critical_whatever_the_route(graph: Interac
         [finding] = check([med("amoxicillin", route=route)], [allergy("amoxicillin")], [], graph)
         assert (finding.kind, finding.severity, finding.rule) == ("allergy", "critical", "allergy-ingredient")
         assert finding.evidence == ("in:723",)
-        assert finding.summary == "amoxicillin: documented allergy to amoxicillin (critical)"
+        assert finding.summary == "Amoxicillin: documented allergy to amoxicillin (critical)."
 
 
 def test_allergy_reaches_a_combination_product(graph: InteractionGraph) -> None:
@@ -198,7 +199,7 @@ def test_duplicate_therapeutic_class(graph: InteractionGraph) -> None:
     [finding] = check([med("simvastatin"), med("atorvastatin")], [], [], graph)
     assert (finding.kind, finding.severity) == ("duplicate", "moderate")
     assert finding.rule == "duplicate-class:vsac:statins"
-    assert finding.summary == "atorvastatin + simvastatin: two statins, duplicate therapy (moderate)"
+    assert finding.summary == "Atorvastatin + simvastatin: two statins, duplicate therapy (moderate)."
 
 
 def test_inactive_medications_are_ignored(graph: InteractionGraph) -> None:
@@ -287,6 +288,10 @@ def test_every_summary_is_under_140_characters(
 ) -> None:
     for finding in check(meds, allergies, flags, graph):
         assert len(finding.summary) < 140
-        assert finding.summary.endswith(f"({finding.severity})")
+        assert finding.summary.endswith(f" ({finding.severity}).")
+        assert "…" not in finding.summary or finding.kind in ("allergy", "reaction")
+        assert finding.summary[0].isupper()
+        if finding.severity in ("critical", "major"):
+            assert has_steps(finding.management), finding.management
         assert finding.rule and finding.sources and finding.evidence
         assert finding.knowledge_version == "test-kb-1"

@@ -19,7 +19,7 @@ from alertsvc.config import Settings
 from alertsvc.knowledge import kb as knowledge_files
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.graph import InteractionGraph, build_graph
-from alertsvc.knowledge.model import KnowledgeBase
+from alertsvc.knowledge.model import SEVERITY_ORDER, KnowledgeBase
 from alertsvc.knowledge.terminology import Normalizer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +36,7 @@ FINDING_KEYS = {
     "sources",
     "evidence",
     "knowledge_version",
+    "ratings",
 }
 WARFARIN, IBUPROFEN, SIMVASTATIN, CLARITHROMYCIN = "11289", "5640", "36567", "21212"
 SERTRALINE, PHENELZINE, TIZANIDINE, CIPROFLOXACIN = "36437", "8123", "57258", "2551"
@@ -72,6 +73,12 @@ def test_json_shape_and_a_critical_pair() -> None:
     assert len(finding["summary"]) < 140
     assert finding["evidence"][0].startswith("in:") and finding["evidence"][-1].startswith("in:")
     assert finding["knowledge_version"] == knowledge()[0].version
+    # every source's own rating is kept; the finding takes the highest
+    ratings = finding["ratings"]
+    assert {"onc-hp", "ansm"} <= {r["source"] for r in ratings}
+    assert all(set(r) == {"source", "rule", "severity", "rating"} for r in ratings)
+    assert finding["severity"] == min((r["severity"] for r in ratings), key=SEVERITY_ORDER.__getitem__)
+    assert any(r["rating"].startswith("ANSM: ") for r in ratings)
 
 
 def test_unresolved_terms_are_listed_and_make_the_exit_status_non_zero() -> None:
@@ -100,7 +107,7 @@ def test_table_output() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["SEVERITY", "KIND", "SUMMARY", "RULE"]
-    assert any("warfarin" in line and "ibuprofen" in line for line in lines[1:])
+    assert any("warfarin" in line.lower() and "ibuprofen" in line.lower() for line in lines[1:])
     assert lines[-1] == f"knowledge {knowledge()[0].version}"
 
 

@@ -71,8 +71,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> RuleBuild:
 
 def test_every_source_contributes_and_is_credited(built: RuleBuild) -> None:
     prefixes = {rule.id.split("-")[0] for rule in built.rules}
-    assert prefixes == {"onc", "ansm", "ndfrt", "pddi", "allergy"}
-    assert set(built.sources) == {"onc-hp", "onc-ni", "ansm", "ndfrt", "vsac", "pddi-cds", "curated"}
+    assert {"onc", "ansm", "ndfrt", "pddi", "allergy", "fda", "effect"} <= prefixes
+    assert prefixes <= {"onc", "ansm", "ndfrt", "pddi", "allergy", "fda", "effect", "label"}
+    expected = {"onc-hp", "onc-ni", "ansm", "ndfrt", "vsac", "pddi-cds", "curated"}
+    assert expected | {"fda-ddi", "us-labelling"} <= set(built.sources)
     assert "not stated" in built.sources["ansm"].licence
     assert built.sources["vsac"].licence == built.sources["pddi-cds"].licence == "CC0 1.0"
     assert "public domain" in built.sources["ndfrt"].licence
