@@ -1,5 +1,5 @@
 """Other systems: cancer and immune drugs, blood glucose, theophylline, aminoglycosides, disulfiram,
-potassium.
+ketorolac, potassium.
 
 See :mod:`alertsvc.knowledge.curated_pairs` for what each field and severity means."""
 
@@ -158,6 +158,22 @@ PAIRS: tuple[LabelledPair, ...] = (
             "Allow 2 weeks after the last disulfiram dose before metronidazole.",
         ),
         source="Flagyl (metronidazole) US PI, Contraindications (disulfiram within the last two weeks)",
+    ),
+    LabelledPair(
+        id="ketorolac-nsaid-or-aspirin",
+        left=("ketorolac",),
+        right=("aspirin", "ibuprofen", "naproxen", "diclofenac", "indomethacin", "celecoxib", "meloxicam"),
+        severity="critical",
+        summary="{left} with {right} adds NSAID harm: stomach bleeding and kidney injury",
+        mechanism="Ketorolac is a potent NSAID; with aspirin or another NSAID the risks of gastrointestinal "
+        "bleeding, ulceration and kidney injury add up.",
+        management=(
+            "Do not give ketorolac while aspirin or another NSAID is prescribed.",
+            TELL_BEFORE_NEXT,
+            "Offer paracetamol if it is prescribed for pain.",
+        ),
+        source="Toradol (ketorolac) US PI, boxed warning and Contraindications (patients receiving aspirin "
+        "or NSAIDs)",
     ),
     LabelledPair(
         id="eplerenone-potassium",
