@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 Severity = Literal["critical", "major", "moderate", "minor"]
 Indicator = Literal["critical", "warning", "info"]
-FindingKind = Literal["interaction", "allergy", "reaction", "duplicate", "too-soon"]
+FindingKind = Literal["interaction", "allergy", "reaction", "duplicate", "too-soon", "unchecked"]
 ClassKind = Literal["interaction", "therapeutic", "allergen"]
 Route = Literal[
     "oral",
