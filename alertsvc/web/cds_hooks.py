@@ -315,11 +315,10 @@ def unchecked_card(item: Unchecked, drafts: Drafts, *, named_by_draft: bool = Fa
     elif item.what in ("allergy", "reaction"):
         indicator = "critical" if named_by_draft else "warning"
         flag = "Allergy" if item.what == "allergy" else "Flagged reaction"
-        summary = f"{flag} to {term} could not be checked: no order can be checked against it."
+        summary = fit(flag + " to {} could not be checked: no order can be checked against it.", term)
         if named_by_draft:
-            summary = (
-                f"The draft order names {term}, and the patient's {flag.lower()} to {term} is unchecked."
-            )
+            template = "The draft order names {}, to which the patient's " + flag.lower() + " is unchecked."
+            summary = fit(template, term)
         advice = (
             f"1. Make sure the order is not {term} and does not contain it. 2. Ask the patient or a"
             f" pharmacist what {term} is."
