@@ -353,3 +353,29 @@ def test_a_dose_of_the_unknown_drug_the_patient_flagged_is_critical(
     assert claims["summary"] == summary
     assert claims["dose"]["id"] == dose["id"]
     assert claims["management"].startswith("1. Do not give Frobnoxil")
+
+
+def test_a_coded_order_resolves_by_its_display_when_its_code_is_unknown_else_is_unchecked(
+    running: RunningService, patient: PatientCLI
+) -> None:
+    admission = admit(running, patient)["admission"]
+    known_display = medication_request(
+        "a", "99999991", "amlodipine 5 MG Oral Tablet", daily_at("08:00:00"), mg=5
+    )
+    unknown = medication_request("b", "99999992", "Quexapam 10 MG Oral Tablet", daily_at("09:00:00"), mg=10)
+    response = post_schedule(
+        running,
+        {"medication_requests": [{"admission": admission, "resource": r} for r in (known_display, unknown)]},
+    )
+    assert response.status_code == 201, response.text
+    [missing] = response.json()["unresolved"]
+    assert missing["where"] == "medication_requests[1]"
+    assert missing["drug"] == "Quexapam 10 MG Oral Tablet (RxNorm 99999992)"
+    assert "RxCUI 99999992" in missing["reason"] and "Quexapam" in missing["reason"]
+    by_drug = {d["drug"]: d["ingredients"] for d in schedule(running)}
+    assert by_drug == {
+        "amlodipine 5 MG Oral Tablet": [{"rxcui": "17767", "name": "amlodipine"}],
+        "Quexapam 10 MG Oral Tablet": [],
+    }
+    [entry] = unchecked(running)
+    assert names(entry) == ["Quexapam 10 MG Oral Tablet"] and entry["alert"]["interruptive"]
