@@ -1,10 +1,11 @@
 """From a verified slice and the ward's schedule to the inputs of the pure check.
 
 The slice's medications, allergies and flagged reactions are normalised to RxNorm ingredients. What does
-not resolve is never dropped: it becomes a finding of its own ("could not be checked"), because an
-unreadable flagged reaction is exactly what the night shift must not miss. Scheduled doses join the
-patient's medications, one per drug, referring to the earliest dose not yet recorded so that an alert can
-name the dose it concerns.
+not resolve is never dropped: it becomes a finding of its own, kind ``unchecked`` (see
+``alertsvc.unchecked``), because an unreadable flagged reaction is exactly what the night shift must not
+miss. Scheduled doses join the patient's medications, one per drug, referring to the earliest dose not
+yet recorded so that an alert can name the dose it concerns; a scheduled drug that did not resolve gets
+its own ``unchecked`` finding instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from alertsvc.knowledge.model import (
     Allergy,
     Finding,
     FlaggedReaction,
-    Ingredient,
     Medication,
     Route,
 )
@@ -33,6 +33,7 @@ from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.safety import too_soon
 from alertsvc.schedule.shifts import Ward
+from alertsvc.unchecked import Unresolved, unchecked_findings
 
 T = TypeVar("T")
 MIN_DOSE_INTERVAL = timedelta(hours=4)
@@ -48,8 +49,8 @@ class ClinicalInputs:
     flagged: tuple[FlaggedReaction, ...]
     flagged_by: dict[str, str] = field(default_factory=dict)
     """Finding ref ("entry:<id>") -> "patient" or "practitioner"."""
-    unresolved: tuple[tuple[str, str, str], ...] = ()
-    """(what, term, reason) for each slice item that did not resolve: what is medication/allergy/reaction."""
+    unresolved: tuple[Unresolved, ...] = ()
+    """Each slice item that did not resolve (a medication, allergy or flagged reaction), and why not."""
 
 
 def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> ClinicalInputs:
@@ -58,7 +59,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
     allergies: list[Allergy] = []
     flagged: list[FlaggedReaction] = []
     flagged_by: dict[str, str] = {}
-    unresolved: list[tuple[str, str, str]] = []
+    unresolved: list[Unresolved] = []
     for med in verified.medications:
         if med.status != "active":
             continue
@@ -66,12 +67,16 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
         try:
             medications.append(_first(partial(_medication, normalizer, ref=ref), med.rxcui, med.drug))
         except UnknownDrug as exc:
-            unresolved.append(("medication", med.drug, str(exc)))
+            detail = f"dose {med.dose}" if med.dose else ""
+            unresolved.append(Unresolved("medication", med.drug, str(exc), ref, detail))
     for allergy in verified.allergies:
         try:
             found = _first(normalizer.resolve_allergy, allergy.rxcui, allergy.substance)
         except UnknownDrug as exc:
-            unresolved.append(("allergy", allergy.substance, str(exc)))
+            detail = ", ".join(x for x in (allergy.reaction, f"criticality {allergy.criticality}") if x)
+            unresolved.append(
+                Unresolved("allergy", allergy.substance, str(exc), "entry:" + allergy.entry_id, detail)
+            )
             continue
         criticality = allergy.criticality if allergy.criticality in ("low", "high") else "unable-to-assess"
         allergies.append(
@@ -90,7 +95,10 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
         try:
             drug = _first(partial(_medication, normalizer, ref=ref), reaction.rxcui, reaction.drug)
         except UnknownDrug as exc:
-            unresolved.append(("reaction", reaction.drug, str(exc)))
+            detail = f"{who}-flagged: {reaction.reaction}, {reaction.severity or 'severity not given'}" + (
+                f", observed {reaction.observed}" if reaction.observed else ""
+            )
+            unresolved.append(Unresolved("reaction", reaction.drug, str(exc), ref, detail))
             continue
         severity = reaction.severity if reaction.severity in ("mild", "moderate", "severe") else "moderate"
         flagged.append(
@@ -113,11 +121,16 @@ def with_schedule(
     """The patient's medications with the ward's scheduled drugs, one per drug.
 
     A scheduled drug with the same ingredients as a ledger medication is that medication given in
-    hospital: it replaces it (keeping the dose reference), so it is not reported as a duplicate.
+    hospital: it replaces it (keeping the dose reference), so it is not reported as a duplicate. A dose
+    whose drug did not resolve has no ingredients to check: ``alertsvc.unchecked`` reports it.
     """
     groups: dict[frozenset[str], list[ScheduledDose]] = {}
     for dose in doses:
-        if dose.counts and (dose.outcome is None or dose.effective_time >= now - RECENT):
+        if (
+            not dose.unresolved
+            and dose.counts
+            and (dose.outcome is None or dose.effective_time >= now - RECENT)
+        ):
             groups.setdefault(frozenset(i.rxcui for i in dose.ingredients), []).append(dose)
     scheduled: list[Medication] = []
     for _, group in sorted(groups.items(), key=lambda kv: sorted(kv[0])):
@@ -148,8 +161,8 @@ def admission_findings(
     """Everything to alert on for one admission, most severe first (pure).
 
     The check over the slice's medications and the ward's scheduled doses, too-soon doses, a notice for
-    every flagged reaction (so the ward sees it even before any dose of that drug is planned), and a
-    finding for each slice item that could not be checked.
+    every flagged reaction (so the ward sees it even before any dose of that drug is planned), and an
+    ``unchecked`` finding for each drug, in the slice or the schedule, that could not be checked.
     """
     version = graph.version
     findings = check(
@@ -163,7 +176,9 @@ def admission_findings(
         per_ingredient=planned_intervals(doses, default=MIN_DOSE_INTERVAL),
     )
     findings += flag_notices(inputs, knowledge_version=version)
-    findings += unresolved_findings(inputs, knowledge_version=version)
+    findings += unchecked_findings(
+        inputs.unresolved, doses, now=now, recent=RECENT, knowledge_version=version
+    )
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])  # stable: the check's order stays
 
 
@@ -215,28 +230,6 @@ def planned_intervals(doses: Sequence[ScheduledDose], *, default: timedelta) -> 
             if typical < default:
                 intervals[rxcui] = typical / 2
     return intervals
-
-
-def unresolved_findings(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Finding]:
-    """One finding per slice item that could not be checked: a nurse must check it by hand."""
-    findings = []
-    for what, term, reason in inputs.unresolved:
-        severity = "major" if what in ("reaction", "allergy") else "moderate"
-        findings.append(
-            Finding(
-                kind="reaction" if what == "reaction" else "allergy" if what == "allergy" else "interaction",
-                severity=severity,  # type: ignore[arg-type]
-                ingredients=(Ingredient(rxcui=f"unresolved:{term.lower()}", name=term),),
-                summary=f"Could not check {what} '{term[:60]}': unknown drug",
-                mechanism=reason,
-                management=f"Could not match the {what} '{term}' to RxNorm: check every dose by hand.",
-                rule="unresolved-term",
-                sources=("alertsvc",),
-                evidence=(),
-                knowledge_version=knowledge_version,
-            )
-        )
-    return findings
 
 
 _ROUTES = frozenset(get_args(Route))

@@ -1,10 +1,17 @@
 """The ward's medication administration schedule through the service: plan doses (normalised and
 validated, all or nothing), record what happened to them, and re-check the admissions they concern.
+
+A dose whose drug does not resolve to RxNorm is not a reason to refuse the request: a hospital's MAR
+import must not be turned away whole because the knowledge lacks one drug. The dose is kept with no
+ingredients, listed in the answer's ``unresolved``, and the re-check raises an ``unchecked`` alert bound
+to it, interruptive (see ``alertsvc.unchecked``). Anything else wrong (a bad time, an unknown admission,
+an admission on another ward, an order naming no drug) still refuses the whole request, storing nothing.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +22,8 @@ from alertsvc import audit, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import Forbidden, InputError, NotFound, UnknownDrug
-from alertsvc.knowledge.model import Medication
+from alertsvc.errors import Forbidden, InputError, NotFound
+from alertsvc.knowledge.model import RXNORM_SYSTEM, Resolution
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.schedule.mar import Outcome, ScheduledDose, doses_from_medication_request, record_outcome
 from alertsvc.ward_desk import ward_of
@@ -26,6 +33,14 @@ if TYPE_CHECKING:
     from alertsvc.service import Service
 
 
+@dataclass(frozen=True)
+class Ordered:
+    """A drug as a schedule request names it: the text, and the RxNorm code when the order is coded."""
+
+    text: str
+    code: str = ""
+
+
 async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
     """Plan doses (normalised, validated: all or nothing), then re-check the admissions concerned."""
     require(staff, ward=ward, roles=("nurse", "admission"))
@@ -33,6 +48,7 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
     terms = schedule_terms(body)
     resolved = await anyio.to_thread.run_sync(resolve_terms, service.normalizer, terms)
     doses = plan_doses(service, ward, body, now, resolved)
+    unresolved = unresolved_orders(body, resolved)
     patients = await service.patients_of(sorted({d.admission for d in doses}), now)
     events: list[Event] = []
     with storage.write(service.db):
@@ -63,7 +79,7 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
             events.extend(service.reconcile(admission, patients[admission.id], now))
     service.publish(events)
     service.rebuild_timers()
-    return {"ward": ward, "administrations": [dose_json(d) for d in doses]}
+    return {"ward": ward, "administrations": [dose_json(d) for d in doses], "unresolved": unresolved}
 
 
 async def record_administration(
@@ -137,12 +153,12 @@ def dose_json(dose: ScheduledDose) -> dict[str, Any]:
     }
 
 
-def schedule_terms(body: dict[str, Any]) -> list[str]:
+def schedule_terms(body: dict[str, Any]) -> list[Ordered]:
     """Every drug a schedule request names (to normalise before planning, off the event loop)."""
     terms = []
     for item in body.get("administrations", []) if isinstance(body.get("administrations"), list) else []:
         if isinstance(item, dict) and isinstance(item.get("drug"), str):
-            terms.append(item["drug"].strip())
+            terms.append(Ordered(item["drug"].strip()))
     for i, item in enumerate(
         body.get("medication_requests", []) if isinstance(body.get("medication_requests"), list) else []
     ):
@@ -151,15 +167,32 @@ def schedule_terms(body: dict[str, Any]) -> list[str]:
     return terms
 
 
-def resolve_terms(normalizer: Normalizer, terms: list[str]) -> dict[str, Medication | UnknownDrug]:
-    """Each term's medication, or the UnknownDrug saying why not (may block on an online terminology)."""
-    resolved: dict[str, Medication | UnknownDrug] = {}
+def resolve_terms(normalizer: Normalizer, terms: list[Ordered]) -> dict[Ordered, Resolution]:
+    """Each drug's resolution: by RxNorm code then its display, or by text (may block on RxNav)."""
+    resolved: dict[Ordered, Resolution] = {}
     for term in terms:
-        try:
-            resolved[term] = normalizer.medication(term)
-        except UnknownDrug as exc:
-            resolved[term] = exc
+        if term.code:
+            resolved[term] = normalizer.resolve_coding(RXNORM_SYSTEM, term.code, term.text)
+        else:
+            resolved[term] = normalizer.resolve(term.text)
     return resolved
+
+
+def unresolved_orders(body: dict[str, Any], resolved: dict[Ordered, Resolution]) -> list[dict[str, str]]:
+    """Each item of a (valid) schedule request whose drug did not resolve: where, the drug, and why."""
+    found = []
+    for key in ("administrations", "medication_requests"):
+        for i, item in enumerate(body.get(key) or []):
+            term = (
+                Ordered(item["drug"].strip())
+                if key == "administrations"
+                else _request_drug(item["resource"], "")
+            )
+            reason = resolved[term].unresolved
+            if reason is not None:
+                drug = f"{term.text} (RxNorm {term.code})" if term.code else term.text
+                found.append({"where": f"{key}[{i}]", "drug": drug, "reason": reason})
+    return found
 
 
 def plan_doses(
@@ -167,9 +200,12 @@ def plan_doses(
     ward_id: str,
     body: dict[str, Any],
     now: datetime,
-    resolved: dict[str, Medication | UnknownDrug],
+    resolved: dict[Ordered, Resolution],
 ) -> list[ScheduledDose]:
-    """Every dose of a schedule request, validated (all or nothing); nothing is stored here."""
+    """Every dose of a schedule request, validated (all or nothing); nothing is stored here.
+
+    A drug that did not resolve plans doses with no ingredients (checked later as ``unchecked``).
+    """
     ward = ward_of(service, ward_id)
     planned: list[ScheduledDose] = []
     items = body.get("administrations", [])
@@ -182,20 +218,21 @@ def plan_doses(
             raise InputError(f"{where}: must be an object")
         admission = _admission_on(service, item.get("admission"), ward_id, where)
         drug = _field(item, "drug", where)
-        medication = _medication(resolved, drug, where)
+        found = resolved[Ordered(drug)]
         try:
             due = parse_iso(_field(item, "due", where))
         except ValueError as exc:
             raise InputError(f"{where}.due: {exc}") from exc
+        route = found.route if found.unresolved is None else ""
         planned.append(
             ScheduledDose(
                 id="dose-" + uuid.uuid4().hex[:16],
                 admission=admission.id,
                 ward=ward_id,
                 drug=drug,
-                ingredients=medication.ingredients,
+                ingredients=found.ingredients if found.unresolved is None else (),
                 dose=str(item.get("dose", "")),
-                route=str(item.get("route", medication.route)),
+                route=str(item.get("route", route)),
                 due=due,
             )
         )
@@ -205,8 +242,7 @@ def plan_doses(
             raise InputError(f"{where}: must be {{'admission': ..., 'resource': <FHIR MedicationRequest>}}")
         admission = _admission_on(service, item.get("admission"), ward_id, where)
         resource = item["resource"]
-        term = _request_drug(resource, where)
-        medication = _medication(resolved, term, where)
+        found = resolved[_request_drug(resource, where)]
         planned.extend(
             doses_from_medication_request(
                 resource,
@@ -214,7 +250,7 @@ def plan_doses(
                 ward=ward,
                 start=max(now, admission.not_before),
                 end=admission.expires_at,
-                ingredients=medication.ingredients,
+                ingredients=found.ingredients if found.unresolved is None else (),
                 new_id=lambda: "dose-" + uuid.uuid4().hex[:16],
             )
         )
@@ -256,13 +292,6 @@ def _admission_on(service: Service, admission_id: Any, ward_id: str, where: str)
     return admission
 
 
-def _medication(resolved: dict[str, Medication | UnknownDrug], term: str, where: str) -> Medication:
-    found = resolved.get(term)
-    if isinstance(found, Medication):
-        return found
-    raise UnknownDrug(f"{where}: {found or 'drug not resolved'}")
-
-
 def _field(item: dict[str, Any], name: str, where: str) -> str:
     value = item.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -270,13 +299,16 @@ def _field(item: dict[str, Any], name: str, where: str) -> str:
     return value.strip()
 
 
-def _request_drug(resource: dict[str, Any], where: str) -> str:
+def _request_drug(resource: dict[str, Any], where: str) -> Ordered:
+    """The drug a MedicationRequest orders: its RxNorm coding (code, with the display or text to fall
+    back on), else its text."""
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
+        text = str(concept.get("text") or "").strip()
         codings = concept.get("coding")
         for coding in codings if isinstance(codings, list) else []:
             if isinstance(coding, dict) and "rxnorm" in str(coding.get("system", "")) and coding.get("code"):
-                return str(coding["code"])
-        if concept.get("text"):
-            return str(concept["text"])
+                return Ordered(str(coding.get("display") or text).strip(), str(coding["code"]).strip())
+        if text:
+            return Ordered(text)
     raise InputError(f"{where}: the MedicationRequest names no RxNorm-coded or written medication")

@@ -184,7 +184,9 @@ class Service:
             "expires_at": iso(admission.expires_at),
             "head": verified.head.seq,
             "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
-            "unresolved": [{"what": w, "term": t, "reason": r} for w, t, r in patient.inputs.unresolved],
+            "unresolved": [
+                {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
+            ],
         }
 
     async def add_entries(

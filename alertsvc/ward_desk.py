@@ -30,10 +30,12 @@ ACK_REASONS: dict[str, str] = {
     "prescriber-confirmed": "Prescriber confirmed: benefit outweighs risk",
     "monitoring": "Giving with extra monitoring",
     "patient-informed": "Discussed with the patient",
+    "pharmacist-checked": "Pharmacist identified the drug and checked it by hand",
     "not-applicable": "Not applicable to this patient (say why in the comment)",
     "seen": "Seen",
 }
-"""Coded acknowledgement reasons (code -> display). A critical alert needs one other than "seen"."""
+"""Coded acknowledgement reasons (code -> display). A critical or interruptive alert needs one other than
+"seen"."""
 
 
 def ward_of(service: Service, ward_id: str) -> Ward:
@@ -114,7 +116,9 @@ async def acknowledge(service: Service, alert_id: str, body: dict[str, Any], sta
     named = body.get("shift")
     if named is not None and named != shift.name:
         raise InputError(f"shift {named!r} is not the current shift ({shift.name}) of ward {ward.id}")
-    code, display = _reason(body.get("reason"), critical=alert.claims.get("severity") == "critical")
+    # An interruptive alert (critical, or a dose that could not be checked) needs a reason for what was done.
+    interrupts = alert.claims.get("severity") == "critical" or alert.claims.get("interruptive") is True
+    code, display = _reason(body.get("reason"), critical=interrupts)
     comment = body.get("comment", "")
     if not isinstance(comment, str) or len(comment) > 2000:
         raise InputError("'comment' must be text of at most 2000 characters")
@@ -155,7 +159,7 @@ async def acknowledge(service: Service, alert_id: str, body: dict[str, Any], sta
 def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
     if value is None:
         if critical:
-            raise InputError("a critical alert needs a reason: {'code': ..., 'display': ...}")
+            raise InputError("a critical or interruptive alert needs a reason: {'code': ..., 'display': ...}")
         return "seen", ACK_REASONS["seen"]
     if not isinstance(value, dict) or not isinstance(value.get("code"), str):
         raise InputError("'reason' must be an object with a 'code' (and optionally 'display')")
@@ -163,7 +167,7 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
     if code not in ACK_REASONS:
         raise InputError(f"unknown reason code {code!r}; one of {', '.join(ACK_REASONS)}")
     if critical and code == "seen":
-        raise InputError("a critical alert needs a reason other than 'seen'")
+        raise InputError("a critical or interruptive alert needs a reason other than 'seen'")
     display = value.get("display") or ACK_REASONS[code]
     if not isinstance(display, str):
         raise InputError("'reason.display' must be text")

@@ -2,6 +2,8 @@
 
 Pure: ids and times come in. An alert is deduplicated by (admission, kind, ingredients); when a later
 check finds the same thing again the alert keeps its id and gets a new version (new severity, new dose).
+An alert is interruptive when its finding is critical, or when it says a scheduled dose could not be
+checked (see ``interruptive``).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class Alert:
             "kind": finding.kind,
             "severity": finding.severity,
             "indicator": finding.indicator,
-            "interruptive": finding.interruptive,
+            "interruptive": interruptive(finding, self.dose),
             "summary": finding.summary,
             "detail": detail(finding),
             "mechanism": finding.mechanism,
@@ -95,6 +97,13 @@ class Alert:
             "updated": iso(self.updated),
             "expires_at": iso(self.admission.expires_at),
         }
+
+
+def interruptive(finding: Finding, dose: DoseRef | None) -> bool:
+    """Whether the alert must stop the nurse before the dose: a critical finding, or an ``unchecked``
+    drug bound to a scheduled dose (whatever its severity: nothing about that dose was checked, and the
+    nurse must know before giving it)."""
+    return finding.interruptive or (finding.kind == "unchecked" and dose is not None)
 
 
 def dedupe_key(admission: str, finding: Finding) -> str:

@@ -94,7 +94,7 @@ def _dose_for(finding: Finding, pending: Mapping[str, ScheduledDose]) -> DoseRef
 
 def _changed(old: StoredAlert, fresh: Alert) -> bool:
     claims = fresh.claims()
-    watched = ("severity", "summary", "rule", "detail", "flagged_by")
+    watched = ("severity", "interruptive", "summary", "rule", "detail", "flagged_by")
     if any(old.claims.get(k) != claims[k] for k in watched):
         return True
     old_dose = (old.claims.get("dose") or {}).get("id")

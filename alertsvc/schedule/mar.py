@@ -3,6 +3,8 @@
 A :class:`ScheduledDose` is one planned administration (admission, drug, ingredients once normalised, dose,
 route, due time). Its :class:`Outcome` is recorded once, by a nurse: given, held or refused. Doses are
 built from a FHIR MedicationRequest's dosage instructions over the grant period, in the ward's time zone.
+A dose whose drug did not resolve to RxNorm is kept, with no ingredients: it cannot be checked, and
+the alert saying so is bound to it (see ``alertsvc.unchecked``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from alertsvc.schedule.timing import dose_times
 
 OutcomeStatus = Literal["given", "held", "refused"]
 OUTCOME_STATUSES: frozenset[str] = frozenset({"given", "held", "refused"})
+
+UNRESOLVED_PREFIX = "unresolved:"
+"""The RxCUI of the stand-in ingredient of a drug that did not resolve (see ``unresolved_ingredient``)."""
 
 PLANNED_STATUSES = frozenset({"active"})
 """MedicationRequest.status values whose doses are planned; others (on-hold, completed, stopped,
@@ -67,6 +72,11 @@ class ScheduledDose:
             raise ScheduleError(f"dose {self.id!r}: due time must be aware, not naive {self.due.isoformat()}")
 
     @property
+    def unresolved(self) -> bool:
+        """Whether the drug as ordered did not resolve to any RxNorm ingredient (so was not checked)."""
+        return not self.ingredients
+
+    @property
     def counts(self) -> bool:
         """Whether the dose was or will be in the patient: planned or given, not held or refused."""
         return self.outcome is None or self.outcome.status == "given"
@@ -77,6 +87,19 @@ class ScheduledDose:
         if self.outcome is not None and self.outcome.status == "given":
             return self.outcome.recorded_at.astimezone(UTC)
         return self.due.astimezone(UTC)
+
+
+def unresolved_ingredient(term: str) -> Ingredient:
+    """A stand-in ingredient for a drug that did not resolve, named by the drug as written.
+
+    Alerts are deduplicated by their ingredients: this keeps two unknown drugs apart, and keeps one
+    unknown drug written twice ("Biaxinn", "biaxinn ") together. It is never looked up in the knowledge.
+
+    >>> unresolved_ingredient(" Biaxinn  500 mg")
+    Ingredient(rxcui='unresolved:biaxinn 500 mg', name='Biaxinn 500 mg')
+    """
+    written = " ".join(term.split())
+    return Ingredient(rxcui=UNRESOLVED_PREFIX + written.lower(), name=written)
 
 
 def record_outcome(dose: ScheduledDose, outcome: Outcome) -> ScheduledDose:

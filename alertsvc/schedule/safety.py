@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from alertsvc.errors import ScheduleError
 from alertsvc.knowledge.model import Finding, Ingredient
-from alertsvc.schedule.mar import ScheduledDose
+from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
 from alertsvc.schedule.shifts import Ward, shift_at
 
 RULE = "mar-too-soon"
@@ -42,7 +42,8 @@ def too_soon(
     """ "too-soon" findings over ``doses``, ordered by the later dose's time.
 
     ``per_ingredient`` overrides ``min_interval`` for an ingredient, keyed by RxCUI or RxNorm name.
-    Doses whose drug is not yet normalised (no ingredients) are compared by drug term. For each later
+    Doses whose drug did not resolve (no ingredients) are compared by drug term, and their finding names
+    the drug by its stand-in ingredient (``mar.unresolved_ingredient``). For each later
     dose and ingredient the nearest earlier dose is named; ingredients two doses share are reported in
     one finding.
     """
@@ -101,8 +102,11 @@ def _finding(
     knowledge_version: str,
 ) -> Finding:
     zone = ward.zone
-    ingredients = tuple(i for i, _ in clash if i is not None)
-    what = "+".join(i.name for i in ingredients) or later.drug.strip()
+    resolved = tuple(i for i, _ in clash if i is not None)
+    what = "+".join(i.name for i in resolved) or later.drug.strip()
+    # An unresolved drug still needs an ingredient: alerts are deduplicated by ingredients, and two
+    # unknown drugs given too soon must not fold into one alert.
+    ingredients = resolved or (unresolved_ingredient(later.drug),)
     interval = max(v for _, v in clash)
     gap = later.effective_time - earlier.effective_time
     later_shift, earlier_shift = shift_at(ward, later.effective_time), shift_at(ward, earlier.effective_time)
@@ -123,7 +127,7 @@ def _finding(
         + f". Do not give {later.drug} (dose {later.id}) before {not_before:%Y-%m-%d %H:%M}"
         " unless the prescriber confirms the interval."
     )
-    evidence = tuple(f"in:{i.rxcui}" for i in ingredients) or (f"drug:{what}",)
+    evidence = tuple(f"in:{i.rxcui}" for i in resolved) or (f"drug:{what}",)
     if across:
         evidence += (f"shift:{earlier_shift.name}", f"shift:{later_shift.name}")
     return Finding(

@@ -11,10 +11,15 @@ Decisions worth knowing:
   neither prefetch nor an active admission (one whose grant has not run out) the service answers 412
   Precondition Failed, as the specification says. When only medications or only allergies are known,
   the check runs and a card says what was not.
-- A draft, medication, allergy or flagged reaction that does not resolve to RxNorm gets a card saying it
-  could not be checked (warning; info for current medications), never an error response: clients show
-  cards to the prescriber but usually only log a failed call, so an error would let the order through
-  unchecked and unannounced, and would hide the findings for the other orders.
+- A draft, medication, scheduled dose, allergy or flagged reaction that does not resolve to RxNorm gets a
+  card saying it could not be checked, never an error response: clients show cards to the prescriber but
+  usually only log a failed call, so an error would let the order through unchecked and unannounced, and
+  would hide the findings for the other orders. As on the ward (``alertsvc.unchecked``), an unchecked
+  drug is at least major: a draft order that cannot be checked is ``critical`` (it is the drug about to
+  be given, as a scheduled dose is on the ward, where such an alert interrupts), with override reasons
+  and a suggestion to remove the draft; the patient's own unchecked medications, doses, allergies and
+  flagged reactions are ``warning``, and ``critical`` when an unresolved allergy or flagged reaction
+  names a draft as written.
 - ``order-select`` cards concern the orders in ``context.selections`` (every draft when it names none),
   as the hook asks; ``order-sign`` cards concern every draft. Only findings that involve such an order
   become cards.
@@ -47,7 +52,9 @@ from alertsvc.knowledge.check import check
 from alertsvc.knowledge.graph import MAX_SUMMARY
 from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
 from alertsvc.patient_data import with_schedule
+from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
 from alertsvc.service import Service
+from alertsvc.unchecked import fit
 from alertsvc.web import http, problems
 from alertsvc.web.auth import bearer
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
@@ -130,8 +137,12 @@ async def call_service(request: Request) -> JSONResponse:
         current += with_schedule(patient.inputs.medications, doses, now=service.clock())
         allergies += patient.inputs.allergies
         flagged += patient.inputs.flagged
+        reader.unchecked += [Unchecked(u.what, u.term, u.reason, u.ref) for u in patient.inputs.unresolved]
         reader.unchecked += [
-            Unchecked(what, term, reason) for what, term, reason in patient.inputs.unresolved
+            Unchecked(
+                "dose", d.drug, "the ward scheduled it, and it did not resolve to RxNorm", "dose:" + d.id
+            )
+            for d in _first_pending_unresolved(doses)
         ]
         has_meds = has_allergies = True
     if not has_meds and not has_allergies:
@@ -141,10 +152,15 @@ async def call_service(request: Request) -> JSONResponse:
     cards = [
         card(f, drafts, service.knowledge.sources) for f in findings if drafts.selected.intersection(f.refs)
     ]
-    cards += [unchecked_card(u) for u in reader.unchecked if u.what != "draft" or u.ref in drafts.selected]
+    unknown_drafts = {unresolved_ingredient(u.term).rxcui for u in reader.unchecked if u.what == "draft"}
+    cards += [
+        unchecked_card(u, drafts, named_by_draft=unresolved_ingredient(u.term).rxcui in unknown_drafts)
+        for u in reader.unchecked
+        if u.what != "draft" or u.ref in drafts.selected
+    ]
     for what, known in (("medications", has_meds), ("allergies", has_allergies)):
         if not known:
-            cards.append(unchecked_card(Unchecked(what, "", "the client sent no prefetch for them")))
+            cards.append(unchecked_card(Unchecked(what, "", "the client sent no prefetch for them"), drafts))
     for one in cards:
         one["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_endpoint(request)}#{instance}#{one.pop('key')}"))
     if admission is not None:
@@ -277,27 +293,71 @@ def card(finding: Finding, drafts: Drafts, sources: dict[str, Source]) -> dict[s
     return result
 
 
-def unchecked_card(item: Unchecked) -> dict[str, Any]:
-    """A card saying what could not be checked: a missed check must be visible, never silent."""
+def unchecked_card(item: Unchecked, drafts: Drafts, *, named_by_draft: bool = False) -> dict[str, Any]:
+    """A card saying what could not be checked: a missed check must be visible, never silent.
+
+    ``named_by_draft``: an unresolved draft names the same drug, as written, as this item.
+    """
+    term = " ".join(item.term.split())
+    indicator = "warning"
     if item.what in ("medications", "allergies"):
         summary = f"Not checked against the patient's {item.what}: {item.reason}"
-        advice = f"Check the order against the patient's {item.what} by hand."
+        advice = f"1. Check the order against the patient's {item.what} by hand."
     elif item.what == "draft":
-        summary = f"Could not check the draft order '{item.term[:60]}'"
-        advice = "Check interactions and allergies for this order by hand."
+        indicator = "critical"
+        summary = fit(
+            "Draft order {} could not be checked: interactions, allergies and reactions unknown.", term
+        )
+        advice = (
+            "1. Choose the drug from the coded list, or write its ingredient name. 2. If it must stay as"
+            " written, ask a pharmacist to check it by hand before the first dose."
+        )
+    elif item.what in ("allergy", "reaction"):
+        indicator = "critical" if named_by_draft else "warning"
+        flag = "Allergy" if item.what == "allergy" else "Flagged reaction"
+        summary = fit(flag + " to {} could not be checked: no order can be checked against it.", term)
+        if named_by_draft:
+            template = "The draft order names {}, to which the patient's " + flag.lower() + " is unchecked."
+            summary = fit(template, term)
+        advice = (
+            f"1. Make sure the order is not {term} and does not contain it. 2. Ask the patient or a"
+            f" pharmacist what {term} is."
+        )
     else:
-        summary = f"Could not check against the {_UNCHECKED.get(item.what, item.what)} '{item.term[:60]}'"
-        advice = "Check the ordered drugs against it by hand."
-    return {
+        which = "Scheduled dose of" if item.what == "dose" else "Current medication"
+        summary = fit(which + " {} could not be checked: its interactions with the order are unknown.", term)
+        advice = (
+            f"1. Check the order against {term} by hand, or ask a pharmacist. 2. Record what {term} is,"
+            " so it can be checked."
+        )
+    result: dict[str, Any] = {
         "key": f"unchecked|{item.what}|{item.term}|{item.ref}",
         "summary": _short(summary),
-        "indicator": "info" if item.what in ("medication", "medications") else "warning",
-        "detail": f"**{advice}**\n\n{item.reason[:500]}",
+        "indicator": indicator,
+        "detail": f"**{advice}**\n\n{item.reason[:500]}\n\nRule `unchecked-{item.what}` (alertsvc): a drug"
+        " that does not resolve to RxNorm is not checked, and is at least major.",
         "source": _source("unchecked", "alertsvc"),
+        "overrideReasons": OVERRIDE_REASONS,
     }
+    if item.what == "draft" and item.ref in drafts.ids:
+        rid = drafts.ids[item.ref]
+        remove = {"type": "delete", "description": f"Remove {rid}", "resourceId": rid}
+        suggestion = {
+            "label": f"Remove the draft order for {term}",
+            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{result['key']}#{rid}")),
+            "actions": [remove],
+        }
+        result |= {"suggestions": [suggestion], "selectionBehavior": "at-most-one"}
+    return result
 
 
-_UNCHECKED = {"medication": "medication", "allergy": "allergy", "reaction": "flagged reaction to"}
+def _first_pending_unresolved(doses: list[ScheduledDose]) -> list[ScheduledDose]:
+    """The earliest dose not yet recorded of each scheduled drug that did not resolve."""
+    first: dict[str, ScheduledDose] = {}
+    for dose in sorted(doses, key=lambda d: (d.due, d.id)):
+        if dose.unresolved and dose.outcome is None:
+            first.setdefault(unresolved_ingredient(dose.drug).rxcui, dose)
+    return list(first.values())
 
 
 def _source(kind: str, label: str) -> dict[str, Any]:

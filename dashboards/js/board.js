@@ -1,7 +1,12 @@
 // The ward's state as the dashboard knows it: the shift, the active alerts (each verified), their
 // acknowledgements, the coded reasons and the schedule. Pure data and ordering; no DOM, no network.
 
+import { unresolvedId } from "./format.js";
+
 export const SEVERITY_RANK = { critical: 0, major: 1, moderate: 2, minor: 3 };
+/** Rules of "unchecked" alerts about an allergy or flagged reaction that did not resolve: every dose of
+ * the patient is unchecked against it, so the alert is shown with each of them. */
+const UNCHECKED_FOR_EVERY_DOSE = new Set(["unchecked-allergy", "unchecked-reaction"]);
 
 const rank = (entry) => SEVERITY_RANK[entry.claims?.severity] ?? 4;
 const dueOf = (entry) => {
@@ -81,14 +86,21 @@ export class Board {
     this.doses.set(dose.id, dose);
   }
 
-  /** Verified alerts that concern a dose: named by the alert, or same admission and a shared ingredient. */
+  /**
+   * Verified alerts that concern a dose: named by the alert, or same admission and a shared ingredient (a
+   * drug that did not resolve is known by its stand-in, "unresolved:<drug>"), or an allergy or flagged
+   * reaction of the patient that could not be checked (no dose can be checked against it).
+   */
   alertsForDose(dose) {
     const rxcuis = new Set((dose.ingredients ?? []).map((i) => i.rxcui));
+    if (!rxcuis.size) rxcuis.add(unresolvedId(dose.drug));
     return this.ordered().filter((entry) => {
       const claims = entry.claims;
       if (!entry.verified || !claims) return false;
       if (claims.dose?.id === dose.id) return true;
-      return claims.admission === dose.admission && (claims.ingredients ?? []).some((i) => rxcuis.has(i.rxcui));
+      if (claims.admission !== dose.admission) return false;
+      if (claims.kind === "unchecked" && UNCHECKED_FOR_EVERY_DOSE.has(claims.rule)) return true;
+      return (claims.ingredients ?? []).some((i) => rxcuis.has(i.rxcui));
     });
   }
 

@@ -1,10 +1,10 @@
 // The scheduled doses of this shift and the next, each with the alerts that concern it and buttons to
-// record it as given, held or refused. Giving a dose that a critical alert concerns takes a second,
-// deliberate press ("Confirm given").
+// record it as given, held or refused. Giving a dose that an interruptive alert concerns (critical, or a
+// drug that could not be checked) takes a second, deliberate press ("Confirm given").
 
 import { nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, dateTime, doseText, drugs, when } from "./format.js";
+import { capitalise, dateTime, doseText, drugs, interrupts, kindLabel, when } from "./format.js";
 
 const rows = new WeakMap(); // list element -> Map(dose id -> {li, key})
 
@@ -45,20 +45,23 @@ function doseRow(dose, alerts, board, handlers) {
   const zone = board.timeZone;
   const who = board.patientOf(dose.admission);
   const titleId = idFor("dose-title", dose.id);
-  const critical = alerts.filter((a) => a.claims.severity === "critical");
+  const critical = alerts.filter((a) => interrupts(a.claims));
   const top = alerts[0]?.claims.severity;
+  const unchecked = !(dose.ingredients ?? []).length;
   return h("li", {
-    class: `dose${alerts.length ? ` at-risk severity-${top}` : ""}${dose.outcome ? " done" : ""}`,
+    class: `dose${alerts.length ? ` at-risk severity-${top}` : ""}${critical.length ? " interruptive" : ""}` +
+      `${dose.outcome ? " done" : ""}`,
     dataset: { doseId: dose.id, admission: dose.admission, due: dose.due, outcome: dose.outcome?.status ?? "",
-      atRisk: String(alerts.length > 0) },
+      atRisk: String(alerts.length > 0), unchecked: String(unchecked) },
   },
   h("p", { class: "dose-due" }, h("time", { datetime: dose.due }, when(dose.due, zone, board.shift.start))),
   h("h3", { class: "dose-title", id: titleId, tabindex: "-1" }, doseText(dose) || dose.drug),
   h("p", { class: "dose-patient" }, who ? `Bed ${who.bed} · ${who.patient}` : `Admission ${dose.admission}`),
   alerts.length
     ? h("ul", { class: "dose-alerts" }, alerts.map((a) => h("li", {},
-      h("a", { href: `#${idFor("alert", a.id)}` }, icon(a.claims.severity === "critical" ? "critical" : "warning"),
-        `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`))))
+      h("a", { href: `#${idFor("alert", a.id)}` }, icon(interrupts(a.claims) ? "critical" : "warning"),
+        a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity}): ${drugs(a.claims)}`
+          : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`))))
     : h("p", { class: "dose-alerts none" }, "No alert concerns this dose."),
   dose.outcome ? outcomeText(dose.outcome, zone) : outcomeForm(dose, critical, titleId, board, handlers));
 }
@@ -85,7 +88,8 @@ function outcomeForm(dose, critical, titleId, board, handlers) {
     if (status === "given" && critical.length && !confirming) {
       confirming = true;
       given.textContent = "Confirm given";
-      error.textContent = `Critical alert for this dose: ${critical[0].claims.summary} ` +
+      const what = critical[0].claims.severity === "critical" ? "Critical alert" : kindLabel(critical[0].claims.kind);
+      error.textContent = `${what} for this dose: ${critical[0].claims.summary} ` +
         "Press “Confirm given” to record it as given anyway.";
       given.focus();
       return;

@@ -60,10 +60,35 @@ export function drugs(claims) {
   return names.length ? names.join(" + ") : "not named";
 }
 
+const KIND_LABEL = {
+  interaction: "Interaction",
+  allergy: "Allergy",
+  reaction: "Flagged reaction",
+  duplicate: "Duplicate",
+  "too-soon": "Too soon",
+  unchecked: "Not checked",
+};
+
+/** What kind of alert, in words: "Not checked" for a drug that could not be matched to RxNorm. */
+export function kindLabel(kind) {
+  return KIND_LABEL[kind] ?? capitalise(String(kind ?? ""));
+}
+
+/** Whether an alert must stop the nurse before the dose: critical, or a dose that could not be checked. */
+export function interrupts(claims) {
+  return claims?.severity === "critical" || claims?.interruptive === true;
+}
+
+/** The stand-in ingredient id the service gives a drug that did not resolve ("unresolved:<drug>"). */
+export function unresolvedId(drug) {
+  return `unresolved:${String(drug ?? "").trim().split(/\s+/).join(" ").toLowerCase()}`;
+}
+
 /** Who flagged it, in words. */
 export function flaggedBy(value, kind) {
   if (value === "patient") return "Patient";
   if (value === "practitioner") return "Practitioner";
+  if (kind === "unchecked") return "Not flagged: the drug could not be matched to RxNorm, so nothing about it was checked";
   return kind === "allergy" ? "Not flagged: a recorded allergy" : "Not flagged: found by the knowledge base";
 }
 

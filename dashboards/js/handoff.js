@@ -5,7 +5,7 @@
 import { Unauthorized, createApi } from "./api.js";
 import { Board, SEVERITY_RANK, nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, dateTime, day, doseText, drugs, flaggedBy, shiftText, whatToDo, when } from "./format.js";
+import { capitalise, dateTime, day, doseText, drugs, flaggedBy, kindLabel, shiftText, whatToDo, when } from "./format.js";
 import { KeySet, checkAlert } from "./jws.js";
 import { beginSession, endSession } from "./session.js";
 
@@ -86,7 +86,9 @@ function render(board, staff, next) {
   $("written-by").textContent = staff.name;
   $("generated-at").textContent = dateTime(new Date().toISOString(), zone);
   const critical = verified.filter((e) => e.claims.severity === "critical").length;
-  $("handoff-summary").textContent = `${entries.length} active alerts (${critical} critical${untrusted.length ? `, ${untrusted.length} untrusted` : ""}); ` +
+  const unchecked = verified.filter((e) => e.claims.kind === "unchecked").length;
+  $("handoff-summary").textContent = `${entries.length} active alerts (${critical} critical` +
+    `${unchecked ? `, ${unchecked} not checked` : ""}${untrusted.length ? `, ${untrusted.length} untrusted` : ""}); ` +
     `${atRisk.length} doses at risk before the end of the next shift.`;
   document.title = `Handoff, ward ${staff.ward}, ${board.shift.name} shift`;
 
@@ -135,7 +137,7 @@ function patientSection(alerts, board, atRisk, next) {
           h("input", { type: "checkbox", id: ipassId(`severity-${label.toLowerCase()}`) }), ` ${label}`))),
       h("h4", {}, "P: Patient summary (active alerts)"),
       h("ul", {}, alerts.map((a) => h("li", { dataset: { alertId: a.id, verified: "true" } },
-        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind}: `,
+        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind === "unchecked" ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
         a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by, a.claims.kind)}. `,
         `Rule ${a.claims.rule}${a.claims.sources?.length ? ` (${a.claims.sources.join(", ")})` : ""}.`))),
       h("h4", {}, "A: Action list"),

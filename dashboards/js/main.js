@@ -5,7 +5,7 @@ import { ApiError, Unauthorized, createApi } from "./api.js";
 import { Board } from "./board.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
-import { capitalise, shiftText, whatToDo } from "./format.js";
+import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderShift } from "./render.js";
 import { endSession, beginSession } from "./session.js";
@@ -144,8 +144,9 @@ class Dashboard {
     if (claims.dose?.id && !this.board.doses.has(claims.dose.id)) this.refreshScheduleSoon();
     const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
     const changed = !before || before.claims?.version !== claims.version;
-    if (claims.severity === "critical" && fresh && changed) {
-      announce($("announcer"), `Critical alert, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
+    if (interrupts(claims) && fresh && changed) {
+      const what = claims.severity === "critical" ? "Critical alert" : "Dose not checked";
+      announce($("announcer"), `${what}, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
     }
   }
 
@@ -215,8 +216,10 @@ class Dashboard {
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
+    const unchecked = all.filter((e) => e.verified && e.claims.kind === "unchecked").length;
     const parts = [`${all.length} active`];
     if (critical) parts.push(`${critical} critical`);
+    if (unchecked) parts.push(`${unchecked} not checked`);
     if (untrusted) parts.push(`${untrusted} untrusted`);
     $("alert-count").textContent = `(${parts.join(", ")})`;
     $("no-alerts").hidden = all.length > 0;

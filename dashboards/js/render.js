@@ -5,7 +5,7 @@
 // through the list with the keyboard does not lose her place when the stream brings news.
 
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, shiftText, whatToDo, when } from "./format.js";
+import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, interrupts, kindLabel, shiftText, whatToDo, when } from "./format.js";
 
 const SEVERITY_ICON = { critical: "critical", major: "warning", moderate: "info", minor: "info" };
 const cards = new WeakMap(); // list element -> Map(alert id -> card parts)
@@ -58,13 +58,18 @@ function updateCard(card, entry, board) {
   const claims = entry.claims ?? {};
   const severity = entry.verified ? String(claims.severity ?? "unknown") : "untrusted";
   const ackedNow = board.acknowledgedThisShift(entry);
+  const stops = entry.verified && interrupts(claims);
   Object.assign(card.li.dataset, {
     verified: String(entry.verified),
     severity,
+    kind: entry.verified ? String(claims.kind ?? "") : "",
+    interruptive: String(stops),
     version: String(claims.version ?? ""),
     acknowledgedThisShift: String(ackedNow),
   });
-  card.li.className = `alert severity-${severity}${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}`;
+  const kind = entry.verified ? ` kind-${claims.kind}` : "";
+  card.li.className = `alert severity-${severity}${kind}${stops ? " interruptive" : ""}` +
+    `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}`;
 
   const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start].join("|");
   if (contentKey !== card.contentKey) {
@@ -91,7 +96,8 @@ function verifiedContent(entry, titleId, board, ackedNow) {
   return [
     h("p", { class: "badges" },
       h("span", { class: "badge severity-badge" }, icon(SEVERITY_ICON[c.severity] ?? "info"), capitalise(c.severity)),
-      h("span", { class: "badge kind-badge" }, capitalise(c.kind)),
+      h("span", { class: "badge kind-badge" }, kindLabel(c.kind)),
+      interrupts(c) && dose ? h("span", { class: "badge interrupt-badge" }, icon("critical"), "Check before giving") : null,
       h("span", { class: "badge verified-badge", title: "Signature checked against the service key" },
         icon("verified"), "Verified"),
       h("span", { class: `badge ack-badge${ackedNow ? " done" : ""}` },
@@ -170,7 +176,8 @@ function ackControls(alertId, titleId, handlers) {
     error, h("div", { class: "actions" }, submit, cancel));
   const note = h("p", { class: "hint", hidden: true }, "An untrusted alert cannot be acknowledged here.");
   const root = h("div", { class: "ack-controls" }, toggle, form, note);
-  let critical = false;
+  let critical = false; // the alert interrupts (critical, or a dose not checked): "Seen" is not enough
+  let stopWord = "A critical alert";
 
   const close = () => {
     form.hidden = true;
@@ -199,7 +206,7 @@ function ackControls(alertId, titleId, handlers) {
     }
     reason.removeAttribute("aria-invalid");
     if (critical && reason.value === "seen") {
-      error.textContent = "A critical alert needs a reason other than “Seen”.";
+      error.textContent = `${stopWord} needs a reason other than “Seen”.`;
       reason.focus();
       return;
     }
@@ -224,7 +231,8 @@ function ackControls(alertId, titleId, handlers) {
       toggle.hidden = !trusted;
       note.hidden = trusted;
       if (!trusted) close();
-      critical = claims.severity === "critical";
+      critical = trusted && interrupts(claims);
+      stopWord = claims.severity === "critical" ? "A critical alert" : "An alert for a dose not checked";
       toggle.textContent = entry.acknowledgements.length ? "Add acknowledgement" : "Acknowledge";
       const offered = reasons.filter((r) => !(critical && r.code === "seen"));
       const key = offered.map((r) => r.code).join(",");
@@ -235,7 +243,8 @@ function ackControls(alertId, titleId, handlers) {
         reason.value = offered.some((r) => r.code === selected) ? selected : "";
         reason.dataset.key = key;
       }
-      hint.textContent = critical ? "Critical alert: “Seen” is not enough; say what was done." : "";
+      hint.textContent = critical ? `${claims.severity === "critical" ? "Critical alert" : "Dose not checked"}: ` +
+        "“Seen” is not enough; say what was done." : "";
       hint.hidden = !critical;
     },
   };

@@ -198,6 +198,42 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     assert night.page.pdf(format="A4")[:5] == b"%PDF-"
 
 
+@pytest.mark.browser
+def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_interrupts(
+    running: RunningService, patient: PatientCLI, clock: FakeClock, open_tab: OpenTab
+) -> None:
+    clock.now = at(13)
+    admission_id = str(admit(running, patient)["admission"])
+    dose = {"admission": admission_id, "drug": "Biaxinn", "dose": "500 mg", "due": at(14, 30).isoformat()}
+    with running.client(running.token(WARD, "Adam Admissions", role="admission")) as client:
+        response = client.post(f"/wards/{WARD}/schedule", json={"administrations": [dose]})
+    assert response.status_code == 201, response.text
+    [planned] = response.json()["administrations"]
+
+    tab = open_tab()
+    tab.sign_in(running.token(WARD, "Dana Day"))
+    card = tab.page.locator('#alerts li[data-kind="unchecked"]')
+    expect(card).to_have_attribute("data-verified", "true")
+    expect(card).to_have_attribute("data-interruptive", "true")
+    expect(card).to_have_attribute("data-severity", "major")
+    expect(card.locator(".kind-badge")).to_have_text("Not checked")
+    expect(card.locator(".interrupt-badge")).to_have_text("Check before giving")
+    expect(card.locator('[data-field="drugs"]')).to_have_text("Biaxinn")
+    expect(card.locator('[data-field="management"]')).to_contain_text("1. Do not give Biaxinn")
+    expect(tab.page.locator("#alert-count")).to_contain_text("1 not checked")
+    card.locator('[data-action="acknowledge"]').click()
+    expect(card.locator("select[name=reason] option[value=seen]")).to_have_count(0)
+
+    row = tab.page.locator(f'#doses li[data-dose-id="{planned["id"]}"]')
+    expect(row).to_have_attribute("data-unchecked", "true")
+    expect(row).to_have_attribute("data-at-risk", "true")
+    expect(row.locator(".dose-alerts")).to_contain_text("Not checked (major): Biaxinn")
+    row.locator('[data-outcome-action="given"]').click()
+    expect(row.locator(".form-error")).to_contain_text("Not checked for this dose: Scheduled Biaxinn")
+    expect(row.locator('[data-outcome-action="given"]')).to_have_text("Confirm given")
+    assert_no_serious_violations(tab.page, "the ward dashboard with a dose that could not be checked")
+
+
 def _alter_in_list(alert_id: str, altered: list[str]) -> Any:
     """A route handler: fetch the real alert list, alter one character of one alert's JWS, pass it on."""
 

@@ -153,7 +153,8 @@ def test_drugs_not_yet_normalised_are_compared_by_term() -> None:
     second = dose("b", at(9), ingredients=(), drug="panadol 500 mg ")
     other = dose("c", at(9), ingredients=(), drug="Nurofen")
     [finding] = check(first, second, other)
-    assert finding.refs == ("dose:b", "earlier-dose:a") and finding.ingredients == ()
+    assert finding.refs == ("dose:b", "earlier-dose:a")
+    assert finding.ingredients == (Ingredient("unresolved:panadol 500 mg", "panadol 500 mg"),)
     assert finding.summary == "panadol 500 mg due 09:00, 1 h after a dose due 08:00; minimum 4 h"
     assert finding.evidence == ("drug:panadol 500 mg",)
 

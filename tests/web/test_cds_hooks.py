@@ -31,6 +31,7 @@ from alertsvc.knowledge.model import RXNORM_SYSTEM
 from alertsvc.ledger.identity import Identity
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, serve
+from tests.web.test_story import WARD as STORY_WARD
 from tests.web.test_story import admit, at
 
 SELECT, SIGN = "alertsvc-medication-safety-select", "alertsvc-medication-safety-sign"
@@ -451,12 +452,72 @@ def test_an_unknown_drug_gets_a_card_saying_it_was_not_checked_and_the_rest_is_c
     for card in cards:
         by_topic.setdefault(card["source"]["topic"]["code"], []).append(card)
     assert [c["indicator"] for c in by_topic["interaction"]] == ["warning"]
-    unchecked = {c["summary"]: c["indicator"] for c in by_topic["unchecked"]}
-    [draft_summary] = [s for s in unchecked if "Zorblaxamab" in s]
-    assert unchecked[draft_summary] == "warning" and "draft order" in draft_summary
-    assert unchecked["Could not check the draft order 'Medication/m9'"] == "warning"
-    [current_summary] = [s for s in unchecked if "Grandma's tonic" in s]
-    assert unchecked[current_summary] == "info"
+    unchecked = {c["summary"]: c for c in by_topic["unchecked"]}
+    # A draft that cannot be checked is the drug about to be given: critical, as a dose of it on the
+    # ward interrupts; the prescriber is offered to remove it.
+    zorblaxamab = unchecked[
+        "Draft order Zorblaxamab 10 mg injection could not be checked: interactions, allergies and"
+        " reactions unknown."
+    ]
+    assert zorblaxamab["indicator"] == "critical" and zorblaxamab["overrideReasons"]
+    [remove] = zorblaxamab["suggestions"]
+    assert remove["actions"] == [
+        {
+            "type": "delete",
+            "description": "Remove MedicationRequest/d-2",
+            "resourceId": "MedicationRequest/d-2",
+        }
+    ]
+    assert "1. Choose the drug from the coded list" in zorblaxamab["detail"]
+    unsent_card = unchecked[
+        "Draft order Medication/m9 could not be checked: interactions, allergies and reactions unknown."
+    ]
+    assert unsent_card["indicator"] == "critical"
+    # The patient's own medication that cannot be checked is at least major: a warning.
+    tonic = unchecked[
+        "Current medication Grandma's tonic could not be checked: its interactions with the order are"
+        " unknown."
+    ]
+    assert tonic["indicator"] == "warning"
+    assert all(len(summary) < 140 for summary in unchecked)
+
+
+def test_an_admissions_unknown_flag_and_scheduled_dose_reach_the_prescriber(
+    cds_alone: RunningService, patient: PatientCLI, clock: FakeClock
+) -> None:
+    """The slice's unknown flagged reaction is critical when a draft names the same drug; the ward's
+    scheduled dose of an unknown drug is a warning (its interactions with the order are unknown)."""
+    cds = cds_alone
+    patient.ledger_cmd("flag-reaction", "Frobnoxil", "--reaction", "swollen lips", "--severity", "severe")
+    clock.now = at(13)
+    admission = str(admit(cds, patient)["admission"])
+    dose = {"admission": admission, "drug": "Quexapam", "due": at(20).isoformat()}
+    with cds.client(cds.token(STORY_WARD, "Dana Day")) as client:
+        response = client.post(f"/wards/{STORY_WARD}/schedule", json={"administrations": [dose]})
+    assert response.status_code == 201, response.text
+
+    unrelated = call(
+        cds, SIGN, hook_request("order-sign", [r4_order("d-1", IBUPROFEN)], encounterId=admission)
+    )
+    by_summary = {
+        c["summary"]: c["indicator"] for c in unrelated if c["source"]["topic"]["code"] == "unchecked"
+    }
+    assert by_summary == {
+        "Flagged reaction to Frobnoxil could not be checked: no order can be checked against it.": "warning",
+        "Scheduled dose of Quexapam could not be checked: its interactions with the order are unknown.": (
+            "warning"
+        ),
+    }
+
+    same_name = r4_order("d-2", {"text": "frobnoxil"})
+    cards = call(cds, SIGN, hook_request("order-sign", [same_name], encounterId=admission))
+    [flag] = [c for c in cards if "patient's flagged reaction" in c["summary"]]
+    assert flag["indicator"] == "critical"
+    assert (
+        flag["summary"]
+        == "The draft order names Frobnoxil, to which the patient's flagged reaction is unchecked."
+    )
+    assert "1. Make sure the order is not Frobnoxil" in flag["detail"]
 
 
 def test_order_select_cards_concern_the_selected_order_only(cds: RunningService) -> None:

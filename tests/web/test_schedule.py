@@ -1,6 +1,6 @@
 """The ward's schedule (MAR) through HTTP: FHIR MedicationRequests planned over the grant period in the
 ward's time zone, alerts bound to the dose they concern, outcomes recorded once, and refusals that store
-nothing.
+nothing. A dose of a drug that does not resolve is accepted, not refused: see test_unchecked.py.
 """
 
 from __future__ import annotations
@@ -359,35 +359,6 @@ def test_a_dose_given_is_shown_and_cannot_be_recorded_twice(
 
 
 # -- refusals that store nothing ------------------------------------------------------------------
-
-
-def test_an_unknown_drug_is_refused_naming_it_and_nothing_is_stored(
-    running: RunningService, patient: PatientCLI, clock: FakeClock
-) -> None:
-    admission = admit(running, patient)
-    before = row_counts(running.settings.db_path)
-    when = (clock.now + timedelta(hours=2)).isoformat()
-    response = post_schedule(
-        running,
-        {
-            "administrations": [
-                {"admission": admission["admission"], "drug": "paracetamol", "due": when},
-                {"admission": admission["admission"], "drug": "zorblatrine", "due": when},
-            ],
-            "medication_requests": [
-                {
-                    "admission": admission["admission"],
-                    "resource": medication_request("amlo", "17767", "amlodipine", daily_at("08:00:00"), mg=5),
-                }
-            ],
-        },
-    )
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "unknown-drug"
-    assert "zorblatrine" in error["message"] and "administrations[1]" in error["message"]
-    assert row_counts(running.settings.db_path) == before
-    assert schedule(running) == []
 
 
 def test_a_schedule_for_an_admission_on_another_ward_is_forbidden(
