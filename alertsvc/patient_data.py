@@ -29,6 +29,7 @@ from alertsvc.knowledge.model import (
     Route,
 )
 from alertsvc.knowledge.terminology import Normalizer
+from alertsvc.knowledge.wording import steps
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.safety import too_soon
@@ -196,7 +197,13 @@ def flag_notices(inputs: ClinicalInputs, *, knowledge_version: str) -> list[Find
             summary=summary(flag.label, f"{flag.flagged_by}-flagged reaction: {flag.reaction}", "major"),
             mechanism=f"Flagged by the {flag.flagged_by}: {flag.reaction} ({flag.severity})"
             + (f", observed {flag.observed}." if flag.observed else "."),
-            management=f"Do not give {flag.label} or any product containing it without prescriber review.",
+            management=steps(
+                (
+                    f"Do not give {flag.label} or any product containing it without prescriber review.",
+                    "Tell the prescriber about the flagged reaction before any dose is due.",
+                    "Review the reaction with the patient and record what was decided.",
+                )
+            ),
             rule="flagged-reaction-notice",
             sources=("patient ledger",),
             evidence=tuple(f"in:{i.rxcui}" for i in flag.ingredients),

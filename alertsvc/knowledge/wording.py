@@ -25,12 +25,12 @@ def sentence(template: str, severity: str, **names: str) -> str:
     """``template`` with the drugs' names filled in (``{left}``, ``{right}``, ``{also}``), capitalised,
     ending " (severity)."; always under 140 characters, never cut inside a word.
 
-    Too long, it falls back to the template's part before its first colon, then (with drugs named) to
+    Too long, it falls back to the template's part before its first ": ", then (with drugs named) to
     "Left + right interact" and the first word of each name, or (without) to whole words and "…".
     """
     tail = f" ({severity})."
     room = MAX_SUMMARY - len(tail)
-    forms = [template, template.partition(":")[0]]
+    forms = [template, template.partition(": ")[0]]  # "10:00" is not a colon to cut at
     if names:
         forms.append(" + ".join("{" + key + "}" for key in names) + " interact")
     for form in forms:

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from alertsvc.errors import ScheduleError
 from alertsvc.knowledge.model import Finding, Ingredient
+from alertsvc.knowledge.wording import sentence, steps
 from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
 from alertsvc.schedule.shifts import Ward, shift_at
 
@@ -22,7 +23,6 @@ RULE = "mar-too-soon"
 RULE_SHIFT = "mar-too-soon-shift"
 SOURCE = "alertsvc-mar"
 DEFAULT_MIN_INTERVAL = timedelta(hours=4)
-SUMMARY_LIMIT = 139
 
 
 DOSE_REF = "dose:"
@@ -121,11 +121,13 @@ def _finding(
     else:
         summary = f"{what} {when_later}, {_span(gap)} after a dose {when_earlier}; minimum {_span(interval)}"
     not_before = (earlier.effective_time + interval).astimezone(zone)
-    management = (
-        f"Check the MAR before giving: dose {earlier.id} of {earlier.drug} was {when_earlier}"
-        + (f" during the {earlier_shift.label(zone)} shift" if across else "")
-        + f". Do not give {later.drug} (dose {later.id}) before {not_before:%Y-%m-%d %H:%M}"
-        " unless the prescriber confirms the interval."
+    management = steps(
+        (
+            f"Hold this dose: do not give {later.drug} (dose {later.id}) before {not_before:%Y-%m-%d %H:%M}.",
+            f"Check the MAR: dose {earlier.id} of {earlier.drug} was {when_earlier}"
+            + (f" during the {earlier_shift.label(zone)} shift." if across else "."),
+            "Give it sooner only if the prescriber confirms the shorter interval; record who confirmed it.",
+        )
     )
     evidence = tuple(f"in:{i.rxcui}" for i in resolved) or (f"drug:{what}",)
     if across:
@@ -134,7 +136,7 @@ def _finding(
         kind="too-soon",
         severity="major",
         ingredients=ingredients,
-        summary=summary if len(summary) <= SUMMARY_LIMIT else summary[: SUMMARY_LIMIT - 1] + "…",
+        summary=sentence(summary, "major"),
         mechanism=(
             f"Two doses of {what} {_span(gap)} apart, under the minimum interval of {_span(interval)}:"
             " the second adds to the first before it has cleared."

@@ -57,8 +57,9 @@ def test_same_ingredient_due_twice_within_four_hours_in_one_shift() -> None:
     assert finding.sources == ("alertsvc-mar",)
     assert finding.knowledge_version == VERSION
     assert finding.evidence == ("in:161",)
-    assert finding.summary == "acetaminophen due 10:00, 2 h after a dose due 08:00; minimum 4 h"
+    assert finding.summary == "Acetaminophen due 10:00, 2 h after a dose due 08:00; minimum 4 h (major)."
     assert "12:00" in finding.management  # the earliest time the later dose may be given
+    assert finding.management.startswith("1. Hold this dose")
     assert finding.indicator == "warning" and not finding.interruptive
 
 
@@ -69,7 +70,8 @@ def test_given_late_in_the_evening_and_due_early_in_the_night_names_both_shifts(
     assert finding.rule == "mar-too-soon-shift"
     assert finding.refs == ("dose:night", "earlier-dose:eve")
     assert finding.summary == (
-        "acetaminophen due 00:30 (night shift), 2 h after a dose given 22:30 (evening shift); minimum 4 h"
+        "Acetaminophen due 00:30 (night shift), 2 h after a dose given 22:30 (evening shift); "
+        "minimum 4 h (major)."
     )
     assert finding.evidence == ("in:161", "shift:evening", "shift:night")
     assert "evening 15:00–23:00 (Europe/London)" in finding.management
@@ -155,7 +157,7 @@ def test_drugs_not_yet_normalised_are_compared_by_term() -> None:
     [finding] = check(first, second, other)
     assert finding.refs == ("dose:b", "earlier-dose:a")
     assert finding.ingredients == (Ingredient("unresolved:panadol 500 mg", "panadol 500 mg"),)
-    assert finding.summary == "panadol 500 mg due 09:00, 1 h after a dose due 08:00; minimum 4 h"
+    assert finding.summary == "Panadol 500 mg due 09:00, 1 h after a dose due 08:00; minimum 4 h (major)."
     assert finding.evidence == ("drug:panadol 500 mg",)
 
 
