@@ -1,9 +1,13 @@
 """Offline terminology: any way of writing a drug -> RxNorm ingredients, from the knowledge base alone.
 
-``Normalizer.resolve`` tries, in order: an RxCUI (ingredient, salt, product or pack, brand), an NDC, a
-known name (ingredient, salt, brand, synonym, misspelling), a product name, then the text read as a product
-name ("Amlodipine 5 MG Oral Tablet", "Clonazepam [Klonopin]") with misspellings fixed and salt words
-stripped. Only when all of that fails is the online terminology (RxNav) asked, if one was given.
+``Normalizer.resolve`` tries, in order: an RxCUI (ingredient, salt, product, pack or clinical drug
+component, brand), an NDC, a known name (ingredient, salt, brand, synonym), a product name, then the text
+read as a product name ("Amlodipine 5 MG Oral Tablet", "Clonazepam [Klonopin]") with misspellings fixed and
+salt words stripped, then a misspelling of a known name (``spelling``: only when one drug is clearly
+closest). Only when all of that fails is the online terminology (RxNav) asked, if one was given.
+
+A term read through a misspelling, and a FHIR coding whose code is unknown but whose display names a drug,
+resolve with a ``note`` saying so ("read 'ibuprophen' as ibuprofen"): the ward must be able to see it.
 
 The name helpers at the top (``normalise``, ``strip_salt``, ``parse_product_name``, ``route_of``) are
 shared with the knowledge build, so the build and the service read names the same way.
@@ -11,7 +15,6 @@ shared with the knowledge build, so the build and the service read names the sam
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -20,6 +23,7 @@ from functools import cached_property
 from alertsvc.errors import UnknownDrug
 from alertsvc.knowledge.curated_terms import (
     ALLERGY_SYNONYMS,
+    BRITISH_SPELLINGS,
     FORMULATION_WORDS,
     MISSPELLINGS,
     ROUTE_KEYWORDS,
@@ -36,6 +40,7 @@ from alertsvc.knowledge.model import (
     Resolution,
     Route,
 )
+from alertsvc.knowledge.spelling import SpellingIndex
 
 NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
 
@@ -72,8 +77,13 @@ def loose(key: str) -> str:
 
 
 def fix_misspellings(key: str) -> str:
-    """``key`` with each known misspelt word replaced ("simvistatin" -> "simvastatin")."""
-    return " ".join(MISSPELLINGS.get(word, word) for word in key.split(" "))
+    """``key`` with each known misspelt or British-spelt word replaced ("simvistatin" -> "simvastatin")."""
+    return " ".join(MISSPELLINGS.get(word, BRITISH_SPELLINGS.get(word, word)) for word in key.split(" "))
+
+
+def misspelt(key: str) -> bool:
+    """True when ``key`` holds a known misspelt word (not merely a British spelling)."""
+    return any(word in MISSPELLINGS for word in key.split(" "))
 
 
 def strip_salt(key: str) -> str:
@@ -218,21 +228,33 @@ class Normalizer:
         if display.strip():
             by_display = self.resolve(display)
             if by_display.unresolved is None:
-                return replace(by_display, term=code or display, via=f"display:{by_display.via}")
+                note = (
+                    f"code {code} is not known here; read by its display {display.strip()!r}"
+                    if code.strip()
+                    else ""
+                )
+                note = "; ".join(n for n in (note, by_display.note) if n)
+                return replace(by_display, term=code or display, via=f"display:{by_display.via}", note=note)
             if by_code is not None:
                 why = f"{by_code.unresolved}; display {display.strip()!r}: {by_display.unresolved}"
                 return replace(by_code, unresolved=why)
             return by_display
         return Resolution(code, (), unresolved=f"code system {system!r} is neither RxNorm nor NDC")
 
-    def medication(self, term: str, *, ref: str = "") -> Medication:
-        """A normalised Medication; UnknownDrug naming the term and the reason when it does not resolve."""
-        res = self.resolve(term)
+    def medication(
+        self, term: str, *, ref: str = "", code: str = "", system: str = RXNORM_SYSTEM
+    ) -> Medication:
+        """A normalised Medication; UnknownDrug naming the term and the reason when it does not resolve.
+
+        With ``code`` (an RxCUI, or an NDC with the NDC ``system``), ``term`` is the coding's display:
+        the code is tried first and the text is read, with a note, only when the code is unknown.
+        """
+        res = self.resolve_coding(system, code, term) if code.strip() else self.resolve(term)
         if res.unresolved is not None:
-            raise UnknownDrug(f"drug {term!r} does not resolve: {res.unresolved}")
-        label = res.product.name if res.product else term.strip()
+            raise UnknownDrug(f"drug {term or code!r} does not resolve: {res.unresolved}")
+        label = res.product.name if res.product else (term.strip() or code.strip())
         rxcui = res.product.rxcui if res.product else ""
-        return Medication(label, res.ingredients, res.route, product_rxcui=rxcui, ref=ref)
+        return Medication(label, res.ingredients, res.route, product_rxcui=rxcui, ref=ref, note=res.note)
 
     def resolve_allergy(self, term: str) -> Allergy:
         """An allergen group named by ``term`` ("penicillins", "sulfa drugs", "NSAIDs") or its ingredients."""
@@ -255,20 +277,37 @@ class Normalizer:
         ndc = ndc11(key)
         if ndc is not None:
             return self._by_ndc(term, text, ndc)
-        for candidate in dict.fromkeys((key, fix_misspellings(key))):
+        fixed = fix_misspellings(key)
+        for candidate in dict.fromkeys((fixed, key) if misspelt(key) else (key, fixed)):
             found = self._by_name(term, candidate)
             if found is not None:
-                return found
+                return self._read_as(found, text) if candidate != key and misspelt(key) else found
         found = self._by_product_text(term, text)
         if found is not None:
-            return found
-        hint = difflib.get_close_matches(key, self.kb.names, n=1, cutoff=0.85) if len(key) <= 40 else []
+            return self._read_as(found, text) if misspelt(key) else found
+        reading = self._spelling.read(strip_salt(fixed) or fixed) if len(key) <= 60 else None
+        if reading is not None and reading.name is not None:
+            found = Resolution(term, self._ingredients(reading.rxcuis), via="spelling")
+            return self._read_as(found, text)
+        hint = ""
+        if reading is not None and reading.suggestions:
+            hint = " (did you mean " + " or ".join(repr(s) for s in reading.suggestions) + "?)"
         return Resolution(
             term,
             (),
             unresolved=f"no ingredient, salt, brand or product called {text!r} in the offline RxNorm "
-            "knowledge" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+            "knowledge" + hint,
         )
+
+    @cached_property
+    def _spelling(self) -> SpellingIndex:
+        """The misspelling index over every known name; built on first use."""
+        return SpellingIndex(self.kb.names)
+
+    @staticmethod
+    def _read_as(found: Resolution, text: str) -> Resolution:
+        names = ", ".join(i.name for i in found.ingredients)
+        return replace(found, note=f"read {text!r} as {names}")
 
     def _ingredients(self, rxcuis: Iterable[str]) -> tuple[Ingredient, ...]:
         found = {self.kb.ingredients[r] for r in rxcuis if r in self.kb.ingredients}
