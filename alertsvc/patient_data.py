@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import pairwise
 from typing import TypeVar, get_args
 
@@ -64,7 +63,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
             continue
         ref = "entry:" + med.entry_id
         try:
-            medications.append(_first(partial(_medication, normalizer, ref=ref), med.rxcui, med.drug))
+            medications.append(normalizer.medication(med.drug, ref=ref, code=med.rxcui or ""))
         except UnknownDrug as exc:
             unresolved.append(("medication", med.drug, str(exc)))
     for allergy in verified.allergies:
@@ -88,7 +87,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
         who = "patient" if reaction.flagged_by == verified.patient else "practitioner"
         flagged_by[ref] = who
         try:
-            drug = _first(partial(_medication, normalizer, ref=ref), reaction.rxcui, reaction.drug)
+            drug = normalizer.medication(reaction.drug, ref=ref, code=reaction.rxcui or "")
         except UnknownDrug as exc:
             unresolved.append(("reaction", reaction.drug, str(exc)))
             continue
@@ -240,10 +239,6 @@ def unresolved_findings(inputs: ClinicalInputs, *, knowledge_version: str) -> li
 
 
 _ROUTES = frozenset(get_args(Route))
-
-
-def _medication(normalizer: Normalizer, term: str, *, ref: str) -> Medication:
-    return normalizer.medication(term, ref=ref)
 
 
 def _first(resolve: Callable[[str], T], *terms: str | None) -> T:

@@ -5,6 +5,7 @@ validated, all or nothing), record what happened to them, and re-check the admis
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,16 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
             events.extend(service.reconcile(admission, patients[admission.id], now))
     service.publish(events)
     service.rebuild_timers()
-    return {"ward": ward, "administrations": [dose_json(d) for d in doses]}
+    notes = [
+        {"drug": str(term.code if isinstance(term, CodedDrug) else term), "note": found.note}
+        for term, found in resolved.items()
+        if isinstance(found, Medication) and found.note
+    ]  # how a drug was read when that needs saying: a code read by its display, a misspelling
+    return {
+        "ward": ward,
+        "administrations": [dose_json(d) for d in doses],
+        **({"notes": notes} if notes else {}),
+    }
 
 
 async def record_administration(
@@ -137,9 +147,9 @@ def dose_json(dose: ScheduledDose) -> dict[str, Any]:
     }
 
 
-def schedule_terms(body: dict[str, Any]) -> list[str]:
+def schedule_terms(body: dict[str, Any]) -> list[Term]:
     """Every drug a schedule request names (to normalise before planning, off the event loop)."""
-    terms = []
+    terms: list[Term] = []
     for item in body.get("administrations", []) if isinstance(body.get("administrations"), list) else []:
         if isinstance(item, dict) and isinstance(item.get("drug"), str):
             terms.append(item["drug"].strip())
@@ -151,12 +161,26 @@ def schedule_terms(body: dict[str, Any]) -> list[str]:
     return terms
 
 
-def resolve_terms(normalizer: Normalizer, terms: list[str]) -> dict[str, Medication | UnknownDrug]:
+@dataclass(frozen=True)
+class CodedDrug:
+    """A MedicationRequest's RxNorm coding: resolved by its code, else by its display (with a note)."""
+
+    code: str
+    display: str
+
+
+Term = str | CodedDrug
+
+
+def resolve_terms(normalizer: Normalizer, terms: list[Term]) -> dict[Term, Medication | UnknownDrug]:
     """Each term's medication, or the UnknownDrug saying why not (may block on an online terminology)."""
-    resolved: dict[str, Medication | UnknownDrug] = {}
+    resolved: dict[Term, Medication | UnknownDrug] = {}
     for term in terms:
         try:
-            resolved[term] = normalizer.medication(term)
+            if isinstance(term, CodedDrug):
+                resolved[term] = normalizer.medication(term.display, code=term.code)
+            else:
+                resolved[term] = normalizer.medication(term)
         except UnknownDrug as exc:
             resolved[term] = exc
     return resolved
@@ -167,7 +191,7 @@ def plan_doses(
     ward_id: str,
     body: dict[str, Any],
     now: datetime,
-    resolved: dict[str, Medication | UnknownDrug],
+    resolved: dict[Term, Medication | UnknownDrug],
 ) -> list[ScheduledDose]:
     """Every dose of a schedule request, validated (all or nothing); nothing is stored here."""
     ward = ward_of(service, ward_id)
@@ -256,7 +280,7 @@ def _admission_on(service: Service, admission_id: Any, ward_id: str, where: str)
     return admission
 
 
-def _medication(resolved: dict[str, Medication | UnknownDrug], term: str, where: str) -> Medication:
+def _medication(resolved: dict[Term, Medication | UnknownDrug], term: Term, where: str) -> Medication:
     found = resolved.get(term)
     if isinstance(found, Medication):
         return found
@@ -270,13 +294,18 @@ def _field(item: dict[str, Any], name: str, where: str) -> str:
     return value.strip()
 
 
-def _request_drug(resource: dict[str, Any], where: str) -> str:
+def _request_drug(resource: dict[str, Any], where: str) -> Term:
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
         codings = concept.get("coding")
+        text = _text_of(concept.get("text"))
         for coding in codings if isinstance(codings, list) else []:
             if isinstance(coding, dict) and "rxnorm" in str(coding.get("system", "")) and coding.get("code"):
-                return str(coding["code"])
-        if concept.get("text"):
-            return str(concept["text"])
+                return CodedDrug(str(coding["code"]), _text_of(coding.get("display")) or text)
+        if text:
+            return text
     raise InputError(f"{where}: the MedicationRequest names no RxNorm-coded or written medication")
+
+
+def _text_of(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
