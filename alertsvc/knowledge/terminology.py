@@ -285,7 +285,7 @@ class Normalizer:
         found = self._by_product_text(term, text)
         if found is not None:
             return self._read_as(found, text) if misspelt(key) else found
-        reading = self._spelling.read(strip_salt(fixed) or fixed) if len(key) <= 60 else None
+        reading = self.spelling.read(strip_salt(fixed) or fixed) if len(key) <= 60 else None
         if reading is not None and reading.name is not None:
             found = Resolution(term, self._ingredients(reading.rxcuis), via="spelling")
             return self._read_as(found, text)
@@ -300,7 +300,7 @@ class Normalizer:
         )
 
     @cached_property
-    def _spelling(self) -> SpellingIndex:
+    def spelling(self) -> SpellingIndex:
         """The misspelling index over every known name; built on first use."""
         return SpellingIndex(self.kb.names)
 
