@@ -120,6 +120,7 @@ def build(sources: Path, out: Path, *, today: date) -> BuildReport:
         classes=rules.classes,
         rules=rules.rules,
         display_names=terms.display_names,
+        unknown_drugs=terms.unknown_drugs,
     )
     kb_files.save(kb, out)
     version = kb_files.load(out).version
@@ -155,6 +156,7 @@ def _counts(kb: KnowledgeBase) -> dict[str, int]:
         "names": len(kb.names),
         "ndc": len(kb.ndc),
         **{f"display names ({locale})": len(names) for locale, names in sorted(kb.display_names.items())},
+        "drug names known but unmapped": len(kb.unknown_drugs),
         **{f"classes ({kind})": n for kind, n in kinds.items()},
         "rules": len(kb.rules),
     }

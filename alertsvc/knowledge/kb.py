@@ -1,7 +1,8 @@
 """Save and load the whole knowledge base as the small text files in ``data/``.
 
 Tables are tab-separated with a header line (ingredients, salts, products, brands, names, ndc, and
-display_names: the name a ward's locale picks, as locale, RxCUI, name); classes and rules are JSON lines;
+display_names: the name a ward's locale picks, as locale, RxCUI, name; unknown_drugs: drug names the
+sources write that no ingredient maps, with the source); classes and rules are JSON lines;
 sources are one JSON file; ``manifest.json`` names the build date and the SHA-256 of every file. ``load``
 recomputes the hashes, so ``KnowledgeBase.version`` ("kb-<build date>-<12 hex>") names exactly the content
 that was read, and a file changed by hand is refused (data/ is generated: rebuild it). Plain text keeps
@@ -42,6 +43,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "names.tsv": ("name", "ingredients"),
     "ndc.tsv": ("ndc", "product_rxcui"),
     "display_names.tsv": ("locale", "rxcui", "name"),
+    "unknown_drugs.tsv": ("name", "source"),
 }
 JSON_FILES = ("sources.json", "classes.jsonl", "rules.jsonl")
 FILES = (*HEADERS, *JSON_FILES)
@@ -74,6 +76,7 @@ def save(kb: KnowledgeBase, data_dir: Path) -> None:
             for locale, names in sorted(kb.display_names.items())
             for rxcui in sorted(names, key=lambda r: (len(r), r))
         ),
+        "unknown_drugs.tsv": sorted(kb.unknown_drugs.items()),
     }
     contents = {name: _tsv(name, HEADERS[name], rows) for name, rows in tables.items()}
     contents["sources.json"] = (
@@ -233,4 +236,5 @@ def _parse(data_dir: Path, built: str, texts: dict[str, str], version: str) -> K
         classes=classes,
         rules=tuple(rules),
         display_names=display_names,
+        unknown_drugs=dict((n, s) for n, s in rows("unknown_drugs.tsv")),
     )

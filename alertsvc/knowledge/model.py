@@ -134,6 +134,8 @@ class KnowledgeBase:
     rules: tuple[Rule, ...]
     display_names: dict[str, dict[str, str]] = field(default_factory=dict)
     """Locale ("en-GB") -> IN RxCUI -> the name wards of that locale read, where it differs from RxNorm's."""
+    unknown_drugs: dict[str, str] = field(default_factory=dict)
+    """Drug names the sources write that map to no ingredient here ("acarbose") -> the source key."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ deletion, substitution or swap of two neighbours is one edit). A term is *read a
 - it is at least ``MIN_LENGTH`` letters long and holds no digit (short words and strengths are too easy to
   mistake);
 - its closest names are at most one edit away and all mean the same ingredients;
-- no name of any *other* drug is within one more edit (the next candidate is clearly further away).
+- no name of any *other* drug is within one more edit (the next candidate is clearly further away), drugs
+  the knowledge lacks included ("aclidinium" is never read as clidinium);
+- it starts with the same letter (after folding): a typing slip rarely changes the first letter.
 
 So "ibuprophen" reads as ibuprofen (the same after folding), "amoxicilin" as amoxicillin (one edit), but
 "lonazepam" is left alone: clonazepam and lorazepam are both one edit away, a known look-alike pair.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 MIN_LENGTH = 6
@@ -81,12 +83,15 @@ class Reading:
 
 
 class SpellingIndex:
-    """Known names (name key -> IN RxCUIs), indexed once for reading misspellings."""
+    """Known names (name key -> IN RxCUIs), indexed once for reading misspellings. ``unknown`` names drugs
+    the knowledge lacks: they are candidates too (so a term near one is never read as another drug), but
+    are only ever suggested."""
 
-    def __init__(self, names: Mapping[str, tuple[str, ...]]) -> None:
-        self._names = names
+    def __init__(self, names: Mapping[str, tuple[str, ...]], unknown: Iterable[str] = ()) -> None:
+        self._names: dict[str, tuple[str, ...]] = dict(names)
+        self._names.update({name: (f"unknown:{name}",) for name in unknown if name not in names})
         self._folded: dict[str, list[str]] = defaultdict(list)
-        for key in names:
+        for key in self._names:
             if _LETTERS.match(key):
                 self._folded[fold(key)].append(key)
         self._keys = list(self._folded)
@@ -95,10 +100,35 @@ class SpellingIndex:
             for pair in _pairs(folded):
                 self._by_pair[pair].append(number)
 
+    def closest_distance(self, key: str) -> int:
+        """The folded distance from ``key`` to the closest other name (``SUGGEST_DISTANCE + 1`` if none)."""
+        close = self._close(key) if _LETTERS.match(key) else []
+        return min((found for found, name in close if name != key), default=SUGGEST_DISTANCE + 1)
+
     def read(self, key: str) -> Reading | None:
         """The reading of ``key`` (a normalised term that is not a known name); None if nothing is close."""
         if len(key) < 4 or not _LETTERS.match(key):
             return None
+        close = self._close(key)
+        if not close:
+            return None
+        best = close[0][0]
+        drugs_at = {self._names[name] for found, name in close if found <= best + 1}
+        suggestions = tuple(dict.fromkeys(name for _, name in close))[:3]
+        name = close[0][1]
+        readable = (
+            len(key) >= MIN_LENGTH
+            and best <= 1
+            and len(drugs_at) == 1
+            and not self._names[name][0].startswith("unknown:")
+            and fold(key)[:1] == fold(name)[:1]  # a slip rarely changes the first letter; look-alikes do
+        )
+        if not readable:
+            return Reading(None, (), suggestions)
+        return Reading(name, self._names[name], suggestions)
+
+    def _close(self, key: str) -> list[tuple[int, str]]:
+        """(folded distance, name) of every name within ``SUGGEST_DISTANCE``, closest first."""
         folded = fold(key)
         pairs = _pairs(folded)
         shared: Counter[int] = Counter()
@@ -112,14 +142,5 @@ class SpellingIndex:
                 found = distance(folded, candidate, SUGGEST_DISTANCE)
                 if found <= SUGGEST_DISTANCE:
                     close.extend((found, name) for name in self._folded[candidate])
-        if not close:
-            return None
         close.sort(key=lambda item: (item[0], len(item[1]), item[1]))
-        best = close[0][0]
-        drugs_at = {self._names[name] for found, name in close if found <= best + 1}
-        suggestions = tuple(dict.fromkeys(name for _, name in close))[:3]
-        readable = len(key) >= MIN_LENGTH and best <= 1 and len(drugs_at) == 1
-        if not readable:
-            return Reading(None, (), suggestions)
-        name = close[0][1]
-        return Reading(name, self._names[name], suggestions)
+        return close

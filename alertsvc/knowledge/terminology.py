@@ -9,15 +9,16 @@ closest). Only when all of that fails is the online terminology (RxNav) asked, i
 A term read through a misspelling, and a FHIR coding whose code is unknown but whose display names a drug,
 resolve with a ``note`` saying so ("read 'ibuprophen' as ibuprofen"): the ward must be able to see it.
 
-The name helpers at the top (``normalise``, ``strip_salt``, ``parse_product_name``, ``route_of``) are
-shared with the knowledge build, so the build and the service read names the same way.
+The name helpers at the top (``normalise``, ``strip_salt``, ``route_of``, and ``parse_product_name`` from
+``product_names``) are shared with the knowledge build, so the build and the service read names the same
+way.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 
 from alertsvc.errors import UnknownDrug
@@ -40,30 +41,15 @@ from alertsvc.knowledge.model import (
     Resolution,
     Route,
 )
+from alertsvc.knowledge.product_names import QUOTES, SPACES
+from alertsvc.knowledge.product_names import ParsedName as ParsedName  # re-exported for the build
+from alertsvc.knowledge.product_names import parse_product_name as parse_product_name
 from alertsvc.knowledge.spelling import SpellingIndex
 
 NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
 
-_SPACES = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00a0": " "})
-_STRENGTH = re.compile(
-    r"(?<![\w.])\d[\d.,]*(?:/\d[\d.,]*)?"
-    r"(?:\s+[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)*|\s*(?i:mg|mcg|ug|g|ml|iu|units?|meq|mmol)(?:/(?i:[a-z0-9]+))*|\s*%)"
-    r"(?=\s|$)"
-)
-_BRACKET = re.compile(r"\s*\[([^\]]+)\]\s*$")
-_PACK_ITEM = re.compile(r"^\s*\d+\s*\((.*)\)\s*$")
+_SPACES, _QUOTES = SPACES, QUOTES
 _NDC_DASHED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
-_DOSE_FORM_WORDS = frozenset(
-    {
-        "oral", "tablet", "capsule", "solution", "suspension", "injectable", "injection", "topical", "cream",
-        "gel", "ointment", "lotion", "ophthalmic", "otic", "nasal", "spray", "inhaler", "inhalation",
-        "powder", "granules", "chewable", "extended", "delayed", "release", "disintegrating", "film",
-        "coated", "sublingual", "buccal", "rectal", "vaginal", "suppository", "transdermal", "system",
-        "patch", "metered", "dose", "prefilled", "syringe", "auto-injector", "cartridge", "pen", "drops",
-        "foam", "shampoo", "lozenge", "product", "pill", "liquid", "pack", "kit", "for", "reconstitution",
-    }
-)  # fmt: skip
 
 
 def normalise(text: str) -> str:
@@ -99,76 +85,6 @@ def route_of(dose_form: str) -> Route:
         if keyword in text:
             return route
     return "other"
-
-
-@dataclass(frozen=True)
-class ParsedName:
-    """An RxNorm-style product name taken apart: ingredient parts, dose form and brand in brackets."""
-
-    parts: tuple[str, ...]
-    dose_form: str
-    brand: str
-    strengths: int
-
-
-def parse_product_name(name: str) -> ParsedName:
-    """Split a product name into its ingredient parts, dose form and brand.
-
-    >>> parse_product_name("amlodipine 10 MG / valsartan 160 MG Oral Tablet [Exforge]")
-    ParsedName(parts=('amlodipine', 'valsartan'), dose_form='Oral Tablet', brand='Exforge', strengths=2)
-    >>> parse_product_name("1 ML epinephrine 1 MG/ML Injection").parts
-    ('epinephrine',)
-    """
-    text = _SPACES.sub(" ", name.translate(_QUOTES)).strip()
-    brand = ""
-    match = _BRACKET.search(text)
-    if match:
-        brand = match.group(1).strip()
-        text = text[: match.start()].strip()
-    if text.startswith("{") and "}" in text:
-        return _parse_pack(text, brand)
-    strengths = list(_STRENGTH.finditer(text))
-    while (
-        strengths and strengths[0].start() == 0
-    ):  # a quantity first: "1 ML ...", "24 HR ...", "120 ACTUAT ..."
-        text = text[strengths[0].end() :].strip()
-        strengths = list(_STRENGTH.finditer(text))
-    if strengths:
-        body, dose_form = text[: strengths[-1].end()], text[strengths[-1].end() :].strip()
-    else:
-        words = text.split(" ")
-        cut = len(words)
-        while cut > 1 and words[cut - 1].lower() in _DOSE_FORM_WORDS:
-            cut -= 1
-        body, dose_form = " ".join(words[:cut]), " ".join(words[cut:])
-    parts = tuple(p for p in (_STRENGTH.sub("", part).strip(" ,") for part in body.split(" / ")) if p)
-    return ParsedName(parts, dose_form, brand, len(strengths))
-
-
-def _parse_pack(text: str, brand: str) -> ParsedName:
-    inner, _, tail = text[1:].partition("}")
-    parts: list[str] = []
-    forms: list[str] = []
-    for item in _split_top_level(inner):
-        match = _PACK_ITEM.match(item)
-        parsed = parse_product_name(match.group(1) if match else item)
-        parts.extend(p for p in parsed.parts if p not in parts)
-        if parsed.dose_form and parsed.parts[:1] != ("inert ingredients",):
-            forms.append(parsed.dose_form)
-    dose_form = forms[0] if forms else tail.strip()
-    return ParsedName(tuple(parts), dose_form, brand, len(parts))
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split a pack's contents on " / " outside parentheses."""
-    items, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and text.startswith(" / ", i):
-            items.append(text[start:i])
-            start = i + 3
-    items.append(text[start:])
-    return [item.strip() for item in items if item.strip()]
 
 
 def ndc11(text: str) -> str | None:
@@ -285,7 +201,16 @@ class Normalizer:
         found = self._by_product_text(term, text)
         if found is not None:
             return self._read_as(found, text) if misspelt(key) else found
-        reading = self.spelling.read(strip_salt(fixed) or fixed) if len(key) <= 60 else None
+        bare = strip_salt(fixed) or fixed
+        source = self._unknown.get(fixed) or self._unknown.get(bare)
+        if source is not None:
+            return Resolution(
+                term,
+                (),
+                unresolved=f"{text!r} is a drug (named in the {source} source, see data/SOURCES.md) that "
+                "maps to no RxNorm ingredient in the offline knowledge",
+            )
+        reading = self.spelling.read(bare) if len(key) <= 60 else None
         if reading is not None and reading.name is not None:
             found = Resolution(term, self._ingredients(reading.rxcuis), via="spelling")
             return self._read_as(found, text)
@@ -302,7 +227,18 @@ class Normalizer:
     @cached_property
     def spelling(self) -> SpellingIndex:
         """The misspelling index over every known name; built on first use."""
-        return SpellingIndex(self.kb.names)
+        return SpellingIndex(self.kb.names, self._unknown)
+
+    @cached_property
+    def _unknown(self) -> dict[str, str]:
+        """Drug names no ingredient maps -> source, with the salt-free form of a salt's name when that form
+        is itself no known name ("aclidinium bromide" and "aclidinium")."""
+        unknown = dict(self.kb.unknown_drugs)
+        for name, source in self.kb.unknown_drugs.items():
+            bare = strip_salt(name)
+            if len(bare) >= 7 and bare != name and bare not in self.kb.names:
+                unknown.setdefault(bare, source)
+        return unknown
 
     @staticmethod
     def _read_as(found: Resolution, text: str) -> Resolution:

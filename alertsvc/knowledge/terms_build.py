@@ -34,7 +34,7 @@ from alertsvc.knowledge.terminology import (
     strip_salt,
 )
 from alertsvc.knowledge.terms_codes import RXNORM_SYSTEM_URI, product, scdc_products, value_set_products
-from alertsvc.knowledge.terms_names import build_names
+from alertsvc.knowledge.terms_names import build_names, drug_names_written, unknown_drugs
 
 SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "rxnorm/ingredients.tsv": ("rxcui", "name", "tty"),
@@ -71,6 +71,7 @@ class Terminology:
     ndc: dict[str, str] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)  # source key -> lines for SOURCES.md
     display_names: dict[str, dict[str, str]] = field(default_factory=dict)  # locale -> IN RxCUI -> name
+    unknown_drugs: dict[str, str] = field(default_factory=dict)  # drug name no ingredient maps -> source
 
     def rule_names(self) -> dict[str, str]:
         """Lower-case name -> IN RxCUI for every name that means one ingredient (for the rules build)."""
@@ -161,6 +162,13 @@ class _Builder:
         )
         for key, lines in table.notes.items():
             self.notes[key].extend(lines)
+        unknown = unknown_drugs(drug_names_written(self.rows), self.lookup, table.names)
+        by_source = Counter(unknown.values())
+        self.notes["curated-terms"].append(
+            f"{len(unknown):,} drug names the sources write that map to no ingredient kept in "
+            "unknown_drugs.tsv (a term naming one is reported as a drug the knowledge lacks, and is never "
+            f"read as a neighbouring drug): {', '.join(f'{k} {n}' for k, n in sorted(by_source.items()))}"
+        )
         return Terminology(
             self.ingredients,
             self.salts,
@@ -170,6 +178,7 @@ class _Builder:
             {},
             dict(self.notes),
             table.display_names,
+            unknown,
         )
 
     # 1. ingredients -------------------------------------------------------------------------------------

@@ -131,6 +131,23 @@ def test_short_or_far_terms_are_not_read(normalizer: Normalizer, term: str) -> N
     assert res.unresolved is not None and res.ingredients == () and not res.note
 
 
+@pytest.mark.parametrize(
+    ("term", "why"),
+    [
+        pytest.param(
+            "aclidinium", "'aclidinium' is a drug (named in the fda-orange-book source", id="aclidinium"
+        ),
+        pytest.param("acarbose", "'acarbose' is a drug (named in the fda-orange-book source", id="acarbose"),
+        pytest.param("aclidinum", "did you mean 'aclidinium' or 'clidinium'?", id="typo-of-a-drug-we-lack"),
+    ],
+)
+def test_a_drug_the_knowledge_lacks_is_never_read_as_its_neighbour(
+    normalizer: Normalizer, term: str, why: str
+) -> None:
+    res = normalizer.resolve(term)  # clidinium is one letter from aclidinium, but another drug
+    assert res.ingredients == () and res.unresolved is not None and why in res.unresolved and not res.note
+
+
 def test_a_british_spelling_is_read_silently(normalizer: Normalizer) -> None:
     res = normalizer.resolve("ferrous sulphate")
     assert [i.name for i in res.ingredients] == ["ferrous sulfate"] and res.note == ""

@@ -302,9 +302,9 @@ def test_ndc11(text: str, eleven: str | None) -> None:
 def test_docstring_examples_hold() -> None:
     import doctest
 
-    from alertsvc.knowledge import terminology
+    from alertsvc.knowledge import product_names
 
-    result = doctest.testmod(terminology)
+    result = doctest.testmod(product_names)
     assert result.attempted >= 2 and result.failed == 0
 
 
@@ -369,3 +369,10 @@ def test_curated_synonyms_become_names(terms: Terminology, name: str, expected: 
 def test_en_gb_display_names_come_from_the_curated_british_names(terms: Terminology) -> None:
     assert terms.display_names["en-GB"]["161"] == "paracetamol"
     assert "3355" not in terms.display_names["en-GB"]  # diclofenac: the same name in both
+
+
+def test_drug_names_no_ingredient_maps_are_kept_as_unknown_drugs(terms: Terminology) -> None:
+    assert terms.unknown_drugs["aprepitant"] == "fda-orange-book"  # an A ingredient no source gives
+    assert "amipril" not in terms.unknown_drugs  # ANSM's slip for ramipril: one edit from a known name
+    assert "ramipril" not in terms.unknown_drugs and "warfarin sodium" not in terms.unknown_drugs
+    assert any("unknown_drugs.tsv" in note for note in terms.notes["curated-terms"])
