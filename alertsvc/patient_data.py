@@ -101,6 +101,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
                 flagged_by=who,  # type: ignore[arg-type]
                 observed=reaction.observed,
                 ref=ref,
+                note=drug.note,
             )
         )
     return ClinicalInputs(tuple(medications), tuple(allergies), tuple(flagged), flagged_by, tuple(unresolved))

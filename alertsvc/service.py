@@ -194,7 +194,8 @@ class Service:
             "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
             "unresolved": [{"what": w, "term": t, "reason": r} for w, t, r in patient.inputs.unresolved],
             "normalised": normalised_items(
-                patient.inputs.medications, self.display_names(adm.get_ward(self.db, ward_id))
+                [*patient.inputs.medications, *patient.inputs.flagged],
+                self.display_names(adm.get_ward(self.db, ward_id)),
             ),
         }
 
@@ -317,7 +318,7 @@ class Service:
             raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
         doses = adm.doses(self.db, admission=admission.id)
         findings = admission_findings(patient.inputs, doses, ward, self.graph, now=now)
-        findings = with_notes(findings, patient.inputs.medications)
+        findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
         return localise_all(findings, self.display_names(ward))
 
     def display_names(self, ward: Ward | None) -> Mapping[str, str]:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from alertsvc.knowledge.graph import MAX_SUMMARY
-from alertsvc.knowledge.model import Finding, Ingredient, Medication
+from alertsvc.knowledge.model import Finding, FlaggedReaction, Ingredient, Medication
 
 US = "en-US"
 LOCALES: tuple[str, ...] = ("en-US", "en-GB")
@@ -68,8 +68,11 @@ def localise_all(findings: Iterable[Finding], names: Mapping[str, str]) -> list[
     return [localise(f, names) for f in findings] if names else list(findings)
 
 
-def with_notes(findings: Iterable[Finding], medications: Iterable[Medication]) -> list[Finding]:
-    """Each finding naming (in ``refs``) a medication that has a note gets the note in its mechanism."""
+def with_notes(
+    findings: Iterable[Finding], medications: Iterable[Medication | FlaggedReaction]
+) -> list[Finding]:
+    """Each finding naming (in ``refs``) a medication or flagged reaction that has a note gets the note in
+    its mechanism."""
     notes = {m.ref: m.note for m in medications if m.note and m.ref}
     if not notes:
         return list(findings)
@@ -77,12 +80,17 @@ def with_notes(findings: Iterable[Finding], medications: Iterable[Medication]) -
     for finding in findings:
         extra = [notes[ref] for ref in finding.refs if ref in notes]
         text = " ".join(f"{note[0].upper()}{note[1:]}." for note in dict.fromkeys(extra))
-        found.append(replace(finding, mechanism=f"{finding.mechanism} {text}".strip()) if text else finding)
+        base = finding.mechanism.rstrip()
+        base += "." if base and base[-1] not in ".!?" else ""
+        found.append(replace(finding, mechanism=f"{base} {text}".strip()) if text else finding)
     return found
 
 
-def normalised_items(medications: Iterable[Medication], names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Medications as JSON for a response: ref, label, ingredients (in ``names`` where given), note."""
+def normalised_items(
+    medications: Iterable[Medication | FlaggedReaction], names: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Medications (and flagged reactions' drugs) as JSON for a response: ref, label, ingredients (in
+    ``names`` where given), note."""
     return [
         {
             "ref": med.ref,

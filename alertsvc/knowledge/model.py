@@ -194,6 +194,7 @@ class FlaggedReaction:
     flagged_by: Literal["patient", "practitioner"] = "patient"
     observed: str = ""  # ISO 8601 date or date-time as flagged
     ref: str = ""
+    note: str = ""  # how the flagged drug was read, when the ward must see it (as Medication.note)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def test_a_misspelt_medication_is_checked_and_the_ward_sees_how_it_was_read(
     patient.ledger_cmd("add-medication", "ibuprophen")
     patient.ledger_cmd("add-medication", "warfarin")
     patient.ledger_cmd("add-medication", "Warfarin sodium 5 MG Oral Tablet", "--rxcui", "99999999")
+    patient.ledger_cmd("flag-reaction", "amiodorone", "--reaction", "rash", "--severity", "severe")
     admission = admit(running, patient, ward=US_WARD)
     notes = {item["label"].lower(): item["note"] for item in admission["normalised"]}
     assert notes["ibuprophen"] == "read 'ibuprophen' as ibuprofen"
@@ -97,6 +98,10 @@ def test_a_misspelt_medication_is_checked_and_the_ward_sees_how_it_was_read(
     assert {i["name"] for i in alert["ingredients"]} == {"ibuprofen", "warfarin"}
     assert "Read 'ibuprophen' as ibuprofen." in alert["detail"]
     assert "Read 'ibuprophen' as ibuprofen." in signed_claims(running, US_WARD)["mechanism"]
+    assert notes["amiodorone"] == "read 'amiodorone' as amiodarone"  # the flagged reaction's drug
+    [flag] = [a["alert"] for a in alerts(running, US_WARD) if a["alert"]["kind"] == "reaction"]
+    assert [i["name"] for i in flag["ingredients"]] == ["amiodarone"]
+    assert "Read 'amiodorone' as amiodarone." in flag["detail"]
 
 
 def test_a_medication_request_with_an_unknown_code_is_planned_by_its_display_and_says_so(
