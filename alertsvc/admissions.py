@@ -16,6 +16,8 @@ from datetime import datetime, time
 import sqlite_utils
 
 from alertsvc.clock import iso, parse_iso
+from alertsvc.errors import ConfigError
+from alertsvc.knowledge.display import LOCALES, US
 from alertsvc.knowledge.model import Ingredient
 from alertsvc.schedule.mar import Outcome, ScheduledDose
 from alertsvc.schedule.shifts import ShiftPattern, Ward
@@ -149,20 +151,22 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
 
 
 def get_ward(db: sqlite_utils.Database, ward_id: str) -> Ward | None:
-    row = db.execute("SELECT id, name, timezone, shifts FROM wards WHERE id = ?", [ward_id]).fetchone()
+    row = db.execute(
+        "SELECT id, name, timezone, shifts, locale FROM wards WHERE id = ?", [ward_id]
+    ).fetchone()
     if row is None:
         return None
     starts = tuple((name, _time(text)) for name, text in json.loads(row[3]))
-    return Ward(id=row[0], name=row[1], timezone=row[2], shifts=ShiftPattern(starts=starts))
+    return Ward(id=row[0], name=row[1], timezone=row[2], shifts=ShiftPattern(starts=starts), locale=row[4])
 
 
 def save_ward(db: sqlite_utils.Database, ward: Ward) -> None:
     shifts = json.dumps([[name, start.strftime("%H:%M")] for name, start in ward.shifts.starts])
     db.execute(
-        """INSERT INTO wards(id, name, timezone, shifts) VALUES (?, ?, ?, ?)
+        """INSERT INTO wards(id, name, timezone, shifts, locale) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
-               shifts = excluded.shifts""",
-        [ward.id, ward.name, ward.timezone, shifts],
+               shifts = excluded.shifts, locale = excluded.locale""",
+        [ward.id, ward.name, ward.timezone, shifts, ward.locale],
     )
 
 
@@ -179,14 +183,31 @@ def set_last_shift_start(db: sqlite_utils.Database, ward_id: str, start: datetim
     db.execute("UPDATE wards SET last_shift_start = ? WHERE id = ?", [iso(start), ward_id])
 
 
-def configured_wards(spec: str, *, default_zone: str) -> list[Ward]:
-    """Wards from the ``wards`` setting: ``id=Time/Zone;id2`` (a ward without a zone gets the default)."""
+def configured_wards(spec: str, *, default_zone: str, default_locale: str = US) -> list[Ward]:
+    """Wards from the ``wards`` setting: ``id[=Time/Zone][@locale]`` separated by ";", e.g.
+    ``icu=Europe/London@en-GB;ed@en-US;4b`` (a ward without a zone or locale gets the default).
+
+    >>> wards = configured_wards("icu=Europe/London@en-GB;ed", default_zone="UTC")
+    >>> [(w.id, w.timezone, w.locale) for w in wards]
+    [('icu', 'Europe/London', 'en-GB'), ('ed', 'UTC', 'en-US')]
+    """
     wards = []
     for part in (p.strip() for p in spec.split(";")):
         if part:
-            ward_id, _, zone = part.partition("=")
+            rest, _, locale = part.partition("@")
+            ward_id, _, zone = rest.partition("=")
+            locale = locale.strip() or default_locale
+            if locale not in LOCALES:
+                raise ConfigError(
+                    f"ward {ward_id.strip()!r}: unknown locale {locale!r} (known: {', '.join(LOCALES)})"
+                )
             wards.append(
-                Ward(id=ward_id.strip(), name=ward_id.strip(), timezone=zone.strip() or default_zone)
+                Ward(
+                    id=ward_id.strip(),
+                    name=ward_id.strip(),
+                    timezone=zone.strip() or default_zone,
+                    locale=locale,
+                )
             )
     return wards
 

@@ -44,7 +44,12 @@ class Settings:
     ledger_poll_seconds: float = _setting(20.0, "Seconds between reads of a linked patient ledger.")
     ledger_timeout: float = _setting(10.0, "Total deadline in seconds for one read of a patient's ledger.")
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
-    wards: str = _setting("", "Wards to create at start-up: 'id=Time/Zone;id2=Time/Zone'.")
+    wards: str = _setting(
+        "", "Wards to create at start-up: 'id[=Time/Zone][@locale];...', e.g. 'icu=Europe/London@en-GB;ed'."
+    )
+    ward_locale: str = _setting(
+        "en-US", "Drug names in alerts of wards configured without a locale: en-US (RxNorm) or en-GB (BNF)."
+    )
     failpoints: str = _setting(
         "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import pairwise
 from typing import TypeVar, get_args
 
@@ -66,7 +65,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
             continue
         ref = "entry:" + med.entry_id
         try:
-            medications.append(_first(partial(_medication, normalizer, ref=ref), med.rxcui, med.drug))
+            medications.append(normalizer.medication(med.drug, ref=ref, code=med.rxcui or ""))
         except UnknownDrug as exc:
             detail = f"dose {med.dose}" if med.dose else ""
             unresolved.append(Unresolved("medication", med.drug, str(exc), ref, detail))
@@ -94,7 +93,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
         who = "patient" if reaction.flagged_by == verified.patient else "practitioner"
         flagged_by[ref] = who
         try:
-            drug = _first(partial(_medication, normalizer, ref=ref), reaction.rxcui, reaction.drug)
+            drug = normalizer.medication(reaction.drug, ref=ref, code=reaction.rxcui or "")
         except UnknownDrug as exc:
             detail = f"{who}-flagged: {reaction.reaction}, {reaction.severity or 'severity not given'}" + (
                 f", observed {reaction.observed}" if reaction.observed else ""
@@ -111,6 +110,7 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
                 flagged_by=who,  # type: ignore[arg-type]
                 observed=reaction.observed,
                 ref=ref,
+                note=drug.note,
             )
         )
     return ClinicalInputs(tuple(medications), tuple(allergies), tuple(flagged), flagged_by, tuple(unresolved))
@@ -240,10 +240,6 @@ def planned_intervals(doses: Sequence[ScheduledDose], *, default: timedelta) -> 
 
 
 _ROUTES = frozenset(get_args(Route))
-
-
-def _medication(normalizer: Normalizer, term: str, *, ref: str) -> Medication:
-    return normalizer.medication(term, ref=ref)
 
 
 def _first(resolve: Callable[[str], T], *terms: str | None) -> T:

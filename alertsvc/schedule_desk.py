@@ -79,7 +79,17 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
             events.extend(service.reconcile(admission, patients[admission.id], now))
     service.publish(events)
     service.rebuild_timers()
-    return {"ward": ward, "administrations": [dose_json(d) for d in doses], "unresolved": unresolved}
+    notes = [  # how a drug was read when that needs saying: a code read by its display, a misspelling
+        {"drug": term.code or term.text, "note": found.note}
+        for term, found in resolved.items()
+        if found.unresolved is None and found.note
+    ]
+    return {
+        "ward": ward,
+        "administrations": [dose_json(d) for d in doses],
+        "unresolved": unresolved,
+        **({"notes": notes} if notes else {}),
+    }
 
 
 async def record_administration(
@@ -155,7 +165,7 @@ def dose_json(dose: ScheduledDose) -> dict[str, Any]:
 
 def schedule_terms(body: dict[str, Any]) -> list[Ordered]:
     """Every drug a schedule request names (to normalise before planning, off the event loop)."""
-    terms = []
+    terms: list[Ordered] = []
     for item in body.get("administrations", []) if isinstance(body.get("administrations"), list) else []:
         if isinstance(item, dict) and isinstance(item.get("drug"), str):
             terms.append(Ordered(item["drug"].strip()))
@@ -304,11 +314,15 @@ def _request_drug(resource: dict[str, Any], where: str) -> Ordered:
     back on), else its text."""
     concept = resource.get("medicationCodeableConcept")
     if isinstance(concept, dict):
-        text = str(concept.get("text") or "").strip()
         codings = concept.get("coding")
+        text = _text_of(concept.get("text"))
         for coding in codings if isinstance(codings, list) else []:
             if isinstance(coding, dict) and "rxnorm" in str(coding.get("system", "")) and coding.get("code"):
-                return Ordered(str(coding.get("display") or text).strip(), str(coding["code"]).strip())
+                return Ordered(_text_of(coding.get("display")) or text, str(coding["code"]).strip())
         if text:
             return Ordered(text)
     raise InputError(f"{where}: the MedicationRequest names no RxNorm-coded or written medication")
+
+
+def _text_of(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

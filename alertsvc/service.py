@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,8 @@ from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
-from alertsvc.errors import Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
+from alertsvc.errors import ConfigError, Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
+from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
@@ -64,6 +66,8 @@ class Service:
         self.settings = settings
         self.clock = clock
         self.identity: Identity = load_or_create(settings.service_key)
+        if settings.ward_locale not in LOCALES:
+            raise ConfigError(f"ward_locale {settings.ward_locale!r} is not one of {', '.join(LOCALES)}")
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
@@ -84,7 +88,11 @@ class Service:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
         self._db = storage.open_db(self.settings.db_path)
         with storage.write(self._db):
-            for ward in adm.configured_wards(self.settings.wards, default_zone=self.settings.ward_timezone):
+            for ward in adm.configured_wards(
+                self.settings.wards,
+                default_zone=self.settings.ward_timezone,
+                default_locale=self.settings.ward_locale,
+            ):
                 adm.save_ward(self._db, ward)
         self.runner.start()
         await self.tick()
@@ -187,6 +195,10 @@ class Service:
             "unresolved": [
                 {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
             ],
+            "normalised": normalised_items(
+                [*patient.inputs.medications, *patient.inputs.flagged],
+                self.display_names(adm.get_ward(self.db, ward_id)),
+            ),
         }
 
     async def add_entries(
@@ -301,12 +313,19 @@ class Service:
     # -- the check ---------------------------------------------------------------------------------
 
     def findings_for(self, admission: Admission, patient: Patient, now: datetime) -> list[Finding]:
-        """The pure check over the slice and the ward's schedule for this admission."""
+        """The pure check over the slice and the ward's schedule for this admission, in the ward's drug
+        names, each finding saying how a drug it involves was read when that needs saying."""
         ward = adm.get_ward(self.db, admission.ward)
         if ward is None:
             raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
         doses = adm.doses(self.db, admission=admission.id)
-        return admission_findings(patient.inputs, doses, ward, self.graph, now=now)
+        findings = admission_findings(patient.inputs, doses, ward, self.graph, now=now)
+        findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
+        return localise_all(findings, self.display_names(ward))
+
+    def display_names(self, ward: Ward | None) -> Mapping[str, str]:
+        """IN RxCUI -> the drug name the ward reads (empty for en-US: RxNorm's names)."""
+        return display_table(self.knowledge.display_names, ward.locale if ward else US)
 
     def reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
         """Bring the admission's alerts in line with a fresh check; sign and outbox what changed."""
@@ -407,7 +426,13 @@ class Service:
 
     def _ensure_ward(self, ward_id: str) -> None:
         if adm.get_ward(self.db, ward_id) is None:
-            adm.save_ward(self.db, Ward(id=ward_id, name=ward_id, timezone=self.settings.ward_timezone))
+            ward = Ward(
+                id=ward_id,
+                name=ward_id,
+                timezone=self.settings.ward_timezone,
+                locale=self.settings.ward_locale,
+            )
+            adm.save_ward(self.db, ward)
 
     def publish(self, events: list[Event]) -> None:
         """Push committed events to the ward streams (they are already durable in the outbox)."""

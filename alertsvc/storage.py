@@ -27,7 +27,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS wards (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, timezone TEXT NOT NULL, shifts TEXT NOT NULL,
-    last_shift_start TEXT NOT NULL DEFAULT ''
+    last_shift_start TEXT NOT NULL DEFAULT '', locale TEXT NOT NULL DEFAULT 'en-US'
 );
 CREATE TABLE IF NOT EXISTS admissions (
     id TEXT PRIMARY KEY, ward TEXT NOT NULL REFERENCES wards(id), bed TEXT NOT NULL,
@@ -82,6 +82,9 @@ CREATE TABLE IF NOT EXISTS cds_feedback (
 );
 """
 
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("wards", "locale", "TEXT NOT NULL DEFAULT 'en-US'"),)
+"""Columns added to a table after its first release, added to an older database when it is opened."""
+
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -101,6 +104,9 @@ def open_db(path: Path) -> sqlite_utils.Database:
     if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
         raise ServiceError(f"{path}: this SQLite build cannot turn secure_delete on; purges would leave data")
     connection.executescript(SCHEMA)
+    for table, column, definition in ADDED_COLUMNS:  # databases made before the column existed
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
     db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return db
 

@@ -3,7 +3,7 @@
 A medication, allergy or flagged reaction in the patient's slice, or a drug the ward scheduled, that does
 not resolve to an RxNorm ingredient cannot be checked for interactions, allergies or flagged reactions:
 the check's silence about it means nothing. So the nurse is told, in one finding per drug as written
-(items naming the same drug, "Biaxinn" and "biaxinn ", are one finding), never less than ``major``:
+(items naming the same drug, "Zorvantix" and "zorvantix ", are one finding), never less than ``major``:
 
 =============================  ==========  =========================================================
 rule                           severity    when

@@ -81,6 +81,15 @@ def terminology_sources(sources: Path) -> dict[str, Source]:
             "HL7 International Clinical Decision Support Work Group, PDDI CDS implementation guide",
             "https://build.fhir.org/ig/HL7/PDDI-CDS/",
         ),
+        "fda-orange-book": Source(
+            "fda-orange-book",
+            "FDA Orange Book: Approved Drug Products with Therapeutic Equivalence Evaluations (product file)",
+            "November 2015 edition",
+            "US Government work, public domain",
+            "U.S. Food and Drug Administration, Orange Book; file flattened by akatie/simpleknowledgeservice "
+            "(Apache-2.0)",
+            "https://www.fda.gov/drugs/drug-approvals-and-databases/orange-book-data-files",
+        ),
         "ansm": Source(
             "ansm",
             "ANSM Thesaurus des interactions medicamenteuses, English translation by WorldVistA",
@@ -110,6 +119,8 @@ def build(sources: Path, out: Path, *, today: date) -> BuildReport:
         ndc=terms.ndc,
         classes=rules.classes,
         rules=rules.rules,
+        display_names=terms.display_names,
+        unknown_drugs=terms.unknown_drugs,
     )
     kb_files.save(kb, out)
     version = kb_files.load(out).version
@@ -144,6 +155,8 @@ def _counts(kb: KnowledgeBase) -> dict[str, int]:
         "brands": len(kb.brands),
         "names": len(kb.names),
         "ndc": len(kb.ndc),
+        **{f"display names ({locale})": len(names) for locale, names in sorted(kb.display_names.items())},
+        "drug names known but unmapped": len(kb.unknown_drugs),
         **{f"classes ({kind})": n for kind, n in kinds.items()},
         "rules": len(kb.rules),
     }
@@ -189,6 +202,11 @@ def sources_markdown(
         lines += [f"- {note}" for note in notes.get(key, [])]
         lines.append("")
     for key, title in (
+        (
+            "curated-names",
+            "Curated names: British approved names, INNs, BP co-names, ward abbreviations, UK brands "
+            "(alertsvc/knowledge/curated_names.py, a public naming source per entry)",
+        ),
         (
             "curated-terms",
             "Curated terminology facts (alertsvc/knowledge/curated_terms.py), RxCUIs confirmed by a source",

@@ -20,6 +20,7 @@ from alertsvc.config import Settings
 from alertsvc.errors import TerminologyUnavailable, UnknownDrug
 from alertsvc.knowledge import kb as knowledge_files
 from alertsvc.knowledge.check import check as check_findings
+from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, with_notes
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication
 from alertsvc.knowledge.terminology import Normalizer
@@ -59,6 +60,13 @@ class _Inputs:
     help="A drug the patient flagged a bad reaction to. Repeat.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--locale",
+    type=click.Choice(LOCALES),
+    default=US,
+    show_default=True,
+    help="Drug names to write findings in: en-US (RxNorm's) or en-GB (the BNF's: paracetamol, ...).",
+)
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -66,6 +74,7 @@ def check(
     allergies: tuple[str, ...],
     flags: tuple[str, ...],
     as_json: bool,
+    locale: str,
 ) -> None:
     """Check drugs against each other, allergies and flagged reactions; exit 1 if a term does not resolve."""
     settings = Settings.from_env(os.environ)
@@ -73,6 +82,8 @@ def check(
     graph = build_graph(kb)
     inputs = _normalise(Normalizer(kb), drugs, allergies, flags)
     findings = check_findings(inputs.medications, inputs.allergies, inputs.flagged, graph)
+    findings = with_notes(findings, [*inputs.medications, *inputs.flagged])  # "read 'x' as y"
+    findings = localise_all(findings, display_table(kb.display_names, locale))
     if as_json:
         click.echo(json.dumps(to_json(findings, inputs.unresolved), indent=2, ensure_ascii=False))
     else:
@@ -102,7 +113,9 @@ def _normalise(
             inputs.unresolved.append({"term": term, "reason": reason})
             continue
         inputs.flagged.append(
-            FlaggedReaction(term, resolution.ingredients, reaction="", ref=f"flag {number}: {term}")
+            FlaggedReaction(
+                term, resolution.ingredients, reaction="", ref=f"flag {number}: {term}", note=resolution.note
+            )
         )
     return inputs
 

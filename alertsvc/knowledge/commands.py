@@ -47,7 +47,7 @@ def build_command(sources: Path, out: Path | None) -> None:
 
 @click.command()
 @click.argument("term")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {term, ingredients, unresolved}.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {term, ingredients, unresolved[, note]}.")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -71,6 +71,8 @@ def normalize(term: str, as_json: bool, data_dir: Path | None) -> None:
     ingredients = [{"rxcui": i.rxcui, "name": i.name} for i in resolution.ingredients]
     if as_json:
         payload = {"term": term, "ingredients": ingredients, "unresolved": resolution.unresolved}
+        if resolution.note:  # how the term was read, when the ward must see it ("read 'x' as y")
+            payload["note"] = resolution.note
         click.echo(json.dumps(payload, ensure_ascii=False))
     elif resolution.unresolved is None:
         for item in ingredients:
@@ -79,6 +81,8 @@ def normalize(term: str, as_json: bool, data_dir: Path | None) -> None:
             click.echo(
                 f"# product {resolution.product.rxcui}: {resolution.product.name} ({resolution.route})"
             )
+        if resolution.note:
+            click.echo(f"# {resolution.note}")
     else:
         click.echo(f"unresolved: {resolution.unresolved}")
     if resolution.unresolved is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from alertsvc.knowledge.curated_names import single_ingredient_synonyms
 from alertsvc.knowledge.model import Route
 
 A_INGREDIENTS: Final[dict[str, str]] = {
@@ -31,9 +32,31 @@ A_INGREDIENTS: Final[dict[str, str]] = {
 }
 
 OTHER_INGREDIENTS: Final[dict[str, str]] = {
-    # Ingredients outside RxNorm's current prescribable content that interaction rules name; confirmed
-    # against a source at build time like the A ingredients.
+    # Ingredients outside RxNorm's current prescribable content that interaction rules name (members of
+    # the ONC high-priority pairs, many of them in use on UK and European wards, some withdrawn in the US
+    # but still in imported histories); confirmed against a source at build time like the A ingredients.
+    # The name is the one the source gives (INN, lower case): RxNorm's own name is not in any file here.
     "st. john's wort": "258326",  # ANSM "ST JOHNS WORT" 258326; ONC high-priority list member
+    "domperidone": "3626",  # ANSM torsades classes (C01-N05, C01B) RxCUI column
+    "sulpiride": "10239",  # ANSM torsades neuroleptics (N05A-002)
+    "amisulpride": "46303",  # ANSM torsades neuroleptics (N05A-002)
+    "tiapride": "10588",  # ANSM torsades neuroleptics (N05A-002)
+    "cyamemazine": "21877",  # ANSM torsades neuroleptics (N05A-002)
+    "flupentixol": "4495",  # ANSM torsades neuroleptics (N05A-002)
+    "zuclopenthixol": "114176",  # ANSM torsades neuroleptics (N05A-002)
+    "pipamperone": "33739",  # ANSM torsades neuroleptics (N05A-002)
+    "pipotiazine": "8348",  # ANSM torsades neuroleptics (N05A-002)
+    "levomepromazine": "6852",  # ANSM torsades neuroleptics (N05A-002)
+    "mequitazine": "29528",  # ANSM torsades class (C01-N05, C01B)
+    "hydroquinidine": "27220",  # ANSM torsades class (C01-N05, C01B)
+    "spiramycin": "9991",  # ANSM torsades class (C01-N05, C01B)
+    "vincamine": "11201",  # ANSM torsades class (C01-N05, C01B)
+    "halofantrine": "50749",  # ANSM torsades antiparasitics (P01B-001)
+    "piperaquine": "1430959",  # ANSM torsades class (C01-N05, C01B)
+    "moclobemide": "30121",  # ANSM class table; ONC high-priority pair 31 ("Moclobamide")
+    "indinavir": "114289",  # ANSM class table; ONC high-priority pairs 11, 23, 25, 27
+    "saquinavir": "83395",  # ANSM class table; ONC high-priority pairs 11, 23, 25, 27
+    "telithromycin": "274786",  # ANSM class table; ONC high-priority pairs 11, 25, 27
 }
 
 A_BRAND_NAMES: Final[dict[str, str]] = {
@@ -63,47 +86,9 @@ A_BRAND_NAMES: Final[dict[str, str]] = {
     "reyataz": "atazanavir",
 }
 
-INN_SYNONYMS: Final[dict[str, str]] = {
-    # International (INN/BAN) or older name -> RxNorm's US name. ANSM's English translation and European
-    # users write these; RxNorm uses USAN. Source: WHO INN vs USAN naming differences (public naming facts).
-    "paracetamol": "acetaminophen",
-    "salbutamol": "albuterol",
-    "acetylsalicylic acid": "aspirin",
-    "aciclovir": "acyclovir",
-    "valaciclovir": "valacyclovir",
-    "adrenaline": "epinephrine",
-    "noradrenaline": "norepinephrine",
-    "frusemide": "furosemide",
-    "glibenclamide": "glyburide",
-    "lignocaine": "lidocaine",
-    "pethidine": "meperidine",
-    "ciclosporin": "cyclosporine",
-    "rifampicin": "rifampin",
-    "colecalciferol": "cholecalciferol",
-    "dexamfetamine": "dextroamphetamine",
-    "amfetamine": "amphetamine",
-    "isoprenaline": "isoproterenol",
-    "methylthioninium chloride": "methylene blue",
-    "hypericum": "st. john's wort",
-    "st john's wort": "st. john's wort",
-    "st johns wort": "st. john's wort",
-    "saint john's wort": "st. john's wort",
-    "thyroxine": "levothyroxine",
-    "oestradiol": "estradiol",
-    "ethinyloestradiol": "ethinyl estradiol",
-    "mesalazine": "mesalamine",
-    "beclometasone": "beclomethasone",
-    "clomifene": "clomiphene",
-    "cefalexin": "cephalexin",
-    "chlorphenamine": "chlorpheniramine",
-    "bendrofluazide": "bendroflumethiazide",
-    "aluminium hydroxide": "aluminum hydroxide",
-    "alimemazine": "trimeprazine",
-    "amoxycillin": "amoxicillin",
-    "phytomenadione": "vitamin K1",
-    "sodium valproate": "valproate",
-    "alendronate": "alendronic acid",
-}
+INN_SYNONYMS: Final[dict[str, str]] = single_ingredient_synonyms()
+"""International (INN), British (BAN) or older name, abbreviation or UK brand -> RxNorm's ingredient name;
+each with its source in ``curated_names.SYNONYMS``."""
 
 MISSPELLINGS: Final[dict[str, str]] = {
     # Misspelt word -> correct word, applied word by word. "simvistatin" and "hydrocholoride" are
@@ -125,14 +110,23 @@ MISSPELLINGS: Final[dict[str, str]] = {
     "omeprazol": "omeprazole",
     "metformine": "metformin",
     "amlodipin": "amlodipine",
-    "sulphate": "sulfate",
-    "sulphamethoxazole": "sulfamethoxazole",
     "penicilin": "penicillin",
     "alprazolan": "alprazolam",
     "alrrazolam": "alprazolam",  # ANSM typo
     "allopurinal": "allopurinol",
     "amiodarona": "amiodarone",
     "levothyroxin": "levothyroxine",
+}
+
+BRITISH_SPELLINGS: Final[dict[str, str]] = {
+    # British spelling -> RxNorm's, applied word by word like a misspelling but read without a note: the
+    # name is right, only spelt the British way (BNF spellings before the 2003 harmonisation).
+    "sulphate": "sulfate",
+    "sulphamethoxazole": "sulfamethoxazole",
+    "sulphadiazine": "sulfadiazine",
+    "sulphasalazine": "sulfasalazine",
+    "aluminium": "aluminum",
+    "caesium": "cesium",
 }
 
 SALT_WORDS: Final[frozenset[str]] = frozenset(

@@ -1,10 +1,12 @@
 """Save and load the whole knowledge base as the small text files in ``data/``.
 
-Tables are tab-separated with a header line (ingredients, salts, products, brands, names, ndc); classes and
-rules are JSON lines; sources are one JSON file; ``manifest.json`` names the build date and the SHA-256 of
-every file. ``load`` recomputes the hashes, so ``KnowledgeBase.version`` ("kb-<build date>-<12 hex>") names
-exactly the content that was read, and a file changed by hand is refused (data/ is generated: rebuild it).
-Plain text keeps the committed files reviewable and loads in well under half a second.
+Tables are tab-separated with a header line (ingredients, salts, products, brands, names, ndc, and
+display_names: the name a ward's locale picks, as locale, RxCUI, name; unknown_drugs: drug names the
+sources write that no ingredient maps, with the source); classes and rules are JSON lines;
+sources are one JSON file; ``manifest.json`` names the build date and the SHA-256 of every file. ``load``
+recomputes the hashes, so ``KnowledgeBase.version`` ("kb-<build date>-<12 hex>") names exactly the content
+that was read, and a file changed by hand is refused (data/ is generated: rebuild it). Plain text keeps
+the committed files reviewable and loads in well under half a second.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "brands.tsv": ("rxcui", "ingredients", "name"),
     "names.tsv": ("name", "ingredients"),
     "ndc.tsv": ("ndc", "product_rxcui"),
+    "display_names.tsv": ("locale", "rxcui", "name"),
+    "unknown_drugs.tsv": ("name", "source"),
 }
 JSON_FILES = ("sources.json", "classes.jsonl", "rules.jsonl")
 FILES = (*HEADERS, *JSON_FILES)
@@ -67,6 +71,12 @@ def save(kb: KnowledgeBase, data_dir: Path) -> None:
         "brands.tsv": ((b.rxcui, _ids(b.ingredients), b.name) for b in _by_id(kb.brands)),
         "names.tsv": ((name, _ids(kb.names[name])) for name in sorted(kb.names)),
         "ndc.tsv": sorted(kb.ndc.items()),
+        "display_names.tsv": (
+            (locale, rxcui, names[rxcui])
+            for locale, names in sorted(kb.display_names.items())
+            for rxcui in sorted(names, key=lambda r: (len(r), r))
+        ),
+        "unknown_drugs.tsv": sorted(kb.unknown_drugs.items()),
     }
     contents = {name: _tsv(name, HEADERS[name], rows) for name, rows in tables.items()}
     contents["sources.json"] = (
@@ -188,6 +198,9 @@ def _parse(data_dir: Path, built: str, texts: dict[str, str], version: str) -> K
         products[rxcui] = Product(rxcui, name, tty, tuple(members.split()), cast(Route, route), dose_form)
     brands = {r: Brand(r, n, tuple(m.split())) for r, m, n in rows("brands.tsv")}
     names = {n: tuple(m.split()) for n, m in rows("names.tsv")}
+    display_names: dict[str, dict[str, str]] = {}
+    for locale, rxcui, name in rows("display_names.tsv"):
+        display_names.setdefault(locale, {})[rxcui] = name
     sources = {s["key"]: Source(**s) for s in json.loads(texts["sources.json"])}
     classes: dict[str, DrugClass] = {}
     for line in texts["classes.jsonl"].splitlines():
@@ -222,4 +235,6 @@ def _parse(data_dir: Path, built: str, texts: dict[str, str], version: str) -> K
         ndc=dict((n, p) for n, p in rows("ndc.tsv")),
         classes=classes,
         rules=tuple(rules),
+        display_names=display_names,
+        unknown_drugs=dict((n, s) for n, s in rows("unknown_drugs.tsv")),
     )

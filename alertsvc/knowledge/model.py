@@ -145,6 +145,10 @@ class KnowledgeBase:
     ndc: dict[str, str]  # 11-digit NDC -> product RxCUI (may be empty)
     classes: dict[str, DrugClass]
     rules: tuple[Rule, ...]
+    display_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Locale ("en-GB") -> IN RxCUI -> the name wards of that locale read, where it differs from RxNorm's."""
+    unknown_drugs: dict[str, str] = field(default_factory=dict)
+    """Drug names the sources write that map to no ingredient here ("acarbose") -> the source key."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Resolution:
     route: Route = "oral"
     unresolved: str | None = None
     via: str = ""  # how it resolved: "ingredient", "salt", "brand", "product", "ndc", "name", "rxnav", ...
+    note: str = ""  # what the ward must see about how it was read: "read 'ibuprophen' as ibuprofen"
 
 
 class OnlineTerminology(Protocol):
@@ -177,6 +182,7 @@ class Medication:
     product_rxcui: str = ""
     ref: str = ""  # where it came from: a ledger entry id, a scheduled dose id, a draft order id
     active: bool = True
+    note: str = ""  # the Resolution's note (a misspelling read as a drug, a code read by its display)
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,7 @@ class FlaggedReaction:
     flagged_by: Literal["patient", "practitioner"] = "patient"
     observed: str = ""  # ISO 8601 date or date-time as flagged
     ref: str = ""
+    note: str = ""  # how the flagged drug was read, when the ward must see it (as Medication.note)
 
 
 @dataclass(frozen=True)

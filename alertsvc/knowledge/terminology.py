@@ -1,25 +1,30 @@
 """Offline terminology: any way of writing a drug -> RxNorm ingredients, from the knowledge base alone.
 
-``Normalizer.resolve`` tries, in order: an RxCUI (ingredient, salt, product or pack, brand), an NDC, a
-known name (ingredient, salt, brand, synonym, misspelling), a product name, then the text read as a product
-name ("Amlodipine 5 MG Oral Tablet", "Clonazepam [Klonopin]") with misspellings fixed and salt words
-stripped. Only when all of that fails is the online terminology (RxNav) asked, if one was given.
+``Normalizer.resolve`` tries, in order: an RxCUI (ingredient, salt, product, pack or clinical drug
+component, brand), an NDC, a known name (ingredient, salt, brand, synonym), a product name, then the text
+read as a product name ("Amlodipine 5 MG Oral Tablet", "Clonazepam [Klonopin]") with misspellings fixed and
+salt words stripped, then a misspelling of a known name (``spelling``: only when one drug is clearly
+closest). Only when all of that fails is the online terminology (RxNav) asked, if one was given.
 
-The name helpers at the top (``normalise``, ``strip_salt``, ``parse_product_name``, ``route_of``) are
-shared with the knowledge build, so the build and the service read names the same way.
+A term read through a misspelling, and a FHIR coding whose code is unknown but whose display names a drug,
+resolve with a ``note`` saying so ("read 'ibuprophen' as ibuprofen"): the ward must be able to see it.
+
+The name helpers at the top (``normalise``, ``strip_salt``, ``route_of``, and ``parse_product_name`` from
+``product_names``) are shared with the knowledge build, so the build and the service read names the same
+way.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 
 from alertsvc.errors import UnknownDrug
 from alertsvc.knowledge.curated_terms import (
     ALLERGY_SYNONYMS,
+    BRITISH_SPELLINGS,
     FORMULATION_WORDS,
     MISSPELLINGS,
     ROUTE_KEYWORDS,
@@ -36,29 +41,15 @@ from alertsvc.knowledge.model import (
     Resolution,
     Route,
 )
+from alertsvc.knowledge.product_names import QUOTES, SPACES
+from alertsvc.knowledge.product_names import ParsedName as ParsedName  # re-exported for the build
+from alertsvc.knowledge.product_names import parse_product_name as parse_product_name
+from alertsvc.knowledge.spelling import SpellingIndex
 
 NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
 
-_SPACES = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00a0": " "})
-_STRENGTH = re.compile(
-    r"(?<![\w.])\d[\d.,]*(?:/\d[\d.,]*)?"
-    r"(?:\s+[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)*|\s*(?i:mg|mcg|ug|g|ml|iu|units?|meq|mmol)(?:/(?i:[a-z0-9]+))*|\s*%)"
-    r"(?=\s|$)"
-)
-_BRACKET = re.compile(r"\s*\[([^\]]+)\]\s*$")
-_PACK_ITEM = re.compile(r"^\s*\d+\s*\((.*)\)\s*$")
+_SPACES, _QUOTES = SPACES, QUOTES
 _NDC_DASHED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
-_DOSE_FORM_WORDS = frozenset(
-    {
-        "oral", "tablet", "capsule", "solution", "suspension", "injectable", "injection", "topical", "cream",
-        "gel", "ointment", "lotion", "ophthalmic", "otic", "nasal", "spray", "inhaler", "inhalation",
-        "powder", "granules", "chewable", "extended", "delayed", "release", "disintegrating", "film",
-        "coated", "sublingual", "buccal", "rectal", "vaginal", "suppository", "transdermal", "system",
-        "patch", "metered", "dose", "prefilled", "syringe", "auto-injector", "cartridge", "pen", "drops",
-        "foam", "shampoo", "lozenge", "product", "pill", "liquid", "pack", "kit", "for", "reconstitution",
-    }
-)  # fmt: skip
 
 
 def normalise(text: str) -> str:
@@ -72,8 +63,13 @@ def loose(key: str) -> str:
 
 
 def fix_misspellings(key: str) -> str:
-    """``key`` with each known misspelt word replaced ("simvistatin" -> "simvastatin")."""
-    return " ".join(MISSPELLINGS.get(word, word) for word in key.split(" "))
+    """``key`` with each known misspelt or British-spelt word replaced ("simvistatin" -> "simvastatin")."""
+    return " ".join(MISSPELLINGS.get(word, BRITISH_SPELLINGS.get(word, word)) for word in key.split(" "))
+
+
+def misspelt(key: str) -> bool:
+    """True when ``key`` holds a known misspelt word (not merely a British spelling)."""
+    return any(word in MISSPELLINGS for word in key.split(" "))
 
 
 def strip_salt(key: str) -> str:
@@ -89,76 +85,6 @@ def route_of(dose_form: str) -> Route:
         if keyword in text:
             return route
     return "other"
-
-
-@dataclass(frozen=True)
-class ParsedName:
-    """An RxNorm-style product name taken apart: ingredient parts, dose form and brand in brackets."""
-
-    parts: tuple[str, ...]
-    dose_form: str
-    brand: str
-    strengths: int
-
-
-def parse_product_name(name: str) -> ParsedName:
-    """Split a product name into its ingredient parts, dose form and brand.
-
-    >>> parse_product_name("amlodipine 10 MG / valsartan 160 MG Oral Tablet [Exforge]")
-    ParsedName(parts=('amlodipine', 'valsartan'), dose_form='Oral Tablet', brand='Exforge', strengths=2)
-    >>> parse_product_name("1 ML epinephrine 1 MG/ML Injection").parts
-    ('epinephrine',)
-    """
-    text = _SPACES.sub(" ", name.translate(_QUOTES)).strip()
-    brand = ""
-    match = _BRACKET.search(text)
-    if match:
-        brand = match.group(1).strip()
-        text = text[: match.start()].strip()
-    if text.startswith("{") and "}" in text:
-        return _parse_pack(text, brand)
-    strengths = list(_STRENGTH.finditer(text))
-    while (
-        strengths and strengths[0].start() == 0
-    ):  # a quantity first: "1 ML ...", "24 HR ...", "120 ACTUAT ..."
-        text = text[strengths[0].end() :].strip()
-        strengths = list(_STRENGTH.finditer(text))
-    if strengths:
-        body, dose_form = text[: strengths[-1].end()], text[strengths[-1].end() :].strip()
-    else:
-        words = text.split(" ")
-        cut = len(words)
-        while cut > 1 and words[cut - 1].lower() in _DOSE_FORM_WORDS:
-            cut -= 1
-        body, dose_form = " ".join(words[:cut]), " ".join(words[cut:])
-    parts = tuple(p for p in (_STRENGTH.sub("", part).strip(" ,") for part in body.split(" / ")) if p)
-    return ParsedName(parts, dose_form, brand, len(strengths))
-
-
-def _parse_pack(text: str, brand: str) -> ParsedName:
-    inner, _, tail = text[1:].partition("}")
-    parts: list[str] = []
-    forms: list[str] = []
-    for item in _split_top_level(inner):
-        match = _PACK_ITEM.match(item)
-        parsed = parse_product_name(match.group(1) if match else item)
-        parts.extend(p for p in parsed.parts if p not in parts)
-        if parsed.dose_form and parsed.parts[:1] != ("inert ingredients",):
-            forms.append(parsed.dose_form)
-    dose_form = forms[0] if forms else tail.strip()
-    return ParsedName(tuple(parts), dose_form, brand, len(parts))
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split a pack's contents on " / " outside parentheses."""
-    items, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and text.startswith(" / ", i):
-            items.append(text[start:i])
-            start = i + 3
-    items.append(text[start:])
-    return [item.strip() for item in items if item.strip()]
 
 
 def ndc11(text: str) -> str | None:
@@ -218,21 +144,33 @@ class Normalizer:
         if display.strip():
             by_display = self.resolve(display)
             if by_display.unresolved is None:
-                return replace(by_display, term=code or display, via=f"display:{by_display.via}")
+                note = (
+                    f"code {code} is not known here; read by its display {display.strip()!r}"
+                    if code.strip()
+                    else ""
+                )
+                note = "; ".join(n for n in (note, by_display.note) if n)
+                return replace(by_display, term=code or display, via=f"display:{by_display.via}", note=note)
             if by_code is not None:
                 why = f"{by_code.unresolved}; display {display.strip()!r}: {by_display.unresolved}"
                 return replace(by_code, unresolved=why)
             return by_display
         return Resolution(code, (), unresolved=f"code system {system!r} is neither RxNorm nor NDC")
 
-    def medication(self, term: str, *, ref: str = "") -> Medication:
-        """A normalised Medication; UnknownDrug naming the term and the reason when it does not resolve."""
-        res = self.resolve(term)
+    def medication(
+        self, term: str, *, ref: str = "", code: str = "", system: str = RXNORM_SYSTEM
+    ) -> Medication:
+        """A normalised Medication; UnknownDrug naming the term and the reason when it does not resolve.
+
+        With ``code`` (an RxCUI, or an NDC with the NDC ``system``), ``term`` is the coding's display:
+        the code is tried first and the text is read, with a note, only when the code is unknown.
+        """
+        res = self.resolve_coding(system, code, term) if code.strip() else self.resolve(term)
         if res.unresolved is not None:
-            raise UnknownDrug(f"drug {term!r} does not resolve: {res.unresolved}")
-        label = res.product.name if res.product else term.strip()
+            raise UnknownDrug(f"drug {term or code!r} does not resolve: {res.unresolved}")
+        label = res.product.name if res.product else (term.strip() or code.strip())
         rxcui = res.product.rxcui if res.product else ""
-        return Medication(label, res.ingredients, res.route, product_rxcui=rxcui, ref=ref)
+        return Medication(label, res.ingredients, res.route, product_rxcui=rxcui, ref=ref, note=res.note)
 
     def resolve_allergy(self, term: str) -> Allergy:
         """An allergen group named by ``term`` ("penicillins", "sulfa drugs", "NSAIDs") or its ingredients."""
@@ -255,20 +193,57 @@ class Normalizer:
         ndc = ndc11(key)
         if ndc is not None:
             return self._by_ndc(term, text, ndc)
-        for candidate in dict.fromkeys((key, fix_misspellings(key))):
+        fixed = fix_misspellings(key)
+        for candidate in dict.fromkeys((fixed, key) if misspelt(key) else (key, fixed)):
             found = self._by_name(term, candidate)
             if found is not None:
-                return found
+                return self._read_as(found, text) if candidate != key and misspelt(key) else found
         found = self._by_product_text(term, text)
         if found is not None:
-            return found
-        hint = difflib.get_close_matches(key, self.kb.names, n=1, cutoff=0.85) if len(key) <= 40 else []
+            return self._read_as(found, text) if misspelt(key) else found
+        bare = strip_salt(fixed) or fixed
+        source = self._unknown.get(fixed) or self._unknown.get(bare)
+        if source is not None:
+            return Resolution(
+                term,
+                (),
+                unresolved=f"{text!r} is a drug (named in the {source} source, see data/SOURCES.md) that "
+                "maps to no RxNorm ingredient in the offline knowledge",
+            )
+        reading = self.spelling.read(bare) if len(key) <= 60 else None
+        if reading is not None and reading.name is not None:
+            found = Resolution(term, self._ingredients(reading.rxcuis), via="spelling")
+            return self._read_as(found, text)
+        hint = ""
+        if reading is not None and reading.suggestions:
+            hint = " (did you mean " + " or ".join(repr(s) for s in reading.suggestions) + "?)"
         return Resolution(
             term,
             (),
             unresolved=f"no ingredient, salt, brand or product called {text!r} in the offline RxNorm "
-            "knowledge" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+            "knowledge" + hint,
         )
+
+    @cached_property
+    def spelling(self) -> SpellingIndex:
+        """The misspelling index over every known name; built on first use."""
+        return SpellingIndex(self.kb.names, self._unknown)
+
+    @cached_property
+    def _unknown(self) -> dict[str, str]:
+        """Drug names no ingredient maps -> source, with the salt-free form of a salt's name when that form
+        is itself no known name ("aclidinium bromide" and "aclidinium")."""
+        unknown = dict(self.kb.unknown_drugs)
+        for name, source in self.kb.unknown_drugs.items():
+            bare = strip_salt(name)
+            if len(bare) >= 7 and bare != name and bare not in self.kb.names:
+                unknown.setdefault(bare, source)
+        return unknown
+
+    @staticmethod
+    def _read_as(found: Resolution, text: str) -> Resolution:
+        names = ", ".join(i.name for i in found.ingredients)
+        return replace(found, note=f"read {text!r} as {names}")
 
     def _ingredients(self, rxcuis: Iterable[str]) -> tuple[Ingredient, ...]:
         found = {self.kb.ingredients[r] for r in rxcuis if r in self.kb.ingredients}

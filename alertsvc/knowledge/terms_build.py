@@ -1,4 +1,4 @@
-"""Read the public RxNorm, CPIC, ANSM, VSAC and PDDI-CDS files into the offline terminology.
+"""Read the public RxNorm, CPIC, ANSM, VSAC, PDDI-CDS and FDA Orange Book files into the offline terminology.
 
 The flattened RxNorm files have known gaps (data README): every ingredient whose name starts with "A" is
 missing, and with it every row that named one; salt (PIN) rows have no link to their ingredient. This
@@ -6,11 +6,13 @@ module fills the gaps from the other sources and says what it did in ``Terminolo
 
 1. A ingredients: RxCUIs from CPIC, ANSM class members and ingredient-level value-set codes, accepted when
    the name (after INN -> USAN synonyms) is one RxNorm product names use; ``curated_terms.A_INGREDIENTS``
-   must each be confirmed this way.
+   and ``OTHER_INGREDIENTS`` (outside the prescribable subset) must each be confirmed this way.
 2. Salts: PIN -> IN from SCDC rows naming both, else by stripping salt words from the PIN name.
 3. Products: ingredients a product name names but its rows lack are put back; products whose ingredients
-   cannot all be found are dropped; products of the value sets that RxNorm rows lack are added.
+   cannot all be found are dropped; clinical drug components (SCDC) and products of the value sets that
+   RxNorm rows lack are added (``terms_codes``).
 4. Brands: ingredients completed from their branded products; brand names in brackets become names.
+5. Names and display names (``terms_names``): curated synonyms, brands, Orange Book trade names.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from pathlib import Path
 from alertsvc.errors import KnowledgeBuildError
 from alertsvc.knowledge import curated_terms
 from alertsvc.knowledge.model import Brand, Ingredient, Product
+from alertsvc.knowledge.orange_book import ORANGE_BOOK_COLUMNS, ORANGE_BOOK_FILE
 from alertsvc.knowledge.terminology import (
-    ParsedName,
     fix_misspellings,
     normalise,
     parse_product_name,
-    route_of,
     strip_salt,
 )
+from alertsvc.knowledge.terms_codes import RXNORM_SYSTEM_URI, product, scdc_products, value_set_products
+from alertsvc.knowledge.terms_names import build_names, drug_names_written, unknown_drugs
 
 SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "rxnorm/ingredients.tsv": ("rxcui", "name", "tty"),
@@ -46,6 +49,7 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "ndfrt/combined_conservative_NDF-RT.tsv": ("object", "precipitant"),
     "onc/ONC_high_priority_class_table_phansalkar2012.tsv": ("object_drug", "precipitant_drug"),
     "onc/ONC_non_interruptive_class_table_phansalkar2013.tsv": ("Object_Drug", "Precipitant_Drug"),
+    ORANGE_BOOK_FILE: ORANGE_BOOK_COLUMNS,
 }
 NAME_COLUMNS: dict[str, tuple[str, ...]] = {
     # English drug names in the rule sources: they confirm that an ANSM name is also the US spelling.
@@ -53,7 +57,6 @@ NAME_COLUMNS: dict[str, tuple[str, ...]] = {
     "onc/ONC_high_priority_class_table_phansalkar2012.tsv": ("object_drug", "precipitant_drug"),
     "onc/ONC_non_interruptive_class_table_phansalkar2013.tsv": ("Object_Drug", "Precipitant_Drug"),
 }
-RXNORM_SYSTEM_URI = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Terminology:
     names: dict[str, tuple[str, ...]]
     ndc: dict[str, str] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)  # source key -> lines for SOURCES.md
+    display_names: dict[str, dict[str, str]] = field(default_factory=dict)  # locale -> IN RxCUI -> name
+    unknown_drugs: dict[str, str] = field(default_factory=dict)  # drug name no ingredient maps -> source
 
     def rule_names(self) -> dict[str, str]:
         """Lower-case name -> IN RxCUI for every name that means one ingredient (for the rules build)."""
@@ -96,7 +101,7 @@ def build_terminology(sources: Path) -> Terminology:
 
 def _canonical(name: str) -> str:
     key = fix_misspellings(normalise(name))
-    return curated_terms.INN_SYNONYMS.get(key, key)
+    return normalise(curated_terms.INN_SYNONYMS.get(key, key))
 
 
 def _looks_like_ingredient(display: str) -> bool:
@@ -130,10 +135,51 @@ class _Builder:
         self._missing_ingredients()
         self._salts()
         products = self._products()
-        products.update(self._value_set_products(products))
+        scdc, scdc_notes = scdc_products(
+            self.rows["rxnorm/scdc_to_ingredient.tsv"], self.ingredients, self.salts, self.lookup, products
+        )
+        products.update(scdc)
+        self.notes["rxnorm"].extend(scdc_notes)
+        value_sets, notes = value_set_products(
+            [
+                ("vsac", "rxcui", self.rows["vsac/rxnorm_valueset_members.tsv"]),
+                ("pddi-cds", "code", self.rows["pddi_cds/_valueset_codes_flat.tsv"]),
+            ],
+            self.lookup,
+            products,
+        )
+        products.update(value_sets)
+        for key, lines in notes.items():
+            self.notes[key].extend(lines)
         brands = self._brands(products)
-        names = self._names(products, brands)
-        return Terminology(self.ingredients, self.salts, products, brands, names, {}, dict(self.notes))
+        table = build_names(
+            self.ingredients,
+            self.pin_by_name,
+            brands,
+            self.bracket_names,
+            self.lookup,
+            self.rows[ORANGE_BOOK_FILE],
+        )
+        for key, lines in table.notes.items():
+            self.notes[key].extend(lines)
+        unknown = unknown_drugs(drug_names_written(self.rows), self.lookup, table.names)
+        by_source = Counter(unknown.values())
+        self.notes["curated-terms"].append(
+            f"{len(unknown):,} drug names the sources write that map to no ingredient kept in "
+            "unknown_drugs.tsv (a term naming one is reported as a drug the knowledge lacks, and is never "
+            f"read as a neighbouring drug): {', '.join(f'{k} {n}' for k, n in sorted(by_source.items()))}"
+        )
+        return Terminology(
+            self.ingredients,
+            self.salts,
+            products,
+            brands,
+            table.names,
+            {},
+            dict(self.notes),
+            table.display_names,
+            unknown,
+        )
 
     # 1. ingredients -------------------------------------------------------------------------------------
     def _rxnorm_ingredients(self) -> None:
@@ -287,12 +333,11 @@ class _Builder:
             for table in (self.by_name, self.pin_by_name, self.part_to_in):
                 if candidate in table:
                     return table[candidate]
-            synonym = curated_terms.INN_SYNONYMS.get(candidate)
-            if synonym and synonym in self.by_name:
-                return self.by_name[synonym]
             stripped = strip_salt(candidate)
-            if stripped and stripped in self.by_name:
-                return self.by_name[stripped]
+            for name in (curated_terms.INN_SYNONYMS.get(candidate), stripped,
+                         curated_terms.INN_SYNONYMS.get(stripped)):  # fmt: skip
+                if name and normalise(name) in self.by_name:
+                    return self.by_name[normalise(name)]
         return None
 
     # 3. products ----------------------------------------------------------------------------------------
@@ -316,7 +361,7 @@ class _Builder:
                     self.incomplete_brands.add(normalise(parsed.brand))
                 continue
             recovered += bool(extra & self.added_a)
-            products[rxcui] = self._product(rxcui, name, tty, complete, parsed)
+            products[rxcui] = product(rxcui, name, tty, complete, parsed)
         self.notes["rxnorm"].append(
             f"products: {len(products)} products and packs (SCD, SBD, GPCK, BPCK) taken from "
             f"product_to_IN_only.tsv; {recovered} had a missing 'A' ingredient put back from the product "
@@ -325,50 +370,13 @@ class _Builder:
         )
         return products
 
-    @staticmethod
-    def _product(rxcui: str, name: str, tty: str, ingredients: set[str], parsed: ParsedName) -> Product:
-        return Product(rxcui, name, tty, tuple(sorted(ingredients, key=int)), route_of(parsed.dose_form),
-                       parsed.dose_form)  # fmt: skip
-
-    def _value_set_products(self, known: dict[str, Product]) -> dict[str, Product]:
-        added: dict[str, Product] = {}
-        counts: Counter[str] = Counter()
-        for relative, code, key in (
-            ("vsac/rxnorm_valueset_members.tsv", "rxcui", "vsac"),
-            ("pddi_cds/_valueset_codes_flat.tsv", "code", "pddi-cds"),
-        ):
-            for row in self.rows[relative]:
-                rxcui, name = row[code], row["display"]
-                if (
-                    rxcui in known
-                    or rxcui in added
-                    or row.get("system", RXNORM_SYSTEM_URI) != RXNORM_SYSTEM_URI
-                ):
-                    continue
-                parsed = parse_product_name(name)
-                if not parsed.strengths or not parsed.dose_form or not parsed.parts:
-                    continue  # an ingredient, component, dose-form group or brand: not a product
-                found = [self.lookup(p) for p in parsed.parts]
-                if None in found:
-                    continue
-                pack = name.lstrip().startswith("{")
-                tty = ("BPCK" if pack else "SBD") if parsed.brand else ("GPCK" if pack else "SCD")
-                added[rxcui] = self._product(rxcui, name, tty, {r for r in found if r}, parsed)
-                counts[key] += 1
-        for key, count in counts.items():
-            self.notes[key].append(
-                f"{count} product codes absent from the RxNorm files (products of the missing 'A' "
-                "ingredients, or retired since) taken with ingredients and route read from their names"
-            )
-        return added
-
     # 4. brands and names --------------------------------------------------------------------------------
     def _brands(self, products: dict[str, Product]) -> dict[str, Brand]:
         by_bracket: dict[str, set[str]] = defaultdict(set)
-        for product in products.values():
-            brand = parse_product_name(product.name).brand
+        for item in products.values():
+            brand = parse_product_name(item.name).brand
             if brand:
-                by_bracket[normalise(brand)].update(product.ingredients)
+                by_bracket[normalise(brand)].update(item.ingredients)
         rows: dict[str, tuple[str, set[str]]] = {}
         for row in self.rows["rxnorm/brandname_to_IN_only.tsv"]:
             entry = rows.setdefault(row["bn_rxcui"], (row["bn_name"], set()))
@@ -392,39 +400,6 @@ class _Builder:
         )
         self.bracket_names = {k: v for k, v in by_bracket.items() if k not in self.incomplete_brands}
         return brands
-
-    def _names(self, products: dict[str, Product], brands: dict[str, Brand]) -> dict[str, tuple[str, ...]]:
-        names: dict[str, tuple[str, ...]] = {}
-
-        def add(key: str, rxcuis: Iterable[str]) -> None:
-            value = tuple(sorted(set(rxcuis), key=int))
-            if key and value and key not in names:
-                names[key] = value
-
-        for rxcui, ingredient in self.ingredients.items():
-            add(normalise(ingredient.name), [rxcui])
-        for alias, target in curated_terms.INN_SYNONYMS.items():
-            if target in self.by_name:
-                add(alias, [self.by_name[target]])
-        for key, rxcui in self.pin_by_name.items():
-            add(key, [rxcui])
-        for brand in brands.values():
-            add(normalise(brand.name), brand.ingredients)
-        for key, rxcuis in sorted(self.bracket_names.items()):
-            add(key, rxcuis)
-        for brand_name, target in curated_terms.A_BRAND_NAMES.items():
-            if target in self.by_name:
-                add(brand_name, [self.by_name[target]])
-        for wrong, right in curated_terms.MISSPELLINGS.items():
-            if right in names:
-                add(wrong, names[right])
-        self.notes["curated-terms"].append(
-            f"names: {len(names)} lookup names (ingredients, salts, brands, names in product brackets, "
-            f"{len(curated_terms.INN_SYNONYMS)} INN/BAN synonyms, {len(curated_terms.A_BRAND_NAMES)} "
-            f"brand names of A ingredients, {len(curated_terms.MISSPELLINGS)} misspellings); curated "
-            "entries whose target name is not in the knowledge are skipped"
-        )
-        return names
 
 
 def _top(counter: Counter[str], n: int = 8) -> str:

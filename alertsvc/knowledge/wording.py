@@ -39,7 +39,11 @@ def sentence(template: str, severity: str, **names: str) -> str:
             return _capitalise(text) + tail
     if names:
         short = {key: value.split(" ")[0] for key, value in names.items()}
-        return _capitalise(fill(forms[-1], **short)) + tail
+        text = fill(forms[-1], **short)
+        if len(text) > room:  # single words longer than any drug name: the only cut inside a word
+            each = (room - len(fill(forms[-1], **dict.fromkeys(names, "")))) // len(names)
+            text = fill(forms[-1], **{key: value[:each] for key, value in short.items()})
+        return _capitalise(text) + tail
     cut = fill(forms[1], **names)[: room - 1].rsplit(" ", 1)[0]
     return _capitalise(cut.rstrip(" ,;:")) + "…" + tail
 

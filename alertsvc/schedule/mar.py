@@ -93,10 +93,10 @@ def unresolved_ingredient(term: str) -> Ingredient:
     """A stand-in ingredient for a drug that did not resolve, named by the drug as written.
 
     Alerts are deduplicated by their ingredients: this keeps two unknown drugs apart, and keeps one
-    unknown drug written twice ("Biaxinn", "biaxinn ") together. It is never looked up in the knowledge.
+    unknown drug written twice ("Zorvantix", "zorvantix ") together. It is never looked up in the knowledge.
 
-    >>> unresolved_ingredient(" Biaxinn  500 mg")
-    Ingredient(rxcui='unresolved:biaxinn 500 mg', name='Biaxinn 500 mg')
+    >>> unresolved_ingredient(" Zorvantix  500 mg")
+    Ingredient(rxcui='unresolved:zorvantix 500 mg', name='Zorvantix 500 mg')
     """
     written = " ".join(term.split())
     return Ingredient(rxcui=UNRESOLVED_PREFIX + written.lower(), name=written)

@@ -50,12 +50,14 @@ class ShiftPattern:
 
 @dataclass(frozen=True)
 class Ward:
-    """A ward: an id, a display name, an IANA time zone and its shift pattern."""
+    """A ward: an id, a display name, an IANA time zone, its shift pattern and the locale its alerts are
+    written in (``en-US``: RxNorm's drug names; ``en-GB``: British names, e.g. paracetamol)."""
 
     id: str
     name: str
     timezone: str
     shifts: ShiftPattern = ShiftPattern()
+    locale: str = "en-US"
 
     def __post_init__(self) -> None:
         try:

@@ -147,14 +147,23 @@ class FhirReader:
                     or (item.get("concept") if isinstance(item, dict) else None)
                 )
         label = _label(concept) or (_label(parts[0]) if parts else "") or target or "an unnamed drug"
-        reasons = []
+        reasons: list[str] = []
+        codes = set(codes_of(concept))
+        failed: list[str] = []  # codes tried that did not resolve
         for term in terms_of(concept):
             res = self.normalizer.resolve(term)
             if res.unresolved is None:
                 name = res.product.name if res.product else label
                 rxcui = res.product.rxcui if res.product else ""
-                return Medication(name, res.ingredients, res.route, product_rxcui=rxcui, ref=ref)
+                marks = (
+                    [f"code {', '.join(failed)} is not known here; read by its text {term!r}"]
+                    if failed
+                    else []
+                )
+                note = "; ".join([*marks, res.note] if res.note else marks)
+                return Medication(name, res.ingredients, res.route, product_rxcui=rxcui, ref=ref, note=note)
             reasons.append(res.unresolved)
+            failed += [term] if term in codes else []
         ingredients: list[Ingredient] = []
         for part in parts:
             resolved = [r for r in map(self.normalizer.resolve, terms_of(part)) if r.unresolved is None]
@@ -209,6 +218,13 @@ def resources_of(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
     return [value] if isinstance(value, dict) and value.get("resourceType") else []
+
+
+def codes_of(concept: Any) -> list[str]:
+    """The RxNorm and NDC codes of a CodeableConcept."""
+    codings = _codings(concept)
+    codes = [c.get("code") for c in codings if c.get("system") in (RXNORM_SYSTEM, NDC_SYSTEM)]
+    return [c.strip() for c in codes if isinstance(c, str) and c.strip()]
 
 
 def terms_of(concept: Any) -> list[str]:

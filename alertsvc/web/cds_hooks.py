@@ -49,6 +49,7 @@ from alertsvc import admissions, audit, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.knowledge.check import check
+from alertsvc.knowledge.display import with_notes
 from alertsvc.knowledge.graph import MAX_SUMMARY
 from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
 from alertsvc.patient_data import with_schedule
@@ -148,7 +149,10 @@ async def call_service(request: Request) -> JSONResponse:
     if not has_meds and not has_allergies:
         message = f"no prefetched medications or allergies, and {why_not}"
         return problems.error_response(412, "precondition-failed", message)
-    findings = check([*current, *drafts.medications], allergies, flagged, service.graph)
+    findings = with_notes(
+        check([*current, *drafts.medications], allergies, flagged, service.graph),
+        [*current, *drafts.medications],
+    )
     cards = [
         card(f, drafts, service.knowledge.sources) for f in findings if drafts.selected.intersection(f.refs)
     ]

@@ -92,9 +92,9 @@ export function flaggedBy(value, kind) {
   return kind === "allergy" ? "Not flagged: a recorded allergy" : "Not flagged: found by the knowledge base";
 }
 
-/** What to do: the rule's management text, or a plain instruction when the source states none. */
+/** What to do: the numbered steps the knowledge gives (every major or critical finding has them), else a plain instruction. */
 export function whatToDo(claims) {
-  return claims?.management || "No action stated by the source: check with the prescriber or pharmacy before giving.";
+  return claims?.management || "Check with the prescriber or pharmacist before giving.";
 }
 
 /** "ibuprofen 400 mg oral" for a dose (from an alert's claims or the schedule), without repeating words. */

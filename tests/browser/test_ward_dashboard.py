@@ -204,7 +204,7 @@ def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_int
 ) -> None:
     clock.now = at(13)
     admission_id = str(admit(running, patient)["admission"])
-    dose = {"admission": admission_id, "drug": "Biaxinn", "dose": "500 mg", "due": at(14, 30).isoformat()}
+    dose = {"admission": admission_id, "drug": "Zorvantix", "dose": "500 mg", "due": at(14, 30).isoformat()}
     with running.client(running.token(WARD, "Adam Admissions", role="admission")) as client:
         response = client.post(f"/wards/{WARD}/schedule", json={"administrations": [dose]})
     assert response.status_code == 201, response.text
@@ -218,8 +218,8 @@ def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_int
     expect(card).to_have_attribute("data-severity", "major")
     expect(card.locator(".kind-badge")).to_have_text("Not checked")
     expect(card.locator(".interrupt-badge")).to_have_text("Check before giving")
-    expect(card.locator('[data-field="drugs"]')).to_have_text("Biaxinn")
-    expect(card.locator('[data-field="management"]')).to_contain_text("1. Do not give Biaxinn")
+    expect(card.locator('[data-field="drugs"]')).to_have_text("Zorvantix")
+    expect(card.locator('[data-field="management"]')).to_contain_text("1. Do not give Zorvantix")
     expect(tab.page.locator("#alert-count")).to_contain_text("1 not checked")
     card.locator('[data-action="acknowledge"]').click()
     expect(card.locator("select[name=reason] option[value=seen]")).to_have_count(0)
@@ -227,9 +227,9 @@ def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_int
     row = tab.page.locator(f'#doses li[data-dose-id="{planned["id"]}"]')
     expect(row).to_have_attribute("data-unchecked", "true")
     expect(row).to_have_attribute("data-at-risk", "true")
-    expect(row.locator(".dose-alerts")).to_contain_text("Not checked (major): Biaxinn")
+    expect(row.locator(".dose-alerts")).to_contain_text("Not checked (major): Zorvantix")
     row.locator('[data-outcome-action="given"]').click()
-    expect(row.locator(".form-error")).to_contain_text("Not checked for this dose: Scheduled Biaxinn")
+    expect(row.locator(".form-error")).to_contain_text("Not checked for this dose: Scheduled Zorvantix")
     expect(row.locator('[data-outcome-action="given"]')).to_have_text("Confirm given")
     assert_no_serious_violations(tab.page, "the ward dashboard with a dose that could not be checked")
 

@@ -102,6 +102,28 @@ def test_allergy_and_flag_options() -> None:
     assert ("reaction", "naproxen", "major") in kinds
 
 
+def test_a_misspelt_drug_is_checked_and_its_findings_say_how_it_was_read() -> None:
+    code, out = run_json("--drug", "ibuprophen", "--drug", "warfarin", "--flag", "warfarine")
+    assert code == 0 and out["unresolved"] == []
+    [pair] = [f for f in out["findings"] if f["kind"] == "interaction"]
+    assert {i["rxcui"] for i in pair["ingredients"]} == {WARFARIN, IBUPROFEN}
+    assert pair["mechanism"].endswith(". Read 'ibuprophen' as ibuprofen.")
+    [flag] = [f for f in out["findings"] if f["kind"] == "reaction"]
+    assert "Read 'warfarine' as warfarin." in flag["mechanism"]
+
+
+def test_locale_en_gb_writes_british_names_with_the_same_rxcuis() -> None:
+    us_code, us = run_json("--drug", "ciclosporin", "--drug", "simvastatin")
+    gb_code, gb = run_json("--drug", "ciclosporin", "--drug", "simvastatin", "--locale", "en-GB")
+    assert us_code == gb_code == 0
+    [us_pair], [gb_pair] = us["findings"], gb["findings"]
+    assert [i["rxcui"] for i in us_pair["ingredients"]] == [i["rxcui"] for i in gb_pair["ingredients"]]
+    assert "cyclosporine" in {i["name"] for i in us_pair["ingredients"]}
+    assert "ciclosporin" in {i["name"] for i in gb_pair["ingredients"]}
+    assert "ciclosporin" in gb_pair["summary"].lower() and "cyclosporine" not in gb_pair["summary"].lower()
+    assert (gb_pair["severity"], gb_pair["rule"]) == (us_pair["severity"], us_pair["rule"])
+
+
 def test_table_output() -> None:
     result = CliRunner().invoke(main, ["check", "--drug", "warfarin", "--drug", "ibuprofen"])
     assert result.exit_code == 0

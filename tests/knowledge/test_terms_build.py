@@ -1,7 +1,9 @@
 """The terminology build on small slices of each public-source format, written here into tmp_path.
 
-The rows are real rows of the RxNorm, CPIC, ANSM, VSAC and PDDI-CDS files (a handful of each), with the
-same gaps as the real files: no ingredient whose name starts with "A", no PIN -> IN link.
+The rows are real rows of the RxNorm, CPIC, ANSM, VSAC, PDDI-CDS and FDA Orange Book files (a handful of
+each), with the same gaps as the real files: no ingredient whose name starts with "A", no PIN -> IN link.
+A few rows are made up to exercise a rule and say so (an SCDC of an ingredient no source has, Orange Book
+rows for an ambiguous trade name and for "TPN").
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ SLICES: dict[str, str] = {
 118463	olmesartan medoxomil	PIN	6M97XTV3HD
 35296	ramipril	IN	L35JN3I7SJ
 1001472	dutasteride / tamsulosin	MIN
+2231	cephalexin	IN	OBN7UDS42Y
+26225	ondansetron	IN	4AF302ESOS
+5489	hydrocodone	IN	6YKS4Y3WQ7
+2400	chlorpheniramine	IN	3U6IO1965U
+8896	pseudoephedrine	IN	7CUC9DDI9F
+7052	morphine	IN	76I7G6D29C
+2670	codeine	IN	Q830PW7520
+2672	codeine phosphate	PIN	GSL05Y1MN6
 """,
     "rxnorm/product_to_IN_only.tsv": """product_rxcui	product_name	product_tty	ingredient_rxcui	ingredient_name
 722126	amlodipine 10 MG / valsartan 160 MG Oral Tablet	SCD	69749	valsartan
@@ -48,6 +58,13 @@ SLICES: dict[str, str] = {
     "rxnorm/scdc_to_ingredient.tsv": """scdc_rxcui	scdc_name	ingredient_rxcui
 358775	olmesartan medoxomil 20 MG	118463
 358775	olmesartan medoxomil 20 MG	321064
+855295	warfarin sodium 10 MG	11289
+855295	warfarin sodium 10 MG	114194
+994282	codeine phosphate 1.27 MG/ML	2670
+994282	codeine phosphate 1.27 MG/ML	2672
+994282	codeine phosphate 1.27 MG/ML	690647
+994282	codeine phosphate 1.27 MG/ML	818422
+900003	alanine 11 MG/ML	900004
 """,
     "cpic/cpic_drug_ids.tsv": """drugId	name	pharmgkbId	rxnormId	drugbankId	atcId
 RxNorm:1191	aspirin	PA448497	1191	DB00945	N02BA01
@@ -76,6 +93,30 @@ v.xml	valueset-aspirin	Aspirin	compose	http://www.nlm.nih.gov/research/umls/rxno
 v.xml	valueset-x	X	compose	http://www.nlm.nih.gov/research/umls/rxnorm	313782	Acetaminophen 325 MG Oral Tablet
 v.xml	valueset-x	X	compose	http://snomed.info/sct	999	Acetaminophen 500 MG Oral Tablet
 """,  # noqa: E501
+    "fda/orange_book_2015-11_products.tsv": (
+        "trade_name\tingredients\tstrengths\tdose_form\troute\tcategory\tapplication_id\tproduct_id\t"
+        "applicant\n"
+        "KEFLEX\tCEPHALEXIN\tEQ 250MG BASE\tCAPSULE\tORAL\tRX\tNDA050405\tNDA050405_001\tSHIONOGI INC\n"
+        "ZOFRAN\tONDANSETRON HYDROCHLORIDE\tEQ 24MG BASE\tTABLET\tORAL\tRX\tNDA020103\tNDA020103_003\tX\n"
+        "ZOFRAN ODT\tONDANSETRON\t4MG\tTABLET, ORALLY DISINTEGRATING\tORAL\tRX\tNDA020781\tNDA020781_001\tX\n"
+        "VICODIN\tACETAMINOPHEN / HYDROCODONE BITARTRATE\t500MG / 5MG\tTABLET\tORAL\tDISCN\tANDA088058\t"
+        "ANDA088058_001\tABBVIE INC\n"
+        "VICODIN\tHYDROCODONE BITARTRATE / ACETAMINOPHEN\t5MG / 500MG\tTABLET\tORAL\tDISCN\tANDA085667\t"
+        "ANDA085667_001\tABBOTT LABORATORIES\n"
+        "ZOCOR\tSIMVASTATIN\t10MG\tTABLET\tORAL\tRX\tNDA019766\tNDA019766_002\tMERCK\n"
+        "DICLOFENAC POTASSIUM\tDICLOFENAC POTASSIUM\t50MG\tTABLET\tORAL\tDISCN\tANDA075152\t"
+        "ANDA075152_001\tWATSON\n"
+        "CHLOR-TRIMETON\tCHLORPHENIRAMINE MALEATE\t100MG/ML\tINJECTABLE\tINJECTION\tDISCN\tNDA008794\t"
+        "NDA008794_001\tSCHERING\n"
+        "CHLOR-TRIMETON\tCHLORPHENIRAMINE MALEATE / PSEUDOEPHEDRINE SULFATE\t8MG / 120MG\tTABLET\tORAL\t"
+        "OTC\tNDA018397\tNDA018397_001\tBAYER\n"
+        "NEOSPORIN\tCEPHALEXIN / HYDROCODONE\t1 / 1\tOINTMENT\tTOPICAL\tRX\tX\tX_1\tMADE-UP AMBIGUITY\n"
+        "NEOSPORIN\tONDANSETRON / HYDROCODONE\t1 / 1\tOINTMENT\tTOPICAL\tRX\tX\tX_2\tMADE-UP AMBIGUITY\n"
+        "EMEND\tAPREPITANT\t125MG\tCAPSULE\tORAL\tRX\tNDA021549\tNDA021549_002\tMERCK\n"
+        "EMEND\tFOSAPREPITANT DIMEGLUMINE\tEQ 115MG BASE/VIAL\tPOWDER\tINTRAVENOUS\tDISCN\tNDA022023\t"
+        "NDA022023_001\tMERCK\n"
+        "TPN\tMORPHINE SULFATE\t1MG\tSUSPENSION\tORAL\tDISCN\tX\tX_3\tMADE-UP: TPN MEANS NUTRITION\n"
+    ),
     # The rules build (rules_build, another module) reads these too; one pair each keeps it honest.
     "onc/ONC_high_priority_class_table_phansalkar2012.tsv": (
         "pair_id(filled-down)\tobject_class(as-in-xls, blank=same-cell-group)\tobject_drug\t"
@@ -261,7 +302,77 @@ def test_ndc11(text: str, eleven: str | None) -> None:
 def test_docstring_examples_hold() -> None:
     import doctest
 
-    from alertsvc.knowledge import terminology
+    from alertsvc.knowledge import product_names
 
-    result = doctest.testmod(terminology)
+    result = doctest.testmod(product_names)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_scdc_codes_become_products_of_their_ingredient(terms: Terminology) -> None:
+    warfarin = terms.products["855295"]  # the PDDI-CDS scenarios' "Warfarin Sodium 10 MG": IN and its PIN
+    assert (warfarin.tty, warfarin.ingredients, warfarin.route, warfarin.dose_form) == (
+        "SCDC",
+        ("11289",),
+        "oral",
+        "",
+    )
+    # links to the IN, its PIN and two multi-ingredient rows: the component's own name decides
+    assert terms.products["994282"].ingredients == ("2670",)
+    assert "900003" not in terms.products  # alanine: no source gives its RxCUI
+    assert any("SCDC" in note and "1 dropped" in note for note in terms.notes["rxnorm"])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("keflex", ["cephalexin"], id="discontinued-brand"),
+        pytest.param("zofran", ["ondansetron"], id="salt-stripped"),
+        pytest.param("zofran odt", ["ondansetron"], id="brand-with-form"),
+        pytest.param("vicodin", ["acetaminophen", "hydrocodone"], id="two-ingredients-either-order"),
+        pytest.param("chlor-trimeton", ["chlorpheniramine"], id="ambiguous-kept-as-its-single-ingredient"),
+    ],
+)
+def test_orange_book_trade_names_become_names(terms: Terminology, name: str, expected: list[str]) -> None:
+    assert names_of(terms, terms.names[name]) == expected
+
+
+def test_orange_book_names_that_are_known_generic_ambiguous_or_unsafe_are_not_taken(
+    terms: Terminology,
+) -> None:
+    assert terms.names["zocor"] == ("36567",)  # RxNorm's own brand
+    assert "diclofenac potassium" not in terms.names  # a generic listing, resolved by salt stripping anyway
+    assert "neosporin" not in terms.names  # two different ingredient sets
+    assert "emend" not in terms.names  # one of its products names an ingredient no source has (aprepitant)
+    assert "tpn" not in terms.names  # on a ward TPN is parenteral nutrition
+    notes = " ".join(terms.notes["fda-orange-book"])
+    assert "5 taken" in notes and "1 ambiguous" in notes and "(neosporin)" in notes
+    assert "'tpn' not taken: total parenteral nutrition" in notes
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("paracetamol", ["acetaminophen"], id="ban"),
+        pytest.param("co-codamol", ["acetaminophen", "codeine"], id="co-name"),
+        pytest.param("oramorph", ["morphine"], id="uk-brand"),
+        pytest.param("ciclosporin", None, id="target-not-in-slice"),
+    ],
+)
+def test_curated_synonyms_become_names(terms: Terminology, name: str, expected: list[str] | None) -> None:
+    if expected is None:
+        assert name not in terms.names
+        assert any(f"{name} (cyclosporine)" in note for note in terms.notes["curated-names"])
+    else:
+        assert names_of(terms, terms.names[name]) == expected
+
+
+def test_en_gb_display_names_come_from_the_curated_british_names(terms: Terminology) -> None:
+    assert terms.display_names["en-GB"]["161"] == "paracetamol"
+    assert "3355" not in terms.display_names["en-GB"]  # diclofenac: the same name in both
+
+
+def test_drug_names_no_ingredient_maps_are_kept_as_unknown_drugs(terms: Terminology) -> None:
+    assert terms.unknown_drugs["aprepitant"] == "fda-orange-book"  # an A ingredient no source gives
+    assert "amipril" not in terms.unknown_drugs  # ANSM's slip for ramipril: one edit from a known name
+    assert "ramipril" not in terms.unknown_drugs and "warfarin sodium" not in terms.unknown_drugs
+    assert any("unknown_drugs.tsv" in note for note in terms.notes["curated-terms"])

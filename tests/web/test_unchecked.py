@@ -30,7 +30,7 @@ from tests.web.test_schedule import daily_at, medication_request, planned, post_
 from tests.web.test_story import at
 
 WARD = "ward-a"
-UNKNOWN = "Biaxinn"  # a misspelt, discontinued brand: no RxNorm ingredient, brand or product
+UNKNOWN = "Zorvantix"  # no RxNorm ingredient, brand or product, and close to none (not read as a misspelling)
 STEPS = re.compile(r"^1\. .+ 2\. .+ 3\. .+$")
 
 
@@ -83,10 +83,10 @@ def test_an_unknown_medication_in_the_slice_is_an_unchecked_major_alert(
     assert claims["indicator"] == "warning"
     assert names(entry) == [UNKNOWN]
     assert claims["summary"] == (
-        "Biaxinn could not be checked: interactions, allergies and flagged reactions unknown (major)."
+        "Zorvantix could not be checked: interactions, allergies and flagged reactions unknown (major)."
     )
     assert STEPS.match(claims["management"]), claims["management"]
-    assert "Biaxinn" in claims["management"]
+    assert "Zorvantix" in claims["management"]
     assert "did not match RxNorm" in claims["mechanism"] and "500 mg twice daily" in claims["mechanism"]
     assert claims["rule"] == "unchecked-medication"
     assert claims["sources"] == ["alertsvc", "rxnorm"]
@@ -166,9 +166,9 @@ def test_a_mar_import_with_an_unknown_drug_is_accepted_and_its_dose_alert_interr
         ("administrations[1]", UNKNOWN),
         ("administrations[2]", UNKNOWN),
     ]
-    assert all("Biaxinn" in u["reason"] for u in body["unresolved"])
+    assert all("Zorvantix" in u["reason"] for u in body["unresolved"])
     stored = schedule(running)
-    assert len(stored) == len(body["administrations"]) == 5  # ibuprofen, Biaxinn twice, amlodipine twice
+    assert len(stored) == len(body["administrations"]) == 5  # ibuprofen, Zorvantix twice, amlodipine twice
     unknown_doses = sorted((d for d in stored if d["drug"] == UNKNOWN), key=lambda d: d["due"])
     assert [d["ingredients"] for d in unknown_doses] == [[], []]
 
@@ -176,8 +176,8 @@ def test_a_mar_import_with_an_unknown_drug_is_accepted_and_its_dose_alert_interr
     claims = verify_with_cryptography(entry["jws"], jwks(running))
     assert (claims["severity"], claims["interruptive"], claims["rule"]) == ("major", True, "unchecked-dose")
     assert claims["dose"]["id"] == unknown_doses[0]["id"], "bound to the earliest dose not yet recorded"
-    assert claims["summary"].startswith("Scheduled Biaxinn could not be checked")
-    assert claims["management"].startswith("1. Do not give Biaxinn until a pharmacist or prescriber")
+    assert claims["summary"].startswith("Scheduled Zorvantix could not be checked")
+    assert claims["management"].startswith("1. Do not give Zorvantix until a pharmacist or prescriber")
     # The rest of the import is still checked: warfarin with the scheduled ibuprofen.
     [interaction] = [a for a in alerts(running, WARD) if a["alert"]["kind"] == "interaction"]
     assert {"warfarin", "ibuprofen"} == set(names(interaction))
@@ -278,11 +278,11 @@ def test_a_held_dose_passes_the_alert_to_the_next_dose_of_the_unknown_drug(
 def test_nothing_unknown_is_folded_away_or_dropped(
     running: RunningService, patient: PatientCLI, clock: FakeClock
 ) -> None:
-    patient.ledger_cmd("add-medication", "Biaxinn")
+    patient.ledger_cmd("add-medication", "Zorvantix")
     patient.ledger_cmd("add-allergy", "Glarbicillin")
     patient.ledger_cmd("flag-reaction", "Frobnoxil", "--reaction", "rash", "--severity", "moderate")
     admission = admit(running, patient)
-    assert sorted(u["term"] for u in admission["unresolved"]) == ["Biaxinn", "Frobnoxil", "Glarbicillin"]
+    assert sorted(u["term"] for u in admission["unresolved"]) == ["Frobnoxil", "Glarbicillin", "Zorvantix"]
     due = clock.now + timedelta(hours=2)
     planned(
         running,
@@ -294,7 +294,7 @@ def test_nothing_unknown_is_folded_away_or_dropped(
         },
     )
     by_drug = {names(a)[0]: a["alert"] for a in unchecked(running)}
-    assert sorted(by_drug) == ["Biaxinn", "Frobnoxil", "Glarbicillin", "Quexapam", "Zorblatrine"]
+    assert sorted(by_drug) == ["Frobnoxil", "Glarbicillin", "Quexapam", "Zorblatrine", "Zorvantix"]
     assert all(SEVERITY_AT_LEAST_MAJOR[a["severity"]] for a in by_drug.values())
     assert [d for d, a in sorted(by_drug.items()) if a["interruptive"]] == ["Quexapam", "Zorblatrine"]
     # Two doses of each unknown drug too close together: one too-soon alert per drug, not one for both.
