@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from alertsvc.knowledge import curated_mechanisms as pk
-from alertsvc.knowledge.curated_effects import EffectRule
+from alertsvc.knowledge.curated_effect_rules import EffectRule
 from alertsvc.knowledge.curated_texts import LISTED, TIER_STEPS, Category, category_of, management
 from alertsvc.knowledge.model import DrugClass, Rule
 from alertsvc.knowledge.rules_common import NameLookup

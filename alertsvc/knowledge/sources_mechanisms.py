@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from alertsvc.knowledge import curated_effect_rules as effect_table
 from alertsvc.knowledge import curated_effects as effects
 from alertsvc.knowledge import curated_mechanisms as pk
 from alertsvc.knowledge.curated_texts import management
@@ -70,7 +71,7 @@ class Roles:
 class MechanismResult:
     part: Part
     roles: Roles
-    effect_rules: tuple[effects.EffectRule, ...]
+    effect_rules: tuple[effect_table.EffectRule, ...]
 
 
 def build(lookup: NameLookup) -> MechanismResult:
@@ -79,7 +80,7 @@ def build(lookup: NameLookup) -> MechanismResult:
     roles = Roles()
     _pharmacokinetic(part, roles, lookup)
     _pharmacodynamic(part, roles, lookup)
-    return MechanismResult(part, roles, effects.RULES)
+    return MechanismResult(part, roles, effect_table.RULES)
 
 
 def _pharmacokinetic(part: Part, roles: Roles, lookup: NameLookup) -> None:
@@ -233,7 +234,7 @@ def _pharmacodynamic(part: Part, roles: Roles, lookup: NameLookup) -> None:
             DrugClass(f"effect:{effect.key}", effect.name, "interaction", key, members)
         )
         part.notes.append(f"Effect class {effect.name} ({len(members)} ingredients): {effect.source}.")
-    for rule in effects.RULES:
+    for rule in effect_table.RULES:
         sources = tuple(dict.fromkeys(_effect_source(k) for k in (rule.left, rule.right, rule.also) if k))
         part.rules.append(
             Rule(
@@ -251,7 +252,7 @@ def _pharmacodynamic(part: Part, roles: Roles, lookup: NameLookup) -> None:
                 also=nodes[rule.also] if rule.also else "",
             )
         )
-    part.notes.append(f"Pharmacodynamic rules: {len(effects.RULES)} (curated_effects).")
+    part.notes.append(f"Pharmacodynamic rules: {len(effect_table.RULES)} (curated_effect_rules).")
 
 
 def _effect_source(key: str) -> str:
