@@ -40,7 +40,7 @@ from alertsvc.knowledge.findings import (
     refs,
     unique,
 )
-from alertsvc.knowledge.graph import InteractionGraph, Triple, class_node, ingredient_node, summary, with_refs
+from alertsvc.knowledge.graph import InteractionGraph, class_node, ingredient_node, summary, with_refs
 from alertsvc.knowledge.model import (
     LOCAL_ROUTES,
     SEVERITY_ORDER,
@@ -49,9 +49,8 @@ from alertsvc.knowledge.model import (
     Finding,
     FlaggedReaction,
     Medication,
-    Rating,
 )
-from alertsvc.knowledge.wording import fill, sentence, steps
+from alertsvc.knowledge.wording import steps
 
 T = TypeVar("T")
 _ORDER_WITHIN_SEVERITY = attrgetter("summary", "kind", "evidence")
@@ -230,42 +229,11 @@ def _three_drug(
         for a in sorted(sides[0]):
             for b in sorted(sides[1]):
                 for c in sorted(sides[2]):
-                    if len({a, b, c}) == 3:
-                        found.append(_three_drug_finding(triple, (a, b, c), by_rxcui, graph))
+                    template = triple.findings.get((a, b, c))
+                    if template is not None:
+                        given = [m.ref for x in (a, b, c) for m in by_rxcui[x] if m.route not in LOCAL_ROUTES]
+                        found.append(with_refs(template, given))
     return found
-
-
-def _three_drug_finding(
-    triple: Triple,
-    drugs: tuple[str, str, str],
-    by_rxcui: dict[str, list[Medication]],
-    graph: InteractionGraph,
-) -> Finding:
-    rule = triple.rule
-    items = tuple(ingredient(x, graph.ingredients) for x in drugs)
-    names = {"left": items[0].name, "right": items[1].name, "also": items[2].name}
-    medication_refs = [m.ref for x in drugs for m in by_rxcui[x] if m.route not in LOCAL_ROUTES]
-    return Finding(
-        kind="interaction",
-        severity=rule.severity,
-        ingredients=items,
-        summary=sentence(rule.summary, rule.severity, **names),
-        mechanism=fill(rule.mechanism, **names),
-        management=fill(rule.management, **names),
-        rule=rule.id,
-        sources=rule.sources,
-        evidence=(
-            ingredient_node(drugs[0]),
-            rule.left,
-            ingredient_node(drugs[1]),
-            rule.right,
-            ingredient_node(drugs[2]),
-            rule.also,
-        ),
-        knowledge_version=graph.version,
-        refs=refs(*medication_refs),
-        ratings=(Rating(rule.sources[0] if rule.sources else "", rule.id, rule.severity, rule.rating),),
-    )
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

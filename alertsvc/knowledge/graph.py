@@ -99,12 +99,14 @@ class PairVerdict:
 
 @dataclass(frozen=True)
 class Triple:
-    """A three-drug rule and the ingredients on each of its sides (left, right, also)."""
+    """A three-drug rule, the ingredients on each of its sides (left, right, also), and the finding (without
+    refs) of every combination of three different ingredients, made once at build like pair verdicts."""
 
     rule: Rule
     left: frozenset[str]
     right: frozenset[str]
     also: frozenset[str]
+    findings: Mapping[tuple[str, str, str], Finding]
 
 
 @dataclass(frozen=True)
@@ -217,15 +219,57 @@ def build_graph(kb: KnowledgeBase) -> InteractionGraph:
         partners_above=_freeze(partners_above),
         pairs=MappingProxyType(pairs),
         triples=tuple(
-            Triple(rule, _members(kb, rule.left), _members(kb, rule.right), _members(kb, rule.also))
-            for rule in sorted(kb.rules, key=lambda r: r.id)
-            if rule.also
+            _triple(kb, rule, ingredients) for rule in sorted(kb.rules, key=lambda r: r.id) if rule.also
         ),
         classes_of=_freeze(classes_of),
         therapeutic_of=_freeze(of_kind("therapeutic")),
         allergen_groups_of=_freeze(of_kind("allergen")),
         cross_rules=MappingProxyType({k: tuple(v) for k, v in cross_rules.items()}),
         terminology_source=next((key for key in sorted(kb.sources) if "rxnorm" in key.lower()), ""),
+    )
+
+
+def _triple(kb: KnowledgeBase, rule: Rule, ingredients: Mapping[str, Ingredient]) -> Triple:
+    left, right, also = _members(kb, rule.left), _members(kb, rule.right), _members(kb, rule.also)
+    findings = {
+        (a, b, c): three_drug_finding(rule, (a, b, c), ingredients, kb.version)
+        for a in left
+        for b in right
+        for c in also
+        if len({a, b, c}) == 3
+    }
+    return Triple(rule, left, right, also, MappingProxyType(findings))
+
+
+def three_drug_finding(
+    rule: Rule, drugs: tuple[str, str, str], ingredients: Mapping[str, Ingredient], version: str
+) -> Finding:
+    """The finding (without refs) of a three-drug rule for three ingredients, in the rule's side order."""
+    items = (
+        _ingredient(drugs[0], ingredients),
+        _ingredient(drugs[1], ingredients),
+        _ingredient(drugs[2], ingredients),
+    )
+    names = {"left": items[0].name, "right": items[1].name, "also": items[2].name}
+    return Finding(
+        kind="interaction",
+        severity=rule.severity,
+        ingredients=items,
+        summary=sentence(rule.summary, rule.severity, **names),
+        mechanism=fill(rule.mechanism, **names),
+        management=fill(rule.management, **names),
+        rule=rule.id,
+        sources=rule.sources,
+        evidence=(
+            INGREDIENT_PREFIX + drugs[0],
+            rule.left,
+            INGREDIENT_PREFIX + drugs[1],
+            rule.right,
+            INGREDIENT_PREFIX + drugs[2],
+            rule.also,
+        ),
+        knowledge_version=version,
+        ratings=(Rating(rule.sources[0] if rule.sources else "", rule.id, rule.severity, rule.rating),),
     )
 
 

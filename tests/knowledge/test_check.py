@@ -295,3 +295,54 @@ def test_every_summary_is_under_140_characters(
             assert has_steps(finding.management), finding.management
         assert finding.rule and finding.sources and finding.evidence
         assert finding.knowledge_version == "test-kb-1"
+
+
+def _triple_graph() -> InteractionGraph:
+    from alertsvc.knowledge.graph import build_graph
+    from alertsvc.knowledge.model import DrugClass, Ingredient, KnowledgeBase, Rule
+
+    names = {"29046": "lisinopril", "4603": "furosemide", "5640": "ibuprofen", "3355": "diclofenac"}
+    classes = {
+        "acei": DrugClass("acei", "ACE inhibitors", "interaction", "s", frozenset({"29046"})),
+        "diuretics": DrugClass("diuretics", "diuretics", "interaction", "s", frozenset({"4603"})),
+        "nsaids": DrugClass("nsaids", "NSAIDs", "interaction", "s", frozenset({"5640", "3355"})),
+    }
+    rule = Rule(
+        "effect-kidney-triple-whammy", "interaction", "class:acei", "class:diuretics", "major",
+        "Three ways of starving the kidney.", "1. Hold the NSAID. 2. Check creatinine.", ("s",),
+        rating="published cohort", wording="mechanism", also="class:nsaids",
+        summary="{left}, {right} and {also} together can cause acute kidney injury",
+    )  # fmt: skip
+    ingredients = {rxcui: Ingredient(rxcui, name) for rxcui, name in names.items()}
+    kb = KnowledgeBase("v-triple", "2026-12-04", {}, ingredients, {}, {}, {}, {}, {}, classes, (rule,))
+    return build_graph(kb)
+
+
+def test_three_drug_rule_names_all_three_only_when_all_are_given_systemically() -> None:
+    from alertsvc.knowledge.model import Ingredient
+
+    graph = _triple_graph()
+    lisinopril, furosemide = Ingredient("29046", "lisinopril"), Ingredient("4603", "furosemide")
+    ibuprofen, diclofenac = Ingredient("5640", "ibuprofen"), Ingredient("3355", "diclofenac")
+    ace, loop = (
+        Medication("lisinopril", (lisinopril,), ref="m1"),
+        Medication("furosemide", (furosemide,), ref="m2"),
+    )
+    [finding] = check([ace, loop, Medication("ibuprofen", (ibuprofen,), ref="m3")], [], [], graph)
+    assert finding.ingredients == (lisinopril, furosemide, ibuprofen)
+    assert finding.summary == (
+        "Lisinopril, furosemide and ibuprofen together can cause acute kidney injury (major)."
+    )
+    assert finding.refs == ("m1", "m2", "m3")
+    assert finding.evidence == (
+        "in:29046",
+        "class:acei",
+        "in:4603",
+        "class:diuretics",
+        "in:5640",
+        "class:nsaids",
+    )
+    assert [r.rating for r in finding.ratings] == ["published cohort"]
+    assert check([ace, loop], [], [], graph) == []  # two of the three: nothing
+    gel = Medication("diclofenac gel", (diclofenac,), route="topical", ref="m4")
+    assert check([ace, loop, gel], [], [], graph) == []  # a topical NSAID does not reach the kidney
