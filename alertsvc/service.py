@@ -262,6 +262,8 @@ class Service:
                 detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
             )
         self.purge_checkpoint()
+        if self.rxnav is not None:  # the drug names she wrote, kept in memory for RxNav look-ups
+            self.rxnav.forget_terms()
         self._patients.pop(admission.id, None)
         self.next_polls.pop(admission.id, None)
         self.publish([event])
