@@ -28,6 +28,7 @@ from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
+from alertsvc.alerts.withdrawal import append_withdrawal, withdraw_no_longer_found
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
@@ -243,13 +244,8 @@ class Service:
         """Withdraw the admission's alerts from every view and purge everything derived from its slice."""
         with storage.write(self.db):
             withdrawn = adm.purge(self.db, admission.id, now=now, reason=reason)
-            event = alert_store.append_event(
-                self.db,
-                ward=admission.ward,
-                type="withdrawn",
-                data={"admission": admission.id, "alerts": withdrawn, "reason": reason},
-                admission=None,
-                now=now,
+            event = append_withdrawal(
+                self.db, self.identity, admission.ward, admission.id, withdrawn, reason, now=now, outbox=None
             )
             audit.record(
                 self.db,
@@ -357,21 +353,10 @@ class Service:
                 )
             )
         if changes.withdrawals:
-            self.db.execute(
-                f"UPDATE alerts SET status = 'withdrawn', updated = ? WHERE id IN "
-                f"({','.join('?' * len(changes.withdrawals))})",
-                [iso(now), *changes.withdrawals],
+            withdrawn = withdraw_no_longer_found(
+                self.db, self.identity, admission.ward, admission.id, changes.withdrawals, now=now
             )
-            data = {
-                "admission": admission.id,
-                "alerts": list(changes.withdrawals),
-                "reason": "no longer found",
-            }
-            events.append(
-                alert_store.append_event(
-                    self.db, ward=admission.ward, type="withdrawn", data=data, admission=admission.id, now=now
-                )
-            )
+            events.append(withdrawn)
         return events
 
     # -- helpers -----------------------------------------------------------------------------------
