@@ -45,7 +45,8 @@ from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_i
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
+from alertsvc.web.auth import Role, Staff, read_staff_token, require
+from alertsvc.web.signed_requests import ReplayCache, read_signed_request
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 REVOKED = "grant revoked"
@@ -74,6 +75,7 @@ class Service:
         self.rxnav = client_from_settings(settings)
         self.normalizer = Normalizer(self.knowledge, online=self.rxnav)
         self.hub = Hub()
+        self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
@@ -203,11 +205,12 @@ class Service:
         }
 
     async def add_entries(
-        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str
+        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str, raw: bytes
     ) -> dict[str, Any]:
-        """New signed entries with a consistency proof from the accepted head; re-check at once."""
+        """New signed entries with a consistency proof from the accepted head; re-check at once.
+        ``path`` and ``raw`` (the body's bytes) are what a patient-signed request must have signed."""
         admission = self.active_admission(admission_id)
-        actor = self._entry_author(admission, authorization, path)
+        actor = self._entry_author(admission, authorization, path, raw)
         now = self.clock()
         return await self.apply_update(admission, canonical(body), actor=actor, now=now)
 
@@ -396,16 +399,18 @@ class Service:
             raise Conflict(f"admission {admission_id} has ended")
         return admission
 
-    def _entry_author(self, admission: Admission, authorization: str, path: str) -> str:
+    def _entry_author(self, admission: Admission, authorization: str, path: str, raw: bytes) -> str:
         """Staff of the admission's ward, or the patient themself (a request signed with their key)."""
         try:
             staff = self.staff(authorization)
         except Unauthorized:  # not a staff token; perhaps a request signed by the patient
-            signer = read_signed_request(
-                authorization, method="POST", path=path, audience=self.identity.public_id, now=self.clock()
+            now, audience = self.clock(), self.identity.public_id
+            signed = read_signed_request(
+                authorization, method="POST", target=path, body=raw, audience=audience, now=now
             )
-            if signer != admission.patient:
+            if signed.issuer != admission.patient:
                 raise Forbidden("only the patient or the ward's staff may add entries") from None
+            self.replays.admit(signed, now=now)
             return "patient"
         roles: tuple[Role, ...] = ("admission", "nurse")
         require(staff, ward=admission.ward, roles=roles)
