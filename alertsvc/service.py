@@ -28,6 +28,7 @@ from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
+from alertsvc.alerts.withdrawal import append_withdrawal, withdraw_no_longer_found
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
@@ -44,7 +45,8 @@ from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_i
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
+from alertsvc.web.auth import Role, Staff, read_staff_token, require
+from alertsvc.web.signed_requests import ReplayCache, read_signed_request
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 REVOKED = "grant revoked"
@@ -73,6 +75,7 @@ class Service:
         self.rxnav = client_from_settings(settings)
         self.normalizer = Normalizer(self.knowledge, online=self.rxnav)
         self.hub = Hub()
+        self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
@@ -202,11 +205,12 @@ class Service:
         }
 
     async def add_entries(
-        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str
+        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str, raw: bytes
     ) -> dict[str, Any]:
-        """New signed entries with a consistency proof from the accepted head; re-check at once."""
+        """New signed entries with a consistency proof from the accepted head; re-check at once.
+        ``path`` and ``raw`` (the body's bytes) are what a patient-signed request must have signed."""
         admission = self.active_admission(admission_id)
-        actor = self._entry_author(admission, authorization, path)
+        actor = self._entry_author(admission, authorization, path, raw)
         now = self.clock()
         return await self.apply_update(admission, canonical(body), actor=actor, now=now)
 
@@ -243,13 +247,8 @@ class Service:
         """Withdraw the admission's alerts from every view and purge everything derived from its slice."""
         with storage.write(self.db):
             withdrawn = adm.purge(self.db, admission.id, now=now, reason=reason)
-            event = alert_store.append_event(
-                self.db,
-                ward=admission.ward,
-                type="withdrawn",
-                data={"admission": admission.id, "alerts": withdrawn, "reason": reason},
-                admission=None,
-                now=now,
+            event = append_withdrawal(
+                self.db, self.identity, admission.ward, admission.id, withdrawn, reason, now=now, outbox=None
             )
             audit.record(
                 self.db,
@@ -262,6 +261,8 @@ class Service:
                 detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
             )
         self.purge_checkpoint()
+        if self.rxnav is not None:  # the drug names she wrote, kept in memory for RxNav look-ups
+            self.rxnav.forget_terms()
         self._patients.pop(admission.id, None)
         self.next_polls.pop(admission.id, None)
         self.publish([event])
@@ -355,21 +356,10 @@ class Service:
                 )
             )
         if changes.withdrawals:
-            self.db.execute(
-                f"UPDATE alerts SET status = 'withdrawn', updated = ? WHERE id IN "
-                f"({','.join('?' * len(changes.withdrawals))})",
-                [iso(now), *changes.withdrawals],
+            withdrawn = withdraw_no_longer_found(
+                self.db, self.identity, admission.ward, admission.id, changes.withdrawals, now=now
             )
-            data = {
-                "admission": admission.id,
-                "alerts": list(changes.withdrawals),
-                "reason": "no longer found",
-            }
-            events.append(
-                alert_store.append_event(
-                    self.db, ward=admission.ward, type="withdrawn", data=data, admission=admission.id, now=now
-                )
-            )
+            events.append(withdrawn)
         return events
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -409,16 +399,18 @@ class Service:
             raise Conflict(f"admission {admission_id} has ended")
         return admission
 
-    def _entry_author(self, admission: Admission, authorization: str, path: str) -> str:
+    def _entry_author(self, admission: Admission, authorization: str, path: str, raw: bytes) -> str:
         """Staff of the admission's ward, or the patient themself (a request signed with their key)."""
         try:
             staff = self.staff(authorization)
         except Unauthorized:  # not a staff token; perhaps a request signed by the patient
-            signer = read_signed_request(
-                authorization, method="POST", path=path, audience=self.identity.public_id, now=self.clock()
+            now, audience = self.clock(), self.identity.public_id
+            signed = read_signed_request(
+                authorization, method="POST", target=path, body=raw, audience=audience, now=now
             )
-            if signer != admission.patient:
+            if signed.issuer != admission.patient:
                 raise Forbidden("only the patient or the ward's staff may add entries") from None
+            self.replays.admit(signed, now=now)
             return "patient"
         roles: tuple[Role, ...] = ("admission", "nurse")
         require(staff, ward=admission.ward, roles=roles)

@@ -19,7 +19,8 @@ from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso
 from alertsvc.errors import Forbidden, InputError, NotFound
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
-from alertsvc.web.auth import Staff, read_signed_request, require
+from alertsvc.web.auth import Staff, require
+from alertsvc.web.signed_requests import read_signed_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -187,12 +188,14 @@ def stream_backlog(service: Service, ward: str, after: int, staff: Staff) -> lis
 def audit_trail(service: Service, admission_id: str, token: str, *, path: str) -> dict[str, Any]:
     """The patient's own trail, to a request signed with the patient's key."""
     now = service.clock()
-    signer = read_signed_request(token, method="GET", path=path, audience=service.identity.public_id, now=now)
+    audience = service.identity.public_id
+    signed = read_signed_request(token, method="GET", target=path, body=b"", audience=audience, now=now)
     stored_hash = audit.patient_hash_of(service.db, admission_id)
     if stored_hash is None:
         raise NotFound(f"no admission {admission_id}")
-    if adm.patient_hash(signer) != stored_hash:
+    if adm.patient_hash(signed.issuer) != stored_hash:
         raise Forbidden("this audit trail belongs to another patient")
+    service.replays.admit(signed, now=now)
     records = audit.trail(service.db, admission_id)
     with storage.write(service.db):
         audit.record(service.db, now=now, actor="patient", action="read-audit", admission=admission_id)

@@ -11,7 +11,9 @@ down at the deadline (see ``rxnav_http``). Failures inside the client raise ``Te
 
 Requests go out at most 20 per second (RxNav's terms), 5xx answers and refused connections are retried
 with exponential backoff while time remains, a 403 (rate limit exceeded) stops all requests for a
-cool-down, and answers are cached in SQLite with a time-to-live (see ``rxnorm_cache``).
+cool-down, and answers are cached with a time-to-live (see ``rxnorm_cache``): answers about a public
+RxNorm concept (keyed by an RxCUI or class id, and naming one) in SQLite; answers to a term someone wrote
+(a name, an NDC, an approximate match) in memory only, until ``forget_terms()`` (every purge).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -60,6 +63,8 @@ __all__ = [
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """Larger answers are refused: no RxNav answer a normaliser asks for comes near this."""
+
+T = TypeVar("T")
 
 _NDC = re.compile(r"^(\d{11}|\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})$")
 _RXCUI = RXCUI_PATTERN
@@ -119,44 +124,50 @@ class RxNormClient:
         if self.cache is not None:
             self.cache.close()
 
+    def forget_terms(self) -> None:
+        """Forget every cached answer to a term someone wrote (the service calls this at each purge)."""
+        if self.cache is not None:
+            self.cache.forget_terms()
+
     # ----- endpoints ------------------------------------------------------------------------------
     # Each takes an optional ``deadline`` (a time.monotonic() value) so that resolve() can share one
     # deadline between its requests; by default each call gets ``timeout`` seconds of its own.
 
     def rxcui_by_name(self, name: str, search: int = 0, *, deadline: float | None = None) -> tuple[str, ...]:
         """RxCUIs of active concepts named ``name``: search 0 exact, 1 normalised, 2 exact then normalised."""
-        data = self._get("rxcui.json", {"name": name, "search": str(search)}, deadline)
-        return parse_id_group(data, "rxcui.json")
+        params = {"name": name, "search": str(search)}
+        return self._get("rxcui.json", params, deadline, lambda d: parse_id_group(d, "rxcui.json"))
 
     def rxcui_by_ndc(self, ndc: str, *, deadline: float | None = None) -> tuple[str, ...]:
         """RxCUIs of the product with National Drug Code ``ndc`` (11 digits or a hyphenated form)."""
-        data = self._get("rxcui.json", {"idtype": "NDC", "id": ndc}, deadline)
-        return parse_id_group(data, "rxcui.json?idtype=NDC")
+        params = {"idtype": "NDC", "id": ndc}
+        return self._get("rxcui.json", params, deadline, lambda d: parse_id_group(d, "rxcui.json?idtype=NDC"))
 
     def approximate(
         self, term: str, max_entries: int = 5, *, deadline: float | None = None
     ) -> tuple[Candidate, ...]:
         """Approximate matches of ``term`` in active concepts, best-ranked first."""
         params = {"term": term, "maxEntries": str(max_entries), "option": "1"}
-        return parse_approximate(self._get("approximateTerm.json", params, deadline))
+        return self._get("approximateTerm.json", params, deadline, parse_approximate)
 
     def related(
         self, rxcui: str, ttys: tuple[str, ...] = ("IN", "PIN", "MIN"), *, deadline: float | None = None
     ) -> tuple[Concept, ...]:
         """Concepts of term types ``ttys`` related to ``rxcui`` (getRelatedByType)."""
         path = f"rxcui/{_checked_rxcui(rxcui)}/related.json"
-        data = self._get(path, {"tty": " ".join(ttys)}, deadline)
-        return parse_concept_groups(data, "relatedGroup", path)
+        parse = partial(parse_concept_groups, group_key="relatedGroup", what=path)
+        return self._get(path, {"tty": " ".join(ttys)}, deadline, parse, concept=True)
 
     def all_related(self, rxcui: str, *, deadline: float | None = None) -> tuple[Concept, ...]:
         """Every concept related to ``rxcui`` by RxNav's default paths, the concept itself included."""
         path = f"rxcui/{_checked_rxcui(rxcui)}/allrelated.json"
-        return parse_concept_groups(self._get(path, {}, deadline), "allRelatedGroup", path)
+        parse = partial(parse_concept_groups, group_key="allRelatedGroup", what=path)
+        return self._get(path, {}, deadline, parse, concept=True)
 
     def properties(self, rxcui: str, *, deadline: float | None = None) -> Concept | None:
         """Name and term type of ``rxcui``, or None when it is not an active concept."""
         path = f"rxcui/{_checked_rxcui(rxcui)}/properties.json"
-        return parse_properties(self._get(path, {}, deadline), path)
+        return self._get(path, {}, deadline, lambda d: parse_properties(d, path), concept=True)
 
     def classes_of(
         self, rxcui: str, rela_source: str = "", *, deadline: float | None = None
@@ -165,14 +176,14 @@ class RxNormClient:
         params = {"rxcui": _checked_rxcui(rxcui)}
         if rela_source:
             params["relaSource"] = rela_source
-        return parse_classes(self._get("rxclass/class/byRxcui.json", params, deadline))
+        return self._get("rxclass/class/byRxcui.json", params, deadline, parse_classes, concept=True)
 
     def class_members(
         self, class_id: str, rela_source: str, *, deadline: float | None = None
     ) -> tuple[ClassMember, ...]:
         """Drug members of RxClass class ``class_id`` as asserted by ``rela_source``."""
         params = {"classId": class_id, "relaSource": rela_source}
-        return parse_class_members(self._get("rxclass/classMembers.json", params, deadline))
+        return self._get("rxclass/classMembers.json", params, deadline, parse_class_members, concept=True)
 
     # ----- OnlineTerminology ----------------------------------------------------------------------
 
@@ -240,16 +251,27 @@ class RxNormClient:
 
     # ----- transport ------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, str], deadline: float | None) -> Any:
-        """The JSON answer to GET ``path?params``: from the cache, or fetched within the deadline."""
+    def _get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        deadline: float | None,
+        parse: Callable[[Any], T],
+        *,
+        concept: bool = False,
+    ) -> T:
+        """``parse`` of the JSON answer to GET ``path?params``: from the cache, or fetched within the
+        deadline. ``concept``: the request is keyed by a public concept (an RxCUI or class id), not by
+        a term someone wrote; its answer is kept on disk only when it names a concept (see rxnorm_cache).
+        """
         if deadline is None:
             deadline = time.monotonic() + self.timeout
         url = f"{self.base_url}/{path}"
         key = f"{url}?{urlencode(sorted(params.items()))}"
         if self.cache is not None:
-            cached = self.cache.get(key)
+            cached = self.cache.get(key, concept=concept)
             if cached is not None:
-                return _parse_json(cached.encode(), path)
+                return parse(_parse_json(cached.encode(), path))
         attempts = 0
         while True:
             remaining = deadline - time.monotonic()
@@ -263,9 +285,10 @@ class RxNormClient:
                 failure = str(exc)
             else:
                 data = _parse_json(body, path)
-                if self.cache is not None:
-                    self.cache.put(key, json.dumps(data))
-                return data
+                parsed = parse(data)  # an answer in a shape RxNav never sends is refused, not cached
+                if self.cache is not None and (parsed or not concept):
+                    self.cache.put(key, json.dumps(data), concept=concept)
+                return parsed
             if attempts > self.retries:
                 raise TerminologyUnavailable(f"RxNav failed {attempts} times on {path}: {failure}")
             pause = self.backoff * 2 ** (attempts - 1)

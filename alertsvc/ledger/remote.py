@@ -2,10 +2,11 @@
 
 A patient's ledger server (``alertsvc ledger serve``) answers ``GET /slices/{grant}`` (the slice) and
 ``GET /slices/{grant}?since=HEAD`` (an update from head HEAD) to a request signed by the grantee's key
-(``Authorization: Bearer`` a signed request token, see ``alertsvc.web.auth``, whose audience is the
-patient's public id). ``fetch_slice`` and ``fetch_update`` make such requests and return the exact bytes
-received, for ``verify_slice`` / ``verify_update``; ``fetch_audit`` is the patient's own signed read of a
-hospital's audit trail. They block (call them from a worker thread) and each call ends by its deadline
+(``Authorization: Bearer`` a signed request token, see ``alertsvc.web.signed_requests``: for this method,
+path and query and an empty body, audience the patient's public id, usable once within a minute).
+``fetch_slice`` and ``fetch_update`` make such requests and return the exact bytes received, for
+``verify_slice`` / ``verify_update``; ``fetch_audit`` is the patient's own signed read of a hospital's
+audit trail. They block (call them from a worker thread) and each call ends by its deadline
 ``timeout``, whatever the server does (a watchdog shuts the socket down, see ``rxnav_http``).
 
 Errors (nothing here returns a status to check):
@@ -55,7 +56,7 @@ from alertsvc.errors import (
 from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.ledger.canonical import b64url, canonical, loads, unb64url
 from alertsvc.ledger.identity import Identity, public_key_of
-from alertsvc.web.auth import sign_request
+from alertsvc.web.signed_requests import sign_request
 
 GRANT_LINK_PREFIX = "alertsvc-grant:"
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -263,7 +264,7 @@ def _signed_get(
     if not timeout > 0:
         raise InputError(f"timeout: a positive number of seconds, not {timeout!r}")
     token = sign_request(
-        requester, method="GET", path=path, audience=audience, now=utc_now() if now is None else now
+        requester, method="GET", target=path + query, audience=audience, now=utc_now() if now is None else now
     )
     parts = urlsplit(base)
     target = f"{parts.scheme}://{parts.netloc}{path}{query}"

@@ -4,12 +4,13 @@
 patient's key; nothing is built at import time. Two audiences, kept apart:
 
 - The hospital (any client address): ``GET /slices/{grant}[?since=HEAD]`` with ``Authorization: Bearer``
-  a request token signed by the grant's grantee (``alertsvc.web.auth.sign_request``, audience = the
-  patient's public id, method GET, path = the request path). A bad or missing token is a bare 401; a
-  valid token from someone other than the grantee, or for a revoked or expired grant, is 403; an unknown
-  grant 404. The answer is the slice (``make_slice``) or the update since head HEAD (``make_update``);
-  for a revoked grant, an update from HEAD up to the head carrying the signed revocation (and nothing
-  after), so the hospital can prove the grant ended before it purges.
+  a request token signed by the grant's grantee (``alertsvc.web.signed_requests``: audience = the
+  patient's public id, method GET, the request's path and query, an empty body, used once). A bad,
+  missing, stale or replayed token is a bare 401; a valid token from someone other than the grantee, or
+  for a revoked or expired grant, is 403; an unknown grant 404. The answer is the slice (``make_slice``)
+  or the update since head HEAD (``make_update``); for a revoked grant, an update from HEAD up to the
+  head carrying the signed revocation (and nothing after), so the hospital can prove the grant ended
+  before it purges.
 - The patient (pages under ``/``, JSON under ``/api/``): answered only to a loopback client that names
   the server by an IP address or ``localhost`` (no DNS rebinding), else 403. State-changing requests
   (POST) must carry the per-process token of the server-rendered page in ``X-CSRF-Token``, else 403, so
@@ -48,8 +49,9 @@ from alertsvc.ledger.server_search import DrugIndex
 from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.slices import make_slice, make_update
 from alertsvc.web import problems
-from alertsvc.web.auth import bearer, read_signed_request
+from alertsvc.web.auth import bearer
 from alertsvc.web.problems import error_response
+from alertsvc.web.signed_requests import ReplayCache, read_signed_request, request_target
 
 DEFAULT_PAGES_DIR = REPO / "dashboards" / "patient"  # as in serve_command
 CSRF_PLACEHOLDER = "__ALERTSVC_CSRF_TOKEN__"
@@ -98,6 +100,7 @@ def create_ledger_app(
         pages_dir=Path(pages_dir),
         public_url=None if public_url is None else public_url.rstrip("/"),
         remote_timeout=remote_timeout,
+        replays=ReplayCache(started=clock()),
     )
     routes: list[Route | Mount] = [
         Route("/", index, methods=["GET"]),
@@ -125,7 +128,10 @@ async def slices(request: Request) -> Response:
     server = server_of(request)
     now = server.clock()
     token = bearer(request.headers.get("authorization"))
-    issuer = read_signed_request(token, method="GET", path=request.url.path, audience=server.patient, now=now)
+    signed = read_signed_request(
+        token, method="GET", target=request_target(request), body=b"", audience=server.patient, now=now
+    )
+    issuer = signed.issuer
     grant_id = request.path_params["grant"]
     since = _since(request.query_params.get("since"))
     snapshot = server.snapshot()
@@ -134,6 +140,7 @@ async def slices(request: Request) -> Response:
         raise errors.NotFound(f"no grant {grant_id[:80]} in this ledger")
     if issuer != grant.grantee:
         raise errors.WrongGrantee(f"grant {grant.id} is not for {issuer}")
+    server.replays.admit(signed, now=now)
     revoked_at = _revocation_head(snapshot, grant.id)
     if since is not None and revoked_at is not None and since < revoked_at:
         # The grantee learns of the revocation as a signed entry it can verify (so its purge is provable),

@@ -17,6 +17,7 @@ from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.server_search import DrugIndex
+from alertsvc.web.signed_requests import ReplayCache
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 64 * 1024
@@ -34,6 +35,7 @@ class PatientServer:
     pages_dir: Path
     public_url: str | None
     remote_timeout: float
+    replays: ReplayCache  # the grantee's signed reads, each accepted once
 
     @property
     def patient(self) -> str:

@@ -4,8 +4,7 @@ A staff token is a compact JWS signed by the service key: one ward, one role (``
 records administrations and acknowledges; ``admission`` presents grants), an expiry. Any token fault is
 ``Unauthorized`` (a bare 401 for the client); a valid token for another ward or role is ``Forbidden``.
 
-A signed request is a compact JWS signed by a patient's (or grantee's) own key, naming the method and path
-it is for and a short validity window, so a captured token cannot be replayed against another resource.
+Requests signed by a patient's (or grantee's) own key are in ``alertsvc.web.signed_requests``.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from alertsvc.ledger.identity import Identity
 Role = Literal["nurse", "admission"]
 ROLES: tuple[Role, ...] = ("nurse", "admission")
 STAFF_TOKEN_TYPE = "alertsvc-staff+jwt"
-SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
-SIGNED_REQUEST_LIFETIME = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -80,39 +77,6 @@ def require(staff: Staff, *, ward: str, roles: Collection[str]) -> None:
         raise Forbidden(f"this token is for ward {staff.ward!r}, not {ward!r}")
     if staff.role not in roles:
         raise Forbidden(f"role {staff.role!r} may not do this (needs {' or '.join(roles)})")
-
-
-def sign_request(signer: Identity, *, method: str, path: str, audience: str, now: datetime) -> str:
-    """A patient- or grantee-signed request token for one method and path at ``audience``."""
-    claims = {
-        "iss": signer.public_id,
-        "aud": audience,
-        "htm": method.upper(),
-        "htu": path,
-        "iat": int(now.timestamp()),
-        "exp": int((now + SIGNED_REQUEST_LIFETIME).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    return jws.sign(claims, signer, typ=SIGNED_REQUEST_TYPE)
-
-
-def read_signed_request(token: str, *, method: str, path: str, audience: str, now: datetime) -> str:
-    """The public id that signed a request token for exactly this method, path and audience."""
-    try:
-        issuer = _text(jws.unverified_claims(token), "iss")
-        claims = jws.verify_with_id(token, issuer, typ=SIGNED_REQUEST_TYPE)
-        iat, exp = _number(claims, "iat"), _number(claims, "exp")
-    except AlertsvcError as exc:
-        raise Unauthorized("bad signed request") from exc
-    if (
-        claims.get("aud") != audience
-        or claims.get("htm") != method.upper()
-        or claims.get("htu") != path
-        or not iat - 60 <= now.timestamp() < exp
-        or exp - iat > SIGNED_REQUEST_LIFETIME.total_seconds()
-    ):
-        raise Unauthorized("signed request not valid for this request or time")
-    return issuer
 
 
 def bearer(header_value: str | None) -> str:

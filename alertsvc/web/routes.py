@@ -9,6 +9,7 @@ from starlette.routing import Route
 from alertsvc import schedule_desk, ward_desk
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
+from alertsvc.web.signed_requests import request_target
 
 
 def staff_of(request: Request) -> Staff:
@@ -36,7 +37,8 @@ async def add_entries(request: Request) -> JSONResponse:
     admission = request.path_params["admission"]
     authorization = bearer(request.headers.get("authorization"))
     body = await web.json_body(request, what="ledger update")
-    result = await service.add_entries(admission, body, authorization, path=request.url.path)
+    target, raw = request_target(request), await request.body()  # what a patient-signed request signs
+    result = await service.add_entries(admission, body, authorization, path=target, raw=raw)
     return JSONResponse(result)
 
 
@@ -44,7 +46,7 @@ async def audit(request: Request) -> JSONResponse:
     service = web.service_of(request)
     admission = request.path_params["admission"]
     token = bearer(request.headers.get("authorization"))
-    return JSONResponse(ward_desk.audit_trail(service, admission, token, path=request.url.path))
+    return JSONResponse(ward_desk.audit_trail(service, admission, token, path=request_target(request)))
 
 
 async def schedule(request: Request) -> JSONResponse:

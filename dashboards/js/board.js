@@ -35,7 +35,8 @@ export class Board {
     this.ward = ward;
     this.shift = null; // {name, start, end, label, timezone}
     this.reasons = [];
-    this.alerts = new Map(); // id -> {id, jws, verified, claims, reason, acknowledgements: []}
+    // id -> {id, jws, verified, claims, reason, acknowledgements: [], withdrawalUnverified?: why}
+    this.alerts = new Map();
     this.doses = new Map(); // id -> dose json
   }
 
@@ -61,8 +62,33 @@ export class Board {
     return known ? "updated" : "new";
   }
 
-  withdraw(ids) {
-    return ids.filter((id) => this.alerts.delete(id));
+  /**
+   * Remove the alerts a verified withdrawal names, unless the alert shown is a version newer than the
+   * withdrawal (an old withdrawal replayed). Returns {gone, newer}: ids removed, ids kept as newer.
+   */
+  withdraw(ids, at) {
+    const gone = [];
+    const newer = [];
+    for (const id of ids) {
+      const entry = this.alerts.get(id);
+      if (!entry) continue;
+      const updated = entry.verified ? Date.parse(entry.claims?.updated) : NaN;
+      if (updated > at) newer.push(id);
+      else if (this.alerts.delete(id)) gone.push(id);
+    }
+    return { gone, newer };
+  }
+
+  /** Keep these alerts, marked: a withdrawal of them arrived that could not be verified (`why`). */
+  markWithdrawalUnverified(ids, why) {
+    const marked = [];
+    for (const id of ids) {
+      const entry = this.alerts.get(id);
+      if (!entry) continue;
+      this.alerts.set(id, { ...entry, withdrawalUnverified: why });
+      marked.push(id);
+    }
+    return marked;
   }
 
   addAcknowledgement(alertId, ack) {

@@ -6,6 +6,7 @@
 // unverified alert are its payload decoded without trust (or null), to be shown as untrusted only.
 
 export const ALERT_TYPE = "alertsvc-alert+jwt";
+export const WITHDRAWAL_TYPE = "alertsvc-withdrawal+jwt";
 
 /** Bytes of a base64url string (no padding); throws on characters outside the alphabet. */
 export function base64urlBytes(text) {
@@ -111,5 +112,25 @@ export async function checkAlert(id, token, keys, ward) {
     return { verified: true, claims: verified, reason: "" };
   } catch (error) {
     return { verified: false, claims, reason: error.message || String(error) };
+  }
+}
+
+/**
+ * Verify the signed withdrawal of a `withdrawn` event: signature, type, this ward, and claims of the
+ * expected shape. Returns {verified: true, claims} (claims.alerts: the only ids it may remove, claims.at:
+ * when) or {verified: false, reason}. Never throws. The event's unsigned fields are never trusted.
+ */
+export async function checkWithdrawal(token, keys, ward) {
+  try {
+    if (typeof token !== "string") throw new Error("the withdrawal is not signed");
+    const claims = await verifyJws(token, keys, WITHDRAWAL_TYPE);
+    if (ward && claims.ward !== ward) throw new Error(`signed for ward ${JSON.stringify(claims.ward)}, not ${ward}`);
+    if (!Array.isArray(claims.alerts) || !claims.alerts.every((id) => typeof id === "string")) {
+      throw new Error("the signed withdrawal names no alerts");
+    }
+    if (Number.isNaN(Date.parse(claims.at))) throw new Error("the signed withdrawal has no time");
+    return { verified: true, claims, reason: "" };
+  } catch (error) {
+    return { verified: false, claims: null, reason: error.message || String(error) };
   }
 }

@@ -6,7 +6,7 @@ import { Board } from "./board.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
 import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
-import { KeySet, checkAlert, kidOf } from "./jws.js";
+import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderShift } from "./render.js";
 import { endSession, beginSession } from "./session.js";
 import { ResumableStream } from "./sse.js";
@@ -61,14 +61,19 @@ class Dashboard {
     endSession(message);
   }
 
-  /** Check an alert's signature, fetching the JWKS again once if it names a key we do not have. */
-  async check(id, jws) {
+  /** Fetch the JWKS again if a signature names a key we do not have (at most once a minute). */
+  async keysFor(jws) {
     const kid = kidOf(jws);
     if (kid !== undefined && !this.keys.hasKid(kid) && Date.now() - this.jwksFetchedAt > JWKS_REFRESH_MS) {
       this.jwksFetchedAt = Date.now();
       this.keys = new KeySet(await this.api.jwks());
     }
-    return checkAlert(id, jws, this.keys, this.staff.ward);
+    return this.keys;
+  }
+
+  /** Check an alert's signature. */
+  async check(id, jws) {
+    return checkAlert(id, jws, await this.keysFor(jws), this.staff.ward);
   }
 
   async loadAlerts() {
@@ -122,7 +127,7 @@ class Dashboard {
       return;
     }
     if (event.type === "alert") await this.onAlert(data);
-    else if (event.type === "withdrawn") this.onWithdrawn(data);
+    else if (event.type === "withdrawn") await this.onWithdrawn(data);
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
@@ -150,10 +155,29 @@ class Dashboard {
     }
   }
 
-  onWithdrawn(data) {
-    const gone = this.board.withdraw(data.alerts ?? []);
-    this.refreshScheduleSoon(); // an ended admission takes its doses with it
-    if (gone.length) announce($("status"), `${gone.length} alert${gone.length > 1 ? "s" : ""} withdrawn (${data.reason}).`);
+  /**
+   * Remove only what a verified withdrawal names (its signed ids, not the event's unsigned list); any
+   * other alert the event names stays, marked "withdrawal not verified", and the nurse is told.
+   */
+  async onWithdrawn(data) {
+    const named = Array.isArray(data.alerts) ? data.alerts.filter((id) => typeof id === "string") : [];
+    const check = await checkWithdrawal(data.jws, await this.keysFor(data.jws), this.staff.ward);
+    const signed = check.verified ? check.claims.alerts : [];
+    const { gone, newer } = this.board.withdraw(signed, check.verified ? Date.parse(check.claims.at) : NaN);
+    const unsigned = named.filter((id) => !signed.includes(id));
+    const why = check.verified ? "the signed withdrawal does not name this alert" : check.reason;
+    const marked = [
+      ...this.board.markWithdrawalUnverified(unsigned, why),
+      ...this.board.markWithdrawalUnverified(newer, "the signed withdrawal is older than this version of the alert"),
+    ];
+    if (check.verified) this.refreshScheduleSoon(); // an ended admission takes its doses with it
+    if (gone.length) {
+      announce($("status"), `${gone.length} alert${gone.length > 1 ? "s" : ""} withdrawn (${check.claims.reason}).`);
+    }
+    if (marked.length) {
+      announce($("announcer"), `Warning: a withdrawal of ${marked.length} alert${marked.length > 1 ? "s" : ""} ` +
+        "could not be verified. They stay on the list.");
+    }
   }
 
   onAdministration(dose) {

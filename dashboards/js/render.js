@@ -66,12 +66,14 @@ function updateCard(card, entry, board) {
     interruptive: String(stops),
     version: String(claims.version ?? ""),
     acknowledgedThisShift: String(ackedNow),
+    withdrawalUnverified: String(Boolean(entry.withdrawalUnverified)),
   });
   const kind = entry.verified ? ` kind-${claims.kind}` : "";
   card.li.className = `alert severity-${severity}${kind}${stops ? " interruptive" : ""}` +
-    `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}`;
+    `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}` +
+    `${entry.withdrawalUnverified ? " withdrawal-unverified" : ""}`;
 
-  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start].join("|");
+  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified].join("|");
   if (contentKey !== card.contentKey) {
     const open = card.content.querySelector("details")?.open ?? false;
     fill(card.content, ...(entry.verified ? verifiedContent(entry, card.titleId, board, ackedNow) :
@@ -101,9 +103,11 @@ function verifiedContent(entry, titleId, board, ackedNow) {
       h("span", { class: "badge verified-badge", title: "Signature checked against the service key" },
         icon("verified"), "Verified"),
       h("span", { class: `badge ack-badge${ackedNow ? " done" : ""}` },
-        ackedNow ? "Acknowledged this shift" : "Not yet acknowledged this shift")),
+        ackedNow ? "Acknowledged this shift" : "Not yet acknowledged this shift"),
+      withdrawalBadge(entry)),
     h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" },
       h("span", { class: "bed" }, `Bed ${c.bed}`), " · ", h("span", { class: "patient-name" }, c.patient)),
+    withdrawalNote(entry),
     h("p", { class: "summary" }, c.summary),
     h("dl", { class: "facts" },
       fact("Drugs", "drugs", drugs(c)),
@@ -128,13 +132,29 @@ function untrustedContent(entry, titleId) {
   const c = entry.claims;
   return [
     h("p", { class: "badges" },
-      h("span", { class: "badge untrusted-badge" }, icon("untrusted"), "Untrusted: signature not verified")),
+      h("span", { class: "badge untrusted-badge" }, icon("untrusted"), "Untrusted: signature not verified"),
+      withdrawalBadge(entry)),
     h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" }, "Untrusted alert: do not act on its content"),
+    withdrawalNote(entry),
     h("p", { class: "untrusted-reason" }, `Why: ${entry.reason}. Report this to pharmacy or IT, and check the patient's medicines by the usual route.`),
     c ? h("div", { class: "unverified-claims" },
       h("p", {}, h("strong", {}, "Unverified content, which may be forged or damaged:")),
       h("p", {}, `Bed ${c.bed ?? "?"} · ${c.patient ?? "?"}: ${c.summary ?? ""}`)) : null,
   ];
+}
+
+/** A withdrawal of this alert arrived that could not be verified: the alert stays, and says so. */
+function withdrawalBadge(entry) {
+  if (!entry.withdrawalUnverified) return null;
+  return h("span", { class: "badge withdrawal-badge", title: "A message said this alert was withdrawn; its signature did not check out" },
+    icon("untrusted"), "Withdrawal not verified");
+}
+
+function withdrawalNote(entry) {
+  if (!entry.withdrawalUnverified) return null;
+  return h("p", { class: "withdrawal-note" },
+    `A message said this alert was withdrawn, but it could not be verified (${entry.withdrawalUnverified}). ` +
+    "The alert stays: treat it as active. Report this to IT.");
 }
 
 function fact(term, key, value) {

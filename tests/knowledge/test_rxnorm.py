@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -259,9 +259,11 @@ def test_cache_survives_a_new_client_and_keeps_no_failures(server: RxNavServer, 
     assert server.count(mode="garbage") == 2  # a garbled answer is not cached
     with RxNormClient(server.url(), timeout=TIMEOUT, cache=AnswerCache(path, 60.0)) as client:
         client.resolve("Zocor")
+    assert server.count(mode="") == 2  # rxcui.json?name=Zocor, then related.json of its RxCUI
     with RxNormClient(server.url(), timeout=TIMEOUT, cache=AnswerCache(path, 60.0)) as client:
         assert client.resolve("Zocor").ingredients == (SIMVASTATIN,)
-    assert server.count(mode="") == 2
+    # The concept's answer came from the file; the name, which someone wrote, was kept in memory only.
+    assert [r.path for r in server.requests if r.mode == ""][2:] == ["rxcui.json"]
 
 
 def test_an_unreadable_cache_is_a_miss_not_a_failure(server: RxNavServer, tmp_path: Path) -> None:
@@ -270,7 +272,37 @@ def test_an_unreadable_cache_is_a_miss_not_a_failure(server: RxNavServer, tmp_pa
     with RxNormClient(server.url(), timeout=TIMEOUT, cache=AnswerCache(path, 60.0)) as client:
         assert client.resolve("Zocor").ingredients == (SIMVASTATIN,)
         assert client.resolve("Zocor").ingredients == (SIMVASTATIN,)
-    assert server.count() == 4  # rxcui.json and related.json, twice: nothing could be cached
+    # rxcui.json once (its answer, to a name, is kept in memory), related.json twice: the file failed
+    assert [r.path for r in server.requests] == ["rxcui.json", *["rxcui/196503/related.json"] * 2]
+
+
+def test_only_answers_naming_a_public_concept_reach_the_cache_file(
+    server: RxNavServer, tmp_path: Path
+) -> None:
+    """Names, NDCs and approximate terms (what someone wrote) stay in memory until forgotten; an RxCUI
+    that names no concept is not kept at all; answers about RxNorm's own concepts go to the file."""
+    cache = AnswerCache(tmp_path / "cache.db", ttl=3600.0)
+    terms = ["xqzt", "zoco", "0781-1506-10", "99999999"]
+
+    def asked(run: Callable[[], object]) -> list[str]:
+        before = len(server.requests)
+        run()
+        return [r.path for r in server.requests[before:]]
+
+    unknown = ["rxcui/99999999/related.json", "rxcui/99999999/properties.json"]
+    by_term = ["rxcui.json", "rxcui.json", "approximateTerm.json"]
+    with RxNormClient(server.url(), timeout=TIMEOUT, cache=cache) as client:
+        first = [client.resolve(t) for t in terms]
+        again = asked(lambda: [client.resolve(t) for t in terms])
+        stored = b"".join(p.read_bytes() for p in tmp_path.iterdir()).lower()
+        assert cache.forget_terms() == 7
+        forgotten = asked(lambda: [client.resolve(t) for t in terms])
+    assert first[1].ingredients == (SIMVASTATIN,) and first[0].unresolved and first[3].unresolved
+    assert again == unknown  # everything else was cached
+    assert forgotten == [*by_term, *by_term, "rxcui.json", *unknown]  # concepts' answers from the file
+    for written in (b"xqzt", b"zoco", b"0781-1506-10", b"99999999"):
+        assert written not in stored
+    assert b"simvastatin" in stored and b"/rxcui/196503/related.json" in stored
 
 
 def test_cache_from_many_threads(server: RxNavServer, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from alertsvc.ledger.remote import read_grant_link
 from alertsvc.ledger.server import CSRF_PLACEHOLDER, create_ledger_app
 from alertsvc.ledger.server_state import CSRF_HEADER
 from alertsvc.ledger.slices import verify_slice, verify_update
-from alertsvc.web.auth import sign_request
+from alertsvc.web.signed_requests import sign_request
 from tests.ledger.conftest import (
     HOSPITAL,
     NOW,
@@ -179,7 +179,7 @@ def create_grant(
 def signed(
     signer: Identity, path: str, *, now: datetime, audience: str = PATIENT.public_id, method: str = "GET"
 ) -> dict[str, str]:
-    token = sign_request(signer, method=method, path=path, audience=audience, now=now)
+    token = sign_request(signer, method=method, target=path, audience=audience, now=now)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -570,7 +570,9 @@ def test_the_grantee_reads_the_slice_then_an_update_with_a_consistency_proof(
         running.clock.now = NOW + timedelta(minutes=10)
         later = running.clock.now
         update = client.get(
-            path, params={"since": accepted.head.seq}, headers=signed(HOSPITAL, path, now=later)
+            path,
+            params={"since": accepted.head.seq},
+            headers=signed(HOSPITAL, f"{path}?since={accepted.head.seq}", now=later),
         )
     assert update.status_code == 200, update.text
     updated = verify_update(accepted, update.content, now=later)
@@ -589,6 +591,8 @@ def test_the_grantee_reads_the_slice_then_an_update_with_a_consistency_proof(
         pytest.param("wrong-audience", 401, id="signed-for-another-patient"),
         pytest.param("wrong-method", 401, id="signed-for-post"),
         pytest.param("stale", 401, id="signed-ten-minutes-ago"),
+        pytest.param("for-another-query", 401, id="signed-for-another-query"),
+        pytest.param("ahead", 401, id="signed-a-minute-ahead"),
         pytest.param("stranger", 403, id="signed-by-someone-else"),
         pytest.param("unknown-grant", 404, id="unknown-grant"),
         pytest.param("since-beyond-head", 400, id="since-beyond-head"),
@@ -609,6 +613,8 @@ def test_slice_requests_that_are_not_the_grantees_are_refused(
         "wrong-audience": signed(HOSPITAL, path, now=NOW, audience=STRANGER.public_id),
         "wrong-method": signed(HOSPITAL, path, now=NOW, method="POST"),
         "stale": signed(HOSPITAL, path, now=NOW - timedelta(minutes=10)),
+        "for-another-query": signed(HOSPITAL, f"{path}?since=0", now=NOW),
+        "ahead": signed(HOSPITAL, path, now=NOW + timedelta(minutes=1)),
         "stranger": signed(STRANGER, path, now=NOW),
     }.get(case, signed(HOSPITAL, path, now=NOW))
     if case == "unknown-grant":
@@ -616,8 +622,10 @@ def test_slice_requests_that_are_not_the_grantees_are_refused(
         headers = signed(HOSPITAL, target, now=NOW)
     if case == "since-beyond-head":
         params = {"since": "99"}
+        headers = signed(HOSPITAL, f"{path}?since=99", now=NOW)
     if case == "since-not-a-number":
         params = {"since": "HEAD"}
+        headers = signed(HOSPITAL, f"{path}?since=HEAD", now=NOW)
     with running.client() as client:
         response = client.get(target, params=params, headers=headers)
     assert response.status_code == status, response.text
@@ -632,7 +640,9 @@ def test_an_expired_grant_is_forbidden_even_to_its_grantee(running: RunningLedge
     clock.now = NOW + timedelta(hours=4)
     with running.client() as client:
         whole = client.get(path, headers=signed(HOSPITAL, path, now=clock.now))
-        update = client.get(path, params={"since": "0"}, headers=signed(HOSPITAL, path, now=clock.now))
+        update = client.get(
+            path, params={"since": "0"}, headers=signed(HOSPITAL, f"{path}?since=0", now=clock.now)
+        )
     assert (whole.status_code, update.status_code) == (403, 403)
     assert whole.json()["error"]["code"] == "grant-expired"
 
@@ -654,8 +664,12 @@ def test_a_revoked_grant_yields_only_the_signed_revocation_to_its_grantee(
     since = str(accepted.head.seq)
     with running.client() as client:
         whole = client.get(path, headers=signed(HOSPITAL, path, now=clock.now))
-        update = client.get(path, params={"since": since}, headers=signed(HOSPITAL, path, now=clock.now))
-        again = client.get(path, params={"since": "99"}, headers=signed(HOSPITAL, path, now=clock.now))
+        update = client.get(
+            path, params={"since": since}, headers=signed(HOSPITAL, f"{path}?since={since}", now=clock.now)
+        )
+        again = client.get(
+            path, params={"since": "99"}, headers=signed(HOSPITAL, f"{path}?since=99", now=clock.now)
+        )
     assert whole.status_code == 403 and whole.json()["error"]["code"] == "grant-revoked"
     assert update.status_code == 200, update.text
     ended = verify_update(accepted, update.content, now=clock.now)

@@ -31,7 +31,7 @@ from alertsvc.ledger.canonical import b64url, canonical
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
-from alertsvc.web.auth import sign_request
+from alertsvc.web.signed_requests import sign_request
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 
 WARD = "ward-a"
@@ -579,7 +579,7 @@ def audit_trail(
 ) -> httpx.Response:
     """``GET /admissions/{id}/audit`` with a request signed by ``signer``'s key."""
     path = f"/admissions/{admission}/audit"
-    token = sign_request(signer, method="GET", path=path, audience=audience, now=now)
+    token = sign_request(signer, method="GET", target=path, audience=audience, now=now)
     with httpx.Client(base_url=url, timeout=10) as client:
         return client.get(path, headers={"Authorization": f"Bearer {token}"})
 

@@ -1,0 +1,171 @@
+"""Requests signed by a patient's (or a grantee's) own key, and the replay cache that makes each usable once.
+
+Who uses them: the hospital service reads a patient's ledger server (``GET /slices/{grant}[?since=N]``,
+signed by the service as grantee, audience the patient's id); the patient reads the hospital's audit trail
+of her data (``GET /admissions/{id}/audit``) and may post ledger updates herself
+(``POST /admissions/{id}/entries``), signed by her key, audience the service's id.
+
+A signed request is a compact JWS (EdDSA, ``typ`` ``alertsvc-request+jwt``) sent as a bearer token, over::
+
+    {"iss": signer's id, "aud": the server's id, "htm": method, "htu": path[?query],
+     "bdh": "sha256:" + base64url(SHA-256 of the exact body bytes; of nothing for a GET),
+     "iat": issued, "exp": at most 60 s later, "jti": a fresh random nonce}
+
+A server accepts it only for exactly this method, target (path and query), body and audience, from
+``iat`` (less 30 s of clock skew) until ``exp``, and only once: ``ReplayCache`` remembers each accepted
+``(iss, jti)`` until its ``exp``. Any fault is ``Unauthorized`` (a bare 401 for the client).
+
+The replay cache is in memory, not in a database, and that is enough: one process serves a service
+database and one a ledger, every entry is dropped once its token has expired (at most 60 s), and a
+restart forgets nothing that matters because a server refuses every token issued before it started. So a
+request captured before a restart cannot be replayed after it either. In exchange: no disk write on every
+signed read, and no scratch state in the patient's ledger file, which is her signed record. A client
+whose clock is behind the server's by d seconds is refused for the first d seconds after a restart, and
+succeeds on its next try. Only requests from a signer the server then recognised (the grant's grantee,
+the admission's patient) are remembered, so strangers with keys of their own cannot fill the cache; it
+is bounded besides, and when full it refuses rather than forgets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import logging
+import math
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from starlette.requests import Request
+
+from alertsvc.alerts import jws
+from alertsvc.errors import AlertsvcError, Unauthorized
+from alertsvc.ledger.canonical import b64url
+from alertsvc.ledger.identity import Identity
+
+SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
+SIGNED_REQUEST_LIFETIME = timedelta(seconds=60)
+CLOCK_SKEW = timedelta(seconds=30)
+"""How far ahead of the server's clock a signer's may be (a token issued that far 'in the future')."""
+MAX_NONCE_CHARS = 128
+log = logging.getLogger("alertsvc.web.signed_requests")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A verified signed request: who signed it, its nonce, and when it was issued and expires (epoch s)."""
+
+    issuer: str
+    nonce: str
+    issued: int
+    expires: int
+
+
+def body_digest(body: bytes) -> str:
+    """What ``bdh`` says of a body: ``sha256:`` and the base64url SHA-256 of its exact bytes."""
+    return "sha256:" + b64url(hashlib.sha256(body).digest())
+
+
+def sign_request(
+    signer: Identity, *, method: str, target: str, body: bytes = b"", audience: str, now: datetime
+) -> str:
+    """A request token for one ``method`` and ``target`` (path, and ``?query`` if any) with this ``body``,
+    at ``audience``, usable once within ``SIGNED_REQUEST_LIFETIME`` of ``now``."""
+    claims = {
+        "iss": signer.public_id,
+        "aud": audience,
+        "htm": method.upper(),
+        "htu": target,
+        "bdh": body_digest(body),
+        "iat": int(now.timestamp()),
+        "exp": int((now + SIGNED_REQUEST_LIFETIME).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jws.sign(claims, signer, typ=SIGNED_REQUEST_TYPE)
+
+
+def read_signed_request(
+    token: str, *, method: str, target: str, body: bytes, audience: str, now: datetime
+) -> SignedRequest:
+    """The verified request, if ``token`` was signed for exactly this method, target, body and audience
+    and is within its life at ``now``; else Unauthorized. Whether it was seen before is the caller's
+    ``ReplayCache.admit`` to say, once it knows the signer is one it serves."""
+    try:
+        issuer = _text(jws.unverified_claims(token), "iss")
+        claims = jws.verify_with_id(token, issuer, typ=SIGNED_REQUEST_TYPE)
+        issued, expires, nonce = _number(claims, "iat"), _number(claims, "exp"), _text(claims, "jti")
+    except AlertsvcError as exc:
+        raise Unauthorized("bad signed request") from exc
+    if (
+        claims.get("aud") != audience
+        or claims.get("htm") != method.upper()
+        or claims.get("htu") != target
+        or claims.get("bdh") != body_digest(body)
+        or len(nonce) > MAX_NONCE_CHARS
+    ):
+        raise Unauthorized("signed request not for this request")
+    moment = now.timestamp()
+    if (
+        not issued - CLOCK_SKEW.total_seconds() <= moment < expires
+        or expires - issued > SIGNED_REQUEST_LIFETIME.total_seconds()
+    ):
+        raise Unauthorized("signed request not valid at this time")
+    return SignedRequest(issuer=issuer, nonce=nonce, issued=issued, expires=expires)
+
+
+def request_target(request: Request) -> str:
+    """What ``htu`` must say for ``request``: its path, and ``?`` and the query string when there is one."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+class ReplayCache:
+    """The signed requests a server has accepted, each remembered until it expires (see the docstring).
+
+    ``started`` is when the server started: tokens issued before it are refused, since what was accepted
+    before a restart is not remembered.
+    """
+
+    def __init__(self, *, started: datetime, capacity: int = 100_000) -> None:
+        self.started = math.floor(started.timestamp())
+        self.capacity = capacity
+        self._seen: set[tuple[str, str]] = set()
+        self._expiries: list[tuple[int, str, str]] = []  # a heap of (expires, issuer, nonce)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def admit(self, request: SignedRequest, *, now: datetime) -> None:
+        """Accept ``request`` this once; Unauthorized if it was accepted before, was issued before this
+        server started, or (the cache full) cannot be remembered."""
+        if request.issued < self.started:
+            raise Unauthorized("signed request issued before this server started")
+        key = (request.issuer, request.nonce)
+        with self._lock:
+            moment = now.timestamp()
+            while self._expiries and self._expiries[0][0] <= moment:
+                _, issuer, nonce = heapq.heappop(self._expiries)
+                self._seen.discard((issuer, nonce))
+            if key in self._seen:
+                raise Unauthorized("signed request replayed")
+            if len(self._seen) >= self.capacity:
+                log.warning("%d signed requests in flight: refusing more until some expire", self.capacity)
+                raise Unauthorized("too many signed requests in flight")
+            self._seen.add(key)
+            heapq.heappush(self._expiries, (request.expires, *key))
+
+
+def _text(claims: dict[str, object], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        raise Unauthorized(f"claim {name!r} missing")
+    return value
+
+
+def _number(claims: dict[str, object], name: str) -> int:
+    value = claims.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Unauthorized(f"claim {name!r} missing")
+    return value
