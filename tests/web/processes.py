@@ -79,7 +79,12 @@ class Site:
 
 def cli(env: dict[str, str], cwd: Path, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "alertsvc", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "alertsvc", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, f"alertsvc {' '.join(args)}: {result.stderr}"
     return result.stdout.strip()

@@ -17,9 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from datetime import timedelta as _td
-
-KEY_LIFETIME = _td(hours=24)  # TEMP until alertsvc.idempotency exists
+from alertsvc.idempotency import KEY_LIFETIME
 from alertsvc.ledger.identity import Identity
 from alertsvc.web.auth import sign_request
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
@@ -152,11 +150,15 @@ def test_an_update_with_the_key_is_answered_again_after_the_revocation_it_carrie
                 client.post(f"/admissions/{admission}/entries", json=revocation, headers={KEY: "rev-1"})
             )
     assert [a.status_code for a in answers] == [200, 200], answers[1].text
-    assert answers[0].json() == answers[1].json() == {
-        "admission": admission,
-        "status": "ended",
-        "reason": "grant revoked",
-    }
+    assert (
+        answers[0].json()
+        == answers[1].json()
+        == {
+            "admission": admission,
+            "status": "ended",
+            "reason": "grant revoked",
+        }
+    )
     assert answers[1].headers["Idempotent-Replayed"] == "true"
     assert count(running, "SELECT count(*) FROM audit WHERE action = 'purge'") == 1
 
@@ -172,7 +174,11 @@ def test_the_patient_may_retry_a_signed_update_with_the_key(
     answers = []
     for _ in range(2):  # each attempt signs a request of its own, as a client would
         token = sign_request(
-            signer, method="POST", path=path, audience=running.service.identity.public_id, now=running.clock.now
+            signer,
+            method="POST",
+            path=path,
+            audience=running.service.identity.public_id,
+            now=running.clock.now,
         )
         with httpx.Client(base_url=running.url, timeout=10) as client:
             answers.append(
@@ -252,7 +258,7 @@ def test_an_admission_retried_with_its_key_gets_the_first_answer_not_a_conflict(
         with running.client(running.token(WARD, "Adam Admissions", role="admission")) as client:
             return client.post("/admissions", json=body, headers={KEY: "admit-bed-1"})
 
-    answers = at_once(CONCURRENT, post) + [post(0)]
+    answers = [*at_once(CONCURRENT, post), post(0)]
     assert [a.status_code for a in answers] == [201] * (CONCURRENT + 1), [a.text for a in answers]
     assert len({a.content for a in answers}) == 1
     assert count(running, "SELECT count(*) FROM admissions") == 1
@@ -368,7 +374,7 @@ def test_stored_answers_are_purged_with_the_admission(
     alert = critical_alert(running)
     comment = {"reason": {"code": "monitoring"}, "comment": "Quetzalcoatl watch"}
     assert nurse_post(running, f"/alerts/{alert}/acknowledgements", comment, "a-9").status_code == 201
-    assert count(running, "SELECT count(*) FROM idempotency") == 3  # admission, schedule, acknowledgement
+    assert count(running, "SELECT count(*) FROM idempotency") == 2  # the schedule, the acknowledgement
     patient.ledger_cmd("revoke", "grant.json")
     revocation = make_update(patient, admitted["head"], out="revocation.json")
     assert post_update(running, admission, revocation).json()["status"] == "ended"
@@ -386,7 +392,9 @@ def test_cds_feedback_retried_with_its_key_is_recorded_once(tmp_path: Path, cloc
     with serving(settings, clock) as cds:
         path = "/cds-services/alertsvc-medication-safety-select/feedback"
         card = "0b9e2c1a-5d55-4a8e-9f10-2f1f6d1b7c3e"
-        body = {"feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2030-01-15T12:00:05Z"}]}
+        body = {
+            "feedback": [{"card": card, "outcome": "accepted", "outcomeTimestamp": "2030-01-15T12:00:05Z"}]
+        }
         answers = []
         for _ in range(2):
             headers = {"Authorization": f"Bearer {client_token(cds, path)}", KEY: "fb-1"}

@@ -99,7 +99,7 @@ def test_identical_admissions_at_once_make_one_live_admission(
         )
         slice_doc = make_slice(patient, grant_file=f"g{trial}.json", out=f"s{trial}.json")
         body = {"grant": grant_doc, "slice": slice_doc, "ward": WARD, "bed": str(trial)}
-        answers = at_once(CONCURRENT, lambda _: _post_admission(running, body))
+        answers = at_once(CONCURRENT, lambda _, body=body: _post_admission(running, body))
         statuses.update(a.status_code for a in answers)
         created = [a.json()["admission"] for a in answers if a.status_code == 201]
         assert len(created) == 1, f"trial {trial}: {[a.status_code for a in answers]}"
@@ -116,9 +116,7 @@ def test_identical_admissions_at_once_make_one_live_admission(
     assert len(per_admission) == TRIALS and len(set(per_admission.values())) == 1
 
 
-def test_a_revocation_ends_every_admission_of_its_grant(
-    running: RunningService, patient: PatientCLI
-) -> None:
+def test_a_revocation_ends_every_admission_of_its_grant(running: RunningService, patient: PatientCLI) -> None:
     """Before the fix the copies made by concurrent admissions outlived a revocation through one of them."""
     patient.ledger_cmd("add-medication", "warfarin")
     grant_doc = grant(patient, running.service.identity.public_id, not_before=running.clock.now)
@@ -170,10 +168,12 @@ def _old_database_with_duplicates(tmp_path: Path, clock: FakeClock, patient: Pat
                 "WHERE id = ?",
                 [copy, later, kept],
             )
-            db.execute("INSERT INTO slices SELECT ?, slice, head_seq FROM slices WHERE admission = ?", [copy, kept])
             db.execute(
-                "INSERT INTO alerts SELECT id || ?, ?, ward, dedupe || ?, version, status, severity_rank, dose, "
-                "due, reminded_dose, body, jws, created, updated FROM alerts WHERE admission = ?",
+                "INSERT INTO slices SELECT ?, slice, head_seq FROM slices WHERE admission = ?", [copy, kept]
+            )
+            db.execute(
+                "INSERT INTO alerts SELECT id || ?, ?, ward, dedupe || ?, version, status, severity_rank, "
+                "dose, due, reminded_dose, body, jws, created, updated FROM alerts WHERE admission = ?",
                 [f"-{n}", copy, f"-{n}", kept],
             )
         db.execute(
@@ -205,9 +205,20 @@ def test_an_older_database_with_copies_keeps_the_first_admission_and_its_planned
             ended = db.execute(
                 "SELECT id, end_reason FROM admissions WHERE status = 'ended' ORDER BY id"
             ).fetchall()
-            assert ended == [(c, f"duplicate admission of its grant; {kept} kept") for c in ("adm-copy-1", "adm-copy-2")]
+            assert ended == [
+                (c, f"duplicate admission of its grant; {kept} kept") for c in ("adm-copy-1", "adm-copy-2")
+            ]
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             assert version == (str(storage.SCHEMA_VERSION),)
         # And from now on the database itself refuses a second live admission of that grant.
-        with closing(sqlite3.connect(db_path)) as db, pytest.raises(sqlite3.IntegrityError, match="UNIQUE"), db:
-            db.execute("UPDATE admissions SET status = 'active' WHERE id = 'adm-copy-1'")
+        with (
+            closing(sqlite3.connect(db_path)) as db,
+            pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: admissions\.grant_id"),
+            db,
+        ):
+            db.execute(
+                "INSERT INTO admissions SELECT 'adm-copy-3', ward, bed, label, patient, patient_hash, "
+                "grant_id, not_before, expires_at, admitted_at, status, ended_at, end_reason, ledger_url "
+                "FROM admissions WHERE id = ?",
+                [kept],
+            )

@@ -47,16 +47,22 @@ def test_an_owed_checkpoint_is_finished_at_start_up_after_a_kill(tmp_path: Path)
         assert admitted.status_code == 201, admitted.text
         admission, head = admitted.json()["admission"], admitted.json()["head"]
         reader.execute("BEGIN")
-        reader.execute("SELECT count(*) FROM alerts").fetchone()  # a snapshot: blocks wal_checkpoint(TRUNCATE)
+        reader.execute(
+            "SELECT count(*) FROM alerts"
+        ).fetchone()  # a snapshot: blocks wal_checkpoint(TRUNCATE)
         cli(site.env, home, "ledger", "revoke", "p.ledger", "--key", "patient.key", "grant.json")
         cli(site.env, home, "ledger", "slice", "p.ledger", "--grant", "grant.json", "--since", str(head),
             "--out", "revocation.json")  # fmt: skip
         revocation = json.loads((home / "revocation.json").read_text())
-        ended = httpx.post(f"{site.url}/admissions/{admission}/entries", json=revocation, headers=nurse, timeout=30)
+        ended = httpx.post(
+            f"{site.url}/admissions/{admission}/entries", json=revocation, headers=nurse, timeout=30
+        )
         assert ended.status_code == 200 and ended.json()["status"] == "ended", ended.text
         assert held_in(site)["service.db-wal"] == ["zolpidem", "sleepwalking"]  # the checkpoint is owed
         killed(process)
-        reader.execute("COMMIT")  # the reader lets go; its connection stays open (closing it would checkpoint)
+        reader.execute(
+            "COMMIT"
+        )  # the reader lets go; its connection stays open (closing it would checkpoint)
 
         with site.serving():
             held = held_in(site)
