@@ -116,6 +116,7 @@ async def record_administration(
     admission = service.active_admission(recorded.admission)
     patients = await service.patients_of([admission.id], now)
     with storage.write(service.db):
+        service.active_admission(admission.id)  # not ended (and purged) while its slice was read
         adm.save_dose(service.db, recorded, now=now)
         events = [
             alert_store.append_event(

@@ -117,6 +117,7 @@ async def apply_update(
             "applied": True,
         }
         with storage.write(service.db):
+            service.active_admission(admission.id)  # a tick may have ended it during the normalisation
             stored = adm.accepted_head(service.db, admission.id)
             if stored != previous.verified.head.seq:  # only another process could have moved it
                 raise Conflict(
