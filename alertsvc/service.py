@@ -184,7 +184,7 @@ class Service:
         with storage.write(self.db):
             self._ensure_ward(ward_id)
             if not adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq):
-                self._refuse_admitted(verified.grant.id)  # lost the race: rolls back
+                self._refuse_admitted(verified.grant.id, lost_race=True)  # rolls back
             audit.record(
                 self.db,
                 now=now,
@@ -219,13 +219,15 @@ class Service:
         self.rebuild_timers()
         return answer
 
-    def _refuse_admitted(self, grant_id: str) -> None:
-        """Conflict naming the grant's live admission, if it has one."""
+    def _refuse_admitted(self, grant_id: str, *, lost_race: bool = False) -> None:
+        """Conflict naming the grant's live admission, if it has one (always, when ``lost_race``)."""
         live = adm.active_for_grant(self.db, grant_id)
         if live is not None:
             raise Conflict(
                 f"grant {grant_id} is already admitted as {live.id} (ward {live.ward}, bed {live.bed})"
             )
+        if lost_race:
+            raise Conflict(f"grant {grant_id} is already admitted")
 
     async def apply_update(
         self, admission: Admission, update_bytes: bytes, *, actor: str, now: datetime
