@@ -224,6 +224,7 @@ def test_concurrent_retries_with_one_key_store_one_acknowledgement(
     assert len({a.content for a in answers}) == 1
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == CONCURRENT - 1
     assert count(running, "SELECT count(*) FROM acknowledgements") == 1
+    assert len(running.service.locks) == 0  # a key's lock lives only while it is held or awaited
 
 
 def test_a_schedule_and_a_dose_outcome_retried_with_their_keys_are_stored_once(

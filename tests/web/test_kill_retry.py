@@ -34,6 +34,7 @@ import pytest
 
 from alertsvc import failpoints
 from alertsvc.clock import utc_now
+from alertsvc.errors import ConfigError
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
@@ -342,3 +343,15 @@ def test_kill_9_while_writing_loses_nothing_and_doubles_nothing(
     assert found["doses"] == set(done["doses"]) and found["given"] == set(done["given"])
     assert found["acks"] == set(done["acks"]) and acks >= 3
     assert duplicates == 0, found
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        pytest.param("after-commit-before-anwser", id="misspelt"),
+        pytest.param("after-commit-before-answer@x", id="not-a-count"),
+    ],
+)
+def test_a_failpoint_setting_that_would_never_fire_is_refused(setting: str) -> None:
+    with pytest.raises(ConfigError, match="after-commit-before-answer, after-commit-before-publish"):
+        failpoints.Failpoints(setting)
