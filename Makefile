@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps run test check bench clean
+.PHONY: install browser-deps run test check bench soak clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ check: install
 
 bench: install
 	$(PY) -m bench
+
+# Runs longer than CI's budget, printing their counts: 25 runs of kill -9 while writing, with client retries.
+soak: install
+	ALERTSVC_KILL_RUNS=25 $(PY) -m pytest tests/web/test_kill_retry.py -s -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis node_modules

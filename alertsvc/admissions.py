@@ -1,9 +1,11 @@
 """Admissions, wards and doses in the service database, and the purge that ends an admission.
 
-An admission lives exactly as long as its grant. When it ends, everything derived from the patient's
-slice (the slice itself, doses, alerts, acknowledgements, the events that carried them) is deleted with
-``secure_delete`` on and the WAL checkpointed; what stays is the admission's id, ward, bed, a hash of
-the patient's public id (so the patient can still fetch their audit trail) and when and why it ended.
+An admission lives exactly as long as its grant, and a grant has at most one live admission: the
+database refuses a second (a partial unique index, see ``storage.LIVE_GRANT_INDEX``). When it ends,
+everything derived from the patient's slice (the slice itself, doses, alerts, acknowledgements, the
+events that carried them, stored answers to Idempotency-Keys) is deleted with ``secure_delete`` on and
+the WAL checkpointed; what stays is the admission's id, ward, bed, a hash of the patient's public id
+(so the patient can still fetch their audit trail) and when and why it ended.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, time
 
 import sqlite_utils
 
+from alertsvc import idempotency
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import ConfigError
 from alertsvc.knowledge.display import LOCALES, US
@@ -65,10 +68,16 @@ def end_reason_for_grant(db: sqlite_utils.Database, grant_id: str) -> str | None
 
 def insert_admission(
     db: sqlite_utils.Database, admission: Admission, slice_bytes: bytes, head_seq: int
-) -> None:
-    db.execute(
+) -> bool:
+    """Store a new live admission and its slice; False (nothing stored) if its grant has one already.
+
+    The database decides, inside the caller's transaction: two admissions of one grant racing each
+    other cannot both be inserted, whatever either of them checked before.
+    """
+    cursor = db.execute(
         """INSERT INTO admissions(id, ward, bed, label, patient, patient_hash, grant_id, not_before,
-               expires_at, admitted_at, status, ledger_url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+               expires_at, admitted_at, status, ledger_url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+           ON CONFLICT(grant_id) WHERE status = 'active' DO NOTHING""",
         [
             admission.id,
             admission.ward,
@@ -84,10 +93,13 @@ def insert_admission(
             admission.ledger_url,
         ],
     )
+    if cursor.rowcount == 0:
+        return False
     db.execute(
         "INSERT INTO slices(admission, slice, head_seq) VALUES (?, ?, ?)",
         [admission.id, slice_bytes, head_seq],
     )
+    return True
 
 
 def add_slice_update(db: sqlite_utils.Database, admission: str, update_bytes: bytes, head_seq: int) -> None:
@@ -96,6 +108,16 @@ def add_slice_update(db: sqlite_utils.Database, admission: str, update_bytes: by
         "INSERT INTO slice_updates(admission, head_seq, body) VALUES (?, ?, ?)",
         [admission, head_seq, update_bytes],
     )
+
+
+def accepted_head(db: sqlite_utils.Database, admission: str) -> int | None:
+    """The head sequence number of the admission's slice as stored (first slice or latest update)."""
+    row = db.execute(
+        "SELECT max(head_seq) FROM (SELECT head_seq FROM slices WHERE admission = ? "
+        "UNION ALL SELECT head_seq FROM slice_updates WHERE admission = ?)",
+        [admission, admission],
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def get_admission(db: sqlite_utils.Database, admission_id: str) -> Admission | None:
@@ -113,10 +135,20 @@ def active_admissions(db: sqlite_utils.Database, *, ward: str | None = None) -> 
 
 
 def active_for_grant(db: sqlite_utils.Database, grant_id: str) -> Admission | None:
-    row = db.execute(
-        f"SELECT {_COLUMNS} FROM admissions WHERE grant_id = ? AND status = 'active'", [grant_id]
-    ).fetchone()
-    return None if row is None else _admission(row)
+    """The grant's live admission (the database allows one), or None."""
+    found = active_of_grant(db, grant_id)
+    return found[0] if found else None
+
+
+def active_of_grant(db: sqlite_utils.Database, grant_id: str) -> list[Admission]:
+    """Every live admission of the grant, oldest first (one since schema version 2; copies made before
+    it are ended by ``alertsvc.migrations``)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM admissions WHERE grant_id = ? AND status = 'active' "
+        "ORDER BY admitted_at, id",
+        [grant_id],
+    ).fetchall()
+    return [_admission(row) for row in rows]
 
 
 def slice_of(db: sqlite_utils.Database, admission_id: str) -> tuple[bytes, list[bytes]] | None:
@@ -139,6 +171,7 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
     (grant_id,) = db.execute("SELECT grant_id FROM admissions WHERE id = ?", [admission_id]).fetchone()
     for table in ("slices", "slice_updates", "doses", "acknowledgements", "alerts", "events"):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
+    idempotency.forget_admission(db, admission_id)
     db.execute(
         """UPDATE admissions SET status = 'ended', ended_at = ?, end_reason = ?, label = '', patient = '',
                grant_id = ?, ledger_url = '' WHERE id = ?""",

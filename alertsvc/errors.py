@@ -7,6 +7,7 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     AlertsvcError
     ├── ConfigError                  a setting is missing or malformed
     ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
+    │   └── IdempotencyKeyReused     an Idempotency-Key used before with a different request body
     ├── IdentityError                a key file missing, unreadable, of the wrong kind, or in the way
     ├── LedgerError
     │   ├── LedgerNotFound           no ledger file at that path
@@ -49,6 +50,10 @@ class ConfigError(AlertsvcError):
 
 class InputError(AlertsvcError):
     """Input that cannot be read: malformed JSON, duplicate keys, a missing or wrong-typed field."""
+
+
+class IdempotencyKeyReused(InputError):
+    """An Idempotency-Key already used, by the same caller on the same route, with another request body."""
 
 
 class IdentityError(AlertsvcError):

@@ -53,6 +53,14 @@ class ClinicalInputs:
     """Each slice item that did not resolve (a medication, allergy or flagged reaction), and why not."""
 
 
+@dataclass(frozen=True)
+class Patient:
+    """What the service holds of one admitted patient: the verified slice and its normalised drugs."""
+
+    verified: VerifiedSlice
+    inputs: ClinicalInputs
+
+
 def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> ClinicalInputs:
     """Normalise everything the slice holds (blocking when an online terminology is configured)."""
     medications: list[Medication] = []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, idempotency, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
@@ -41,7 +41,14 @@ class Ordered:
     code: str = ""
 
 
-async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+async def add_schedule(
+    service: Service,
+    ward: str,
+    body: dict[str, Any],
+    staff: Staff,
+    *,
+    once: idempotency.Pending | None = None,
+) -> dict[str, Any]:
     """Plan doses (normalised, validated: all or nothing), then re-check the admissions concerned."""
     require(staff, ward=ward, roles=("nurse", "admission"))
     now = service.clock()
@@ -50,6 +57,17 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
     doses = plan_doses(service, ward, body, now, resolved)
     unresolved = unresolved_orders(body, resolved)
     patients = await service.patients_of(sorted({d.admission for d in doses}), now)
+    notes = [  # how a drug was read when that needs saying: a code read by its display, a misspelling
+        {"drug": term.code or term.text, "note": found.note}
+        for term, found in resolved.items()
+        if found.unresolved is None and found.note
+    ]
+    answer = {
+        "ward": ward,
+        "administrations": [dose_json(d) for d in doses],
+        "unresolved": unresolved,
+        **({"notes": notes} if notes else {}),
+    }
     events: list[Event] = []
     with storage.write(service.db):
         for dose in doses:
@@ -77,23 +95,20 @@ async def add_schedule(service: Service, ward: str, body: dict[str, Any], staff:
                 )
             )
             events.extend(service.reconcile(admission, patients[admission.id], now))
+        idempotency.remember(service.db, once, answer, admissions={d.admission for d in doses})
     service.publish(events)
     service.rebuild_timers()
-    notes = [  # how a drug was read when that needs saying: a code read by its display, a misspelling
-        {"drug": term.code or term.text, "note": found.note}
-        for term, found in resolved.items()
-        if found.unresolved is None and found.note
-    ]
-    return {
-        "ward": ward,
-        "administrations": [dose_json(d) for d in doses],
-        "unresolved": unresolved,
-        **({"notes": notes} if notes else {}),
-    }
+    return answer
 
 
 async def record_administration(
-    service: Service, ward: str, dose_id: str, body: dict[str, Any], staff: Staff
+    service: Service,
+    ward: str,
+    dose_id: str,
+    body: dict[str, Any],
+    staff: Staff,
+    *,
+    once: idempotency.Pending | None = None,
 ) -> dict[str, Any]:
     """Record a dose as given, held or refused; re-check (a second dose too soon after it alerts)."""
     recorded = record_dose_outcome(service, ward, dose_id, body, staff)
@@ -101,6 +116,7 @@ async def record_administration(
     admission = service.active_admission(recorded.admission)
     patients = await service.patients_of([admission.id], now)
     with storage.write(service.db):
+        service.active_admission(admission.id)  # not ended (and purged) while its slice was read
         adm.save_dose(service.db, recorded, now=now)
         events = [
             alert_store.append_event(
@@ -122,6 +138,7 @@ async def record_administration(
             detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
         )
         events.extend(service.reconcile(admission, patients[admission.id], now))
+        idempotency.remember(service.db, once, dose_json(recorded), admissions=[admission.id])
     service.publish(events)
     service.rebuild_timers()
     return dose_json(recorded)

@@ -5,7 +5,9 @@
     tick:    purge ended grants, present alerts to an incoming shift, raise alerts for doses due soon
 
 The database is the truth: every change and the events announcing it commit together, then go to the
-hub. Timers are only wake-ups, rebuilt from the database at start-up and after every change.
+hub; so does the answer to a request with an Idempotency-Key (``alertsvc.idempotency``). A grant has one
+live admission, which the database enforces. Timers are only wake-ups, rebuilt from the database at
+start-up and after every change. Updates are in ``alertsvc.updates``, ending in ``alertsvc.ending``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,17 +22,27 @@ import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, failpoints, ledger_reader, storage, timers
+from alertsvc import (
+    audit,
+    ending,
+    failpoints,
+    idempotency,
+    ledger_reader,
+    migrations,
+    storage,
+    timers,
+    updates,
+)
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
-from alertsvc.alerts.withdrawal import append_withdrawal, withdraw_no_longer_found
+from alertsvc.alerts.withdrawal import withdraw_no_longer_found
 from alertsvc.clock import Clock, iso, utc_now
 from alertsvc.config import Settings
-from alertsvc.errors import ConfigError, Conflict, Forbidden, GrantRevoked, InputError, NotFound, Unauthorized
+from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
@@ -41,24 +52,18 @@ from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
-from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_inputs
+from alertsvc.locks import KeyedLocks
+from alertsvc.patient_data import ClinicalInputs, Patient, admission_findings, clinical_inputs
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Role, Staff, read_staff_token, require
-from alertsvc.web.signed_requests import ReplayCache, read_signed_request
+from alertsvc.web.auth import Staff, read_staff_token, require
+from alertsvc.web.signed_requests import ReplayCache
 
 ALERT_TYPE = "alertsvc-alert+jwt"
-REVOKED = "grant revoked"
+REVOKED = updates.REVOKED
 log = logging.getLogger("alertsvc.service")
-
-
-@dataclass(frozen=True)
-class Patient:
-    """What the service holds of one admitted patient: the verified slice and its normalised drugs."""
-
-    verified: VerifiedSlice
-    inputs: ClinicalInputs
+__all__ = ["Patient", "Service"]
 
 
 class Service:
@@ -79,9 +84,9 @@ class Service:
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
-        self._patients: dict[str, Patient] = {}
-        self.checkpoint_owed = False
-        """A purge whose WAL checkpoint was blocked: the deleted bytes may still be in the -wal file."""
+        self.patient_cache: dict[str, Patient] = {}
+        self.locks = KeyedLocks()
+        self.failpoints = failpoints.Failpoints(settings.failpoints)
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
 
@@ -90,6 +95,7 @@ class Service:
     async def start(self) -> None:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
         self._db = storage.open_db(self.settings.db_path)
+        migrations.upgrade(self._db, self.identity, now=self.clock())
         with storage.write(self._db):
             for ward in adm.configured_wards(
                 self.settings.wards,
@@ -116,6 +122,11 @@ class Service:
             raise RuntimeError("the service has not been started")
         return self._db
 
+    @property
+    def checkpoint_owed(self) -> bool:
+        """A purge's WAL checkpoint is owed (a reader blocked it): deleted bytes may be in the -wal."""
+        return storage.is_owed(self.db, storage.CHECKPOINT)
+
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "service": self.identity.public_id, "knowledge": self.knowledge.version}
 
@@ -132,8 +143,13 @@ class Service:
 
     # -- intake ------------------------------------------------------------------------------------
 
-    async def admit(self, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
-        """Verify a grant and slice for this service; store it; check it; alert. Nothing stored on failure."""
+    async def admit(
+        self, body: dict[str, Any], staff: Staff, *, once: idempotency.Pending | None = None
+    ) -> dict[str, Any]:
+        """Verify a grant and slice for this service; store it; check it; alert. Nothing stored on failure.
+
+        A grant already admitted is a Conflict naming its admission, decided by the database when two
+        admissions of one grant race each other."""
         ward_id, bed = _text(body, "ward"), _text(body, "bed")
         require(staff, ward=ward_id, roles=("admission",))
         slice_value, link = body.get("slice"), body.get("grant_link")
@@ -151,11 +167,10 @@ class Service:
         now = self.clock()
         verified = verify_slice(slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id)
         _check_grant_matches(body.get("grant"), verified)
-        if adm.active_for_grant(self.db, verified.grant.id) is not None:
-            raise Conflict(f"grant {verified.grant.id} is already admitted")
+        self._refuse_admitted(verified.grant.id)
         if adm.end_reason_for_grant(self.db, verified.grant.id) == REVOKED:  # a slice from before it
             raise GrantRevoked(f"grant {verified.grant.id} was revoked; its admission has ended")
-        patient = Patient(verified, await self._normalise(verified))
+        patient = Patient(verified, await self.normalise(verified))
         admission = Admission(
             id="adm-" + uuid.uuid4().hex[:16],
             ward=ward_id,
@@ -171,7 +186,8 @@ class Service:
         )
         with storage.write(self.db):
             self._ensure_ward(ward_id)
-            adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq)
+            if not adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq):
+                self._refuse_admitted(verified.grant.id, lost_race=True)  # rolls back
             audit.record(
                 self.db,
                 now=now,
@@ -187,107 +203,54 @@ class Service:
                 },
             )
             events = self.reconcile(admission, patient, now)
-        self._patients[admission.id] = patient
+            answer = {
+                "admission": admission.id,
+                "expires_at": iso(admission.expires_at),
+                "head": verified.head.seq,
+                "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
+                "unresolved": [
+                    {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
+                ],
+                "normalised": normalised_items(
+                    [*patient.inputs.medications, *patient.inputs.flagged],
+                    self.display_names(adm.get_ward(self.db, ward_id)),
+                ),
+            }
+            idempotency.remember(self.db, once, answer, admissions=[admission.id])
+        self.patient_cache[admission.id] = patient
         self.publish(events)
         self.rebuild_timers()
-        return {
-            "admission": admission.id,
-            "expires_at": iso(admission.expires_at),
-            "head": verified.head.seq,
-            "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
-            "unresolved": [
-                {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
-            ],
-            "normalised": normalised_items(
-                [*patient.inputs.medications, *patient.inputs.flagged],
-                self.display_names(adm.get_ward(self.db, ward_id)),
-            ),
-        }
+        return answer
 
-    async def add_entries(
-        self, admission_id: str, body: dict[str, Any], authorization: str, *, path: str, raw: bytes
-    ) -> dict[str, Any]:
-        """New signed entries with a consistency proof from the accepted head; re-check at once.
-        ``path`` and ``raw`` (the body's bytes) are what a patient-signed request must have signed."""
-        admission = self.active_admission(admission_id)
-        actor = self._entry_author(admission, authorization, path, raw)
-        now = self.clock()
-        return await self.apply_update(admission, canonical(body), actor=actor, now=now)
+    def _refuse_admitted(self, grant_id: str, *, lost_race: bool = False) -> None:
+        """Conflict naming the grant's live admission, if it has one (always, when ``lost_race``)."""
+        live = adm.active_for_grant(self.db, grant_id)
+        if live is not None:
+            raise Conflict(
+                f"grant {grant_id} is already admitted as {live.id} (ward {live.ward}, bed {live.bed})"
+            )
+        if lost_race:
+            raise Conflict(f"grant {grant_id} is already admitted")
 
     async def apply_update(
         self, admission: Admission, update_bytes: bytes, *, actor: str, now: datetime
     ) -> dict[str, Any]:
-        """Verify an update against the accepted head; store it and re-check, or end on revocation."""
-        previous = await self._patient(admission, now)
-        updated = verify_update(previous.verified, update_bytes, now=now)
-        if updated.revoked:
-            await self.end_admission(admission, reason=REVOKED, now=now)
-            return {"admission": admission.id, "status": "ended", "reason": REVOKED}
-        patient = Patient(updated, await self._normalise(updated))
-        with storage.write(self.db):
-            adm.add_slice_update(self.db, admission.id, update_bytes, updated.head.seq)
-            audit.record(
-                self.db,
-                now=now,
-                actor=actor,
-                action="update-slice",
-                admission=admission.id,
-                ward=admission.ward,
-                detail={"head": updated.head.seq},
-            )
-            events = self.reconcile(admission, patient, now)
-        self._patients[admission.id] = patient
-        self.publish(events)
-        self.rebuild_timers()
-        return {"admission": admission.id, "status": "active", "head": updated.head.seq}
-
-    # -- ending ------------------------------------------------------------------------------------
-
-    async def end_admission(self, admission: Admission, *, reason: str, now: datetime) -> None:
-        """Withdraw the admission's alerts from every view and purge everything derived from its slice."""
-        with storage.write(self.db):
-            withdrawn = adm.purge(self.db, admission.id, now=now, reason=reason)
-            event = append_withdrawal(
-                self.db, self.identity, admission.ward, admission.id, withdrawn, reason, now=now, outbox=None
-            )
-            audit.record(
-                self.db,
-                now=now,
-                actor="alertsvc",
-                action="purge",
-                admission=admission.id,
-                ward=admission.ward,
-                patient_hash=adm.patient_hash(admission.patient),
-                detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
-            )
-        self.purge_checkpoint()
-        if self.rxnav is not None:  # the drug names she wrote, kept in memory for RxNav look-ups
-            self.rxnav.forget_terms()
-        self._patients.pop(admission.id, None)
-        self.next_polls.pop(admission.id, None)
-        self.publish([event])
-        log.info("admission %s ended (%s); slice purged", admission.id, reason)
-
-    def purge_checkpoint(self) -> None:
-        """Checkpoint the WAL after a purge; if a reader blocks it, it is owed and the next tick retries."""
-        self.checkpoint_owed = not storage.checkpoint_truncate(self.db)
-        if self.checkpoint_owed:
-            log.warning("purge: the WAL checkpoint is blocked by a reader; retrying at the next tick")
+        """Verify an update against the accepted head; store it and re-check, or end (``updates``)."""
+        return await updates.apply_update(self, admission, update_bytes, actor=actor, now=now)
 
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
         """Everything due by now: expiries, shift changes, doses coming due. Safe to call at any time."""
         now = self.clock()
-        for admission in adm.active_admissions(self.db):
-            if admission.expires_at <= now:
-                await self.end_admission(admission, reason="grant expired", now=now)
-        if self.checkpoint_owed:
-            self.purge_checkpoint()
+        expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
+        ending.end_admissions(self, expired, reason="grant expired", now=now)
+        ending.finish_checkpoint(self)
         active = adm.active_admissions(self.db)
         patients = await self.patients_of([a.id for a in active], now)
         events: list[Event] = []
         with storage.write(self.db):
+            idempotency.forget_expired(self.db, now)
             for ward in adm.all_wards(self.db):
                 events.extend(timers.present_shift(self.db, ward, now))
             for admission in active:
@@ -364,13 +327,13 @@ class Service:
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    async def _normalise(self, verified: VerifiedSlice) -> ClinicalInputs:
+    async def normalise(self, verified: VerifiedSlice) -> ClinicalInputs:
         """Normalise the slice's drugs in a worker thread (online look-ups, if configured, may block)."""
         return await anyio.to_thread.run_sync(clinical_inputs, verified, self.normalizer)
 
     async def _patient(self, admission: Admission, now: datetime) -> Patient:
         """The admission's verified slice (first slice plus updates, replayed) and its normalised inputs."""
-        cached = self._patients.get(admission.id)
+        cached = self.patient_cache.get(admission.id)
         if cached is not None:
             return cached
         stored = adm.slice_of(self.db, admission.id)
@@ -380,8 +343,8 @@ class Service:
         verified = verify_slice(first, patient=admission.patient, now=now, grantee=self.identity.public_id)
         for update in updates:
             verified = verify_update(verified, update, now=now)
-        patient = Patient(verified, await self._normalise(verified))
-        self._patients[admission.id] = patient
+        patient = Patient(verified, await self.normalise(verified))
+        self.patient_cache[admission.id] = patient
         return patient
 
     async def patient_of(self, admission_id: str) -> Patient:
@@ -399,23 +362,6 @@ class Service:
             raise Conflict(f"admission {admission_id} has ended")
         return admission
 
-    def _entry_author(self, admission: Admission, authorization: str, path: str, raw: bytes) -> str:
-        """Staff of the admission's ward, or the patient themself (a request signed with their key)."""
-        try:
-            staff = self.staff(authorization)
-        except Unauthorized:  # not a staff token; perhaps a request signed by the patient
-            now, audience = self.clock(), self.identity.public_id
-            signed = read_signed_request(
-                authorization, method="POST", target=path, body=raw, audience=audience, now=now
-            )
-            if signed.issuer != admission.patient:
-                raise Forbidden("only the patient or the ward's staff may add entries") from None
-            self.replays.admit(signed, now=now)
-            return "patient"
-        roles: tuple[Role, ...] = ("admission", "nurse")
-        require(staff, ward=admission.ward, roles=roles)
-        return staff.name
-
     def _ensure_ward(self, ward_id: str) -> None:
         if adm.get_ward(self.db, ward_id) is None:
             ward = Ward(
@@ -429,7 +375,7 @@ class Service:
     def publish(self, events: list[Event]) -> None:
         """Push committed events to the ward streams (they are already durable in the outbox)."""
         if any(event.type == "alert" for event in events):
-            failpoints.hit(failpoints.AFTER_COMMIT_BEFORE_PUBLISH, self.settings.failpoints)
+            self.failpoints.hit(failpoints.AFTER_COMMIT_BEFORE_PUBLISH)
         for event in events:
             self.hub.publish(event)
 

@@ -7,6 +7,11 @@ crash; ``secure_delete=ON`` overwrites deleted content, and a purge ends with a 
 
 Every write goes through ``write(db)``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
 a plain ``BEGIN``, which loses writes when two connections race; see FACTS.md).
+
+Work a crash must not forget (a WAL checkpoint a purge still owes) is a row in ``owed``, written in the
+transaction that makes it owed and deleted once it is done. ``open_db`` makes every table; the steps that
+bring an older database to ``SCHEMA_VERSION`` (which may need to end admissions) are in
+``alertsvc.migrations``, run by the service at start-up.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import sqlite_utils
 
 from alertsvc.errors import ServiceError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first release. 2: one live admission per grant (a partial unique index), owed work, idempotency
+keys."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,7 +87,27 @@ CREATE TABLE IF NOT EXISTS cds_feedback (
     id TEXT PRIMARY KEY, service TEXT NOT NULL, card TEXT NOT NULL, outcome TEXT NOT NULL,
     override_reason TEXT NOT NULL, outcome_at TEXT NOT NULL, received_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS owed (work TEXT PRIMARY KEY, since TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    id INTEGER PRIMARY KEY, caller TEXT NOT NULL, route TEXT NOT NULL, key TEXT NOT NULL,
+    request_hash TEXT NOT NULL, status INTEGER NOT NULL, answer BLOB NOT NULL,
+    created TEXT NOT NULL, expires TEXT NOT NULL, UNIQUE (caller, route, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency(expires);
+CREATE TABLE IF NOT EXISTS idempotency_admissions (
+    answer INTEGER NOT NULL REFERENCES idempotency(id) ON DELETE CASCADE, admission TEXT NOT NULL,
+    PRIMARY KEY (admission, answer)
+);
+CREATE INDEX IF NOT EXISTS idempotency_admissions_by_answer ON idempotency_admissions(answer);
 """
+
+LIVE_GRANT_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS admissions_live_grant ON admissions(grant_id) WHERE status = 'active'"
+)
+"""One grant, one live admission: the database refuses a second (schema version 2)."""
+
+CHECKPOINT = "wal-checkpoint"
+"""Owed work: a purge's ``wal_checkpoint(TRUNCATE)`` that a reader blocked."""
 
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("wards", "locale", "TEXT NOT NULL DEFAULT 'en-US'"),)
 """Columns added to a table after its first release, added to an older database when it is opened."""
@@ -107,8 +134,17 @@ def open_db(path: Path) -> sqlite_utils.Database:
     for table, column, definition in ADDED_COLUMNS:  # databases made before the column existed
         if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')")
     return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
+def set_schema_version(db: sqlite_utils.Database, version: int) -> None:
+    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", [str(version)])
 
 
 @contextmanager
@@ -140,3 +176,29 @@ def checkpoint_truncate(db: sqlite_utils.Database, *, attempts: int = 5) -> bool
         return False
     finally:
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def owe(db: sqlite_utils.Database, work: str, since: str) -> None:
+    """Record owed work, inside the transaction that makes it owed (so a crash cannot forget it)."""
+    db.execute("INSERT OR IGNORE INTO owed(work, since) VALUES (?, ?)", [work, since])
+
+
+def is_owed(db: sqlite_utils.Database, work: str) -> bool:
+    return db.execute("SELECT 1 FROM owed WHERE work = ?", [work]).fetchone() is not None
+
+
+def finish_owed_checkpoint(db: sqlite_utils.Database) -> bool:
+    """Do the owed WAL checkpoint, if one is owed; True when nothing is owed any more.
+
+    The row goes only after the checkpoint succeeded; deleting it writes to the WAL again, so the
+    checkpoint is repeated to leave the WAL empty (its failure then costs nothing: the purged bytes are
+    already gone, and only the ``owed`` page is in the WAL).
+    """
+    if not is_owed(db, CHECKPOINT):
+        return True
+    if not checkpoint_truncate(db):
+        return False
+    with write(db):
+        db.execute("DELETE FROM owed WHERE work = ?", [CHECKPOINT])
+    checkpoint_truncate(db)
+    return True

@@ -1,9 +1,10 @@
 """Which wake-ups the service needs, computed from the database; and what a shift change announces.
 
 The database, not the scheduler, is the truth: after every change (and at start-up) the service asks
-``wanted`` for the instant of every expiry, dose reminder, dose due, shift change, owed WAL checkpoint and
-ledger read, and arms one date-triggered timer per entry (``alertsvc.schedule.runner``). A timer only
-wakes the service up; ``Service.tick`` then does whatever is due by its clock.
+``wanted`` for the instant of every expiry, dose reminder, dose due, shift change, owed WAL checkpoint,
+Idempotency-Key expiry and ledger read, and arms one date-triggered timer per entry
+(``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does whatever
+is due by its clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import ledger_reader
+from alertsvc import idempotency, ledger_reader
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
@@ -45,6 +46,9 @@ def wanted(service: Service, now: datetime) -> tuple[dict[str, datetime], dict[s
         ticks[f"shift:{ward.id}"] = shift_at(ward, now).end
     if service.checkpoint_owed:
         ticks["checkpoint"] = now + CHECKPOINT_RETRY
+    expiry = idempotency.next_expiry(db)
+    if expiry is not None:
+        ticks["idempotency-keys"] = max(now, expiry)
     return ticks, polls
 
 

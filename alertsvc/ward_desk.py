@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, idempotency, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement
@@ -105,7 +105,14 @@ def shift_json(ward: Ward, shift: Shift) -> dict[str, str]:
     }
 
 
-async def acknowledge(service: Service, alert_id: str, body: dict[str, Any], staff: Staff) -> dict[str, Any]:
+async def acknowledge(
+    service: Service,
+    alert_id: str,
+    body: dict[str, Any],
+    staff: Staff,
+    *,
+    once: idempotency.Pending | None = None,
+) -> dict[str, Any]:
     """Record a nurse's acknowledgement for the current shift; later shifts still see the alert."""
     alert = alert_store.get_alert(service.db, alert_id)
     if alert is None or alert.status != "active":
@@ -153,6 +160,7 @@ async def acknowledge(service: Service, alert_id: str, body: dict[str, Any], sta
             ward=alert.ward,
             detail={"alert": alert.id, "reason": code, "shift": shift.name},
         )
+        idempotency.remember(service.db, once, ack.as_json(), admissions=[alert.admission])
     service.hub.publish(event)
     return ack.as_json()
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.ledger_bench", "bench.knowledge_bench", "bench.service_bench", "bench.trust_bench"]
+BENCHMARKS = [
+    "bench.ledger_bench",
+    "bench.knowledge_bench",
+    "bench.service_bench",
+    "bench.trust_bench",
+    "bench.write_bench",
+]
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.IdempotencyKeyReused, 422),
     (errors.InputError, 400),
     (errors.GrantError, 403),
     (errors.LedgerError, 422),

@@ -42,10 +42,10 @@ from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, storage
+from alertsvc import admissions, audit, idempotency, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.knowledge.check import check
@@ -60,6 +60,7 @@ from alertsvc.web import http, problems
 from alertsvc.web.auth import bearer
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
 from alertsvc.web.cds_fhir import Drafts, FhirReader, Unchecked
+from alertsvc.web.idempotent import once
 
 SERVICES = {
     "alertsvc-medication-safety-select": "order-select",
@@ -182,11 +183,21 @@ async def call_service(request: Request) -> JSONResponse:
     return JSONResponse({"cards": cards})
 
 
-async def feedback(request: Request) -> JSONResponse:
+async def feedback(request: Request) -> Response:
     service_id, service = _service_id(request), http.service_of(request)
     endpoint = _endpoint(request)
-    authenticate(request, service, audiences={endpoint, endpoint.removesuffix("/feedback")})
-    body = await http.json_body(request, what="CDS Hooks feedback")
+    issuer = authenticate(request, service, audiences={endpoint, endpoint.removesuffix("/feedback")})
+
+    async def record(body: dict[str, Any], key: idempotency.Pending | None) -> dict[str, Any]:
+        return _record_feedback(service, service_id, body, key)
+
+    caller = idempotency.caller_id("cds", issuer)
+    return await once(request, caller=caller, status=200, what="CDS Hooks feedback", write=record)
+
+
+def _record_feedback(
+    service: Service, service_id: str, body: dict[str, Any], key: idempotency.Pending | None
+) -> dict[str, Any]:
     items = body.get("feedback")
     if not isinstance(items, list) or not items:
         raise InputError("CDS Hooks feedback: 'feedback' must be a non-empty list")
@@ -198,7 +209,8 @@ async def feedback(request: Request) -> JSONResponse:
             "VALUES (?,?,?,?,?,?,?)",
             rows,
         )
-    return JSONResponse({"recorded": len(rows)})
+        idempotency.remember(service.db, key, {"recorded": len(rows)})
+    return {"recorded": len(rows)}
 
 
 def authenticate(request: Request, service: Service, *, audiences: set[str]) -> str:

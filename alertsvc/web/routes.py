@@ -1,14 +1,20 @@
-"""The JSON routes of DESIGN.md. Each reads who is asking and the body, and hands both to the service."""
+"""The JSON routes of DESIGN.md. Each reads who is asking and the body, and hands both to the service.
+
+Every POST takes an ``Idempotency-Key`` (``web.idempotent.once``): who is asking is read first, so a bad
+token is a bare 401 whatever the key.
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import schedule_desk, ward_desk
+from alertsvc import idempotency, schedule_desk, updates, ward_desk
+from alertsvc.errors import Unauthorized
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
+from alertsvc.web.idempotent import once, staff_caller
 from alertsvc.web.signed_requests import request_target
 
 
@@ -25,21 +31,35 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(web.service_of(request).health())
 
 
-async def admit(request: Request) -> JSONResponse:
+async def admit(request: Request) -> Response:
     staff = staff_of(request)
-    body = await web.json_body(request, what="admission")
-    result = await web.service_of(request).admit(body, staff)
-    return JSONResponse(result, status_code=201)
+    service = web.service_of(request)
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=201,
+        what="admission",
+        write=lambda body, key: service.admit(body, staff, once=key),
+    )
 
 
-async def add_entries(request: Request) -> JSONResponse:
+async def add_entries(request: Request) -> Response:
     service = web.service_of(request)
     admission = request.path_params["admission"]
     authorization = bearer(request.headers.get("authorization"))
-    body = await web.json_body(request, what="ledger update")
-    target, raw = request_target(request), await request.body()  # what a patient-signed request signs
-    result = await service.add_entries(admission, body, authorization, path=target, raw=raw)
-    return JSONResponse(result)
+    try:
+        who: updates.Credential = service.staff(authorization)
+    except Unauthorized:  # perhaps a request the patient signed: it covers the body, so read that first
+        raw = await request.body()
+        who = updates.signer(service, admission, authorization, target=request_target(request), raw=raw)
+    caller = staff_caller(who) if isinstance(who, Staff) else idempotency.caller_id("signer", who.public_id)
+    return await once(
+        request,
+        caller=caller,
+        status=200,
+        what="ledger update",
+        write=lambda body, key: updates.add_entries(service, admission, body, who, once=key),
+    )
 
 
 async def audit(request: Request) -> JSONResponse:
@@ -49,22 +69,34 @@ async def audit(request: Request) -> JSONResponse:
     return JSONResponse(ward_desk.audit_trail(service, admission, token, path=request_target(request)))
 
 
-async def schedule(request: Request) -> JSONResponse:
+async def schedule(request: Request) -> Response:
     service = web.service_of(request)
     staff = staff_of(request)
     ward = request.path_params["ward"]
     if request.method == "GET":
         return JSONResponse(schedule_desk.schedule_view(service, ward, staff))
-    body = await web.json_body(request, what="schedule")
-    return JSONResponse(await schedule_desk.add_schedule(service, ward, body, staff), status_code=201)
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=201,
+        what="schedule",
+        write=lambda body, key: schedule_desk.add_schedule(service, ward, body, staff, once=key),
+    )
 
 
-async def dose_outcome(request: Request) -> JSONResponse:
+async def dose_outcome(request: Request) -> Response:
     service = web.service_of(request)
     staff = staff_of(request)
-    body = await web.json_body(request, what="dose outcome")
     ward, dose = request.path_params["ward"], request.path_params["dose"]
-    return JSONResponse(await schedule_desk.record_administration(service, ward, dose, body, staff))
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=200,
+        what="dose outcome",
+        write=lambda body, key: schedule_desk.record_administration(
+            service, ward, dose, body, staff, once=key
+        ),
+    )
 
 
 async def alerts(request: Request) -> JSONResponse:
@@ -74,12 +106,17 @@ async def alerts(request: Request) -> JSONResponse:
     return JSONResponse(ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff))
 
 
-async def acknowledge(request: Request) -> JSONResponse:
+async def acknowledge(request: Request) -> Response:
     service = web.service_of(request)
     staff = staff_of(request)
-    body = await web.json_body(request, what="acknowledgement")
-    result = await ward_desk.acknowledge(service, request.path_params["alert"], body, staff)
-    return JSONResponse(result, status_code=201)
+    alert = request.path_params["alert"]
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=201,
+        what="acknowledgement",
+        write=lambda body, key: ward_desk.acknowledge(service, alert, body, staff, once=key),
+    )
 
 
 ROUTES = [

@@ -506,9 +506,15 @@ def test_stale_and_tampered_updates_change_nothing(running: RunningService, pati
     # Since an older head than the one now accepted: refused, nothing changes.
     response = post_update(running, admission["admission"], second)
     assert_refused(running, response, 400, "input-error", f"head {first_head}", f"head {accepted}")
-    # The first update again (a replay): refused too.
+    # The first update again (a replay): a no-op that says so, not an error.
     response = post_update(running, admission["admission"], first)
-    assert_refused(running, response, 400, "input-error", f"head {first_head}", f"head {accepted}")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "admission": admission["admission"],
+        "status": "active",
+        "head": accepted,
+        "applied": False,
+    }
     assert row_counts(running.settings.db_path) == after_first
     assert _versions(alerts(running)) == _versions(after_first_alerts)
 

@@ -78,6 +78,11 @@ def asked_for(rxnav: RxNavServer, term: str) -> int:
     return sum(1 for r in rxnav.requests if any(v.lower() == term for _, v in r.query))
 
 
+async def checkpoint_owed(running: RunningService) -> bool:
+    """Whether a WAL checkpoint is owed, read on the service's own thread (the database lives there)."""
+    return running.service.checkpoint_owed
+
+
 def test_a_purged_patients_drug_names_leave_every_file_and_the_rxnav_cache(
     running: RunningService, patient: PatientCLI, clock: FakeClock, rxnav: RxNavServer, service_dir: Path
 ) -> None:
@@ -95,7 +100,7 @@ def test_a_purged_patients_drug_names_leave_every_file_and_the_rxnav_cache(
     clock.now += timedelta(hours=25)  # the grant has ended
     running.run(running.service.tick())
     assert alerts(running) == []
-    assert not running.service.checkpoint_owed
+    assert not running.run(checkpoint_owed(running))
 
     cache = cache_path_for(running.settings.db_path)
     assert cache.exists(), "the RxNav cache file was made"
