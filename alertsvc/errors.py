@@ -7,6 +7,8 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     AlertsvcError
     ├── ConfigError                  a setting is missing or malformed
     ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
+    │   ├── BodyTooLarge             a request body over the service's byte limit (names the limit)
+    │   └── LimitExceeded            a list or text over one of the service's limits (names field and limit)
     ├── IdentityError                a key file missing, unreadable, of the wrong kind, or in the way
     ├── LedgerError
     │   ├── LedgerNotFound           no ledger file at that path
@@ -33,7 +35,8 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
         ├── NotFound                 no such admission, alert or ward
         ├── Conflict                 the request contradicts stored state (e.g. admission already ended)
         ├── Unauthorized             a bad, missing or expired token (shown to clients with no detail)
-        └── Forbidden                a valid token for another ward or role
+        ├── Forbidden                a valid token for another ward or role
+        └── TooManyRequests          a client over a per-token limit (e.g. open event streams)
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ class ConfigError(AlertsvcError):
 
 class InputError(AlertsvcError):
     """Input that cannot be read: malformed JSON, duplicate keys, a missing or wrong-typed field."""
+
+
+class BodyTooLarge(InputError):
+    """A request body over the service's byte limit; the message names the limit."""
+
+
+class LimitExceeded(InputError):
+    """A list or text over one of the service's limits; the message names the field and the limit."""
 
 
 class IdentityError(AlertsvcError):
@@ -157,3 +168,7 @@ class Unauthorized(ServiceError):
 
 class Forbidden(ServiceError):
     """A valid token for another ward or role."""
+
+
+class TooManyRequests(ServiceError):
+    """A client over a per-token limit (e.g. open event streams); the message names the limit."""
