@@ -75,7 +75,7 @@ class Settings:
     rxnav_request_seconds: float = _setting(
         5.0, "Total RxNav time of one request: its look-ups run in parallel under this one deadline."
     )
-    rxnav_parallel: int = _setting(4, "RxNav look-ups made at once (for all requests together).")
+    rxnav_parallel: int = _setting(8, "RxNav look-ups made at once (for all requests together).")
     staff_token_max_hours: float = _setting(24.0, "Longest lifetime (exp - iat) of a staff token accepted.")
     token_clock_skew_seconds: float = _setting(
         60.0, "How far ahead of the service's clock a token's iat may be."

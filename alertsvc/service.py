@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, failpoints, ledger_reader, storage, timers
+from alertsvc import audit, failpoints, intake, ledger_reader, lookups, storage, timers
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -39,12 +38,12 @@ from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
-from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
+from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import ClinicalInputs, admission_findings, clinical_inputs
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Role, Staff, read_signed_request, read_staff_token, require
+from alertsvc.web.auth import Role, Staff, TokenRules, read_signed_request, read_staff_token, require
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 REVOKED = "grant revoked"
@@ -71,7 +70,8 @@ class Service:
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
-        self.normalizer = Normalizer(self.knowledge, online=self.rxnav)
+        self.lookups = lookups.lookups_for(self.rxnav, settings)  # one RxNav deadline per request
+        self.normalizer = Normalizer(self.knowledge, online=self.lookups)
         self.hub = Hub()
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
@@ -100,8 +100,8 @@ class Service:
     async def stop(self) -> None:
         self.runner.shutdown()
         self.hub.close_all()
-        if self.rxnav is not None:
-            self.rxnav.close()
+        if self.lookups is not None:
+            self.lookups.close()  # and the RxNav client
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -122,7 +122,9 @@ class Service:
     # -- who is asking -----------------------------------------------------------------------------
 
     def staff(self, token: str) -> Staff:
-        return read_staff_token(token, self.identity.public_key, now=self.clock())
+        return read_staff_token(
+            token, self.identity.public_key, now=self.clock(), rules=TokenRules.of(self.settings)
+        )
 
     def require_nurse(self, staff: Staff, ward: str) -> None:
         require(staff, ward=ward, roles=("nurse",))
@@ -146,8 +148,10 @@ class Service:
                 "'grant_link' (the alertsvc-grant: link of the patient's QR code)"
             )
         now = self.clock()
-        verified = verify_slice(slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id)
-        _check_grant_matches(body.get("grant"), verified)
+        verified = await intake.verified_slice(
+            self.settings, slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id
+        )  # off the event loop, then within the limits
+        intake.check_grant_matches(body.get("grant"), verified)
         if adm.active_for_grant(self.db, verified.grant.id) is not None:
             raise Conflict(f"grant {verified.grant.id} is already admitted")
         if adm.end_reason_for_grant(self.db, verified.grant.id) == REVOKED:  # a slice from before it
@@ -215,7 +219,7 @@ class Service:
     ) -> dict[str, Any]:
         """Verify an update against the accepted head; store it and re-check, or end on revocation."""
         previous = await self._patient(admission, now)
-        updated = verify_update(previous.verified, update_bytes, now=now)
+        updated = await intake.verified_update(self.settings, previous.verified, update_bytes, now=now)
         if updated.revoked:
             await self.end_admission(admission, reason=REVOKED, now=now)
             return {"admission": admission.id, "status": "ended", "reason": REVOKED}
@@ -375,8 +379,8 @@ class Service:
     # -- helpers -----------------------------------------------------------------------------------
 
     async def _normalise(self, verified: VerifiedSlice) -> ClinicalInputs:
-        """Normalise the slice's drugs in a worker thread (online look-ups, if configured, may block)."""
-        return await anyio.to_thread.run_sync(clinical_inputs, verified, self.normalizer)
+        """Normalise the slice's drugs in a worker thread, its RxNav look-ups under one deadline."""
+        return await lookups.in_thread(self.lookups, clinical_inputs, verified, self.normalizer)
 
     async def _patient(self, admission: Admission, now: datetime) -> Patient:
         """The admission's verified slice (first slice plus updates, replayed) and its normalised inputs."""
@@ -386,10 +390,9 @@ class Service:
         stored = adm.slice_of(self.db, admission.id)
         if stored is None:
             raise NotFound(f"admission {admission.id} has no slice")
-        first, updates = stored
-        verified = verify_slice(first, patient=admission.patient, now=now, grantee=self.identity.public_id)
-        for update in updates:
-            verified = verify_update(verified, update, now=now)
+        verified = await intake.replayed(
+            *stored, patient=admission.patient, now=now, grantee=self.identity.public_id
+        )
         patient = Patient(verified, await self._normalise(verified))
         self._patients[admission.id] = patient
         return patient
@@ -447,13 +450,3 @@ def _text(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"'{name}' is required and must be a non-empty string")
     return value.strip()
-
-
-def _check_grant_matches(grant: Any, verified: VerifiedSlice) -> None:
-    if grant is None:
-        return
-    grant_id = grant.get("grant") or grant.get("id") if isinstance(grant, dict) else grant
-    if grant_id != verified.grant.id:
-        raise InputError(
-            f"the grant presented ({grant_id}) is not the grant of the slice ({verified.grant.id})"
-        )

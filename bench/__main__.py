@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.ledger_bench", "bench.knowledge_bench", "bench.service_bench"]
+BENCHMARKS = ["bench.ledger_bench", "bench.knowledge_bench", "bench.service_bench", "bench.bounds_bench"]
 
 
 def main() -> int:

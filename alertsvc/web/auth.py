@@ -3,6 +3,9 @@
 A staff token is a compact JWS signed by the service key: one ward, one role (``nurse`` reads alerts,
 records administrations and acknowledges; ``admission`` presents grants), an expiry. Any token fault is
 ``Unauthorized`` (a bare 401 for the client); a valid token for another ward or role is ``Forbidden``.
+A token issued in the future (beyond a small clock skew) or living longer than the maximum lifetime
+(``TokenRules``, from the settings ``staff_token_max_hours`` and ``token_clock_skew_seconds``) is a token
+fault too: a stolen token must not outlive a shift by much, and a clock cannot mint tomorrow's tokens.
 
 A signed request is a compact JWS signed by a patient's (or grantee's) own key, naming the method and path
 it is for and a short validity window, so a captured token cannot be replayed against another resource.
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from alertsvc.alerts import jws
+from alertsvc.config import Settings
 from alertsvc.errors import AlertsvcError, Forbidden, Unauthorized
 from alertsvc.ledger.identity import Identity
 
@@ -25,6 +29,21 @@ ROLES: tuple[Role, ...] = ("nurse", "admission")
 STAFF_TOKEN_TYPE = "alertsvc-staff+jwt"
 SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
 SIGNED_REQUEST_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """How long a staff token may live (``exp - iat``), and how far ahead of our clock its ``iat`` may be."""
+
+    max_lifetime: timedelta = timedelta(hours=24)
+    clock_skew: timedelta = timedelta(seconds=60)
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenRules:
+        return cls(
+            max_lifetime=timedelta(hours=settings.staff_token_max_hours),
+            clock_skew=timedelta(seconds=settings.token_clock_skew_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,10 +75,14 @@ def issue_staff_token(
     return jws.sign(claims, service, typ=STAFF_TOKEN_TYPE)
 
 
-def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) -> Staff:
-    """The staff a token names, or Unauthorized for any fault (bad signature, malformed, expired)."""
+def read_staff_token(
+    token: str, service_public_key: bytes, *, now: datetime, rules: TokenRules = TokenRules()
+) -> Staff:
+    """The staff a token names, or Unauthorized for any fault: a bad signature, malformed, expired,
+    issued in the future or living longer than ``rules`` allow."""
     try:
         claims = jws.verify(token, service_public_key, typ=STAFF_TOKEN_TYPE)
+        issued = _number(claims, "iat")
         staff = Staff(
             name=_text(claims, "sub"),
             ward=_text(claims, "ward"),
@@ -71,6 +94,10 @@ def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) ->
         raise Unauthorized("bad staff token") from exc
     if now >= staff.expires:
         raise Unauthorized("staff token expired")
+    if issued > (now + rules.clock_skew).timestamp():
+        raise Unauthorized("staff token issued in the future")
+    if staff.expires.timestamp() - issued > rules.max_lifetime.total_seconds():
+        raise Unauthorized("staff token lives longer than the maximum")
     return staff
 
 
@@ -112,6 +139,21 @@ def read_signed_request(token: str, *, method: str, path: str, audience: str, no
         or exp - iat > SIGNED_REQUEST_LIFETIME.total_seconds()
     ):
         raise Unauthorized("signed request not valid for this request or time")
+    return issuer
+
+
+def signed_request_signer(token: str, *, audience: str, now: datetime) -> str:
+    """Before a request's body is read: the public id that signed ``token``, a request token for
+    ``audience`` within its time; Unauthorized otherwise. What binds it to this request (method, path)
+    is checked with the body, by ``read_signed_request``."""
+    try:
+        issuer = _text(jws.unverified_claims(token), "iss")
+        claims = jws.verify_with_id(token, issuer, typ=SIGNED_REQUEST_TYPE)
+        iat, exp = _number(claims, "iat"), _number(claims, "exp")
+    except AlertsvcError as exc:
+        raise Unauthorized("bad signed request") from exc
+    if claims.get("aud") != audience or not iat - 60 <= now.timestamp() < exp:
+        raise Unauthorized("signed request not valid for this service or time")
     return issuer
 
 

@@ -6,9 +6,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from alertsvc import admissions as adm
 from alertsvc import schedule_desk, ward_desk
+from alertsvc.errors import NotFound, Unauthorized
+from alertsvc.service import Service
 from alertsvc.web import http as web
-from alertsvc.web.auth import Staff, bearer
+from alertsvc.web.auth import Staff, bearer, signed_request_signer
 
 
 def staff_of(request: Request) -> Staff:
@@ -35,9 +38,29 @@ async def add_entries(request: Request) -> JSONResponse:
     service = web.service_of(request)
     admission = request.path_params["admission"]
     authorization = bearer(request.headers.get("authorization"))
+    entries_caller(service, admission, authorization)  # who is asking, before a byte of the body is read
     body = await web.json_body(request, what="ledger update")
     result = await service.add_entries(admission, body, authorization, path=request.url.path)
     return JSONResponse(result)
+
+
+def entries_caller(service: Service, admission_id: str, authorization: str) -> None:
+    """Staff of the admission's ward, or a request signed by its patient for this service and time;
+    Unauthorized or NotFound otherwise. Another ward's admission is "no admission", as a guessed id is.
+    (The service checks the caller fully, with the body: ``Service.add_entries``.)"""
+    ward: str | None = None
+    signer: str | None = None
+    try:
+        ward = service.staff(authorization).ward
+    except Unauthorized:  # not a staff token; perhaps a request signed by the patient
+        now = service.clock()
+        signer = signed_request_signer(authorization, audience=service.identity.public_id, now=now)
+    admission = adm.get_admission(service.db, admission_id)
+    theirs = admission is not None and (
+        admission.ward == ward if signer is None else admission.patient == signer
+    )
+    if not theirs:
+        raise NotFound(f"no admission {admission_id}")
 
 
 async def audit(request: Request) -> JSONResponse:

@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -129,6 +130,13 @@ def _parse(data: bytes) -> tuple[int | None, dict[str, Any]]:
     except ValueError:
         parsed = {"raw": body[:200].decode(errors="replace")}
     return status, parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+def rows(db_path: Path, table: str) -> int:
+    """How many rows ``table`` of the service database holds (through a read-only connection)."""
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
+        count: int = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return count
 
 
 def memory_kib(pid: int) -> dict[str, int]:
