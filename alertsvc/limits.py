@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from alertsvc.config import Settings
-from alertsvc.errors import LimitExceeded
+from alertsvc.errors import InputError, LimitExceeded
 from alertsvc.ledger.slices import VerifiedSlice
 
 
@@ -194,7 +194,13 @@ def _resource(value: Any, where: str, settings: Settings) -> None:
 
 
 def _text(body: Any, name: str, limit: int, setting: str, *, where: str = "") -> None:
+    """``body[name]``, if given, is at most ``limit`` characters; and it is text, a number or null: an
+    object or list would be written out whole where a text is shown (a label in every alert)."""
     value = body.get(name) if isinstance(body, dict) else None
+    if isinstance(value, dict | list):
+        raise InputError(
+            f"'{where}{name}' must be text, not a JSON {'object' if isinstance(value, dict) else 'list'}"
+        )
     if isinstance(value, str) and len(value) > limit:
         raise LimitExceeded(f"'{where}{name}': {len(value)} characters; at most {limit} (setting {setting})")
 
