@@ -214,6 +214,11 @@ def test_one_token_holds_at_most_five_streams(running: RunningService) -> None:
                     break
             assert time.monotonic() < deadline, "a closed stream's place was never freed"
             time.sleep(0.1)
+    # (the loop above may have been refused too, before the server saw the stream close: one record, counted)
+    [refused] = [r for r in _refusals(running.settings.db_path, wanted=1) if r["detail"]["status"] == 429]
+    assert (refused["actor"], refused["ward"]) == ("Sam", WARD_A)
+    assert refused["detail"]["route"] == "GET /wards/{ward}/alerts/stream"
+    assert refused["detail"]["reason"] == "too-many-requests"
 
 
 # -- one server per database -----------------------------------------------------------------------
@@ -222,6 +227,8 @@ def test_one_token_holds_at_most_five_streams(running: RunningService) -> None:
 def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
     first_env = serve_env(tmp_path, free_port())
     with alertsvc_serve(first_env, tmp_path) as (first, url):
+        lock = tmp_path / "service.db.lock"  # next to the database, naming the process that holds it
+        assert lock.read_text().strip() == str(first.pid)
         second = subprocess.run(
             [sys.executable, "-m", "alertsvc", "serve"],
             env=serve_env(tmp_path, free_port()),
@@ -332,12 +339,3 @@ def test_a_flood_of_refusals_is_written_as_counts(running: RunningService) -> No
     refusals = _refusals(running.settings.db_path, wanted=300)
     assert sum(r["detail"]["count"] for r in refusals) == 300
     assert len(refusals) < 30, len(refusals)
-
-
-def test_the_serve_lock_file_is_next_to_the_database(tmp_path: Path) -> None:
-    """The lock file names the database it guards (so the refusal can say which) and holds the pid."""
-    env = serve_env(tmp_path, free_port())
-    with alertsvc_serve(env, tmp_path) as (process, _):
-        lock = tmp_path / "service.db.lock"
-        assert lock.exists()
-        assert str(process.pid) in lock.read_text()
