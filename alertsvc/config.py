@@ -57,6 +57,30 @@ class Settings:
     cds_client_jwks: str = _setting(
         "", "JSON file mapping trusted CDS Hooks client issuers to their JWKS (ES384, RS384, EdDSA keys)."
     )
+    # Limits (README, "Limits"): far above what a hospital sends, low enough that no request can exhaust
+    # memory, fill the alert list or hold the event loop. Over a limit: 413 (body) or 422 naming the field.
+    max_body_bytes: int = _setting(8 * 1024 * 1024, "Largest request body in bytes (larger: 413).")
+    max_slice_entries: int = _setting(2000, "Most entries in one slice or ledger update, all trees together.")
+    max_medications: int = _setting(
+        100, "Most active medications in one slice; also the most allergies, and flagged reactions."
+    )
+    max_schedule_items: int = _setting(1000, "Most administrations plus medication requests in one request.")
+    max_doses: int = _setting(5000, "Most doses one schedule request may plan.")
+    max_list_items: int = _setting(2000, "Most items in any list of a request body.")
+    max_name_chars: int = _setting(200, "Longest ward, bed, label, drug name, dose, route or reason code.")
+    max_note_chars: int = _setting(2000, "Longest comment, note, grant link or reaction description.")
+    max_resource_bytes: int = _setting(
+        64 * 1024, "Largest ledger entry or FHIR resource in a request (bytes)."
+    )
+    rxnav_request_seconds: float = _setting(
+        5.0, "Total RxNav time of one request: its look-ups run in parallel under this one deadline."
+    )
+    rxnav_parallel: int = _setting(8, "RxNav look-ups made at once (for all requests together).")
+    staff_token_max_hours: float = _setting(24.0, "Longest lifetime (exp - iat) of a staff token accepted.")
+    token_clock_skew_seconds: float = _setting(
+        60.0, "How far ahead of the service's clock a token's iat may be."
+    )
+    max_streams_per_token: int = _setting(5, "Most event streams one staff token may hold open (more: 429).")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

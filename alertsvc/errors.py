@@ -7,7 +7,9 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     AlertsvcError
     ├── ConfigError                  a setting is missing or malformed
     ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
-    │   └── IdempotencyKeyReused     an Idempotency-Key used before with a different request body
+    │   ├── IdempotencyKeyReused     an Idempotency-Key used before with a different request body
+    │   ├── BodyTooLarge             a request body over the service's byte limit (names the limit)
+    │   └── LimitExceeded            a list or text over one of the service's limits (names field and limit)
     ├── IdentityError                a key file missing, unreadable, of the wrong kind, or in the way
     ├── LedgerError
     │   ├── LedgerNotFound           no ledger file at that path
@@ -34,7 +36,8 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
         ├── NotFound                 no such admission, alert or ward
         ├── Conflict                 the request contradicts stored state (e.g. admission already ended)
         ├── Unauthorized             a bad, missing or expired token (shown to clients with no detail)
-        └── Forbidden                a valid token for another ward or role
+        ├── Forbidden                a valid token for another ward or role
+        └── TooManyRequests          a client over a per-token limit (e.g. open event streams)
 """
 
 from __future__ import annotations
@@ -54,6 +57,14 @@ class InputError(AlertsvcError):
 
 class IdempotencyKeyReused(InputError):
     """An Idempotency-Key already used, by the same caller on the same route, with another request body."""
+
+
+class BodyTooLarge(InputError):
+    """A request body over the service's byte limit; the message names the limit."""
+
+
+class LimitExceeded(InputError):
+    """A list or text over one of the service's limits; the message names the field and the limit."""
 
 
 class IdentityError(AlertsvcError):
@@ -162,3 +173,7 @@ class Unauthorized(ServiceError):
 
 class Forbidden(ServiceError):
     """A valid token for another ward or role."""
+
+
+class TooManyRequests(ServiceError):
+    """A client over a per-token limit (e.g. open event streams); the message names the limit."""

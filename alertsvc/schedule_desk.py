@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import audit, idempotency, lookups, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import Forbidden, InputError, NotFound
+from alertsvc.errors import InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.model import RXNORM_SYSTEM, Resolution
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.schedule.mar import Outcome, ScheduledDose, doses_from_medication_request, record_outcome
@@ -53,7 +51,7 @@ async def add_schedule(
     require(staff, ward=ward, roles=("nurse", "admission"))
     now = service.clock()
     terms = schedule_terms(body)
-    resolved = await anyio.to_thread.run_sync(resolve_terms, service.normalizer, terms)
+    resolved = await lookups.in_thread(service.lookups, resolve_terms, service.normalizer, terms)
     doses = plan_doses(service, ward, body, now, resolved)
     unresolved = unresolved_orders(body, resolved)
     patients = await service.patients_of(sorted({d.admission for d in doses}), now)
@@ -270,17 +268,24 @@ def plan_doses(
         admission = _admission_on(service, item.get("admission"), ward_id, where)
         resource = item["resource"]
         found = resolved[_request_drug(resource, where)]
-        planned.extend(
-            doses_from_medication_request(
-                resource,
-                admission=admission.id,
-                ward=ward,
-                start=max(now, admission.not_before),
-                end=admission.expires_at,
-                ingredients=found.ingredients if found.unresolved is None else (),
-                new_id=lambda: "dose-" + uuid.uuid4().hex[:16],
+        most = service.settings.max_doses
+        try:
+            planned.extend(
+                doses_from_medication_request(
+                    resource,
+                    admission=admission.id,
+                    ward=ward,
+                    start=max(now, admission.not_before),
+                    end=admission.expires_at,
+                    ingredients=found.ingredients if found.unresolved is None else (),
+                    new_id=lambda: "dose-" + uuid.uuid4().hex[:16],
+                    limit=most - len(planned),
+                )
             )
-        )
+        except LimitExceeded as exc:
+            raise LimitExceeded(
+                f"{where}: {exc}; at most {most} doses in one schedule request (setting max_doses)"
+            ) from exc
     return planned
 
 
@@ -312,10 +317,8 @@ def _admission_on(service: Service, admission_id: Any, ward_id: str, where: str)
     if not isinstance(admission_id, str):
         raise InputError(f"{where}.admission: required")
     admission = adm.get_admission(service.db, admission_id)
-    if admission is None or not admission.active:
+    if admission is None or not admission.active or admission.ward != ward_id:  # another ward's: as unknown
         raise NotFound(f"{where}: no active admission {admission_id}")
-    if admission.ward != ward_id:
-        raise Forbidden(f"{where}: admission {admission_id} is on ward {admission.ward}, not {ward_id}")
     return admission
 
 

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
@@ -27,7 +26,9 @@ from alertsvc import (
     ending,
     failpoints,
     idempotency,
+    intake,
     ledger_reader,
+    lookups,
     migrations,
     storage,
     timers,
@@ -51,13 +52,13 @@ from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
-from alertsvc.ledger.slices import VerifiedSlice, verify_slice, verify_update
+from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.locks import KeyedLocks
 from alertsvc.patient_data import ClinicalInputs, Patient, admission_findings, clinical_inputs
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Staff, read_staff_token, require
+from alertsvc.web.auth import Staff, TokenRules, read_staff_token, require
 from alertsvc.web.signed_requests import ReplayCache
 
 ALERT_TYPE = "alertsvc-alert+jwt"
@@ -78,7 +79,8 @@ class Service:
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
-        self.normalizer = Normalizer(self.knowledge, online=self.rxnav)
+        self.lookups = lookups.lookups_for(self.rxnav, settings)  # one RxNav deadline per request
+        self.normalizer = Normalizer(self.knowledge, online=self.lookups)
         self.hub = Hub()
         self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
@@ -109,8 +111,8 @@ class Service:
     async def stop(self) -> None:
         self.runner.shutdown()
         self.hub.close_all()
-        if self.rxnav is not None:
-            self.rxnav.close()
+        if self.lookups is not None:
+            self.lookups.close()  # and the RxNav client
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -136,7 +138,9 @@ class Service:
     # -- who is asking -----------------------------------------------------------------------------
 
     def staff(self, token: str) -> Staff:
-        return read_staff_token(token, self.identity.public_key, now=self.clock())
+        return read_staff_token(
+            token, self.identity.public_key, now=self.clock(), rules=TokenRules.of(self.settings)
+        )
 
     def require_nurse(self, staff: Staff, ward: str) -> None:
         require(staff, ward=ward, roles=("nurse",))
@@ -165,8 +169,10 @@ class Service:
                 "'grant_link' (the alertsvc-grant: link of the patient's QR code)"
             )
         now = self.clock()
-        verified = verify_slice(slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id)
-        _check_grant_matches(body.get("grant"), verified)
+        verified = await intake.verified_slice(
+            self.settings, slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id
+        )  # off the event loop, then within the limits
+        intake.check_grant_matches(body.get("grant"), verified)
         self._refuse_admitted(verified.grant.id)
         if adm.end_reason_for_grant(self.db, verified.grant.id) == REVOKED:  # a slice from before it
             raise GrantRevoked(f"grant {verified.grant.id} was revoked; its admission has ended")
@@ -328,8 +334,8 @@ class Service:
     # -- helpers -----------------------------------------------------------------------------------
 
     async def normalise(self, verified: VerifiedSlice) -> ClinicalInputs:
-        """Normalise the slice's drugs in a worker thread (online look-ups, if configured, may block)."""
-        return await anyio.to_thread.run_sync(clinical_inputs, verified, self.normalizer)
+        """Normalise the slice's drugs in a worker thread, its RxNav look-ups under one deadline."""
+        return await lookups.in_thread(self.lookups, clinical_inputs, verified, self.normalizer)
 
     async def _patient(self, admission: Admission, now: datetime) -> Patient:
         """The admission's verified slice (first slice plus updates, replayed) and its normalised inputs."""
@@ -339,10 +345,9 @@ class Service:
         stored = adm.slice_of(self.db, admission.id)
         if stored is None:
             raise NotFound(f"admission {admission.id} has no slice")
-        first, updates = stored
-        verified = verify_slice(first, patient=admission.patient, now=now, grantee=self.identity.public_id)
-        for update in updates:
-            verified = verify_update(verified, update, now=now)
+        verified = await intake.replayed(
+            *stored, patient=admission.patient, now=now, grantee=self.identity.public_id
+        )
         patient = Patient(verified, await self.normalise(verified))
         self.patient_cache[admission.id] = patient
         return patient
@@ -385,13 +390,3 @@ def _text(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"'{name}' is required and must be a non-empty string")
     return value.strip()
-
-
-def _check_grant_matches(grant: Any, verified: VerifiedSlice) -> None:
-    if grant is None:
-        return
-    grant_id = grant.get("grant") or grant.get("id") if isinstance(grant, dict) else grant
-    if grant_id != verified.grant.id:
-        raise InputError(
-            f"the grant presented ({grant_id}) is not the grant of the slice ({verified.grant.id})"
-        )

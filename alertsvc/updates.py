@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, ending, idempotency, storage
+from alertsvc import audit, ending, idempotency, intake, storage
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, Conflict, Forbidden
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import read_head
-from alertsvc.ledger.slices import VerifiedSlice, verify_update
+from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
 from alertsvc.web.auth import Role, Staff, require
 from alertsvc.web.signed_requests import read_signed_request
@@ -104,7 +104,7 @@ async def apply_update(
                 "head": previous.verified.head.seq,
                 "applied": False,
             }
-        updated = verify_update(previous.verified, update_bytes, now=now)
+        updated = await intake.verified_update(service.settings, previous.verified, update_bytes, now=now)
         if updated.revoked:
             ended = {"admission": admission.id, "status": "ended", "reason": REVOKED}
             every = adm.active_of_grant(service.db, admission.grant_id)

@@ -17,7 +17,7 @@ from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso
-from alertsvc.errors import Forbidden, InputError, NotFound
+from alertsvc.errors import InputError, NotFound
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
 from alertsvc.web.auth import Staff, require
 from alertsvc.web.signed_requests import read_signed_request
@@ -115,7 +115,7 @@ async def acknowledge(
 ) -> dict[str, Any]:
     """Record a nurse's acknowledgement for the current shift; later shifts still see the alert."""
     alert = alert_store.get_alert(service.db, alert_id)
-    if alert is None or alert.status != "active":
+    if alert is None or alert.status != "active" or alert.ward != staff.ward:  # another ward's: as unknown
         raise NotFound(f"no active alert {alert_id}")
     require(staff, ward=alert.ward, roles=("nurse",))
     now = service.clock()
@@ -201,8 +201,10 @@ def audit_trail(service: Service, admission_id: str, token: str, *, path: str) -
     stored_hash = audit.patient_hash_of(service.db, admission_id)
     if stored_hash is None:
         raise NotFound(f"no admission {admission_id}")
-    if adm.patient_hash(signed.issuer) != stored_hash:
-        raise Forbidden("this audit trail belongs to another patient")
+    if (
+        adm.patient_hash(signed.issuer) != stored_hash
+    ):  # another patient's: as an admission that does not exist
+        raise NotFound(f"no admission {admission_id}")
     service.replays.admit(signed, now=now)
     records = audit.trail(service.db, admission_id)
     with storage.write(service.db):

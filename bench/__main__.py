@@ -11,6 +11,7 @@ BENCHMARKS = [
     "bench.service_bench",
     "bench.trust_bench",
     "bench.write_bench",
+    "bench.bounds_bench",
 ]
 
 

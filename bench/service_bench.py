@@ -228,6 +228,11 @@ def fan_out() -> list[str]:
             update = make_update(ledger.read(), grant.id, head)
         admission = issue_staff_token(service, ward=WARD, name="a", role="admission", now=now, hours=1)
         nurse = issue_staff_token(service, ward=WARD, name="n", role="nurse", now=now, hours=1)
+        # One token per dashboard: a token holds at most max_streams_per_token (5) streams.
+        nurses = [
+            issue_staff_token(service, ward=WARD, name=f"n{i}", role="nurse", now=now, hours=1)
+            for i in range(CLIENTS)
+        ]
         url = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
             [sys.executable, "-m", "alertsvc", "serve"],
@@ -243,7 +248,7 @@ def fan_out() -> list[str]:
             last = httpx.get(
                 f"{url}/wards/{WARD}/alerts", headers={"Authorization": f"Bearer {nurse}"}, timeout=30
             ).json()["last_event_id"]
-            clients = _clients(port, nurse, last, url, admitted["admission"], update, admission)
+            clients = _clients(port, nurses, last, url, admitted["admission"], update, admission)
             latencies = uvloop.run(clients)  # the client side must not be the bottleneck
         finally:
             process.send_signal(signal.SIGTERM)
@@ -262,21 +267,23 @@ answered: list[float] = []
 
 
 async def _clients(
-    port: int, token: str, last: int, url: str, admission: str, update: bytes, admission_token: str
+    port: int, tokens: list[str], last: int, url: str, admission: str, update: bytes, admission_token: str
 ) -> list[float]:
-    request = (
-        f"GET /wards/{WARD}/alerts/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-        f"Last-Event-ID: {last}\r\nAccept: text/event-stream\r\n\r\n"
-    ).encode()
+    def request(token: str) -> bytes:
+        return (
+            f"GET /wards/{WARD}/alerts/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {token}\r\nLast-Event-ID: {last}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+
     connected = 0
     all_connected = asyncio.Event()
     sent_at: list[float] = []
     answered.clear()
 
-    async def client() -> float:
+    async def client(token: str) -> float:
         nonlocal connected
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(request)
+        writer.write(request(token))
         await writer.drain()
         await reader.readuntil(b"\r\n\r\n")
         connected += 1
@@ -292,7 +299,7 @@ async def _clients(
         writer.close()
         return received - sent_at[0]
 
-    tasks = [asyncio.create_task(client()) for _ in range(CLIENTS)]
+    tasks = [asyncio.create_task(client(token)) for token in tokens]
     await asyncio.wait_for(all_connected.wait(), 60)
     await asyncio.sleep(1.0)  # let the server finish subscribing every stream
     # The update goes out as one raw HTTP request on an open connection, so the figure is the service's

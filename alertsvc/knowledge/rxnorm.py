@@ -187,12 +187,13 @@ class RxNormClient:
 
     # ----- OnlineTerminology ----------------------------------------------------------------------
 
-    def resolve(self, term: str) -> Resolution:
+    def resolve(self, term: str, *, deadline: float | None = None) -> Resolution:
         """Ingredients of ``term`` (RxCUI, NDC or name) according to RxNav, or unresolved with the reason.
 
         All digits is an RxCUI; 11 digits or a hyphenated NDC is an NDC; anything else is a name, tried
         exact, then normalised, then approximately (best-ranked candidate). Never raises for a slow, dead,
-        rate-limiting or garbled server: the whole look-up costs at most ``timeout`` seconds.
+        rate-limiting or garbled server: the whole look-up costs at most ``timeout`` seconds, and ends by
+        ``deadline`` (a time.monotonic() value: a request's deadline for all its look-ups) if that is sooner.
         """
         text = term.strip()
         if not text:
@@ -201,7 +202,8 @@ class RxNormClient:
             text.encode("utf-8")
         except UnicodeEncodeError:
             return Resolution(term, (), unresolved="term is not valid Unicode text", via="rxnav")
-        deadline = time.monotonic() + self.timeout
+        own = time.monotonic() + self.timeout
+        deadline = own if deadline is None else min(own, deadline)
         try:
             rxcui = self._concept_for(text, deadline)
             ingredients = self._ingredients_of(rxcui, deadline)

@@ -121,12 +121,14 @@ def doses_from_medication_request(
     end: datetime,
     ingredients: tuple[Ingredient, ...] = (),
     new_id: Callable[[], str],
+    limit: int | None = None,
 ) -> list[ScheduledDose]:
     """The doses a FHIR R4 (or STU3) MedicationRequest plans in ``[start, end)``, in due order.
 
     Only active orders plan doses; as-needed dosages plan none. Each dosage instruction is scheduled in
     the ward's time zone (see ``timing``), with the dose and route it names. ``ingredients`` are the
-    normalised RxNorm ingredients of the drug; ``new_id`` gives each dose its id.
+    normalised RxNorm ingredients of the drug; ``new_id`` gives each dose its id. More than ``limit``
+    doses raise LimitExceeded (see ``timing.dose_times``).
     """
     request_id = _request_id(request)
     status = request.get("status")
@@ -145,7 +147,8 @@ def doses_from_medication_request(
         if not isinstance(instruction, Mapping):
             raise ScheduleError(f"{where}: must be a Dosage object")
         try:
-            times = dose_times(timing_from_fhir(instruction), start, end, ward.zone)
+            left = None if limit is None else limit - len(doses)
+            times = dose_times(timing_from_fhir(instruction), start, end, ward.zone, limit=left)
         except ScheduleError as exc:
             raise ScheduleError(f"{where}: {exc}") from exc
         amount, route = _dose_text(instruction), _route_text(instruction)

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from alertsvc.errors import ScheduleError
+from alertsvc.errors import LimitExceeded, ScheduleError
 
 TimingKind = Literal["as-needed", "events", "interval", "wall-clock"]
 
@@ -94,6 +94,10 @@ class DoseTiming:
         return "interval" if self.every is not None else "wall-clock"
 
 
+SLOTS_PER_DOSE = 50
+"""With a dose limit, how many slots per dose allowed a timing may walk before its window (see dose_times)."""
+
+
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant at which ward-local wall-clock ``at`` happens on ``day``.
 
@@ -118,10 +122,17 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-def dose_times(timing: DoseTiming, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+def dose_times(
+    timing: DoseTiming, start: datetime, end: datetime, tz: ZoneInfo, *, limit: int | None = None
+) -> list[datetime]:
     """Every instant a dose falls due in ``[start, end)`` (and within the timing's bounds), aware UTC,
     sorted, one per dose slot. Wall-clock slots that collapse onto one instant (two slots inside the same
-    spring-forward gap) give one dose. See the module docstring for the daylight-saving rules."""
+    spring-forward gap) give one dose. See the module docstring for the daylight-saving rules.
+
+    With ``limit``, more than ``limit`` doses raise LimitExceeded as soon as the next one is found (a
+    dose every second for a year is never built in memory), and so does a timing that would walk more
+    than ``SLOTS_PER_DOSE`` slots per dose allowed from its start to the window (a count from decades
+    ago). An interval timing jumps to the window arithmetically, whatever its start."""
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end < start:
@@ -132,36 +143,49 @@ def dose_times(timing: DoseTiming, start: datetime, end: datetime, tz: ZoneInfo)
     origin = _bound_start(timing.bounds_start, tz) or start
     stop = _bound_end(timing, origin, tz)
     low, high = max(start, origin), min(end, stop) if stop else end
+    taken = 0
     if timing.events:
         candidates: Iterator[datetime] = iter(sorted({e.astimezone(UTC) for e in timing.events}))
     elif timing.every is not None:
-        candidates = _interval_slots(timing, timing.every, origin, tz)
+        candidates, taken = _interval_slots(timing, timing.every, origin, low, tz)
     else:  # without a count, start near the window rather than walking every day since the origin
         candidates = _wall_clock_slots(timing, origin, low if timing.count is None else origin, tz)
     result: list[datetime] = []
-    taken = 0
+    walked = 0
     for instant in candidates:
         if instant >= high or (timing.count is not None and taken >= timing.count):
             break
+        walked += 1
+        if limit is not None and walked > limit * SLOTS_PER_DOSE:
+            raise LimitExceeded(f"walks more than {limit * SLOTS_PER_DOSE} dose slots from its start")
         if instant < origin or (result and instant == result[-1]):
             continue
         taken += 1
         if instant >= low:
+            if limit is not None and len(result) >= limit:
+                raise LimitExceeded(f"plans more than {limit} doses")
             result.append(instant)
     return result
 
 
 def _interval_slots(
-    timing: DoseTiming, every: timedelta, origin: datetime, tz: ZoneInfo
-) -> Iterator[datetime]:
+    timing: DoseTiming, every: timedelta, origin: datetime, low: datetime, tz: ZoneInfo
+) -> tuple[Iterator[datetime], int]:
+    """The slots from the first at or after ``low``, and how many slots from the origin come before it."""
     if isinstance(timing.bounds_start, datetime) and timing.first_dose_at is None:
         anchor = origin
     else:
         anchor = local_instant(origin.astimezone(tz).date(), timing.first_dose_at or time(0), tz)
-    step = max(0, math.ceil((origin - anchor) / every))
-    while True:
-        yield anchor + step * every
-        step += 1
+    first = max(0, math.ceil((origin - anchor) / every))
+    at_low = max(first, math.ceil((low - anchor) / every))
+
+    def slots() -> Iterator[datetime]:
+        step = at_low
+        while True:
+            yield anchor + step * every
+            step += 1
+
+    return slots(), at_low - first
 
 
 def _wall_clock_slots(

@@ -2,6 +2,7 @@
 
 Routes are thin: read the token and the body, call the service, answer JSON. Errors of the one tree map
 to HTTP here and only here, always as ``{"error": {"code", "message"}}``; a token fault is a bare 401.
+Refused requests to the routes that serve patient data are audited (``refusals``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
 from alertsvc.web import cds_hooks, problems, routes, stream
+from alertsvc.web.refusals import RefusalAudit
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Unauthorized, 401),
@@ -26,6 +28,9 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.IdempotencyKeyReused, 422),
+    (errors.TooManyRequests, 429),
+    (errors.BodyTooLarge, 413),
+    (errors.LimitExceeded, 422),
     (errors.InputError, 400),
     (errors.GrantError, 403),
     (errors.LedgerError, 422),
@@ -34,10 +39,22 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.ScheduleError, 422),
 ]
 
+PUBLIC = frozenset({routes.jwks, routes.health, cds_hooks.discovery})
+"""Endpoints that serve no patient data: their refusals are not audited."""
+
 
 def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service | None = None) -> Starlette:
     """The web application over one ``Service`` (built from ``settings`` unless one is given)."""
     the_service = service if service is not None else Service(settings, clock=clock)
+    app_routes: list[Route | Mount] = [
+        *routes.ROUTES,
+        Route("/wards/{ward}/alerts/stream", stream.alert_stream, methods=["GET"]),
+        *cds_hooks.ROUTES,
+    ]
+    patient_routes = {
+        r.endpoint: r.path for r in app_routes if isinstance(r, Route) and r.endpoint not in PUBLIC
+    }
+    refusals = RefusalAudit(the_service, patient_routes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -45,13 +62,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
         try:
             yield {"service": the_service}
         finally:
+            refusals.flush()
             await the_service.stop()
 
-    app_routes: list[Route | Mount] = [
-        *routes.ROUTES,
-        Route("/wards/{ward}/alerts/stream", stream.alert_stream, methods=["GET"]),
-        *cds_hooks.ROUTES,
-    ]
     if settings.dashboards_dir.is_dir():
         app_routes.append(
             Mount("/", StaticFiles(directory=settings.dashboards_dir, html=True), name="dashboards")
@@ -59,7 +72,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,
-        exception_handlers=problems.exception_handlers(STATUS),
+        exception_handlers=refusals.audited(problems.exception_handlers(STATUS)),
     )
     app.state.service = the_service
+    app.state.streams = stream.StreamCounter(settings.max_streams_per_token)
     return app

@@ -3,6 +3,9 @@
 A staff token is a compact JWS signed by the service key: one ward, one role (``nurse`` reads alerts,
 records administrations and acknowledges; ``admission`` presents grants), an expiry. Any token fault is
 ``Unauthorized`` (a bare 401 for the client); a valid token for another ward or role is ``Forbidden``.
+A token issued in the future (beyond a small clock skew) or living longer than the maximum lifetime
+(``TokenRules``, from the settings ``staff_token_max_hours`` and ``token_clock_skew_seconds``) is a token
+fault too: a stolen token must not outlive a shift by much, and a clock cannot mint tomorrow's tokens.
 
 Requests signed by a patient's (or grantee's) own key are in ``alertsvc.web.signed_requests``.
 """
@@ -16,12 +19,28 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from alertsvc.alerts import jws
+from alertsvc.config import Settings
 from alertsvc.errors import AlertsvcError, Forbidden, Unauthorized
 from alertsvc.ledger.identity import Identity
 
 Role = Literal["nurse", "admission"]
 ROLES: tuple[Role, ...] = ("nurse", "admission")
 STAFF_TOKEN_TYPE = "alertsvc-staff+jwt"
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """How long a staff token may live (``exp - iat``), and how far ahead of our clock its ``iat`` may be."""
+
+    max_lifetime: timedelta = timedelta(hours=24)
+    clock_skew: timedelta = timedelta(seconds=60)
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenRules:
+        return cls(
+            max_lifetime=timedelta(hours=settings.staff_token_max_hours),
+            clock_skew=timedelta(seconds=settings.token_clock_skew_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -53,10 +72,14 @@ def issue_staff_token(
     return jws.sign(claims, service, typ=STAFF_TOKEN_TYPE)
 
 
-def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) -> Staff:
-    """The staff a token names, or Unauthorized for any fault (bad signature, malformed, expired)."""
+def read_staff_token(
+    token: str, service_public_key: bytes, *, now: datetime, rules: TokenRules = TokenRules()
+) -> Staff:
+    """The staff a token names, or Unauthorized for any fault: a bad signature, malformed, expired,
+    issued in the future or living longer than ``rules`` allow."""
     try:
         claims = jws.verify(token, service_public_key, typ=STAFF_TOKEN_TYPE)
+        issued = _number(claims, "iat")
         staff = Staff(
             name=_text(claims, "sub"),
             ward=_text(claims, "ward"),
@@ -68,6 +91,10 @@ def read_staff_token(token: str, service_public_key: bytes, *, now: datetime) ->
         raise Unauthorized("bad staff token") from exc
     if now >= staff.expires:
         raise Unauthorized("staff token expired")
+    if issued > (now + rules.clock_skew).timestamp():
+        raise Unauthorized("staff token issued in the future")
+    if staff.expires.timestamp() - issued > rules.max_lifetime.total_seconds():
+        raise Unauthorized("staff token lives longer than the maximum")
     return staff
 
 

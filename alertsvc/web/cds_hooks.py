@@ -40,18 +40,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, storage
+from alertsvc import admissions, audit, idempotency, lookups, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.display import with_notes
 from alertsvc.knowledge.graph import MAX_SUMMARY
-from alertsvc.knowledge.model import Finding, FlaggedReaction, Source
+from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication, Source
 from alertsvc.patient_data import with_schedule
 from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
 from alertsvc.service import Service
@@ -125,11 +124,13 @@ async def call_service(request: Request) -> JSONResponse:
         raise InputError("CDS Hooks request: 'context' must be an object")
     sent = body.get("prefetch")
     prefetch: dict[str, Any] = sent if isinstance(sent, dict) else {}
-    reader = FhirReader(service.normalizer, [context.get("draftOrders"), *prefetch.values()])
-    # In a worker thread: with RxNav configured, resolving a term may wait on the network.
-    drafts, current, allergies = await anyio.to_thread.run_sync(
-        reader.read, context, prefetch, hook == "order-select"
-    )
+
+    def read() -> tuple[FhirReader, tuple[Drafts, list[Medication], list[Allergy]]]:
+        reader = FhirReader(service.normalizer, [context.get("draftOrders"), *prefetch.values()])
+        return reader, reader.read(context, prefetch, hook == "order-select")
+
+    # In a worker thread: with RxNav configured, resolving a term may wait on the network (one deadline).
+    reader, (drafts, current, allergies) = await lookups.in_thread(service.lookups, read)
     flagged: list[FlaggedReaction] = []
     has_meds, has_allergies = "medications" in prefetch or "statements" in prefetch, "allergies" in prefetch
     admission, why_not = _admission(service, context.get("encounterId"))

@@ -2,16 +2,22 @@
 
 Every setting of ``Settings`` is an option of ``serve`` and can also be set from the environment as
 ``ALERTSVC_<NAME>``; the help text of each option says which variable.
+
+One ``serve`` per database file: it holds an exclusive lock (``flock``) on ``<database>.lock`` for the
+life of its process, so a second one on the same file is refused at once, naming the process that holds
+it; the operating system drops the lock however the process ends (``kill -9`` too), so a restart works.
+Two processes on one database would each run the purges and timers and fan out only their own events.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import gc
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -63,19 +69,44 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
+def lock_database(db_path: Path) -> IO[str]:
+    """Hold ``<db_path>.lock`` exclusively for as long as the returned file stays open (this process's
+    life); ClickException naming the holder when another process holds it."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise click.ClickException(
+            f"database {db_path} is already served by another alertsvc serve (process {holder}, "
+            f"holding {lock_path}): stop it first, or serve another --db"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 @click.command()
 @settings_options
 def serve(**options: Any) -> None:
-    """Run the alert service (uvicorn) until interrupted."""
+    """Run the alert service (uvicorn) until interrupted (one per database file)."""
     import uvicorn
 
     from alertsvc.web.app import create_app
 
     settings = settings_from(options)
+    lock = lock_database(settings.db_path)  # held until this process ends
     app = create_app(settings)
     tune_gc_for_serving()
     click.echo(f"alertsvc listening on http://{settings.host}:{settings.port}/ (database {settings.db_path})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    lock.close()
 
 
 @click.group()
@@ -87,13 +118,24 @@ def staff() -> None:
 @click.option("--ward", required=True, help="The ward the token is for.")
 @click.option("--name", required=True, help="The staff member's name, shown on acknowledgements.")
 @click.option("--role", type=click.Choice(["nurse", "admission"]), default="nurse", show_default=True)
-@click.option("--hours", type=float, default=12.0, show_default=True, help="How long the token is valid.")
+@click.option(
+    "--hours",
+    type=float,
+    default=12.0,
+    show_default=True,
+    help="How long the token is valid; at most the service's staff_token_max_hours (24).",
+)
 @click.option("--service-key", type=click.Path(path_type=Path), default=None, help="The service's key file.")
 def token(ward: str, name: str, role: str, hours: float, service_key: Path | None) -> None:
     """Issue a signed staff token bound to one ward and role (printed on stdout)."""
     settings = settings_from({"service_key": service_key})
-    if hours <= 0 or hours > 24 * 7:
-        raise click.BadParameter("must be more than 0 and at most 168", param_hint="--hours")
+    most = settings.staff_token_max_hours
+    if hours <= 0 or hours > most:
+        raise click.BadParameter(
+            f"must be more than 0 and at most {most:g} (the service refuses longer-lived tokens; "
+            "setting staff_token_max_hours)",
+            param_hint="--hours",
+        )
     identity = load_or_create(settings.service_key)
     role_value: Role = "admission" if role == "admission" else "nurse"
     click.echo(issue_staff_token(identity, ward=ward, name=name, role=role_value, now=utc_now(), hours=hours))

@@ -10,12 +10,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from alertsvc import admissions as adm
 from alertsvc import idempotency, schedule_desk, updates, ward_desk
-from alertsvc.errors import Unauthorized
+from alertsvc.errors import NotFound, Unauthorized
+from alertsvc.service import Service
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
-from alertsvc.web.signed_requests import request_target
+from alertsvc.web.signed_requests import request_target, signed_request_signer
 
 
 def staff_of(request: Request) -> Staff:
@@ -47,10 +49,11 @@ async def add_entries(request: Request) -> Response:
     service = web.service_of(request)
     admission = request.path_params["admission"]
     authorization = bearer(request.headers.get("authorization"))
+    entries_caller(service, admission, authorization)  # who is asking, before a byte of the body is read
     try:
         who: updates.Credential = service.staff(authorization)
-    except Unauthorized:  # perhaps a request the patient signed: it covers the body, so read that first
-        raw = await request.body()
+    except Unauthorized:  # a request the patient signed: it covers the body, so read that (bounded) first
+        raw = await web.read_body(request, service.settings.max_body_bytes, what="ledger update")
         who = updates.signer(service, admission, authorization, target=request_target(request), raw=raw)
     caller = staff_caller(who) if isinstance(who, Staff) else idempotency.caller_id("signer", who.public_id)
     return await once(
@@ -60,6 +63,25 @@ async def add_entries(request: Request) -> Response:
         what="ledger update",
         write=lambda body, key: updates.add_entries(service, admission, body, who, once=key),
     )
+
+
+def entries_caller(service: Service, admission_id: str, authorization: str) -> None:
+    """Staff of the admission's ward, or a request signed by its patient for this service and time;
+    Unauthorized or NotFound otherwise. Another ward's admission is "no admission", as a guessed id is.
+    (The service checks the caller fully, with the body: ``Service.add_entries``.)"""
+    ward: str | None = None
+    signer: str | None = None
+    try:
+        ward = service.staff(authorization).ward
+    except Unauthorized:  # not a staff token; perhaps a request signed by the patient
+        now = service.clock()
+        signer = signed_request_signer(authorization, audience=service.identity.public_id, now=now)
+    admission = adm.get_admission(service.db, admission_id)
+    theirs = admission is not None and (
+        admission.ward == ward if signer is None else admission.patient == signer
+    )
+    if not theirs:
+        raise NotFound(f"no admission {admission_id}")
 
 
 async def audit(request: Request) -> JSONResponse:

@@ -114,6 +114,23 @@ def read_signed_request(
     return SignedRequest(issuer=issuer, nonce=nonce, issued=issued, expires=expires)
 
 
+def signed_request_signer(token: str, *, audience: str, now: datetime) -> str:
+    """Before a request's body is read: the public id that signed ``token``, a request token for
+    ``audience`` within its time; Unauthorized otherwise. What binds it to this request (method, target,
+    body) and whether it was seen before are checked with the body, by ``read_signed_request`` and
+    ``ReplayCache.admit``; this consumes nothing."""
+    try:
+        issuer = _text(jws.unverified_claims(token), "iss")
+        claims = jws.verify_with_id(token, issuer, typ=SIGNED_REQUEST_TYPE)
+        issued, expires = _number(claims, "iat"), _number(claims, "exp")
+    except AlertsvcError as exc:
+        raise Unauthorized("bad signed request") from exc
+    moment = now.timestamp()
+    if claims.get("aud") != audience or not issued - CLOCK_SKEW.total_seconds() <= moment < expires:
+        raise Unauthorized("signed request not valid for this service or time")
+    return issuer
+
+
 def request_target(request: Request) -> str:
     """What ``htu`` must say for ``request``: its path, and ``?`` and the query string when there is one."""
     query = request.url.query

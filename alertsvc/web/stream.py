@@ -3,22 +3,82 @@
 Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox, then live events with a
 higher sequence number: no event is lost between the two and none is sent twice. Pings keep proxies
 from closing an idle stream and let the server notice clients that have gone.
+
+One staff token holds at most ``max_streams_per_token`` streams at once (``StreamCounter``): the next is
+429, naming the limit. A stream's place is given back however it ends (the client leaves, the server
+shuts down, or the response never starts, as for HEAD).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
 from alertsvc import ward_desk
-from alertsvc.errors import InputError
+from alertsvc.errors import InputError, TooManyRequests
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
 
 PING_SECONDS = 15
 RETRY_MS = 2000
+
+
+class StreamCounter:
+    """Open event streams per staff token (its ``jti``), at most ``limit`` each."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def open(self, token_id: str) -> Callable[[], None]:
+        """Count one more stream for ``token_id`` (TooManyRequests at the limit); returns its release,
+        which may be called any number of times."""
+        held = self._open.get(token_id, 0)
+        if held >= self.limit:
+            raise TooManyRequests(
+                f"this token already holds {held} open event streams; at most {self.limit} event streams "
+                "per token (setting max_streams_per_token): close one, or use another staff token"
+            )
+        self._open[token_id] = held + 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                left = self._open[token_id] - 1
+                if left:
+                    self._open[token_id] = left
+                else:
+                    del self._open[token_id]
+
+        return release
+
+    def held(self, token_id: str) -> int:
+        return self._open.get(token_id, 0)
+
+
+class _Stream(EventSourceResponse):
+    """An event stream that runs ``on_end`` when its response ends, however it ends."""
+
+    def __init__(
+        self,
+        content: AsyncIterator[ServerSentEvent | bytes],
+        *,
+        headers: dict[str, str],
+        on_end: Callable[[], None],
+    ) -> None:
+        super().__init__(content, ping=PING_SECONDS, headers=headers)
+        self._on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._on_end()
 
 
 async def alert_stream(request: Request) -> EventSourceResponse:
@@ -27,8 +87,18 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     staff = service.staff(bearer(request.headers.get("authorization")))
     service.require_nurse(staff, ward)
     after = _last_event_id(request)
-    subscription = service.hub.subscribe(ward)
-    backlog = ward_desk.stream_backlog(service, ward, after, staff)
+    counter: StreamCounter = request.app.state.streams
+    release = counter.open(staff.token_id)
+    try:
+        subscription = service.hub.subscribe(ward)
+        backlog = ward_desk.stream_backlog(service, ward, after, staff)
+    except BaseException:
+        release()
+        raise
+
+    def end() -> None:
+        subscription.close()
+        release()
 
     async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         sent = after
@@ -42,9 +112,9 @@ async def alert_stream(request: Request) -> EventSourceResponse:
                     yield live.wire  # encoded once for every stream of the ward
                     sent = live.seq
         finally:
-            subscription.close()
+            end()
 
-    return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+    return _Stream(events(), headers={"Cache-Control": "no-store"}, on_end=end)
 
 
 def _last_event_id(request: Request) -> int:

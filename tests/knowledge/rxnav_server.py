@@ -53,6 +53,7 @@ def _match_key(path: str, query: dict[str, str]) -> tuple[str, frozenset[tuple[s
 
 class _QuietHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # socketserver's 5 drops connections when a client asks in parallel
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up at its deadline hangs up on a slow or dripping answer: that is expected.

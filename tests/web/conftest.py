@@ -52,7 +52,7 @@ class RunningService:
         """Run a coroutine on the server's event loop (e.g. ``service.tick()`` after moving the clock)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
-    def token(self, ward: str, name: str, role: Role = "nurse", hours: float = 72) -> str:
+    def token(self, ward: str, name: str, role: Role = "nurse", hours: float = 24) -> str:
         return issue_staff_token(
             self.service.identity, ward=ward, name=name, role=role, now=self.clock.now, hours=hours
         )

@@ -361,9 +361,11 @@ def test_a_dose_given_is_shown_and_cannot_be_recorded_twice(
 # -- refusals that store nothing ------------------------------------------------------------------
 
 
-def test_a_schedule_for_an_admission_on_another_ward_is_forbidden(
+def test_a_schedule_for_an_admission_on_another_ward_is_refused_as_unknown(
     running: RunningService, patient: PatientCLI, clock: FakeClock, tmp_path: Path
 ) -> None:
+    """Another ward's admission is answered as one that does not exist (issue 9): a 403 naming its
+    ward would tell a guessing client that the id is real, and where the patient lies."""
     (tmp_path / "neighbour").mkdir()
     admit(running, InProcessPatient(tmp_path / "neighbour"), ward=WARD)  # so that both wards exist
     elsewhere = admit(running, patient, ward=OTHER_WARD)
@@ -381,10 +383,12 @@ def test_a_schedule_for_an_admission_on_another_ward_is_forbidden(
         },
         ward=WARD,
     )
-    assert response.status_code == 403, response.text
+    assert response.status_code == 404, response.text
     error = response.json()["error"]
-    assert error["code"] == "forbidden"
-    assert elsewhere["admission"] in error["message"] and OTHER_WARD in error["message"]
+    assert error == {
+        "code": "not-found",
+        "message": f"administrations[0]: no active admission {elsewhere['admission']}",
+    }
     assert row_counts(running.settings.db_path) == before
     assert schedule(running, OTHER_WARD) == []
 

@@ -173,6 +173,7 @@ def test_the_night_shift_sees_the_flagged_reaction_before_the_dose(
     # The grant ends at 19:00 the next day: everything derived from the slice is purged.
     clock.now = at(19, 1, days=1)
     running.run(running.service.tick())
+    night_nurse = running.token(WARD, "Nico Night")  # the next night's token (staff tokens live 24 h at most)
     with running.client(night_nurse) as client:
         for shift in ("day", "evening", "night"):
             assert client.get(f"/wards/{WARD}/alerts", params={"shift": shift}).json()["alerts"] == []
