@@ -12,13 +12,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
-from alertsvc.web import cds_hooks, problems, routes, stream
+from alertsvc.web import cds_hooks, openapi, problems, routes, static, stream
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Unauthorized, 401),
@@ -50,11 +49,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
         *routes.ROUTES,
         Route("/wards/{ward}/alerts/stream", stream.alert_stream, methods=["GET"]),
         *cds_hooks.ROUTES,
+        *openapi.ROUTES,
     ]
     if settings.dashboards_dir.is_dir():
-        app_routes.append(
-            Mount("/", StaticFiles(directory=settings.dashboards_dir, html=True), name="dashboards")
-        )
+        app_routes.append(static.dashboards(settings.dashboards_dir))
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,

@@ -1,0 +1,87 @@
+"""Schemathesis hooks for ``test_openapi.py`` (loaded by the ``schemathesis`` command through
+``SCHEMATHESIS_HOOKS``): who is asking, and real ids to aim at.
+
+``ALERTSVC_SCHEMATHESIS`` (JSON) carries what the test set up on the real server: staff tokens, the
+patient's and a CDS client's key seeds (hex), the service's id and the ids of a real ward, admission,
+dose and alert. Each case gets the credential its operation's security scheme asks for, made fresh where
+the scheme wants that (a CDS Hooks JWT is used once; a patient's signed request names the exact path).
+Half the cases' path parameters are swapped for the real ids, so the fuzzing reaches past "no such
+alert" into the code that acts on one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+
+from alertsvc.alerts import jws
+from alertsvc.ledger.identity import Identity
+from alertsvc.web.auth import SIGNED_REQUEST_TYPE
+
+CONTEXT: dict[str, Any] = json.loads(os.environ.get("ALERTSVC_SCHEMATHESIS", "{}"))
+
+
+def _identity(name: str) -> Identity:
+    return Identity.from_seed(bytes.fromhex(CONTEXT[name]))
+
+
+def patient_request(method: str, path: str) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": _identity("patient_seed").public_id,
+        "aud": CONTEXT["service_id"],
+        "htm": method.upper(),
+        "htu": path,
+        "iat": now,
+        "exp": now + 240,
+        "jti": uuid.uuid4().hex,
+    }
+    return jws.sign(claims, _identity("patient_seed"), typ=SIGNED_REQUEST_TYPE)
+
+
+def cds_jwt(audience: str) -> str:
+    now = int(time.time())
+    claims = {"iss": CONTEXT["cds_issuer"], "aud": audience, "iat": now, "exp": now + 300}
+    return jws.sign(claims | {"jti": uuid.uuid4().hex}, _identity("cds_seed"), typ="JWT")
+
+
+@schemathesis.auth(refresh_interval=None, retry_on=[])
+class AlertsvcAuth:
+    """The credential each operation's security scheme asks for."""
+
+    def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str | None:
+        path, method = context.operation.path, context.operation.method.upper()
+        formatted = case.formatted_path
+        if path.startswith("/cds-services/"):
+            return cds_jwt(CONTEXT["base_url"] + formatted)
+        if path.endswith("/audit"):
+            return patient_request(method, formatted)
+        if path == "/admissions":
+            return str(CONTEXT["admission_token"])
+        if path.endswith("/entries") and case.path_parameters.get("admission") == CONTEXT["admission"]:
+            return patient_request(method, formatted)
+        return str(CONTEXT["nurse_token"])
+
+    def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+REAL = {"ward": "ward", "admission": "admission", "dose": "dose", "alert": "alert", "service": "cds_service"}
+
+
+@schemathesis.hook
+def flatmap_path_parameters(context: schemathesis.HookContext, path_parameters: dict[str, Any] | None) -> Any:
+    """Keep the generated ids, or swap every one that is a valid id (no '/') for a real one."""
+    if not path_parameters:
+        return st.just(path_parameters)
+    real = {
+        name: CONTEXT[REAL[name]] if name in REAL and "/" not in str(value) else value
+        for name, value in path_parameters.items()
+    }
+    return st.sampled_from([path_parameters, real])
