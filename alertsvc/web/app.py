@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
         *openapi.ROUTES,
     ]
     if settings.dashboards_dir.is_dir():
-        app_routes.append(static.dashboards(settings.dashboards_dir))
+        app_routes.append(static.dashboards(settings.dashboards_dir, list(app_routes)))
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,

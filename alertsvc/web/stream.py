@@ -19,6 +19,8 @@ from alertsvc.web.auth import bearer
 
 PING_SECONDS = 15
 RETRY_MS = 2000
+MAX_EVENT_ID = 2**63 - 1
+"""The largest sequence number SQLite can hold (a larger Last-Event-ID cannot name an event)."""
 
 
 async def alert_stream(request: Request) -> EventSourceResponse:
@@ -52,7 +54,9 @@ def _last_event_id(request: Request) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise InputError(f"Last-Event-ID {raw!r} is not an event sequence number") from exc
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is not an event sequence number") from exc
     if value < 0:
-        raise InputError(f"Last-Event-ID {raw!r} is negative")
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is negative")
+    if value > MAX_EVENT_ID:
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is beyond any event sequence number")
     return value

@@ -60,19 +60,6 @@ def test_the_document_describes_every_route_with_its_security_and_errors(running
     ]
 
 
-@pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE", "PATCH"])
-def test_a_method_a_route_does_not_take_is_a_405_naming_the_allowed_ones(
-    running: RunningService, method: str
-) -> None:
-    response = httpx.request(method, running.url + "/wards/ward-1/schedule", timeout=10)
-    assert response.status_code == 405
-    assert {m.strip() for m in response.headers["allow"].split(",")} >= {"GET", "POST"}
-    assert response.json() == {"error": {"code": "method-not-allowed", "message": "Method Not Allowed"}}
-    nowhere = httpx.request(method, running.url + "/no/such/route", timeout=10)
-    assert nowhere.status_code == 404
-    assert nowhere.json() == {"error": {"code": "not-found", "message": "Not Found"}}
-
-
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(tmp_path: Path) -> None:
     with fuzz_target(tmp_path) as target:

@@ -1,0 +1,111 @@
+"""What schemathesis found against a real server, each reproduced on its own (they failed before the
+fix named in the commit that added them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.web.conftest import PatientCLI, RunningService
+from tests.web.test_admissions import InProcessPatient, admit
+
+WARD = "ward-1"
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE", "PATCH"])
+def test_a_method_a_route_does_not_take_is_a_405_naming_the_allowed_ones(
+    running: RunningService, method: str
+) -> None:
+    response = httpx.request(method, running.url + f"/wards/{WARD}/schedule", timeout=10)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} >= {"GET", "POST"}
+    assert response.json() == {"error": {"code": "method-not-allowed", "message": "Method Not Allowed"}}
+    nowhere = httpx.request(method, running.url + "/no/such/route", timeout=10)
+    assert nowhere.status_code == 404
+    assert nowhere.json() == {"error": {"code": "not-found", "message": "Not Found"}}
+
+
+@pytest.mark.parametrize("path", ["/admissions", "/alerts/a-1/acknowledgements", "/cds-services/x/feedback"])
+def test_a_get_of_a_post_only_route_is_a_405_not_a_missing_dashboard_file(
+    running: RunningService, path: str
+) -> None:
+    response = httpx.get(running.url + path, timeout=10)
+    assert response.status_code == 405
+    assert response.headers["allow"].replace(" ", "") == "POST"
+    assert response.json()["error"]["code"] == "method-not-allowed"
+    page = httpx.get(running.url + "/", timeout=10)  # the dashboards are still served
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+
+@pytest.mark.parametrize(
+    "value", ["093946525036332365451881", str(2**63), "99999999999999999999999999999999999999"]
+)
+def test_a_last_event_id_beyond_any_sequence_number_is_a_400_not_a_500(
+    running: RunningService, value: str
+) -> None:
+    token = running.token(WARD, "Nia")
+    for headers, params in (({"Last-Event-ID": value}, {}), ({}, {"last_event_id": value})):
+        response = httpx.get(
+            running.url + f"/wards/{WARD}/alerts/stream",
+            headers={"Authorization": f"Bearer {token}", **headers},
+            params=params,
+            timeout=10,
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "input-error"
+        assert value[:20] in response.json()["error"]["message"]
+
+
+OUT_OF_RANGE = [
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:30:00Z",
+    "9999-12-31T23:59:59Z",
+]
+"""Instants Python reads but cannot move to UTC (year 1 east of Greenwich, year 9999 west of it), or
+whose year, printed unpadded ('1-01-01T...'), could not be read back, or that a lead time overflows."""
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> PatientCLI:
+    (tmp_path / "patient").mkdir()
+    return InProcessPatient(tmp_path / "patient")
+
+
+@pytest.fixture
+def admitted(running: RunningService, patient: PatientCLI) -> tuple[str, str]:
+    """An admission on WARD with one dose of ibuprofen scheduled: (admission id, dose id)."""
+    patient.ledger_cmd("add-medication", "warfarin")
+    admission = admit(running, patient, ward=WARD)["admission"]
+    due = (running.clock.now + timedelta(hours=2)).isoformat()
+    with running.client(running.token(WARD, "Nia")) as client:
+        planned = client.post(
+            f"/wards/{WARD}/schedule",
+            json={"administrations": [{"admission": admission, "drug": "ibuprofen", "due": due}]},
+        )
+    assert planned.status_code == 201, planned.text
+    return admission, planned.json()["administrations"][0]["id"]
+
+
+@pytest.mark.parametrize("instant", OUT_OF_RANGE)
+def test_a_dose_time_out_of_range_is_a_400_naming_the_field_and_stores_nothing(
+    running: RunningService, admitted: tuple[str, str], instant: str
+) -> None:
+    admission, dose = admitted
+    with running.client(running.token(WARD, "Nia")) as client:
+        before = client.get(f"/wards/{WARD}/schedule").json()["administrations"]
+        planned = client.post(
+            f"/wards/{WARD}/schedule",
+            json={"administrations": [{"admission": admission, "drug": "paracetamol", "due": instant}]},
+        )
+        assert planned.status_code == 400, planned.text
+        assert planned.json()["error"]["message"].startswith("administrations[0].due:")
+        recorded = client.post(
+            f"/wards/{WARD}/schedule/{dose}/outcome", json={"status": "held", "at": instant}
+        )
+        assert recorded.status_code == 400, recorded.text
+        assert recorded.json()["error"]["message"].startswith("'at':")
+        assert client.get(f"/wards/{WARD}/schedule").json()["administrations"] == before
