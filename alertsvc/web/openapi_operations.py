@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from alertsvc.web.openapi_schemas import INSTANT, NON_EMPTY, TEXT, Schema, array, obj, ref
+from alertsvc.web.openapi_schemas import INSTANT, NON_EMPTY, TEXT, Schema, array, example, obj, ref
 
 Security = list[dict[str, list[str]]]
 STAFF: Security = [{"staffToken": []}]
@@ -74,14 +74,14 @@ LAST_EVENT_ID = [
         "in": "header",
         "required": False,
         "description": "Resume after this event sequence number (what EventSource sends on reconnect).",
-        "schema": {"type": "string", "pattern": r"^[0-9]+$"},
+        "schema": {"type": "string", "pattern": r"^[0-9]*$"},
     },
     {
         "name": "last_event_id",
         "in": "query",
         "required": False,
         "description": "The same, for clients that cannot set headers.",
-        "schema": {"type": "string", "pattern": r"^[0-9]+$"},
+        "schema": {"type": "string", "pattern": r"^[0-9]*$"},
     },
 ]
 SHIFT_QUERY = [
@@ -89,8 +89,8 @@ SHIFT_QUERY = [
         "name": "shift",
         "in": "query",
         "required": False,
-        "description": "The shift to list for (default: the current one).",
-        "schema": {"type": "string", "enum": ["day", "evening", "night"]},
+        "description": "The shift to list for (empty or absent: the current one).",
+        "schema": {"type": "string", "enum": ["day", "evening", "night", ""]},
     }
 ]
 STREAM = {
@@ -259,7 +259,15 @@ CDS_REQUEST = obj(
         "hookInstance": NON_EMPTY,
         "context": {
             "type": "object",
-            "description": "draftOrders (a FHIR Bundle), selections, patientId, encounterId (an admission)",
+            "description": "the hook's context: draftOrders (a FHIR Bundle of draft orders), selections, "
+            "userId, patientId, encounterId (an alertsvc admission, whose slice is then checked too)",
+            "properties": {
+                "draftOrders": {"type": ["object", "array"]},
+                "medications": {"type": ["object", "array"], "description": "DSTU2: the draft orders"},
+                "selections": {"type": "array", "items": {"type": "string"}},
+                "encounterId": TEXT,
+            },
+            "anyOf": [{"required": ["draftOrders"]}, {"required": ["medications"]}],
         },
         "prefetch": {"type": "object"},
         "fhirServer": TEXT,
@@ -286,7 +294,7 @@ CDS_FEEDBACK = obj(
         "feedback": array(
             obj(
                 {
-                    "card": TEXT,
+                    "card": {"type": "string", "format": "uuid", "description": "a card's uuid"},
                     "outcome": {"type": "string", "enum": ["accepted", "overridden"]},
                     "outcomeTimestamp": INSTANT,
                     "overrideReason": {"type": "object"},
@@ -298,6 +306,44 @@ CDS_FEEDBACK = obj(
         )
     },
     "feedback",
+)
+
+DRAFT_IBUPROFEN = {
+    "resourceType": "MedicationRequest",
+    "id": "draft-1",
+    "status": "draft",
+    "intent": "order",
+    "medicationCodeableConcept": {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5640"}],
+        "text": "ibuprofen",
+    },
+    "subject": {"reference": "Patient/1"},
+}
+CDS_REQUEST = example(
+    CDS_REQUEST,
+    {
+        "hook": "order-sign",
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {
+            "userId": "Practitioner/1",
+            "patientId": "1",
+            "encounterId": "adm-0f1e2d3c4b5a6978",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": DRAFT_IBUPROFEN}]},
+        },
+    },
+)
+CDS_FEEDBACK = example(
+    CDS_FEEDBACK,
+    {
+        "feedback": [
+            {
+                "card": "9368d37b-283f-44a0-93ea-547cebab93ed",
+                "outcome": "overridden",
+                "overrideReason": {"reason": {"code": "will-monitor"}},
+                "outcomeTimestamp": "2030-01-16T01:30:00Z",
+            }
+        ]
+    },
 )
 
 CDS_SCHEMAS: dict[str, Schema] = {

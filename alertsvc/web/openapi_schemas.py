@@ -38,6 +38,11 @@ def array(items: Schema, **extra: Any) -> Schema:
     return {"type": "array", "items": items, **extra}
 
 
+def example(schema: Schema, *values: Any) -> Schema:
+    """``schema`` with ``examples`` (JSON Schema 2020-12), shown to readers and tried by schemathesis."""
+    return {**schema, "examples": list(values)}
+
+
 INGREDIENT = obj({"rxcui": TEXT, "name": TEXT}, "rxcui name")
 
 OUTCOME = obj(
@@ -340,6 +345,25 @@ ERROR = obj(
     },
     "error",
     description="Every refusal; a bad token is a bare 401 whose message says no more than 'unauthorized'.",
+)
+
+ADMISSION_REQUEST = example(
+    ADMISSION_REQUEST,
+    {"grant_link": "alertsvc-grant:eyJncmFudCI6...", "ward": "icu", "bed": "4", "label": "Bed 4"},
+)
+SCHEDULE_REQUEST = example(
+    SCHEDULE_REQUEST,
+    {
+        "administrations": [
+            {"admission": "adm-0f1e2d3c4b5a6978", "drug": "ibuprofen", "due": "2030-01-16T02:00:00Z"},
+            {"admission": "adm-0f1e2d3c4b5a6978", "drug": "warfarin 5 mg", "due": "2030-01-16T18:00:00Z"},
+        ]
+    },
+)
+OUTCOME_REQUEST = example(OUTCOME_REQUEST, {"status": "held", "note": "prescriber informed"})
+ACK_REQUEST = example(
+    ACK_REQUEST,
+    {"reason": {"code": "prescriber-informed"}, "comment": "Dr Okafor will review before 02:00"},
 )
 
 SCHEMAS: dict[str, Schema] = {

@@ -50,13 +50,18 @@ async def alert_stream(request: Request) -> EventSourceResponse:
 
 
 def _last_event_id(request: Request) -> int:
-    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InputError(f"Last-Event-ID {raw[:40]!r} is not an event sequence number") from exc
-    if value < 0:
-        raise InputError(f"Last-Event-ID {raw[:40]!r} is negative")
+    """The sequence number to resume after, 0 if none: the ``Last-Event-ID`` header (what EventSource
+    sends when it reconnects) or else the ``last_event_id`` query parameter. Each given must be ASCII
+    digits, as the stream sent them."""
+    header, query = request.headers.get("last-event-id"), request.query_params.get("last_event_id")
+    values = [_sequence_number(raw) for raw in (header, query) if raw]
+    return values[0] if values else 0
+
+
+def _sequence_number(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit():
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is not an event sequence number (digits only)")
+    value = int(raw)
     if value > MAX_EVENT_ID:
         raise InputError(f"Last-Event-ID {raw[:40]!r} is beyond any event sequence number")
     return value

@@ -129,7 +129,8 @@ def _slice(patient: Identity, grantee: str, directory: Path, now: datetime) -> d
 def run_schemathesis(
     target: Target, directory: Path, *, max_examples: int, seed: int, max_time: int | None = None
 ) -> tuple[dict[str, Any], str]:
-    """Run the ``schemathesis`` command against the target's /openapi.json; its JSON report and output."""
+    """Run the ``schemathesis`` command against the target's /openapi.json; its JSON report and output
+    (every request and answer is in ``cases.har`` beside the report)."""
     config = directory / "schemathesis.toml"
     config.write_text(
         "\n".join(
@@ -156,7 +157,7 @@ def run_schemathesis(
         "--seed", str(seed),
         "--workers", "1",
         "--request-timeout", "10",
-        "--report", "json", "--report-json-path", str(report),
+        "--report", "json,har", "--report-json-path", str(report), "--report-har-path", str(directory / "cases.har"),
         *(["--max-time", str(max_time)] if max_time else []),
     ]  # fmt: skip
     env = {

@@ -85,3 +85,29 @@ def flatmap_path_parameters(context: schemathesis.HookContext, path_parameters: 
         for name, value in path_parameters.items()
     }
     return st.sampled_from([path_parameters, real])
+
+
+@schemathesis.hook
+def flatmap_body(context: schemathesis.HookContext, body: Any) -> Any:
+    """Keep the generated body, or aim it at the real admission: a schedule item's ``admission`` text, a
+    CDS call's ``context.encounterId``. Only text is swapped for text, so a body generated to break the
+    schema still breaks it."""
+    operation = context.operation
+    if operation is None or not isinstance(body, dict):
+        return st.just(body)
+    aimed: Any = body
+    if operation.path == "/wards/{ward}/schedule":
+        aimed = {
+            key: [
+                item | {"admission": CONTEXT["admission"]}
+                if isinstance(item, dict) and isinstance(item.get("admission"), str)
+                else item
+                for item in value
+            ]
+            if key in ("administrations", "medication_requests") and isinstance(value, list)
+            else value
+            for key, value in body.items()
+        }
+    elif operation.path == "/cds-services/{service}" and isinstance(body.get("context"), dict):
+        aimed = body | {"context": body["context"] | {"encounterId": CONTEXT["admission"]}}
+    return st.sampled_from([body, aimed])

@@ -109,3 +109,25 @@ def test_a_dose_time_out_of_range_is_a_400_naming_the_field_and_stores_nothing(
         assert recorded.status_code == 400, recorded.text
         assert recorded.json()["error"]["message"].startswith("'at':")
         assert client.get(f"/wards/{WARD}/schedule").json()["administrations"] == before
+
+
+@pytest.mark.parametrize("value", ["1_0", " 3", "+3", "٣", "-1", "3.0", "0x10"])
+def test_a_last_event_id_is_digits_only(running: RunningService, value: str) -> None:
+    """Event ids are what the stream sent: ASCII digits. Python's int() also reads '1_0', ' 3', '+3' and
+    Arabic-Indic digits; the stream must not."""
+    token = running.token(WARD, "Nia")
+    response = httpx.get(
+        running.url + f"/wards/{WARD}/alerts/stream",
+        headers={"Authorization": f"Bearer {token}"},
+        params={"last_event_id": value},
+        timeout=10,
+    )
+    assert response.status_code == 400, response.text
+    assert "Last-Event-ID" in response.json()["error"]["message"]
+    both = httpx.get(
+        running.url + f"/wards/{WARD}/alerts/stream",
+        headers={"Authorization": f"Bearer {token}", "Last-Event-ID": "5"},
+        params={"last_event_id": value},
+        timeout=10,
+    )
+    assert both.status_code == 400, both.text

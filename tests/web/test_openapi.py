@@ -1,8 +1,8 @@
 """``GET /openapi.json`` describes every route the service serves, and schemathesis, run from that
 description against a real server on 127.0.0.1, finds no server error and no answer that departs from it.
 
-``make test`` runs schemathesis with a few examples per operation (about a minute on two cores);
-``make soak`` runs it with many more (see ``tests/soak``).
+``make test`` runs schemathesis with 25 examples per operation (about 800 cases, 15 s on two cores);
+``make soak`` runs it with 1,000 (``tests/soak/test_soak.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alertsvc.web.app import create_app
 from tests.web.conftest import RunningService
 from tests.web.fuzz_target import CHECKS, fuzz_target, run_schemathesis
 
-REDUCED_EXAMPLES = 12
+REDUCED_EXAMPLES = 25
 
 
 def test_the_document_describes_every_route_with_its_security_and_errors(running: RunningService) -> None:
@@ -63,13 +63,13 @@ def test_the_document_describes_every_route_with_its_security_and_errors(running
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(tmp_path: Path) -> None:
     with fuzz_target(tmp_path) as target:
-        report, output = run_schemathesis(target, tmp_path, max_examples=REDUCED_EXAMPLES, seed=9)
+        report, output = run_schemathesis(target, tmp_path, max_examples=REDUCED_EXAMPLES, seed=33)
         health = httpx.get(target.url + "/healthz", timeout=10)
     assert health.status_code == 200
     assert report["exit_code"] == 0, output[-20000:]
     summary = summarise(report)
     assert summary["operations tested"] == 14, summary
-    assert summary["cases"] >= 150, summary
+    assert summary["cases"] >= 500, summary
     assert summary["server errors"] == 0 and summary["failures"] == 0, output[-20000:]
     print(f"schemathesis: {summary}")
 
