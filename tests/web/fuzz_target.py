@@ -157,7 +157,8 @@ def run_schemathesis(
         "--seed", str(seed),
         "--workers", "1",
         "--request-timeout", "10",
-        "--report", "json,har", "--report-json-path", str(report), "--report-har-path", str(directory / "cases.har"),
+        "--report", "json,har", "--report-json-path", str(report),
+        "--report-har-path", str(directory / "cases.har"),
         *(["--max-time", str(max_time)] if max_time else []),
     ]  # fmt: skip
     env = {
