@@ -131,6 +131,8 @@ def read_grant(entry: SignedEntry) -> Grant:
     purpose = require_str(
         require_dict(purposes[0], what=f"{what} purpose").get("code"), what=f"{what} purpose"
     )
+    if not purpose.strip():
+        raise InputError(f"{what}: provision.purpose names no purpose")
     grant = Grant(
         id=entry.id,
         resource_id=require_str(body.get("id"), what=f"{what} id"),

@@ -269,8 +269,7 @@ CDS_REQUEST = obj(
             },
             "anyOf": [{"required": ["draftOrders"]}, {"required": ["medications"]}],
         },
-        "prefetch": {"type": "object"},
-        "fhirServer": TEXT,
+        "prefetch": {"type": ["object", "null"], "description": "prefetch key -> FHIR resource or null"},
     },
     "hook hookInstance context",
 )

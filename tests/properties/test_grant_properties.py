@@ -61,7 +61,7 @@ def test_any_grant_body_is_read_into_terms_that_hold_or_refused_by_name(body: di
     assert grant.id == entry.id and grant.patient == PATIENT.public_id
     assert grant.not_before < grant.expires_at
     assert grant.scope <= set(SCOPES) and grant.write_scope <= set(SCOPES)
-    assert isinstance(grant.grantee, str) and isinstance(grant.purpose, str) and grant.purpose
+    assert isinstance(grant.grantee, str) and grant.purpose.strip()  # as new_grant insists
 
 
 @settings(max_examples=100, deadline=None)

@@ -3,14 +3,18 @@ fix named in the commit that added them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.web.conftest import PatientCLI, RunningService
+from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import InProcessPatient, admit
+from tests.web.test_cds_hooks import IBUPROFEN, SIGN, hook_request, post, r4_order, start
 
 WARD = "ward-1"
 
@@ -131,3 +135,33 @@ def test_a_last_event_id_is_digits_only(running: RunningService, value: str) -> 
         timeout=10,
     )
     assert both.status_code == 400, both.text
+
+
+@pytest.fixture(scope="module")
+def cds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """A service trusting test_cds_hooks' CDS clients."""
+    es_key, rs_key = ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(65537, 2048)
+    yield from start(tmp_path_factory.mktemp("cds"), FakeClock(), es_key, rs_key)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        pytest.param({"context": {"encounterId": [{}]}}, "context.encounterId", id="encounter-a-list"),
+        pytest.param({"context": {"encounterId": 42}}, "context.encounterId", id="encounter-a-number"),
+        pytest.param({"context": {"selections": [7]}}, "context.selections", id="selection-a-number"),
+        pytest.param({"context": {"selections": "draft-1"}}, "context.selections", id="selections-text"),
+        pytest.param({"prefetch": []}, "prefetch", id="prefetch-a-list"),
+    ],
+)
+def test_a_cds_call_with_a_field_of_the_wrong_type_is_a_400_naming_it(
+    cds: RunningService, change: dict[str, Any], named: str
+) -> None:
+    """A malformed encounterId was read as no admission: the check ran without the patient's slice (her
+    flagged reactions unseen) or answered 412; a malformed selection or prefetch was read as none."""
+    body = hook_request("order-sign", [r4_order("draft-1", IBUPROFEN)], prefetch={"medications": None})
+    body["context"] |= change.get("context", {})
+    body |= {k: v for k, v in change.items() if k != "context"}
+    response = post(cds, f"/cds-services/{SIGN}", body)
+    assert response.status_code == 400, response.text
+    assert named in response.json()["error"]["message"]
