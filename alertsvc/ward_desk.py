@@ -168,10 +168,10 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
         raise InputError(f"unknown reason code {code!r}; one of {', '.join(ACK_REASONS)}")
     if critical and code == "seen":
         raise InputError("a critical or interruptive alert needs a reason other than 'seen'")
-    display = value.get("display") or ACK_REASONS[code]
-    if not isinstance(display, str):
+    display = value.get("display")
+    if display is not None and not isinstance(display, str):
         raise InputError("'reason.display' must be text")
-    return code, display
+    return code, display or ACK_REASONS[code]
 
 
 def stream_backlog(service: Service, ward: str, after: int, staff: Staff) -> list[Event]:
