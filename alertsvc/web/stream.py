@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 
 from alertsvc import ward_desk
+from alertsvc.alerts import store as alert_store
 from alertsvc.errors import InputError
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
 
 PING_SECONDS = 15
 RETRY_MS = 2000
+BACKLOG_PAGE = 500
+"""Events read from the outbox at a time for a stream's backlog."""
+SEND_TIMEOUT_SECONDS = 10.0
+"""A client that takes no bytes for this long while the stream has some to send (a stalled reader: its
+socket buffers full) is dropped; meanwhile its subscription holds at most ``hub.QUEUE_LIMIT`` events.
+It reconnects with Last-Event-ID and catches up from the outbox."""
 MAX_EVENT_ID = 2**63 - 1
 """The largest sequence number SQLite can hold (a larger Last-Event-ID cannot name an event)."""
 
@@ -30,23 +38,35 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     service.require_nurse(staff, ward)
     after = _last_event_id(request)
     subscription = service.hub.subscribe(ward)
-    backlog = ward_desk.stream_backlog(service, ward, after, staff)
+    backlog = ward_desk.stream_backlog(service, ward, after, staff, limit=BACKLOG_PAGE)
 
     async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         sent = after
+        page = backlog
         try:
             yield ServerSentEvent(retry=RETRY_MS, comment="alertsvc ward stream")
-            for past in backlog:
-                yield past.wire
-                sent = past.seq
+            while page:  # a page at a time: a stream from Last-Event-ID 0 never holds the whole outbox
+                for past in page:
+                    yield past.wire
+                    sent = past.seq
+                page = (
+                    alert_store.events_since(service.db, ward, sent, limit=BACKLOG_PAGE)
+                    if len(page) == BACKLOG_PAGE
+                    else []
+                )
             while (live := await subscription.next()) is not None:
                 if live.seq > sent:
+                    # Let the loop run between events: a client that vanished is noticed after one
+                    # failed write, not after every queued event was written to a dead socket.
+                    await anyio.lowlevel.checkpoint()
                     yield live.wire  # encoded once for every stream of the ward
                     sent = live.seq
         finally:
             subscription.close()
 
-    return EventSourceResponse(events(), ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(
+        events(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _last_event_id(request: Request) -> int:
