@@ -86,7 +86,7 @@ def publish_large(running: RunningService, ward: str, count: int) -> None:
                     data={"pad": "x" * 8192, "n": i},
                     admission=None,
                     now=running.clock.now,
-                )  # fmt: skip
+                )
                 for i in range(count)
             ]
         service.publish(events)
