@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps run test check bench clean
+.PHONY: install browser-deps run test check bench soak clean
 
 install: $(STAMP)
 
@@ -42,6 +42,13 @@ check: install
 
 bench: install
 	$(PY) -m bench
+
+# Runs too long for CI's budget, at full size; each prints its counts. `make test` runs each reduced:
+# schemathesis at 25 examples per operation, stream churn at 200 clients x 3 cycles.
+SOAK_ENV := ALERTSVC_SOAK_CLIENTS=1000 ALERTSVC_SOAK_CYCLES=10 ALERTSVC_SCHEMATHESIS_EXAMPLES=300
+soak: install
+	$(SOAK_ENV) $(PY) -m pytest -s -p no:cacheprovider -k "churn or schemathesis" \
+		tests/chaos/test_stream_load.py tests/web/test_openapi.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis node_modules

@@ -265,6 +265,7 @@ class Service:
         self._patients.pop(admission.id, None)
         self.next_polls.pop(admission.id, None)
         self.publish([event])
+        self.rebuild_timers()  # its expiry, dose and reminder timers go with it
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
 
     def purge_checkpoint(self) -> None:

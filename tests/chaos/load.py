@@ -104,12 +104,21 @@ class Clients:
         self.process.stdin.flush()
         self.expect(word, number)
 
-    def expect(self, word: str, number: int | None) -> None:
+    def expect(self, word: str, number: int | None) -> list[str]:
         assert self.process.stdout is not None
         answer = self.process.stdout.readline().split()
         assert answer[:1] == [word], f"stream clients answered {answer!r}, expected {word}"
         if number is not None:
             assert int(answer[1]) == number, answer
+        return answer
+
+    def wait_for(self, event: str, seconds: float) -> tuple[int, float]:
+        """Wait until every open stream has had ``event``: (how many had, monotonic time of the last)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"wait {event} {seconds}\n")
+        self.process.stdin.flush()
+        answer = self.expect("seen", None)
+        return int(answer[1]), float(answer[2])
 
     def close(self) -> None:
         try:

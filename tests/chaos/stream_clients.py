@@ -8,6 +8,8 @@ Opens COUNT streams of the ward (raw HTTP/1.1 over asyncio sockets: a thousand c
     abort K      abort K of the open streams at once (a reset, as a client that vanishes)
     close        close every open stream politely (FIN), print ``closed``, and exit
     reopen K     open K more streams
+    wait E S     wait up to S seconds until every open stream has had an event named E; answer
+                 ``seen N T``: how many had, and the monotonic time the last of them had it
 
 Each command is answered with a line (``aborted K``, ``open N``, ``closed``). The test keeps the server
 in its own process, so what it measures there (memory, tasks, subscriptions) is the server's alone.
@@ -19,6 +21,7 @@ import asyncio
 import socket
 import struct
 import sys
+import time
 from urllib.parse import urlsplit
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -41,20 +44,28 @@ async def open_stream(host: str, port: int, ward: str, token: str) -> Stream:
     return reader, writer
 
 
-async def drain_forever(reader: asyncio.StreamReader) -> None:
-    """Read and discard what the server sends (a live dashboard), until the stream ends."""
-    while await reader.read(65536):
-        pass
+async def drain_forever(reader: asyncio.StreamReader, seen: dict[str, float]) -> None:
+    """Read what the server sends (a live dashboard) until the stream ends, noting when each event name
+    first arrived (monotonic time, comparable across processes on Linux)."""
+    while chunk := await reader.read(65536):
+        for line in chunk.split(b"\n"):
+            if line.startswith(b"event: "):
+                seen.setdefault(line[7:].strip().decode(), time.monotonic())
 
 
 async def main(url: str, ward: str, token: str, count: int) -> None:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     streams: list[tuple[Stream, asyncio.Task[None]]] = []
+    seen: dict[asyncio.Task[None], dict[str, float]] = {}
 
     async def add(n: int) -> None:
         opened = await asyncio.gather(*(open_stream(host, port, ward, token) for _ in range(n)))
-        streams.extend((s, asyncio.create_task(drain_forever(s[0]))) for s in opened)
+        for stream in opened:
+            notes: dict[str, float] = {}
+            task = asyncio.create_task(drain_forever(stream[0], notes))
+            seen[task] = notes
+            streams.append((stream, task))
 
     await add(count)
     print(f"open {len(streams)}", flush=True)
@@ -76,6 +87,12 @@ async def main(url: str, ward: str, token: str, count: int) -> None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 writer.transport.abort()  # with SO_LINGER 0: a reset, as from a client that vanished
             print(f"aborted {len(chosen)}", flush=True)
+        elif line[0] == "wait":
+            name, deadline = line[1], time.monotonic() + float(line[2])
+            while time.monotonic() < deadline and not all(name in seen[t] for _, t in streams):
+                await asyncio.sleep(0.01)
+            times = [seen[t][name] for _, t in streams if name in seen[t]]
+            print(f"seen {len(times)} {max(times, default=0.0)}", flush=True)
         elif line[0] == "reopen":
             await add(int(line[1]))
             print(f"open {len(streams)}", flush=True)
