@@ -1,8 +1,11 @@
 """``GET /wards/{ward}/alerts/stream``: the ward's events as server-sent events, resumable.
 
-Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox, then live events with a
-higher sequence number: no event is lost between the two and none is sent twice. Pings keep proxies
-from closing an idle stream and let the server notice clients that have gone.
+Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox (a page at a time), then
+live events with a higher sequence number: no event is lost between the two and none is sent twice.
+Pings keep proxies from closing an idle stream and let the server notice clients that have gone. What a
+stream may hold is bounded: a backlog page, the subscription's queue (``hub.QUEUE_LIMIT``; a stream
+that falls behind is ended and resumes from the outbox) and the socket's buffers; a reader that takes
+nothing for ``SEND_TIMEOUT_SECONDS`` while there is something to send is dropped.
 """
 
 from __future__ import annotations
