@@ -56,6 +56,7 @@ def end_admissions(
         service.next_polls.pop(admission.id, None)
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
     service.publish(events)
+    service.rebuild_timers()  # their expiry, dose and reminder timers go with them
 
 
 def withdraw(

@@ -256,8 +256,8 @@ def plan_doses(
                 ward=ward_id,
                 drug=drug,
                 ingredients=found.ingredients if found.unresolved is None else (),
-                dose=str(item.get("dose", "")),
-                route=str(item.get("route", route)),
+                dose=_optional_text(item, "dose", where, ""),
+                route=_optional_text(item, "route", where, route),
                 due=due,
             )
         )
@@ -327,6 +327,17 @@ def _field(item: dict[str, Any], name: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}.{name}: required text")
     return value.strip()
+
+
+def _optional_text(item: dict[str, Any], name: str, where: str, default: str) -> str:
+    """An optional text field (absent or null: ``default``); anything else is refused, never shown to a
+    nurse as "None" or "{'mg': 400}"."""
+    value = item.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InputError(f"{where}.{name}: must be text, not {type(value).__name__}")
+    return value
 
 
 def _request_drug(resource: dict[str, Any], where: str) -> Ordered:

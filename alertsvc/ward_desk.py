@@ -177,20 +177,21 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
         raise InputError(f"unknown reason code {code!r}; one of {', '.join(ACK_REASONS)}")
     if critical and code == "seen":
         raise InputError("a critical or interruptive alert needs a reason other than 'seen'")
-    display = value.get("display") or ACK_REASONS[code]
-    if not isinstance(display, str):
+    display = value.get("display")
+    if display is not None and not isinstance(display, str):
         raise InputError("'reason.display' must be text")
-    return code, display
+    return code, display or ACK_REASONS[code]
 
 
-def stream_backlog(service: Service, ward: str, after: int, staff: Staff) -> list[Event]:
-    """A stream's backlog; opening a stream is a read of the ward's alerts, so it is audited."""
+def stream_backlog(service: Service, ward: str, after: int, staff: Staff, *, limit: int = -1) -> list[Event]:
+    """A stream's backlog (its first ``limit`` events; -1: all); opening a stream is a read of the
+    ward's alerts, so it is audited."""
     now = service.clock()
     with storage.write(service.db):
         audit.record(
             service.db, now=now, actor=staff.name, action="open-stream", ward=ward, detail={"after": after}
         )
-    return alert_store.events_since(service.db, ward, after)
+    return alert_store.events_since(service.db, ward, after, limit=limit)
 
 
 def audit_trail(service: Service, admission_id: str, token: str, *, path: str) -> dict[str, Any]:

@@ -180,12 +180,14 @@ def append_event(
     return Event(seq=seq, ward=ward, type=type, data=text)
 
 
-def events_since(db: sqlite_utils.Database, ward: str, after: int) -> list[Event]:
-    """The ward's events after sequence number ``after``, in order (a stream's backlog)."""
+def events_since(db: sqlite_utils.Database, ward: str, after: int, *, limit: int = -1) -> list[Event]:
+    """The ward's events after sequence number ``after``, in order, at most ``limit`` (-1: all) of them
+    (a stream's backlog, read a page at a time)."""
     return [
         Event(seq=row[0], ward=ward, type=row[1], data=row[2])
         for row in db.execute(
-            "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq", [ward, after]
+            "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [ward, after, limit],
         ).fetchall()
     ]
 

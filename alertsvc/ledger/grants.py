@@ -126,9 +126,13 @@ def read_grant(entry: SignedEntry) -> Grant:
                 raise UnknownKind(f"{what}: unknown access {access!r} in scope code")
             target.add(name)
     purposes = require_list(provision.get("purpose"), what=f"{what} provision.purpose")
+    if not purposes:
+        raise InputError(f"{what}: provision.purpose names no purpose")
     purpose = require_str(
         require_dict(purposes[0], what=f"{what} purpose").get("code"), what=f"{what} purpose"
     )
+    if not purpose.strip():
+        raise InputError(f"{what}: provision.purpose names no purpose")
     grant = Grant(
         id=entry.id,
         resource_id=require_str(body.get("id"), what=f"{what} id"),

@@ -8,12 +8,13 @@ fall due is in :mod:`alertsvc.schedule.timing`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from alertsvc.clock import FIRST_YEAR, LAST_YEAR
 from alertsvc.errors import ScheduleError
-from alertsvc.schedule.timing import Bound, DoseTiming
+from alertsvc.schedule.timing import MIN_EVERY, Bound, DoseTiming
 
 GTS_SYSTEMS = frozenset(
     {
@@ -77,6 +78,9 @@ CODE_WALL_CLOCK: dict[str, tuple[tuple[time, ...], int]] = {
 }
 CODE_INTERVAL_HOURS: dict[str, int] = {"Q1H": 1, "Q2H": 2, "Q3H": 3, "Q4H": 4, "Q6H": 6, "Q8H": 8}
 
+MAX_SPAN = timedelta(days=100 * 366)
+"""The longest dosing period or bounds duration read: longer ones cannot matter on a ward, and far longer
+ones overflow date arithmetic."""
 UNIT_SECONDS: dict[str, int] = {"s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 7 * 86400}
 DURATION_UNITS: dict[str, str] = {
     "s": "s",
@@ -160,14 +164,22 @@ def _repeat_shape(
     frequency = _positive_int(repeat, "frequency") if "frequency" in repeat else 1
     period = _positive_number(repeat, "period", "timing.repeat.period") if "period" in repeat else 1.0
     unit = repeat.get("periodUnit", "d")
-    if unit not in UNIT_SECONDS:
+    if not isinstance(unit, str) or unit not in UNIT_SECONDS:
         raise ScheduleError(
             f"timing.repeat.periodUnit: {unit!r} cannot be planned on a ward MAR"
             " (use s, min, h, d or wk, or explicit timing.event instants)"
         )
     seconds = period * UNIT_SECONDS[unit]
+    if seconds > MAX_SPAN.total_seconds():
+        raise ScheduleError(
+            f"timing.repeat.period: {period:g} {unit} is longer than we can plan ({MAX_SPAN.days} days)"
+        )
+    every = timedelta(seconds=seconds / frequency)
+    if every < MIN_EVERY:
+        raise ScheduleError(
+            f"timing.repeat: {frequency} doses every {period:g} {unit} is more often than once a minute"
+        )
     if unit in ("s", "min", "h"):
-        every = timedelta(seconds=seconds / frequency)
         per_day = timedelta(days=1) / every
         if len(times) == 1 or not times:
             return {"every": every, "first_dose_at": times[0] if times else None}
@@ -178,7 +190,7 @@ def _repeat_shape(
         return {"times_of_day": times}
     whole_days = seconds / 86400
     if not whole_days.is_integer():
-        return {"every": timedelta(seconds=seconds / frequency)}
+        return {"every": every}
     every_days = int(whole_days)
     slots_per_period = len(days) * (len(times) or 1) if days else len(times)
     if "frequency" in repeat and frequency != 1 and slots_per_period and frequency != slots_per_period:
@@ -215,7 +227,10 @@ def _code_shape(code: Any) -> dict[str, Any]:
     if not isinstance(code, Mapping):
         raise ScheduleError("timing.code: must be a CodeableConcept")
     codings = code.get("coding") or []
-    candidates = [c.get("code") for c in codings if isinstance(c, Mapping) and c.get("system") in GTS_SYSTEMS]
+    codings = codings if isinstance(codings, list) else []
+    candidates = [
+        c.get("code") for c in codings if isinstance(c, Mapping) and _code_in(c.get("system"), GTS_SYSTEMS)
+    ]
     candidates += [c.get("code") for c in codings if isinstance(c, Mapping)]
     candidates.append(code.get("text"))
     for value in candidates:
@@ -241,6 +256,8 @@ def _times_of_day(repeat: Mapping[str, Any]) -> tuple[time, ...]:
         times.add(parsed)
     when = repeat.get("when", [])
     codes = [when] if isinstance(when, str) else when
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise ScheduleError(f"timing.repeat.when: {when!r} is not a list of event codes")
     if codes and times:
         raise ScheduleError("timing.repeat.when: cannot be combined with timeOfDay")
     offset = (
@@ -261,7 +278,7 @@ def _days_of_week(repeat: Mapping[str, Any]) -> frozenset[int]:
     raw = repeat.get("dayOfWeek", [])
     days = set()
     for value in raw if isinstance(raw, list) else [raw]:
-        if value not in WEEKDAYS:
+        if not _code_in(value, WEEKDAYS):
             raise ScheduleError(f"timing.repeat.dayOfWeek: {value!r} is not mon..sun")
         days.add(WEEKDAYS[value])
     return frozenset(days)
@@ -300,9 +317,10 @@ def _bounds(repeat: Mapping[str, Any]) -> dict[str, Any]:
         unit = DURATION_UNITS.get(str(duration.get("code") or duration.get("unit") or ""))
         if unit is None:
             raise ScheduleError(f"{field_name}: unit {duration.get('unit')!r} is not s, min, h, d or wk")
-        result["bounds_duration"] = timedelta(
-            seconds=_positive_number(duration, "value", f"{field_name}.value") * UNIT_SECONDS[unit]
-        )
+        seconds = _positive_number(duration, "value", f"{field_name}.value") * UNIT_SECONDS[unit]
+        if seconds > MAX_SPAN.total_seconds():
+            raise ScheduleError(f"{field_name}: longer than we can plan ({MAX_SPAN.days} days)")
+        result["bounds_duration"] = timedelta(seconds=seconds)
     return result
 
 
@@ -311,13 +329,24 @@ def _date_or_datetime(value: Any, field_name: str) -> Bound:
         raise ScheduleError(f"{field_name}: {value!r} is not a FHIR date or dateTime")
     try:
         if "T" not in value:
-            return date.fromisoformat(value)
+            return _in_range(date.fromisoformat(value), value, field_name)
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ScheduleError(f"{field_name}: {value!r} is not a full FHIR date or dateTime") from exc
     if parsed.tzinfo is None:
         raise ScheduleError(f"{field_name}: {value!r} has a time but no zone offset")
-    return parsed
+    return _in_range(parsed, value, field_name)
+
+
+def _in_range(bound: Bound, value: str, field_name: str) -> Bound:
+    """``bound`` if it lies in years FIRST_YEAR to LAST_YEAR, where moving it by days cannot overflow."""
+    try:
+        year = bound.astimezone(UTC).year if isinstance(bound, datetime) else bound.year
+    except OverflowError:
+        year = 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ScheduleError(f"{field_name}: {value!r} is outside years {FIRST_YEAR} to {LAST_YEAR}")
+    return bound
 
 
 def _positive_int(mapping: Mapping[str, Any], key: str, *, allow_zero: bool = False) -> int:
@@ -332,6 +361,11 @@ def _positive_number(mapping: Mapping[str, Any], key: str, field_name: str) -> f
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ScheduleError(f"{field_name}: {value!r} is not a positive number")
     return float(value)
+
+
+def _code_in(value: Any, codes: Collection[str]) -> bool:
+    """Whether ``value`` is one of ``codes`` (a list or object where a code belongs is not)."""
+    return isinstance(value, str) and value in codes
 
 
 def _string(value: Any, field_name: str) -> str:

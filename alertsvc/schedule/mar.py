@@ -135,6 +135,8 @@ def doses_from_medication_request(
     if not isinstance(status, str):
         raise ScheduleError(f"{request_id}: status is missing")
     intent = request.get("intent", "order")
+    if not isinstance(intent, str):
+        raise ScheduleError(f"{request_id}: intent must be a code, not {type(intent).__name__}")
     if status not in PLANNED_STATUSES or intent not in PLANNED_INTENTS:
         return []
     drug = _drug_term(request, request_id)

@@ -35,6 +35,9 @@ from alertsvc.errors import LimitExceeded, ScheduleError
 TimingKind = Literal["as-needed", "events", "interval", "wall-clock"]
 
 Bound = date | datetime
+MIN_EVERY = timedelta(minutes=1)
+"""The shortest interval between doses a timing may ask for: a finer one would plan without bound (one
+MedicationRequest "every 0.000001 s" was hundreds of billions of doses, planned on the event loop)."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,8 @@ class DoseTiming:
                 "DoseTiming needs exactly one of as_needed, events, every or times_of_day"
                 f" (got {sum(shapes)})"
             )
-        if self.every is not None and self.every <= timedelta(0):
-            raise ScheduleError(f"DoseTiming.every must be positive, not {self.every}")
+        if self.every is not None and self.every < MIN_EVERY:
+            raise ScheduleError(f"a dose every {self.every} is more often than once a minute: not a ward MAR")
         if self.every_days < 1:
             raise ScheduleError(f"DoseTiming.every_days must be at least 1, not {self.every_days}")
         if self.days_of_week and self.every_days % 7:

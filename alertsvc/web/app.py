@@ -13,13 +13,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
-from alertsvc.web import cds_hooks, problems, routes, stream
+from alertsvc.web import cds_hooks, openapi, problems, routes, static, stream
 from alertsvc.web.refusals import RefusalAudit
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
@@ -65,10 +64,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
             refusals.flush()
             await the_service.stop()
 
+    app_routes += openapi.ROUTES  # the API's description: public, never refused
     if settings.dashboards_dir.is_dir():
-        app_routes.append(
-            Mount("/", StaticFiles(directory=settings.dashboards_dir, html=True), name="dashboards")
-        )
+        app_routes.append(static.dashboards(settings.dashboards_dir, list(app_routes)))
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,

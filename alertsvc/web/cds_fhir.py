@@ -88,8 +88,10 @@ class FhirReader:
         orders = context.get("draftOrders", context.get("medications"))
         if not isinstance(orders, dict | list):
             raise InputError("CDS Hooks request: 'context.draftOrders' must be a FHIR Bundle")
-        selections = context.get("selections")
-        chosen = [s for s in selections if isinstance(s, str)] if isinstance(selections, list) else []
+        selections = context.get("selections", [])
+        if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
+            raise InputError("CDS Hooks request: 'context.selections' must be a list of draft order ids")
+        chosen: list[str] = selections
         result = Drafts()
         for i, resource in enumerate(resources_of(orders)):
             if resource.get("resourceType") not in DRAFT_TYPES:

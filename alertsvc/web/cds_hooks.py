@@ -123,7 +123,10 @@ async def call_service(request: Request) -> JSONResponse:
     if not isinstance(context, dict):
         raise InputError("CDS Hooks request: 'context' must be an object")
     sent = body.get("prefetch")
-    prefetch: dict[str, Any] = sent if isinstance(sent, dict) else {}
+    sent = {} if sent is None else sent
+    if not isinstance(sent, dict):
+        raise InputError("CDS Hooks request: 'prefetch' must be an object (key -> FHIR resource or null)")
+    prefetch: dict[str, Any] = sent
 
     def read() -> tuple[FhirReader, tuple[Drafts, list[Medication], list[Allergy]]]:
         reader = FhirReader(service.normalizer, [context.get("draftOrders"), *prefetch.values()])
@@ -253,9 +256,12 @@ def _endpoint(request: Request) -> str:
 
 
 def _admission(service: Service, encounter: Any) -> tuple[admissions.Admission | None, str]:
-    """The active admission ``context.encounterId`` names, or None and why not (an EHR's id is no error)."""
-    if not isinstance(encounter, str) or not encounter:
+    """The active admission ``context.encounterId`` names, or None and why not (an EHR's id is no error;
+    an id that is not text is: read as none, the patient's own slice would go unchecked)."""
+    if encounter is None or encounter == "":
         return None, "no context.encounterId naming an alertsvc admission"
+    if not isinstance(encounter, str):
+        raise InputError("CDS Hooks request: 'context.encounterId' must be text (an encounter id)")
     found = admissions.get_admission(service.db, encounter)
     if found is None:
         return None, f"context.encounterId {encounter!r} is not an alertsvc admission"

@@ -27,8 +27,9 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 
 def kebab(name: str) -> str:
-    """``GrantRevoked`` -> ``grant-revoked``: an error class as an error code."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).replace(" ", "-").lower()
+    """``GrantRevoked`` -> ``grant-revoked``, ``Method Not Allowed`` -> ``method-not-allowed``: an error
+    class or an HTTP reason phrase as an error code."""
+    return "-".join(re.sub(r"(?<!^)(?=[A-Z])", " ", name).split()).lower()
 
 
 def exception_handlers(table: StatusTable) -> dict[Any, Handler]:
@@ -45,7 +46,9 @@ def exception_handlers(table: StatusTable) -> dict[Any, Handler]:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return error_response(exc.status_code, kebab(str(exc.detail)), str(exc.detail))
+        response = error_response(exc.status_code, kebab(str(exc.detail)), str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. the Allow header of a 405
+        return response
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         """A bug, not a refusal: still the one shape (Starlette logs the traceback and re-raises)."""

@@ -1,8 +1,11 @@
 """``GET /wards/{ward}/alerts/stream``: the ward's events as server-sent events, resumable.
 
-Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox, then live events with a
-higher sequence number: no event is lost between the two and none is sent twice. Pings keep proxies
-from closing an idle stream and let the server notice clients that have gone.
+Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox (a page at a time), then
+live events with a higher sequence number: no event is lost between the two and none is sent twice.
+Pings keep proxies from closing an idle stream and let the server notice clients that have gone. What a
+stream may hold is bounded: a backlog page, the subscription's queue (``hub.QUEUE_LIMIT``; a stream
+that falls behind is ended and resumes from the outbox) and the socket's buffers; a reader that takes
+nothing for ``SEND_TIMEOUT_SECONDS`` while there is something to send is dropped.
 
 One staff token holds at most ``max_streams_per_token`` streams at once (``StreamCounter``): the next is
 429, naming the limit. A stream's place is given back however it ends (the client leaves, the server
@@ -13,17 +16,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from alertsvc import ward_desk
+from alertsvc.alerts import store as alert_store
 from alertsvc.errors import InputError, TooManyRequests
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
 
 PING_SECONDS = 15
 RETRY_MS = 2000
+BACKLOG_PAGE = 500
+"""Events read from the outbox at a time for a stream's backlog."""
+SEND_TIMEOUT_SECONDS = 10.0
+"""A client that takes no bytes for this long while the stream has some to send (a stalled reader: its
+socket buffers full) is dropped; meanwhile its subscription holds at most ``hub.QUEUE_LIMIT`` events.
+It reconnects with Last-Event-ID and catches up from the outbox."""
+MAX_EVENT_ID = 2**63 - 1
+"""The largest sequence number SQLite can hold (a larger Last-Event-ID cannot name an event)."""
 
 
 class StreamCounter:
@@ -71,7 +84,7 @@ class _Stream(EventSourceResponse):
         headers: dict[str, str],
         on_end: Callable[[], None],
     ) -> None:
-        super().__init__(content, ping=PING_SECONDS, headers=headers)
+        super().__init__(content, ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS, headers=headers)
         self._on_end = on_end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,7 +104,7 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     release = counter.open(staff.token_id)
     try:
         subscription = service.hub.subscribe(ward)
-        backlog = ward_desk.stream_backlog(service, ward, after, staff)
+        backlog = ward_desk.stream_backlog(service, ward, after, staff, limit=BACKLOG_PAGE)
     except BaseException:
         release()
         raise
@@ -102,13 +115,23 @@ async def alert_stream(request: Request) -> EventSourceResponse:
 
     async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         sent = after
+        page = backlog
         try:
             yield ServerSentEvent(retry=RETRY_MS, comment="alertsvc ward stream")
-            for past in backlog:
-                yield past.wire
-                sent = past.seq
+            while page:  # a page at a time: a stream from Last-Event-ID 0 never holds the whole outbox
+                for past in page:
+                    yield past.wire
+                    sent = past.seq
+                page = (
+                    alert_store.events_since(service.db, ward, sent, limit=BACKLOG_PAGE)
+                    if len(page) == BACKLOG_PAGE
+                    else []
+                )
             while (live := await subscription.next()) is not None:
                 if live.seq > sent:
+                    # Let the loop run between events: a client that vanished is noticed after one
+                    # failed write, not after every queued event was written to a dead socket.
+                    await anyio.lowlevel.checkpoint()
                     yield live.wire  # encoded once for every stream of the ward
                     sent = live.seq
         finally:
@@ -118,11 +141,18 @@ async def alert_stream(request: Request) -> EventSourceResponse:
 
 
 def _last_event_id(request: Request) -> int:
-    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InputError(f"Last-Event-ID {raw!r} is not an event sequence number") from exc
-    if value < 0:
-        raise InputError(f"Last-Event-ID {raw!r} is negative")
+    """The sequence number to resume after, 0 if none: the ``Last-Event-ID`` header (what EventSource
+    sends when it reconnects) or else the ``last_event_id`` query parameter. Each given must be ASCII
+    digits, as the stream sent them."""
+    header, query = request.headers.get("last-event-id"), request.query_params.get("last_event_id")
+    values = [_sequence_number(raw) for raw in (header, query) if raw]
+    return values[0] if values else 0
+
+
+def _sequence_number(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit():
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is not an event sequence number (digits only)")
+    value = int(raw)
+    if value > MAX_EVENT_ID:
+        raise InputError(f"Last-Event-ID {raw[:40]!r} is beyond any event sequence number")
     return value

@@ -52,7 +52,7 @@ def test_forged_and_widened_withdrawals_leave_the_critical_alert_in_place(
     patient.ledger_cmd("add-medication", "warfarin", "--dose", "5 mg daily")
     patient.ledger_cmd("add-medication", "aspirin", "--dose", "75 mg daily")
     clock.now = at(13)
-    admission = admit(running, patient)
+    admission = admit(running, patient, hours=20)  # ends 09:00 tomorrow, within the nurse token's day
     admission_id, head = str(admission["admission"]), str(admission["head"])
     aspirin = involving(listed(running), "aspirin")
     assert aspirin, "warfarin with aspirin raises an alert"
@@ -103,7 +103,7 @@ def test_forged_and_widened_withdrawals_leave_the_critical_alert_in_place(
 
             # The grant ends: the service's signed withdrawal of the critical alert removes it.
             proxy.widen_with = []
-            clock.now = at(19, 1, days=1)
+            clock.now = at(9, 1, days=1)
             running.run(running.service.tick())
             expect(card).to_have_count(0, timeout=LIVE_MS)
             expect(tab.page.locator("#no-alerts")).to_be_visible()

@@ -284,7 +284,7 @@ def test_schedule_lists_and_texts_over_their_limits_are_refused(
         )
         _refused(long_drug, 422, "limit-exceeded", "administrations[0].drug", "201 characters", "200")
         flood = client.post(f"/wards/{WARD}/schedule", json={"medication_requests": [every_second]})
-        _refused(flood, 422, "limit-exceeded", "medication_requests[0]", "5000 doses")
+        _refused(flood, 422, "schedule-error", "mr-1", "more often than once a minute")
         big = every_second | {"resource": every_second["resource"] | {"note": [{"text": "n" * 70_000}]}}
         too_big = client.post(f"/wards/{WARD}/schedule", json={"medication_requests": [big]})
         _refused(too_big, 422, "limit-exceeded", "medication_requests[0].resource", "65536 bytes")
