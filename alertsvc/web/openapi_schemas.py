@@ -271,6 +271,7 @@ OUTCOME_REQUEST = obj(
         "status": {"type": "string", "enum": ["given", "held", "refused"]},
         "note": TEXT,
         "at": {**INSTANT, "description": "when it happened (default: now)"},
+        "override": ref("Override"),
     },
     "status",
 )
