@@ -100,6 +100,14 @@ def test_hold_and_tell_leaves_the_dose_held_and_the_follow_up_for_the_next_shift
     expect(first.locator('[data-follow-up="closed"]')).to_contain_text("Prescriber reviewed: give")
     expect(first.locator('[data-follow-up="closed"]')).to_contain_text("recorded by Dana Day")
 
+    # The printable handoff carries the follow-up and its answer.
+    day.page.locator("#handoff-link").click()
+    day.page.wait_for_url("**/handoff.html")
+    done = day.page.locator('#handoff-patients li[data-action="done"]')
+    expect(done).to_contain_text("Prescriber reviewed: give")
+    expect(done).to_contain_text("dose held")
+    assert_no_serious_violations(day.page, "the handoff with a follow-up")
+
 
 @pytest.mark.browser
 def test_given_under_a_critical_alert_is_refused_without_a_reason(
