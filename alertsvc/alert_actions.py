@@ -6,9 +6,8 @@
   follow-up's ``comes_back``) signs it again, raised once more, each time it comes due unanswered, in every
   shift, until ``prescriber_answer`` closes it ("Prescriber reviewed: give", "Prescriber changed the
   order") with who and when.
-- ``given_overrides``: a dose recorded as given while a critical alert is bound to it needs a coded
-  override reason and the name of the nurse who gave it; otherwise ``ReasonRequired`` (422) names what is
-  missing.
+- A dose recorded as given while a critical alert is bound to it needs a coded override reason and the
+  name of the nurse who gave it: see ``alertsvc.dose_overrides``.
 - Nothing here hides an alert: while a follow-up is open, and for a day after it is answered, its alert
   is not withdrawn even if the held dose was the last one that made the finding (``kept_alerts``).
 """
@@ -28,17 +27,16 @@ from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import (
     RESOLUTIONS,
     FollowUp,
-    GivenOverride,
     comes_back_at,
     interval_for,
-    read_override,
 )
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement, StoredAlert
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import Conflict, InputError, NotFound, ReasonRequired
+from alertsvc.errors import Conflict, InputError, NotFound
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.shifts import Shift, Ward, shift_at
+from alertsvc.upstream import upstream_overrides
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
@@ -68,7 +66,7 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()
 
 
-def _ward(service: Service, ward_id: str) -> Ward:
+def ward_of(service: Service, ward_id: str) -> Ward:
     ward = adm.get_ward(service.db, ward_id)
     if ward is None:
         raise NotFound(f"no ward {ward_id!r}")
@@ -76,7 +74,7 @@ def _ward(service: Service, ward_id: str) -> Ward:
 
 
 def _current_shift(service: Service, ward_id: str, body: dict[str, Any], now: datetime) -> tuple[Ward, Shift]:
-    ward = _ward(service, ward_id)
+    ward = ward_of(service, ward_id)
     shift = shift_at(ward, now)
     named = body.get("shift")
     if named is not None and named != shift.name:
@@ -231,71 +229,6 @@ async def prescriber_answer(
     return closed.as_json()
 
 
-def given_overrides(
-    service: Service, dose: ScheduledDose, body: dict[str, Any], staff: Staff, now: datetime
-) -> list[GivenOverride]:
-    """The override records a dose recorded as given needs: one per active critical alert bound to it
-    (none: no alert stops it). ReasonRequired names what is missing; nothing is stored here."""
-    critical = [
-        a
-        for a in alert_store.active_alerts(service.db, admission=dose.admission)
-        if a.dose == dose.id and a.claims.get("severity") == "critical"
-    ]
-    if not critical:
-        return []
-    try:
-        code, display, nurse, text = read_override(
-            body.get("override"), max_chars=service.settings.max_note_chars
-        )
-    except ValueError as exc:
-        summary = str(critical[0].claims.get("summary", ""))
-        raise ReasonRequired(
-            f"recording the dose of {dose.drug} as given: a critical alert concerns it ({summary}); {exc}"
-        ) from exc
-    shift = shift_at(_ward(service, dose.ward), now)
-    return [
-        GivenOverride(
-            id="ovr-" + uuid.uuid4().hex[:16],
-            alert=a.id,
-            admission=a.admission,
-            ward=a.ward,
-            dose=dose.id,
-            nurse=nurse,
-            recorded_by=staff.name,
-            shift=shift.name,
-            shift_start=shift.start,
-            reason_code=code,
-            reason_display=display,
-            text=text,
-            at=now,
-        )
-        for a in critical
-    ]
-
-
-def save_given_overrides(service: Service, overrides: list[GivenOverride], now: datetime) -> list[Event]:
-    """Inside the caller's transaction: store and audit the overrides; their events."""
-    events = []
-    for item in overrides:
-        fu_store.save_override(service.db, item)
-        audit.record(
-            service.db,
-            now=now,
-            actor=item.recorded_by,
-            action="give-under-critical-alert",
-            admission=item.admission,
-            ward=item.ward,
-            detail={"alert": item.alert, "dose": item.dose, "reason": item.reason_code, "nurse": item.nurse},
-        )
-        data = {"alert": item.alert, "override": item.as_json()}
-        events.append(
-            alert_store.append_event(
-                service.db, ward=item.ward, type="override", data=data, admission=item.admission, now=now
-            )
-        )
-    return events
-
-
 def bring_back(service: Service, now: datetime) -> list[Event]:
     """Inside the caller's transaction: every open follow-up come due, unanswered, raised again (its alert
     signed again, to the top of the ward's list) and given its next time to come back."""
@@ -368,8 +301,6 @@ def resign(service: Service, alert: StoredAlert, follow_up: FollowUp, now: datet
 def listed_extras(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
     """What the ward's list carries with each alert beside its signed claims: every acknowledgement,
     follow-up, dose given under it with its reason, and upstream (CDS Hooks) overrides."""
-    from alertsvc.upstream import upstream_overrides
-
     acks = alert_store.acknowledgements(db, alert_ids)
     follow = fu_store.follow_ups(db, alert_ids)
     given = fu_store.overrides(db, alert_ids)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import alert_actions, audit, idempotency, lookups, storage
+from alertsvc import audit, dose_overrides, idempotency, lookups, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
@@ -113,7 +113,7 @@ async def record_administration(
     now = service.clock()
     admission = service.active_admission(recorded.admission)
     overrides = (  # a dose given under a critical alert: a coded reason and who gave it, or a 422
-        alert_actions.given_overrides(service, recorded, body, staff, now) if recorded.counts else []
+        dose_overrides.given_overrides(service, recorded, body, staff, now) if recorded.counts else []
     )
     patients = await service.patients_of([admission.id], now)
     with storage.write(service.db):
@@ -138,7 +138,7 @@ async def record_administration(
             ward=ward,
             detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
         )
-        events.extend(alert_actions.save_given_overrides(service, overrides, now))
+        events.extend(dose_overrides.save_given_overrides(service, overrides, now))
         events.extend(service.reconcile(admission, patients[admission.id], now))
         answer = dose_json(recorded) | ({"overrides": [o.as_json() for o in overrides]} if overrides else {})
         idempotency.remember(service.db, once, answer, admissions=[admission.id])
