@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alertsvc.alerts import follow_up
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, comes_back_at, interval_for, read_override
@@ -155,3 +157,30 @@ def test_staff_token_prints_a_sign_in_link_with_the_token_in_the_fragment(tmp_pa
     refused = runner.invoke(staff, [*other[:-1], "http://x/?token=1", "--service-key", key])
     assert refused.exit_code != 0 and "no query or fragment" in refused.output
     assert sign_in_link("http://h:1/", "a.b.c") == "http://h:1/#token=a.b.c"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+OVERRIDE_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "code": st.sampled_from([*OVERRIDE_REASONS, "", "seen"]) | JSON,
+        "nurse": st.text(max_size=210) | JSON,
+        "text": st.text(max_size=30) | JSON,
+    },
+)
+
+
+@given(JSON | OVERRIDE_LIKE)
+@settings(max_examples=300, deadline=None)
+def test_any_override_value_is_read_or_refused_naming_the_field(value: Any) -> None:
+    try:
+        code, display, nurse, text = read_override(value, max_chars=2000)
+    except ValueError as exc:
+        assert "'override" in str(exc)
+    else:
+        assert code in OVERRIDE_REASONS and display == OVERRIDE_REASONS[code]
+        assert nurse and nurse == nurse.strip() and (code != "other" or text)

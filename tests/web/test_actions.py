@@ -152,17 +152,18 @@ def test_hold_and_tell_holds_the_dose_and_follows_up_across_shifts(
     clock.now = at(8)
     with running.client(running.token(WARD, "Dana Day")) as client:
         wrong = client.post(f"/alerts/{alert['id']}/prescriber-answer", json={"resolution": "maybe"})
-        closed = client.post(
-            f"/alerts/{alert['id']}/prescriber-answer",
-            json={
-                "resolution": "order-changed",
-                "prescriber": "Dr Lee",
-                "comment": "switched to azithromycin",
-            },
-        )
+        answer_body = {
+            "resolution": "order-changed",
+            "prescriber": "Dr Lee",
+            "comment": "switched to azithromycin",
+        }
+        keyed = {"Idempotency-Key": "answer-1"}
+        closed = client.post(f"/alerts/{alert['id']}/prescriber-answer", json=answer_body, headers=keyed)
+        replayed = client.post(f"/alerts/{alert['id']}/prescriber-answer", json=answer_body, headers=keyed)
         none_left = client.post(f"/alerts/{alert['id']}/prescriber-answer", json={"resolution": "give"})
     assert wrong.status_code == 400 and "'resolution' must be one of give, order-changed" in wrong.text
     assert closed.status_code == 200, closed.text
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.content == closed.content
     assert closed.json()["resolution"] == {"code": "order-changed", "display": "Prescriber changed the order"}
     assert closed.json()["closed_by"] == "Dana Day" and closed.json()["closed_at"] == "2030-01-16T08:00:00Z"
     assert none_left.status_code == 409
