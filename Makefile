@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,8 +30,17 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	touch $(AXE)
 
-run: install
-	$(PY) -m alertsvc.demo
+# `make run` installs only what running needs, quietly (pip's output goes to .venv/install.log and is shown
+# only when it fails), so the screen holds the demo's addresses and sign-in link.
+$(RUN_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing alertsvc into $(VENV) (log: $(VENV)/install.log)..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e . >$(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	@$(PY) -m alertsvc.demo
 
 test: install browser-deps
 	$(PY) -m pytest
