@@ -3,6 +3,7 @@
     intake:  verify grant and slice -> store -> normalise -> check -> alerts (sign) -> outbox -> publish
     update:  verify new entries against the accepted head -> store -> re-check (or end, on revocation)
     tick:    purge ended grants, present alerts to an incoming shift, raise alerts for doses due soon
+             and for doses overdue (no outcome recorded by due time + grace)
 
 The database is the truth: every change and the events announcing it commit together, then go to the
 hub; so does the answer to a request with an Idempotency-Key (``alertsvc.idempotency``). A grant has one
@@ -86,6 +87,11 @@ class Service:
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner()
         self.lead = timedelta(minutes=settings.lead_time_minutes)
+        if settings.overdue_grace_minutes < 0:
+            raise ConfigError(
+                f"overdue_grace_minutes must not be negative, not {settings.overdue_grace_minutes}"
+            )
+        self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
         self.locks = KeyedLocks()
         self.failpoints = failpoints.Failpoints(settings.failpoints)
@@ -247,7 +253,9 @@ class Service:
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Everything due by now: expiries, shift changes, doses coming due. Safe to call at any time."""
+        """Everything due by now: expiries, shift changes, doses coming due or overdue. Safe to call at any
+        time; at start-up it raises what fell due while the service was down (once: alerts are deduplicated
+        in the database)."""
         now = self.clock()
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
         ending.end_admissions(self, expired, reason="grant expired", now=now)
@@ -289,7 +297,9 @@ class Service:
         if ward is None:
             raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
         doses = adm.doses(self.db, admission=admission.id)
-        findings = admission_findings(patient.inputs, doses, ward, self.graph, now=now)
+        findings = admission_findings(
+            patient.inputs, doses, ward, self.graph, now=now, overdue_grace=self.overdue_grace
+        )
         findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
         return localise_all(findings, self.display_names(ward))
 
