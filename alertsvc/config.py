@@ -56,6 +56,10 @@ class Settings:
     failpoints: str = _setting(
         "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
     )
+    clock_start: str = _setting(
+        "",
+        "Drills and tests only (never on a ward): the clock starts at this UTC instant (ISO 8601).",
+    )
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
     cds_client_jwks: str = _setting(
         "", "JSON file mapping trusted CDS Hooks client issuers to their JWKS (ES384, RS384, EdDSA keys)."

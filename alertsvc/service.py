@@ -42,7 +42,7 @@ from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.withdrawal import withdraw_no_longer_found
-from alertsvc.clock import Clock, iso, utc_now
+from alertsvc.clock import Clock, iso, offset_of, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
@@ -85,12 +85,10 @@ class Service:
         self.hub = Hub()
         self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
-        self.runner = TimerRunner()
+        self.runner = TimerRunner(offset=offset_of(clock))  # timers fire by the service's clock
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         if settings.overdue_grace_minutes < 0:
-            raise ConfigError(
-                f"overdue_grace_minutes must not be negative, not {settings.overdue_grace_minutes}"
-            )
+            raise ConfigError(f"overdue_grace_minutes must not be negative: {settings.overdue_grace_minutes}")
         self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
         self.locks = KeyedLocks()
@@ -253,9 +251,8 @@ class Service:
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Everything due by now: expiries, shift changes, doses coming due or overdue. Safe to call at any
-        time; at start-up it raises what fell due while the service was down (once: alerts are deduplicated
-        in the database)."""
+        """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
+        due while down, once, as alerts are deduplicated in the database). Safe to call at any time."""
         now = self.clock()
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
         ending.end_admissions(self, expired, reason="grant expired", now=now)
