@@ -331,11 +331,12 @@ class Service:
                     self.db, ward=admission.ward, type="alert", data=data, admission=admission.id, now=now
                 )
             )
-        if changes.withdrawals:
-            withdrawn = withdraw_no_longer_found(
-                self.db, self.identity, admission.ward, admission.id, changes.withdrawals, now=now
+        for reason, ids in changes.withdrawals_by_reason().items():
+            events.append(
+                withdraw_no_longer_found(
+                    self.db, self.identity, admission.ward, admission.id, ids, now=now, reason=reason
+                )
             )
-            events.append(withdrawn)
         return events
 
     # -- helpers -----------------------------------------------------------------------------------

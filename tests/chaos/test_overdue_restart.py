@@ -15,12 +15,13 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from alertsvc.clock import parse_iso
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
@@ -34,6 +35,9 @@ WARD = "ward-o"
 DAY = datetime(2030, 1, 16, tzinfo=UTC)
 SEVEN = DAY.replace(hour=7)
 GRACE = {"ALERTSVC_OVERDUE_GRACE_MINUTES": "5"}
+GRACE_MINUTES = timedelta(minutes=5)
+TIMER_AHEAD_S = 8
+"""How far ahead (service time) the dose planned after the second restart falls overdue."""
 MISSED = ("ibuprofen", "paracetamol", "qqzx unknown tonic")
 """07:00 doses nobody records: a drug the patient flagged (major), a plain one, one that cannot be checked."""
 RECORDED = (("amoxicillin", "given"), ("ondansetron", "held"))
@@ -75,12 +79,17 @@ def claims_of(token: str) -> dict[str, Any]:
 
 def outbox(db_path: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every event in the service's outbox, in order: (type, data)."""
+    return [(kind, data) for kind, data, _ in outbox_times(db_path)]
+
+
+def outbox_times(db_path: Path) -> list[tuple[str, dict[str, Any], datetime]]:
+    """Every event in the outbox with the service's time when it was written: (type, data, at)."""
     connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        rows = connection.execute("SELECT type, data FROM events ORDER BY seq").fetchall()
+        rows = connection.execute("SELECT type, data, at FROM events ORDER BY seq").fetchall()
     finally:
         connection.close()
-    return [(kind, json.loads(data)) for kind, data in rows]
+    return [(kind, json.loads(data), parse_iso(at_)) for kind, data, at_ in rows]
 
 
 def raised_per_dose(db_path: Path) -> Counter[str]:
@@ -156,24 +165,33 @@ def test_a_stop_at_0650_and_restart_at_0710_raises_one_overdue_alert_per_missed_
         assert claims["rule"] == "mar-overdue" and claims["dose"]["due"] == "2030-01-16T07:00:00Z"
         assert claims["summary"].startswith(f"Dose of {drug} due 07:00 not recorded; give or record why not")
 
-    # -- restarted again (after kill -9) at 07:14:57: nothing doubled; a new timer fires on time ------
-    now = at(7, 14, 57)
+    # -- restarted again (after kill -9) at 07:15: nothing doubled; a new timer fires on time ----------
+    now = at(7, 15)
+    launched = time.monotonic()  # the service's clock reads at most now + (time since launched)
     with site.serving(**clock_start(now)):
         again = ward.overdue_alerts(now)
         assert {dose: a["id"] for dose, a in again.items()} == {dose: a["id"] for dose, a in after.items()}
         assert raised_per_dose(db) == Counter(dict.fromkeys([*missed, doses["omeprazole"]], 1))
-        late = {"admission": admission, "drug": "cetirizine", "due": at(7, 10).isoformat()}  # overdue 07:15
+        # A dose that falls overdue TIMER_AHEAD_S from now by the service's clock: its timer must fire.
+        falls_due = (now + timedelta(seconds=time.monotonic() - launched + TIMER_AHEAD_S)).replace(
+            microsecond=0
+        )
+        late = {"admission": admission, "drug": "cetirizine", "due": (falls_due - GRACE_MINUTES).isoformat()}
         with ward.client(now) as client:
             response = client.post(f"/wards/{WARD}/schedule", json={"administrations": [late]})
             assert response.status_code == 201, response.text
             late_dose = response.json()["administrations"][0]["id"]
-        assert late_dose not in ward.overdue_alerts(now)  # 07:14:5x: inside the grace
-        deadline = time.monotonic() + 15
+        planned_at = [
+            at_ for kind, data, at_ in outbox_times(db) if kind == "schedule" and late_dose in data["doses"]
+        ]
+        assert planned_at[0] < falls_due, "planned after it fell overdue: the timer is not what raised it"
+        deadline = time.monotonic() + TIMER_AHEAD_S + 15
         while late_dose not in (listed := ward.overdue_alerts(now)):
             assert time.monotonic() < deadline, "the overdue timer did not fire"
             time.sleep(0.1)
         created = datetime.fromisoformat(listed[late_dose]["alert"]["created"].replace("Z", "+00:00"))
-        assert at(7, 15) <= created < at(7, 15, 5), created  # on time by the service's clock
+        lateness = created - falls_due
+        assert timedelta(0) <= lateness < timedelta(seconds=5), created  # on time by the service's clock
 
         # Recording the outcome withdraws the alert, with a signed withdrawal naming it.
         with ward.client(now) as client:
@@ -188,10 +206,12 @@ def test_a_stop_at_0650_and_restart_at_0710_raises_one_overdue_alert_per_missed_
     assert [w["alerts"] for w in withdrawn] == [[after[ibuprofen]["id"]]]
     signed = verify_with_cryptography(withdrawn[0]["jws"], jwks)
     assert signed["alerts"] == [after[ibuprofen]["id"]] and signed["ward"] == WARD
+    assert signed["reason"] == "dose outcome recorded"
     final = raised_per_dose(db)
     assert final == Counter(dict.fromkeys([*missed, doses["omeprazole"], late_dose], 1)), final
     print(
         f"\nstop 06:50 / restart 07:10: {len(missed)} doses missed at 07:00 -> {len(missed)} overdue alerts "
         f"at the restart (serving {up:.2f} s after start), 0 for {len(RECORDED)} recorded doses, 0 raised "
-        "again by a restart after kill -9; a timer at due + grace fired on time by the service's clock"
+        f"again by a restart after kill -9; a timer at due + grace raised its alert "
+        f"{lateness.total_seconds():.0f} s late by the service's clock (created, to the second)"
     )

@@ -218,6 +218,9 @@ def test_checking_again_raises_no_second_alert_and_an_outcome_withdraws_it() -> 
     held = [record_outcome(doses[0], Outcome("held", at(10, 5), nurse="E. Nurse", note="nil by mouth"))]
     withdrawn = reconcile(held, existing, at(10, 5))
     assert withdrawn.upserts == () and withdrawn.withdrawals == (alert.id,)
+    assert withdrawn.withdrawals_by_reason() == {"dose outcome recorded": (alert.id,)}
+    gone = reconcile([], existing, at(10, 5))  # the dose itself gone (its admission moved): no outcome
+    assert gone.withdrawals_by_reason() == {"no longer found": (alert.id,)}
 
 
 def test_the_database_refuses_a_second_alert_for_one_missed_dose(tmp_path: Path) -> None:

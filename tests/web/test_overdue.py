@@ -153,7 +153,7 @@ def test_each_missed_dose_gets_one_signed_overdue_alert_until_its_outcome_is_rec
         last_seen = client.get(f"/wards/{WARD}/alerts").json()["last_event_id"]
     record(running, paracetamol, "held", "nil by mouth")
     event = withdrawals(running, last_seen)[-1]
-    signed = check_signed(running, event, reason="no longer found")
+    signed = check_signed(running, event, reason="dose outcome recorded")
     assert signed["alerts"] == [listed[paracetamol]["id"]]
     left = {a["id"] for a in alerts(running) if a["alert"]["kind"] == "overdue"}
     assert left == {listed[ibuprofen]["id"]}
