@@ -77,6 +77,8 @@ class Service:
         self.identity: Identity = load_or_create(settings.service_key)
         if settings.ward_locale not in LOCALES:
             raise ConfigError(f"ward_locale {settings.ward_locale!r} is not one of {', '.join(LOCALES)}")
+        if settings.overdue_grace_minutes < 0:
+            raise ConfigError(f"overdue_grace_minutes must not be negative: {settings.overdue_grace_minutes}")
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
@@ -87,8 +89,6 @@ class Service:
         self._db: sqlite_utils.Database | None = None
         self.runner = TimerRunner(offset=offset_of(clock))  # timers fire by the service's clock
         self.lead = timedelta(minutes=settings.lead_time_minutes)
-        if settings.overdue_grace_minutes < 0:
-            raise ConfigError(f"overdue_grace_minutes must not be negative: {settings.overdue_grace_minutes}")
         self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
         self.locks = KeyedLocks()

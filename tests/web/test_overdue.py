@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from alertsvc.config import Settings
+from alertsvc.errors import ConfigError
+from alertsvc.service import Service
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import WARD, InProcessPatient, admit, alerts, service_settings, serving
 from tests.web.test_withdrawal import check_signed, withdrawals
@@ -158,3 +161,9 @@ def test_each_missed_dose_gets_one_signed_overdue_alert_until_its_outcome_is_rec
     left = {a["id"] for a in alerts(running) if a["alert"]["kind"] == "overdue"}
     assert left == {listed[ibuprofen]["id"]}
     assert len(overdue_raised(running.settings.db_path)) == 2  # withdrawn, not raised again
+
+
+def test_the_grace_is_a_setting_and_a_negative_one_is_refused_by_name(tmp_path: Path) -> None:
+    assert Settings.from_env({"ALERTSVC_OVERDUE_GRACE_MINUTES": "10"}).overdue_grace_minutes == 10
+    with pytest.raises(ConfigError, match="overdue_grace_minutes must not be negative: -5"):
+        Service(service_settings(tmp_path, overdue_grace_minutes=-5))
