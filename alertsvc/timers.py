@@ -3,9 +3,8 @@
 The database, not the scheduler, is the truth: after every change (and at start-up) the service asks
 ``wanted`` for the instant of every expiry, dose reminder, dose due, dose overdue (due + grace), shift
 change, owed WAL checkpoint, Idempotency-Key expiry and ledger read, and arms one date-triggered timer per
-entry
-(``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does whatever
-is due by its clock.
+entry (``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does
+whatever is due by its clock.
 """
 
 from __future__ import annotations

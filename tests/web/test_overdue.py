@@ -167,3 +167,18 @@ def test_the_grace_is_a_setting_and_a_negative_one_is_refused_by_name(tmp_path: 
     assert Settings.from_env({"ALERTSVC_OVERDUE_GRACE_MINUTES": "10"}).overdue_grace_minutes == 10
     with pytest.raises(ConfigError, match="overdue_grace_minutes must not be negative: -5"):
         Service(service_settings(tmp_path, overdue_grace_minutes=-5))
+
+
+def test_the_openapi_description_lists_overdue_among_the_alert_kinds(running: RunningService) -> None:
+    with running.client() as client:
+        document = client.get("/openapi.json").json()
+    kind = document["components"]["schemas"]["AlertClaims"]["properties"]["kind"]
+    assert kind["enum"] == [
+        "interaction",
+        "allergy",
+        "reaction",
+        "duplicate",
+        "too-soon",
+        "unchecked",
+        "overdue",
+    ]
