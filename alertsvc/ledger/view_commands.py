@@ -64,8 +64,10 @@ def _describe(entry: SignedEntry) -> str:
     item = fhir.read_clinical(entry)
     if isinstance(item, fhir.Medication):
         return f"{item.drug} [{item.status}]" + (f" {item.dose}" if item.dose else "")
+    if isinstance(item, fhir.Allergy) and item.no_known:
+        return "no known drug allergies (SNOMED CT 409137002)"
     if isinstance(item, fhir.Allergy):
-        return f"{item.substance} (criticality {item.criticality})"
+        return f"{item.substance} ({item.category}, criticality {item.criticality})"
     return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
 
 
