@@ -102,17 +102,22 @@ def _current(
     resource = copy.deepcopy(entries[-1].body)
     if kind == "medications":
         _add_coding(resource.get("medicationCodeableConcept", {}), "medication", coder)
-    elif fhir.is_no_known_allergy(resource):
-        if any_allergy:
+    elif kind in ("allergies", "reactions"):
+        _current_allergy(kind, resource, any_allergy, coder)
+    return resource  # any other kind: its latest version as signed
+
+
+def _current_allergy(kind: str, resource: dict[str, Any], any_allergy: bool, coder: Coder | None) -> None:
+    if fhir.is_no_known_allergy(resource):
+        if any_allergy:  # superseded by a recorded allergy
             resource["clinicalStatus"] = {"coding": [{"system": fhir.CLINICAL_STATUS, "code": "inactive"}]}
-    else:
-        concept = resource.get("code", {})
-        named = category_of(str(concept.get("text", "")))
-        if kind == "allergies" and resource.get("category") == ["medication"] and named != "medication":
-            resource["category"] = [named]
-        if resource.get("category", ["medication"]) == ["medication"]:
-            _add_coding(concept, "allergen" if kind == "allergies" else "medication", coder)
-    return resource
+        return
+    concept = resource.get("code", {})
+    named = category_of(str(concept.get("text", "")))
+    if kind == "allergies" and resource.get("category") == ["medication"] and named != "medication":
+        resource["category"] = [named]
+    if resource.get("category", ["medication"]) == ["medication"]:
+        _add_coding(concept, "allergen" if kind == "allergies" else "medication", coder)
 
 
 def _full_url(resource_type: str, resource_id: str) -> str:

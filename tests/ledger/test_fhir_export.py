@@ -250,3 +250,32 @@ def test_the_export_command_codes_with_the_offline_knowledge(tmp_path: Path) -> 
         codings = statement["medicationCodeableConcept"].get("coding", [])
         assert [(c["code"], c["display"]) for c in codings] == expected
     cli("ledger", "import", tmp_path / "coded.json", "--out", tmp_path / "copy.ledger")
+
+
+def test_a_clash_of_ids_and_a_consent_signed_without_policy(ledger: Ledger) -> None:
+    """An allergy and a reaction the patient gave one resource id, and a grant signed before Consents
+    carried policyRule: still unique ids, and ppc-1 holds."""
+    shared = fhir.new_resource_id()
+    allergy_body = fhir.allergy_intolerance(
+        resource_id=shared, patient=PATIENT.public_id, substance="latex", rxcui=None, criticality="low",
+        reaction=None, recorded=NOW,
+    )  # fmt: skip
+    reaction_body = fhir.reaction_intolerance(
+        resource_id=shared, patient=PATIENT.public_id, flagged_by=PATIENT.public_id, drug="codeine",
+        rxcui=None, reaction="rash", severity=None, observed=NOW, recorded=NOW,
+    )  # fmt: skip
+    grant_body = dict(grant_to(HOSPITAL).body)
+    del grant_body["policyRule"]
+    add(ledger, *(sign_entry(PATIENT, kind=kind, patient=PATIENT.public_id, body=body, created=NOW)
+                  for kind, body in (("allergy", allergy_body), ("reaction", reaction_body),
+                                     ("grant", grant_body))))  # fmt: skip
+    bundle = json.loads(export_fhir(ledger.read()))
+    validate(bundle)
+    ids = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]]
+    assert len(ids) == len(set(ids)) and ("AllergyIntolerance", shared) in ids
+    (consent,) = resources(bundle, "Consent")
+    assert consent["policyRule"]["coding"][0]["code"] == "OPTIN"
+    assert (
+        import_ledger(export_fhir(ledger.read()), ledger.path.with_name("copy.ledger")).trees
+        == ledger.read().trees
+    )
