@@ -1,6 +1,6 @@
 """Allergy status in the browser: the patient signs "no known drug allergies" on her own page, and the
-ward dashboard tells "no known drug allergies (who, when)" from "not recorded" and "not shared".
-axe-core checks both pages."""
+ward dashboard (its patient list, each alert, the printable handoff) tells "no known drug allergies
+(who, when)" from "not recorded" and "not shared". axe-core checks both pages."""
 
 from __future__ import annotations
 
@@ -85,6 +85,8 @@ def test_the_ward_tells_none_known_from_not_recorded_and_not_shared(
         patients.append(PatientCLI(tmp_path / name))
     ann, bob, cat = patients
     ann.ledger_cmd("assert-no-allergies")
+    for drug in ("warfarin", "ibuprofen"):  # an interaction: bob's alert carries his allergy line
+        bob.ledger_cmd("add-medication", drug)
     admit(running, ann, "1", "medications,allergies,reactions")
     admit(running, bob, "2", "medications,allergies")
     admit(running, cat, "3", "medications,reactions")
@@ -97,4 +99,11 @@ def test_the_ward_tells_none_known_from_not_recorded_and_not_shared(
     expect(rows.nth(0)).to_contain_text("No known drug allergies (asserted by patient,")
     expect(rows.nth(1)).to_contain_text("Allergies not recorded: ask the patient")
     expect(rows.nth(2)).to_contain_text("Allergies not shared by the patient's grant")
+    card = tab.page.locator("#alerts li[data-alert-id]").first
+    expect(card.locator(".allergy-status")).to_have_text("Allergies not recorded: ask the patient")
     assert_no_serious_violations(tab.page, "the ward dashboard with allergy status")
+    tab.page.locator("#handoff-link").click()
+    tab.page.wait_for_url("**/handoff.html")
+    section = tab.page.locator("#handoff-patients section").first
+    expect(section).to_contain_text("Bed 2")
+    expect(section.locator(".allergy-status")).to_have_text("Allergies not recorded: ask the patient")
