@@ -161,3 +161,16 @@ def test_command_line(tmp_path: Path) -> None:
     assert refused.exit_code == 1
     assert "records 1 allergies (peanut)" in refused.stderr
     assert cli("ledger", "verify", book).exit_code == 0
+
+
+def test_the_hospital_reads_a_practitioners_assertion_through_its_slice(ledger: Ledger) -> None:
+    grant = grant_to(HOSPITAL, scope=("medications", "allergies"), write=("allergies",))
+    add(ledger, grant)
+    entry = no_known_allergies(HOSPITAL, patient=PATIENT.public_id, grant=grant.id, asserter=NURSE, now=LATER)
+    add(ledger, entry, at=LATER)
+    verified = verify_slice(
+        make_slice(ledger.read(), grant.id, now=LATER), patient=PATIENT.public_id, now=LATER
+    )
+    status = allergy_status(verified.entries, verified.grant)
+    assert status.state == "none-known" and verified.allergies == ()
+    assert status.label == f"No known drug allergies (asserted by {NURSE['display']}, 2026-03-08T03:00:00Z)"
