@@ -46,6 +46,9 @@ class Settings:
         "Minutes after which a held dose's unanswered follow-up comes back to the top (sooner if the next"
         " dose of the drug is due): 'N' for every ward, or 'N;ward=M;...' to set some wards apart.",
     )
+    overdue_grace_minutes: int = _setting(
+        30, "Minutes after a dose is due with no outcome recorded before it is overdue (ISMP: 30)."
+    )
     ledger_poll_seconds: float = _setting(20.0, "Seconds between reads of a linked patient ledger.")
     ledger_timeout: float = _setting(10.0, "Total deadline in seconds for one read of a patient's ledger.")
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
@@ -57,6 +60,10 @@ class Settings:
     )
     failpoints: str = _setting(
         "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
+    )
+    clock_start: str = _setting(
+        "",
+        "Drills and tests only (never on a ward): the clock starts at this UTC instant (ISO 8601).",
     )
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
     cds_client_jwks: str = _setting(
