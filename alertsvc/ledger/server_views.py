@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import format_time
-from alertsvc.ledger.grants import Grant, Revocation
+from alertsvc.ledger.grants import SCOPES, Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.remote import grant_link
 
@@ -86,7 +86,7 @@ def grant_view(grant: Grant, revocation: Revocation | None, *, now: datetime, ur
     return {
         "id": grant.id,
         "grantee": grant.grantee,
-        "scope": [s for s in ("medications", "allergies", "reactions") if s in grant.scope],
+        "scope": [s for s in SCOPES if s in grant.scope],
         "write": sorted(grant.write_scope),
         "purpose": grant.purpose,
         "created": format_time(grant.created),

@@ -66,7 +66,9 @@ def _describe(entry: SignedEntry) -> str:
         return f"{item.drug} [{item.status}]" + (f" {item.dose}" if item.dose else "")
     if isinstance(item, fhir.Allergy):
         return f"{item.substance} (criticality {item.criticality})"
-    return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
+    if isinstance(item, fhir.Reaction):
+        return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
+    return f"{item.quantity.text} (LOINC {item.code}), measured {format_time(item.effective)}"
 
 
 @click.command("export")
