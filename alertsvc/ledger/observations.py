@@ -32,6 +32,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from alertsvc.errors import InputError
+from alertsvc.knowledge.observation_rules import Analyte
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger.entries import (
     SignedEntry,
     format_time,
@@ -54,7 +56,7 @@ class LoincCode:
     """A LOINC code the check uses: its analyte, names, UCUM unit and the spellings of it read."""
 
     code: str
-    analyte: str  # "inr", "potassium", "creatinine", "egfr", "qtc": what the modifiers key on
+    analyte: Analyte  # "inr", "potassium", "creatinine", "egfr", "qtc": what the modifiers key on
     display: str  # LOINC's long common name
     short: str  # what a ward reads: "INR", "potassium", "eGFR"
     unit: str  # UCUM code stored
@@ -307,3 +309,15 @@ def read_observation(entry: SignedEntry) -> Observation:
 def current_observations(entries: Iterable[SignedEntry]) -> tuple[Observation, ...]:
     """The last entry per resource id (an amended value replaces the one it amends)."""
     return tuple({o.resource_id: o for o in map(read_observation, entries)}.values())
+
+
+def lab_value(quantity: Quantity, *, measured: datetime, ref: str) -> LabValue:
+    """A checked value as the check's modifiers take it (``alertsvc.knowledge.observations``)."""
+    code = quantity.code
+    unit = "" if code.analyte == "inr" else code.unit_display
+    return LabValue(code.analyte, quantity.value, unit, measured, code.code, ref, code.short)
+
+
+def lab_values(found: Iterable[Observation], *, ref_prefix: str = "entry:") -> list[LabValue]:
+    """Verified observation entries (or ward-recorded ones) as the check's modifiers take them."""
+    return [lab_value(o.quantity, measured=o.effective, ref=ref_prefix + o.entry_id) for o in found]
