@@ -27,8 +27,10 @@ from alertsvc.knowledge.model import (
     Medication,
     Route,
 )
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.knowledge.wording import steps
+from alertsvc.ledger.observations import lab_values
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.safety import too_soon
@@ -51,6 +53,8 @@ class ClinicalInputs:
     """Finding ref ("entry:<id>") -> "patient" or "practitioner"."""
     unresolved: tuple[Unresolved, ...] = ()
     """Each slice item that did not resolve (a medication, allergy or flagged reaction), and why not."""
+    observations: tuple[LabValue, ...] = ()
+    """The slice's observations (when the grant covers them), as the check's modifiers take them."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,14 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
                 note=drug.note,
             )
         )
-    return ClinicalInputs(tuple(medications), tuple(allergies), tuple(flagged), flagged_by, tuple(unresolved))
+    return ClinicalInputs(
+        tuple(medications),
+        tuple(allergies),
+        tuple(flagged),
+        flagged_by,
+        tuple(unresolved),
+        tuple(lab_values(verified.observations)),
+    )
 
 
 def with_schedule(
@@ -166,16 +177,23 @@ def admission_findings(
     graph: InteractionGraph,
     *,
     now: datetime,
+    recorded: Sequence[LabValue] = (),
 ) -> list[Finding]:
     """Everything to alert on for one admission, most severe first (pure).
 
-    The check over the slice's medications and the ward's scheduled doses, too-soon doses, a notice for
-    every flagged reaction (so the ward sees it even before any dose of that drug is planned), and an
+    The check over the slice's medications and the ward's scheduled doses, modified by the latest
+    observations (the slice's and those ``recorded`` on the ward), too-soon doses, a notice for every
+    flagged reaction (so the ward sees it even before any dose of that drug is planned), and an
     ``unchecked`` finding for each drug, in the slice or the schedule, that could not be checked.
     """
     version = graph.version
     findings = check(
-        with_schedule(inputs.medications, doses, now=now), inputs.allergies, inputs.flagged, graph
+        with_schedule(inputs.medications, doses, now=now),
+        inputs.allergies,
+        inputs.flagged,
+        graph,
+        observations=(*inputs.observations, *recorded),
+        now=now,
     )
     findings += too_soon(
         doses,

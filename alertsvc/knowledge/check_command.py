@@ -30,7 +30,7 @@ from alertsvc.knowledge.check import check as check_findings
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, with_notes
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication
-from alertsvc.knowledge.observations import LabValue, latest, modify
+from alertsvc.knowledge.observations import LabValue, latest
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger import observations as ledger_observations
 from alertsvc.ledger.cli_files import parse_iso
@@ -108,8 +108,9 @@ def check(
     kb = knowledge_files.load(settings.data_dir)
     graph = build_graph(kb)
     inputs = _normalise(Normalizer(kb), drugs, allergies, flags)
-    findings = check_findings(inputs.medications, inputs.allergies, inputs.flagged, graph)
-    findings = modify(findings, inputs.medications, values, graph, now=now)
+    findings = check_findings(
+        inputs.medications, inputs.allergies, inputs.flagged, graph, observations=values, now=now
+    )
     findings = with_notes(findings, [*inputs.medications, *inputs.flagged])  # "read 'x' as y"
     findings = localise_all(findings, display_table(kb.display_names, locale))
     listed = observations_json(values, now=now)
