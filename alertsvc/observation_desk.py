@@ -99,7 +99,7 @@ def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_not
         raise InputError("'value' is required and must be a number, e.g. 4.2")
     quantity = observations.resolve(code, float(value), unit)
     measured = now
-    if body.get("measured") is not None:
+    if "measured" in body:
         if not isinstance(body["measured"], str):
             raise InputError("'measured' must be an ISO 8601 time like 2026-03-08T09:00:00Z")
         try:
