@@ -31,6 +31,7 @@ from alertsvc.ledger import observations
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
+    from alertsvc.patient_data import Patient
     from alertsvc.service import Service
 
 FIELDS = frozenset({"code", "value", "unit", "measured", "note"})
@@ -235,3 +236,8 @@ def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]
 def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]:
     """The admission's ward observations as the check's modifiers take them."""
     return [found.lab_value() for found in recorded(db, admission)]
+
+
+def observations_of(service: Service, admission: str, patient: Patient) -> list[LabValue]:
+    """Every observation the check of an admission uses: the slice's and those recorded on the ward."""
+    return [*patient.inputs.observations, *recorded_values(service.db, admission)]

@@ -67,6 +67,8 @@ const KIND_LABEL = {
   duplicate: "Duplicate",
   "too-soon": "Too soon",
   unchecked: "Not checked",
+  "renal-dose": "Kidney dose",
+  "long-qt": "Long QTc",
 };
 
 /** What kind of alert, in words: "Not checked" for a drug that could not be matched to RxNorm. */
