@@ -16,6 +16,7 @@ from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import format_time
 from alertsvc.ledger.grants import SCOPES, Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.observations import Observation, current_observations
 from alertsvc.ledger.remote import grant_link
 
 EXPIRY_WARNING = timedelta(hours=2)
@@ -65,6 +66,23 @@ def _reaction(patient: str, item: fhir.Reaction) -> dict[str, Any]:
         "observed": item.observed,
         "recorded": format_time(item.recorded),
         **_signer(patient, item.flagged_by),
+    }
+
+
+def _observation(patient: str, item: Observation) -> dict[str, Any]:
+    code = item.quantity.code
+    return {
+        "entry": item.entry_id,
+        "resource": item.resource_id,
+        "code": code.code,
+        "name": code.short,
+        "value": item.quantity.value,
+        "unit": code.unit_display if code.analyte != "inr" else "",
+        "text": item.quantity.text,
+        "measured": format_time(item.effective),
+        "recorded": format_time(item.recorded),
+        "performer": item.performer,
+        **_signer(patient, item.author),
     }
 
 
@@ -126,6 +144,9 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
         "medications": [_medication(patient, m) for m in medications.values()],
         "allergies": [_allergy(patient, a) for a in fhir.current_allergies(snapshot.trees["allergies"])],
         "reactions": [_reaction(patient, r) for r in fhir.current_reactions(snapshot.trees["reactions"])],
+        "observations": [
+            _observation(patient, o) for o in current_observations(snapshot.trees["observations"])
+        ],
         "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
         "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),
     }

@@ -18,6 +18,7 @@ from alertsvc.ledger import observations as obs
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.entries import TREES, read_head_parts, sign_entry
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.server_views import ledger_view
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice, verify_update
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, PRACTITIONER, add, file_hash, grant_to, medication
 
@@ -205,3 +206,15 @@ def test_bad_observations_from_the_command_line_store_nothing(
     assert result.exit_code == 1
     assert message in result.stderr
     assert file_hash(book) == before
+
+
+def test_the_patients_page_view_lists_observations_with_who_signed_them(ledger: Ledger) -> None:
+    allowed = grant_to(PRACTITIONER, scope=("observations",), write=("observations",))
+    add(ledger, allowed, inr(4.2), inr(2.8, author=PRACTITIONER, grant=allowed.id, hours_ago=0))
+    view = ledger_view(ledger.read(), now=NOW, url="http://127.0.0.1:1")
+    assert [(o["text"], o["code"], o["signed_by"]) for o in view["observations"]] == [
+        ("INR 4.2", "6301-6", "patient"),
+        ("INR 2.8", "6301-6", "practitioner"),
+    ]
+    assert view["observations"][0]["measured"] == "2026-03-08T01:00:00Z"
+    assert view["grants"][0]["scope"] == ["observations"]
