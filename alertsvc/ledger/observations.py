@@ -69,7 +69,8 @@ class LoincCode:
 
 
 _EGFR_SPELLINGS = ("mL/min/1.73m2", "mL/min/1.73 m2", "mL/min/1.73m²", "mL/min/{1.73_m2}", "mL/min/1.73_m2")
-_EGFR = "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood"
+_EGFR = "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in"
+_ANY = "Serum, Plasma or Blood by Creatinine-based formula"
 
 CODES: Final[Mapping[str, LoincCode]] = {
     c.code: c
@@ -82,11 +83,11 @@ CODES: Final[Mapping[str, LoincCode]] = {
                   "mg/dL", "mg/dL", (), "laboratory", high=40),
         LoincCode("14682-9", "creatinine", "Creatinine [Moles/volume] in Serum or Plasma", "creatinine",
                   "umol/L", "µmol/L", ("µmol/L", "μmol/L", "micromol/L"), "laboratory", high=3500),
-        LoincCode("33914-3", "egfr", f"{_EGFR} by Creatinine-based formula (MDRD)", "eGFR",
+        LoincCode("33914-3", "egfr", f"{_EGFR} Serum or Plasma by Creatinine-based formula (MDRD)", "eGFR",
                   "mL/min/{1.73_m2}", "mL/min/1.73m2", _EGFR_SPELLINGS, "laboratory", high=250),
-        LoincCode("62238-1", "egfr", f"{_EGFR} by Creatinine-based formula (CKD-EPI)", "eGFR",
+        LoincCode("62238-1", "egfr", f"{_EGFR} {_ANY} (CKD-EPI)", "eGFR",
                   "mL/min/{1.73_m2}", "mL/min/1.73m2", _EGFR_SPELLINGS, "laboratory", high=250),
-        LoincCode("98979-8", "egfr", f"{_EGFR} by Creatinine-based formula (CKD-EPI 2021)", "eGFR",
+        LoincCode("98979-8", "egfr", f"{_EGFR} {_ANY} (CKD-EPI 2021)", "eGFR",
                   "mL/min/{1.73_m2}", "mL/min/1.73m2", _EGFR_SPELLINGS, "laboratory", high=250),
         LoincCode("8636-3", "qtc", "Q-T interval corrected", "QTc", "ms", "ms", ("msec",), "procedure",
                   high=1000),

@@ -17,6 +17,7 @@ from alertsvc.ledger import merkle
 from alertsvc.ledger import observations as obs
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.entries import TREES, read_head_parts, sign_entry
+from alertsvc.ledger.exchange import export_fhir, import_ledger
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.server_views import ledger_view
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice, verify_update
@@ -218,3 +219,23 @@ def test_the_patients_page_view_lists_observations_with_who_signed_them(ledger: 
     ]
     assert view["observations"][0]["measured"] == "2026-03-08T01:00:00Z"
     assert view["grants"][0]["scope"] == ["observations"]
+
+
+def test_observations_survive_fhir_export_and_import(ledger: Ledger, tmp_path: Path) -> None:
+    add(ledger, medication("warfarin"), inr(4.2))
+    bundle = json.loads(export_fhir(ledger.read()))
+    [resource] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert resource["code"]["coding"][0]["code"] == "6301-6"
+    copy = import_ledger(export_fhir(ledger.read()), tmp_path / "copy.ledger")
+    assert [o.quantity.text for o in obs.current_observations(copy.trees["observations"])] == ["INR 4.2"]
+
+
+@pytest.mark.parametrize("code", sorted(obs.CODES))
+def test_every_observation_body_is_a_valid_fhir_observation(code: str) -> None:
+    fhir_observation = pytest.importorskip("fhir.resources.R4B.observation")
+    unit = None if code == "6301-6" else obs.CODES[code].unit
+    body = obs.observation(
+        PATIENT, obs.resolve(code, 1.0, unit), effective=NOW - timedelta(hours=1), now=NOW
+    ).body
+    parsed = fhir_observation.Observation.parse_obj(body)
+    assert parsed.code.coding[0].code == code and parsed.valueQuantity.code == obs.CODES[code].unit
