@@ -22,6 +22,8 @@ from tests.web.test_admissions import (
     admit,
     alerts,
     make_slice,
+    make_update,
+    post_update,
     present,
     service_settings,
     serving,
@@ -170,3 +172,35 @@ def test_a_slice_granting_observations_brings_the_patients_values_into_the_check
     [found] = [a["alert"] for a in alerts(running) if a["alert"]["kind"] == "renal-dose"]
     assert found["severity"] == "critical" and found["rule"] == "renal-dose:metformin-egfr-below-30"
     assert "eGFR 25 mL/min/1.73m2 on" in found["summary"]
+
+
+def test_a_ledger_update_bringing_an_inr_raises_the_alert(
+    running: RunningService, patient: PatientCLI, clock: FakeClock
+) -> None:
+    clock.now = datetime.now(UTC)
+    patient.ledger_cmd("add-medication", "warfarin")
+    patient.ledger_cmd("add-medication", "ibuprofen")
+    patient.ledger_cmd(
+        "grant",
+        "--to",
+        running.service.identity.public_id,
+        "--scope",
+        "medications,observations",
+        "--hours",
+        "48",
+        "--not-before",
+        clock.now.isoformat(),
+        "--out",
+        "grant.json",
+    )
+    response = present(running, patient.read_json("grant.json"), make_slice(patient))
+    assert response.status_code == 201, response.text
+    admitted = response.json()
+    assert bleeding(running)["alert"]["severity"] == "major"
+    patient.ledger_cmd("add-observation", "--code", "INR", "--value", "4.6")
+    update = make_update(patient, admitted["head"], out="update.json")
+    answered = post_update(running, admitted["admission"], update)
+    assert answered.status_code == 200, answered.text
+    raised = bleeding(running)["alert"]
+    assert raised["severity"] == "critical" and raised["rule"] == "inr-above-range"
+    assert "INR 4.6 on" in raised["summary"] and rows(running) == 0  # from the ledger, not the ward
