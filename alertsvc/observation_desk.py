@@ -75,10 +75,17 @@ class WardObservation:
         }
 
 
-def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_note: int) -> tuple[
-    observations.Quantity, datetime, str
-]:  # fmt: skip
-    """The checked value, when it was measured and the note; InputError naming the field otherwise."""
+@dataclass(frozen=True)
+class ObservationRequest:
+    """What a ward asks to record: the checked value, when it was measured (never after now), a note."""
+
+    quantity: observations.Quantity
+    measured: datetime
+    note: str
+
+
+def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_note: int) -> ObservationRequest:
+    """The request's value, time and note, checked; InputError (or LimitExceeded) naming the field."""
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise InputError(f"unknown field {unknown[0]!r}: an observation has {', '.join(sorted(FIELDS))}")
@@ -114,7 +121,7 @@ def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_not
         raise InputError("'note' must be text")
     if len(note) > max_note:
         raise LimitExceeded(f"'note': {len(note)} characters; at most {max_note} (setting max_note_chars)")
-    return quantity, measured, note.strip()
+    return ObservationRequest(quantity, min(measured, now), note.strip())
 
 
 async def record(
@@ -134,23 +141,20 @@ async def record(
         raise Conflict(f"admission {admission_id} has ended")
     now = service.clock()
     settings = service.settings
-    quantity, measured, note = read_request(
-        body, now=now, max_chars=settings.max_name_chars, max_note=settings.max_note_chars
-    )
-    observation_id = "obs-" + uuid.uuid4().hex[:16]
+    asked = read_request(body, now=now, max_chars=settings.max_name_chars, max_note=settings.max_note_chars)
     found = WardObservation(
-        id=observation_id,
+        id="obs-" + uuid.uuid4().hex[:16],
         admission=admission.id,
-        quantity=quantity,
-        measured=min(measured, now),
+        quantity=asked.quantity,
+        measured=asked.measured,
         recorded_by=staff.name,
         recorded_at=now,
-        note=note,
+        note=asked.note,
         resource=observations.observation_resource(
             resource_id=str(uuid.uuid4()),
             patient=admission.patient,
-            quantity=quantity,
-            effective=min(measured, now),
+            quantity=asked.quantity,
+            effective=asked.measured,
             issued=now,
             performer=service.identity.public_id,
             performer_display=f"{staff.name} ({staff.role}, ward {staff.ward})",
@@ -166,7 +170,7 @@ async def record(
             action="record-observation",
             admission=admission.id,
             ward=admission.ward,
-            detail={"observation": found.id, "code": quantity.code.code},
+            detail={"observation": found.id, "code": asked.quantity.code.code},
         )
         events = service.reconcile(admission, patient, now)
         answer = {
