@@ -44,9 +44,9 @@ from alertsvc.knowledge.observation_rules import (
 from alertsvc.knowledge.wording import MAX_SUMMARY, sentence, steps
 
 _STEP_SPLIT = re.compile(r"(?:^|\s)\d+\.\s")
-_QT_WORDS = re.compile(r"\bQTc?\b|torsade", re.IGNORECASE)
-_BLEEDING_WORDS = re.compile(r"bleed|haemorrhag|hemorrhag|\bINR\b", re.IGNORECASE)
-_POTASSIUM_WORDS = re.compile(r"hyperkal", re.IGNORECASE)
+_QT_WORDS = re.compile(r"\bqtc?\b|torsade")  # searched in lower-case text
+_BLEEDING_WORDS = ("bleed", "haemorrhag", "hemorrhag")
+_INR_WORD = re.compile(r"\binr\b")
 _SUPERSEDED = ("Tell the prescriber", "Give ", "Hold the dose", "Do not give this dose")
 """Steps of the finding's own management that a critical modifier's first steps replace."""
 
@@ -130,11 +130,12 @@ def modify(
     for finding in findings:
         if finding.kind == "interaction":
             rxcuis = {i.rxcui for i in finding.ingredients}
-            if _raises_bleeding(finding, rxcuis):
+            words = f"{finding.summary} {finding.mechanism}".lower()
+            if _raises_bleeding(finding, rxcuis, words):
                 finding = _modified(finding, INR_ABOVE_RANGE, found, now)
-            if _raises_potassium(finding, rxcuis, potassium_raising):
+            if _raises_potassium(finding, rxcuis, potassium_raising, words):
                 finding = _modified(finding, POTASSIUM_ABOVE_5, found, now)
-            if _prolongs_qt(finding):
+            if _prolongs_qt(finding, words):
                 finding = _modified(finding, QTC_ABOVE_500, found, now)
                 if finding.rule == QTC_ABOVE_500.id:
                     qt_escalated |= rxcuis
@@ -152,34 +153,34 @@ def _members(graph: InteractionGraph, class_ids: Iterable[str]) -> frozenset[str
     return frozenset(m for c in class_ids if (k := graph.classes.get(c)) is not None for m in k.members)
 
 
-def _words(finding: Finding) -> str:
-    return f"{finding.summary} {finding.mechanism}"
-
-
-def _raises_bleeding(finding: Finding, rxcuis: set[str]) -> bool:
-    """A bleeding rule (the bleeding classes of ``curated_effects``), or words of bleeding; a warfarin
-    interaction about the INR counts, one that lowers warfarin's effect ("risk of clots") does not."""
-    if finding.rule.startswith("bleeding-"):
+def _raises_bleeding(finding: Finding, rxcuis: set[str], words: str) -> bool:
+    """A bleeding rule (the bleeding classes of ``curated_effects``), or words of bleeding (``words``: the
+    summary and mechanism in lower case); a warfarin interaction about the INR counts, one that lowers
+    warfarin's effect ("risk of clots") does not."""
+    if finding.rule.startswith(("bleeding-", "effect-bleeding-")):
         return True
-    words = _words(finding)
-    if "clot" in words.lower() and "bleed" not in words.lower():
+    if any(word in words for word in _BLEEDING_WORDS):
+        return True
+    if "clot" in words:
         return False
-    return bool(_BLEEDING_WORDS.search(words)) or bool(
-        rxcuis & VITAMIN_K_ANTAGONISTS and "raises warfarin" in words.lower()
+    return bool(rxcuis & VITAMIN_K_ANTAGONISTS) and (
+        "raises warfarin" in words or ("inr" in words and bool(_INR_WORD.search(words)))
     )
 
 
-def _raises_potassium(finding: Finding, rxcuis: set[str], raising: frozenset[str]) -> bool:
+def _raises_potassium(finding: Finding, rxcuis: set[str], raising: frozenset[str], words: str) -> bool:
     """Two drugs of the hyperkalaemia classes, a potassium rule, or words of hyperkalaemia."""
     return (
-        finding.rule.startswith("potassium-")
+        finding.rule.startswith(("potassium-", "effect-potassium-"))
         or len(rxcuis & raising) >= 2
-        or bool(_POTASSIUM_WORDS.search(_words(finding)))
+        or "hyperkal" in words
     )
 
 
-def _prolongs_qt(finding: Finding) -> bool:
-    return f"class:{QT_CLASS}" in finding.evidence or bool(_QT_WORDS.search(_words(finding)))
+def _prolongs_qt(finding: Finding, words: str) -> bool:
+    return f"class:{QT_CLASS}" in finding.evidence or (
+        ("qt" in words or "torsade" in words) and bool(_QT_WORDS.search(words))
+    )
 
 
 # --- changing a finding -------------------------------------------------------------------------------
