@@ -16,11 +16,12 @@ from alertsvc.errors import InputError, OutOfScope, UnknownSigner
 from alertsvc.ledger import merkle
 from alertsvc.ledger import observations as obs
 from alertsvc.ledger.canonical import canonical
-from alertsvc.ledger.entries import TREES, read_head_parts, sign_entry
+from alertsvc.ledger.entries import TREES, format_time, read_head_parts, sign_entry
 from alertsvc.ledger.exchange import export_fhir, import_ledger
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.server_views import ledger_view
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice, verify_update
+from alertsvc.ledger.store import LedgerStore, StoredEntry, StoredHead
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, PRACTITIONER, add, file_hash, grant_to, medication
 
 
@@ -239,3 +240,38 @@ def test_every_observation_body_is_a_valid_fhir_observation(code: str) -> None:
     ).body
     parsed = fhir_observation.Observation.parse_obj(body)
     assert parsed.code.coding[0].code == code and parsed.valueQuantity.code == obs.CODES[code].unit
+
+
+def old_head(seq: int, trees: dict[str, tuple[int, bytes]]) -> StoredHead:
+    """A head as ledgers signed it before the observations tree existed (five trees)."""
+    states = {t: trees.get(t, (0, merkle.EMPTY_ROOT)) for t in TREES if t != "observations"}
+    signed = {t: {"size": size, "root": root.hex()} for t, (size, root) in states.items()}
+    payload = canonical(
+        {
+            "v": 1,
+            "patient": PATIENT.public_id,
+            "seq": seq,
+            "timestamp": "2026-03-01T00:00:00Z",
+            "trees": signed,
+        }
+    )
+    return StoredHead(seq, payload, PATIENT.sign(payload))
+
+
+def test_a_ledger_made_before_observations_takes_them_and_proves_the_update(tmp_path: Path) -> None:
+    grant = grant_to(HOSPITAL, scope=("medications", "observations"), at=NOW - timedelta(days=2), hours=96)
+    row = StoredEntry(
+        "grants", 0, grant.id, grant.payload, grant.signature, grant.author, format_time(grant.created)
+    )
+    root = merkle.root([merkle.leaf_hash(grant.leaf_data)])
+    path = tmp_path / "old.ledger"
+    heads = [old_head(0, {}), old_head(1, {"grants": (1, root)})]
+    LedgerStore.create(path, PATIENT.public_id, entries=[row], heads=heads).close()
+    with Ledger.open(path) as old:
+        first = verify_slice(make_slice(old.read(), grant.id, now=NOW), patient=PATIENT.public_id, now=NOW)
+        assert first.head.trees["observations"].size == 0
+        add(old, inr(4.2))
+        snapshot = old.verify()
+        later = verify_update(first, make_update(snapshot, grant.id, 1), now=NOW)
+    assert [o.quantity.text for o in later.observations] == ["INR 4.2"]
+    assert [h.trees["observations"].size for h in snapshot.heads] == [0, 0, 1]
