@@ -282,6 +282,8 @@ def verify_slice_command(path: Path, patient: str | None, grantee: str | None) -
         click.echo(f"  allergy {a.substance} ({a.criticality})")
     for r in result.reactions:
         click.echo(f"  flagged reaction to {r.drug}: {r.reaction} ({r.severity or 'severity unknown'})")
+    for o in result.observations:
+        click.echo(f"  observation {o.quantity.text} (LOINC {o.code}), measured {format_time(o.effective)}")
 
 
 @ledger.command("verify")

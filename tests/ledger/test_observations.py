@@ -275,3 +275,18 @@ def test_a_ledger_made_before_observations_takes_them_and_proves_the_update(tmp_
         later = verify_update(first, make_update(snapshot, grant.id, 1), now=NOW)
     assert [o.quantity.text for o in later.observations] == ["INR 4.2"]
     assert [h.trees["observations"].size for h in snapshot.heads] == [0, 0, 1]
+
+
+def test_verify_slice_lists_the_observations_it_carries(tmp_path: Path) -> None:
+    key, book = tmp_path / "patient.key", tmp_path / "patient.ledger"
+    cli("keys", "new", key)
+    cli("ledger", "init", book, "--key", key)
+    cli("ledger", "add-observation", book, "--key", key, "--code", "QTc", "--value", "520", "--unit", "ms")
+    hospital = cli("keys", "new", tmp_path / "hospital.key").stdout.strip()
+    granted = cli("ledger", "grant", book, "--key", key, "--to", hospital, "--scope", "observations",
+                  "--hours", "2", "--out", tmp_path / "grant.json")  # fmt: skip
+    assert granted.exit_code == 0, granted.output
+    cli("ledger", "slice", book, "--grant", tmp_path / "grant.json", "--out", tmp_path / "slice.json")
+    shown = cli("ledger", "verify-slice", tmp_path / "slice.json", "--grantee", hospital)
+    assert shown.exit_code == 0 and "observations 1" in shown.stdout
+    assert "observation QTc 520 ms (LOINC 8636-3), measured" in shown.stdout
