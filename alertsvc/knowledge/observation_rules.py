@@ -145,13 +145,13 @@ RENAL_LIMITS: Final[tuple[RenalLimit, ...]] = (
         "FDA Drug Safety Communication, 8 April 2016", crcl=False,
     ),
     RenalLimit(
-        "renal-dose:dabigatran-crcl-below-30", "1037042", "dabigatran etexilate", "egfr", 30, "major",
-        "dose changes below CrCl 30",
+        "renal-dose:dabigatran-crcl-30", "1037042", "dabigatran etexilate", "egfr", 30, "major",
+        "dose changes at CrCl 30 or less",
         ("Hold the dose until the prescriber has checked it against kidney function.",
          f"{_ASK}: atrial fibrillation 75 mg twice daily at CrCl 15-30; no dosing advice below 15, or "
-         "below 30 for venous thromboembolism.", "Look for bleeding."),
+         "at 30 or less for venous thromboembolism.", "Look for bleeding."),
         "Pradaxa (dabigatran etexilate) US prescribing information, Dosage and Administration: dosage "
-        "adjustments in renal impairment",
+        "adjustments in renal impairment", at_or_below=True,
     ),
     RenalLimit(
         "renal-dose:rivaroxaban-crcl-below-15", "1114195", "rivaroxaban", "egfr", 15, "major",

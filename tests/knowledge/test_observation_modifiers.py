@@ -160,9 +160,9 @@ RENAL = [
     ),
     pytest.param(
         "dabigatran",
-        lab("egfr", 29),
         lab("egfr", 30),
-        "renal-dose:dabigatran-crcl-below-30",
+        lab("egfr", 31),
+        "renal-dose:dabigatran-crcl-30",
         "major",
         id="dabigatran",
     ),
