@@ -13,7 +13,8 @@ its date, change what the check found. Pure: ``now`` comes in; no clock, file or
 Each changed or new finding shows the value, unit and date ("INR 4.2 on 03 Dec"), names the modifier
 rule and its source, and keeps the rule it changed among its ``ratings``. A value older than its useful
 life (``observation_rules.USEFUL_LIFE``) is stale: it is shown in the findings it would have changed,
-and not used. The thresholds and sources are in ``alertsvc.knowledge.observation_rules``.
+and not used; where it alone would have made a ``renal-dose`` or ``long-qt`` finding, a minor finding of
+that kind says the latest value is too old to use (rule ``<rule>:stale``). The thresholds and sources are in ``alertsvc.knowledge.observation_rules``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from datetime import datetime, timedelta
 
 from alertsvc.knowledge.findings import ingredient
 from alertsvc.knowledge.graph import InteractionGraph
-from alertsvc.knowledge.model import LOCAL_ROUTES, Finding, Medication, Rating, Severity
+from alertsvc.knowledge.model import (
+    LOCAL_ROUTES,
+    Finding,
+    FindingKind,
+    Medication,
+    Rating,
+    Severity,
+)
 from alertsvc.knowledge.observation_rules import (
     CREATININE_UMOL_PER_MG_DL,
     INR_ABOVE_RANGE,
@@ -259,8 +267,18 @@ def _long_qt(
     graph: InteractionGraph,
     now: datetime,
 ) -> list[Finding]:
-    """A critical finding for each QT-prolonging drug given while the current QTc is above 500 ms."""
+    """A critical finding for each QT-prolonging drug given while the current QTc is above 500 ms (a minor
+    one saying so when the latest QTc above 500 ms is stale)."""
     value = found.current.get("qtc")
+    old = found.stale.get("qtc")
+    if value is None and old is not None and old.comparable() > QTC_ABOVE_500.above:
+        return [
+            _stale(
+                "long-qt", med, rxcui, old, graph, now, what="QT-prolonging drug",
+                above=QTC_ABOVE_500.limit, rule=QTC_ABOVE_500.id, source=QTC_ABOVE_500.source,
+            )
+            for rxcui, med in _given(medications, qt_drugs).items()
+        ]  # fmt: skip
     if value is None or value.comparable() <= QTC_ABOVE_500.above:
         return []
     label = value.label(now)
@@ -302,16 +320,71 @@ def _long_qt(
 def _renal(
     medications: Sequence[Medication], found: Latest, graph: InteractionGraph, now: datetime
 ) -> list[Finding]:
-    """A ``renal-dose`` finding for each drug whose label limits it at the current kidney function."""
+    """A ``renal-dose`` finding for each drug whose label limits it at the current kidney function; a
+    minor one when only a stale value is under the limit (shown, not used: a current value is needed)."""
     out: dict[str, Finding] = {}
     given = {item.rxcui: med for med in medications for item in med.ingredients}
     for limit in RENAL_LIMITS:
         med = given.get(limit.rxcui)
-        value = found.current.get(limit.analyte)
-        if med is None or value is None or limit.rxcui in out or not limit.applies(value.comparable()):
+        if med is None or limit.rxcui in out:
             continue
-        out[limit.rxcui] = _renal_finding(limit, med, value, graph, now)
+        value, old = found.current.get(limit.analyte), found.stale.get(limit.analyte)
+        if value is not None and limit.applies(value.comparable()):
+            out[limit.rxcui] = _renal_finding(limit, med, value, graph, now)
+        elif value is None and old is not None and limit.applies(old.comparable()):
+            out[limit.rxcui] = _stale(
+                "renal-dose", med, limit.rxcui, old, graph, now, what=f"drug whose label says: {limit.says}",
+                above="", rule=limit.id, source=limit.source,
+            )  # fmt: skip
     return list(out.values())
+
+
+def _given(medications: Sequence[Medication], rxcuis: frozenset[str]) -> dict[str, Medication]:
+    """Each of ``rxcuis`` the patient is given, with the first medication that contains it."""
+    found: dict[str, Medication] = {}
+    for med in medications:
+        for item in med.ingredients:
+            if item.rxcui in rxcuis:
+                found.setdefault(item.rxcui, med)
+    return found
+
+
+def _stale(
+    kind: FindingKind,
+    med: Medication,
+    rxcui: str,
+    old: LabValue,
+    graph: InteractionGraph,
+    now: datetime,
+    *,
+    what: str,
+    above: str,
+    rule: str,
+    source: str,
+) -> Finding:
+    """A minor finding: the latest value would matter for this drug, and it is too old to be used."""
+    label, name = old.label(now), graph.name(rxcui)
+    life = _days(USEFUL_LIFE[old.analyte])
+    return Finding(
+        kind=kind,
+        severity="minor",
+        ingredients=(ingredient(rxcui, graph.ingredients, name),),
+        summary=sentence(f"{name}: the latest {_NAMES[old.analyte]} ({label}) is too old to use", "minor"),
+        mechanism=f"{name.capitalize()} is a {what}. The latest {_NAMES[old.analyte]}, {label}"
+        + (f" (above {above})" if above else "")
+        + f", is older than its useful life ({life}): it is shown, not used (rule {rule}; source: {source}).",
+        management=steps(
+            (
+                f"Ask for a current {_NAMES[old.analyte]}.",
+                "Check the dose with the prescriber once it is back.",
+            )
+        ),
+        rule=f"{rule}:stale",
+        sources=(source,),
+        evidence=(f"in:{rxcui}", f"loinc:{old.code}" if old.code else f"obs:{old.analyte}"),
+        knowledge_version=graph.version,
+        refs=tuple(sorted({med.ref, old.ref} - {""})),
+    )
 
 
 def _renal_finding(

@@ -132,8 +132,10 @@ def test_a_qt_prolonging_drug_alone_with_a_long_qtc_is_a_critical_finding_of_its
     assert [i.name for i in found.ingredients] == ["ondansetron"]
     assert found.summary == "Ondansetron, a QT-prolonging drug, with QTc 520 ms on 04 Dec (critical)."
     assert "Drew BJ" in found.sources[0] and set(found.refs) == {"drug:ondansetron", "observation:qtc-520"}
-    for value in (lab("qtc", 500), lab("qtc", 520, days_ago=31)):
-        assert not [f for f in run(["ondansetron"], value)[1] if f.kind == "long-qt"]
+    assert not [f for f in run(["ondansetron"], lab("qtc", 500))[1] if f.kind == "long-qt"]
+    [stale] = [f for f in run(["ondansetron"], lab("qtc", 520, days_ago=31))[1] if f.kind == "long-qt"]
+    assert (stale.severity, stale.rule) == ("minor", "qtc-above-500:stale")
+    assert stale.summary == "Ondansetron: the latest QTc (QTc 520 ms on 04 Nov) is too old to use (minor)."
 
 
 def test_drugs_of_an_escalated_qt_interaction_get_no_second_finding() -> None:
@@ -244,7 +246,11 @@ def test_a_renally_cleared_drug_under_its_labelled_threshold_is_an_alert_of_its_
     assert "US prescribing information" in found.sources[0] and found.management.startswith("1. ")
     assert [f.rule for f in run([drug], over)[1] if f.kind == "renal-dose"] != [rule]
     stale = dataclass_replace_days(under, USEFUL_LIFE[under.analyte].days + 1)
-    assert not [f for f in run([drug], stale)[1] if f.kind == "renal-dose"]
+    [shown] = [f for f in run([drug], stale)[1] if f.kind == "renal-dose"]  # shown, not used
+    assert (shown.severity, shown.rule) == ("minor", f"{rule}:stale")
+    assert stale.label(NOW) in shown.summary and "too old to use" in shown.summary
+    old_over = dataclass_replace_days(over, USEFUL_LIFE[over.analyte].days + 1)
+    assert [f.rule for f in run([drug], old_over)[1] if f.kind == "renal-dose"] != [f"{rule}:stale"]
 
 
 def dataclass_replace_days(value: LabValue, days: int) -> LabValue:
