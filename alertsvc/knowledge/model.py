@@ -14,7 +14,15 @@ from typing import Literal, Protocol
 Severity = Literal["critical", "major", "moderate", "minor"]
 Indicator = Literal["critical", "warning", "info"]
 FindingKind = Literal[
-    "interaction", "allergy", "reaction", "duplicate", "too-soon", "unchecked", "renal-dose", "long-qt"
+    "interaction",
+    "allergy",
+    "reaction",
+    "duplicate",
+    "too-soon",
+    "unchecked",
+    "overdue",
+    "renal-dose",
+    "long-qt",
 ]
 """``renal-dose`` and ``long-qt`` come from observations (``alertsvc.knowledge.observations``)."""
 Wording = Literal["labelled", "mechanism", "curated", "category", "source", ""]

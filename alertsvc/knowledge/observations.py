@@ -14,7 +14,8 @@ Each changed or new finding shows the value, unit and date ("INR 4.2 on 03 Dec")
 rule and its source, and keeps the rule it changed among its ``ratings``. A value older than its useful
 life (``observation_rules.USEFUL_LIFE``) is stale: it is shown in the findings it would have changed,
 and not used; where it alone would have made a ``renal-dose`` or ``long-qt`` finding, a minor finding of
-that kind says the latest value is too old to use (rule ``<rule>:stale``). The thresholds and sources are in ``alertsvc.knowledge.observation_rules``.
+that kind says the latest value is too old to use (rule ``<rule>:stale``). The thresholds and sources
+are in ``alertsvc.knowledge.observation_rules``.
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ TOPICS = {
     "duplicate": "Duplicate therapy",
     "too-soon": "Dose too soon",
     "unchecked": "Not checked",
+    "overdue": "Dose overdue",
     "renal-dose": "Dose for kidney function",
     "long-qt": "QT-prolonging drug with a long QTc",
 }
