@@ -106,9 +106,13 @@ def _post(
     remaining = max(deadline - time.monotonic(), 0.001)
     try:
         response = http.post(
-            target, data=body, headers=headers, timeout=(remaining, remaining), stream=True,
+            target,
+            data=body,
+            headers=headers,
+            timeout=(remaining, remaining),
+            stream=True,
             allow_redirects=False,
-        )  # fmt: skip
+        )
     except requests.RequestException as exc:
         raise LedgerError(f"cannot post to {target} ({type(exc).__name__})") from exc
     with response:

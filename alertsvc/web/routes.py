@@ -14,6 +14,7 @@ from alertsvc import admissions as adm
 from alertsvc import idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
+from alertsvc.web import bedside_routes
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
@@ -151,4 +152,5 @@ ROUTES = [
     Route("/wards/{ward}/schedule/{dose}/outcome", dose_outcome, methods=["POST"]),
     Route("/wards/{ward}/alerts", alerts, methods=["GET"]),
     Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
+    *bedside_routes.ROUTES,
 ]

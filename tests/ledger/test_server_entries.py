@@ -50,9 +50,13 @@ class Served:
 
     def post(self, entries: list[SignedEntry], signer: Identity = HOSPITAL) -> dict[str, object]:
         return post_entries(
-            self.url, [e.envelope() for e in entries], signer, patient=PATIENT.public_id, timeout=10,
+            self.url,
+            [e.envelope() for e in entries],
+            signer,
+            patient=PATIENT.public_id,
+            timeout=10,
             now=self.clock.now,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture
@@ -61,9 +65,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
     path = tmp_path / "p.ledger"
     scope = ("medications", "allergies", "reactions")
     write = grants.new_grant(
-        PATIENT, grantee=HOSPITAL.public_id, scope=scope, write_scope=("reactions", "allergies"),
-        not_before=NOW, hours=48, now=NOW,
-    )  # fmt: skip
+        PATIENT,
+        grantee=HOSPITAL.public_id,
+        scope=scope,
+        write_scope=("reactions", "allergies"),
+        not_before=NOW,
+        hours=48,
+        now=NOW,
+    )
     read_only = grants.new_grant(
         PATIENT, grantee=HOSPITAL.public_id, scope=scope, not_before=NOW, hours=48, now=NOW
     )
@@ -75,9 +84,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 def rash(grant_id: str, *, signer: Identity = HOSPITAL, at: datetime = NOW) -> SignedEntry:
     body = reaction_body(
-        patient=PATIENT.public_id, clinician=NURSE, hospital=Hospital(signer.public_id, "St Elsewhere"),
-        drug="amoxicillin", rxcui="723", reaction="rash", severity="moderate", observed=at, recorded=at,
-    )  # fmt: skip
+        patient=PATIENT.public_id,
+        clinician=NURSE,
+        hospital=Hospital(signer.public_id, "St Elsewhere"),
+        drug="amoxicillin",
+        rxcui="723",
+        reaction="rash",
+        severity="moderate",
+        observed=at,
+        recorded=at,
+    )
     return practitioner_entry(
         signer, kind="reaction", patient=PATIENT.public_id, body=body, grant_id=grant_id, now=at
     )
@@ -112,9 +128,13 @@ def test_a_tampered_entry_is_refused_and_nothing_is_appended(served: Served) -> 
     good = rash(served.write.id)
     with pytest.raises(Refusal) as caught:
         post_entries(
-            served.url, [good.envelope(), tampered(rash(served.write.id))], HOSPITAL,
-            patient=PATIENT.public_id, timeout=10, now=NOW,
-        )  # fmt: skip
+            served.url,
+            [good.envelope(), tampered(rash(served.write.id))],
+            HOSPITAL,
+            patient=PATIENT.public_id,
+            timeout=10,
+            now=NOW,
+        )
     assert caught.value.code == "bad-signature" and "entries[1]" in str(caught.value)
     assert served.entries() == 0
 
@@ -137,8 +157,16 @@ def test_out_of_scope_and_forged_entries_are_refused(served: Served, case: str, 
     elif case == "wrong-kind":  # a grant is the patient's alone
         with Ledger.open(served.path) as ledger:
             body = ledger.verify().trees["grants"][0].body
-        entries = [sign_entry(HOSPITAL, kind="grant", patient=PATIENT.public_id, body=body, created=NOW,
-                              grant=served.write.id)]  # fmt: skip
+        entries = [
+            sign_entry(
+                HOSPITAL,
+                kind="grant",
+                patient=PATIENT.public_id,
+                body=body,
+                created=NOW,
+                grant=served.write.id,
+            )
+        ]
     elif case == "unknown-grant":
         entries = [rash("sha256:" + "1" * 64)]
     else:
