@@ -21,7 +21,6 @@ JSON ``{"v": 1, "type": "alertsvc-handover", "patient", "hospital": {"id", "name
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -30,42 +29,16 @@ import anyio
 from alertsvc import bedside, ending, idempotency, lookups, storage
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
-from alertsvc.ledger.canonical import b64url, canonical
-from alertsvc.ledger.entries import SignedEntry, format_time
-from alertsvc.ledger.identity import Identity
-from alertsvc.ledger.practitioners import Hospital, discharge_statement_body, practitioner_entry
+from alertsvc.ledger.handover import handover_file
+from alertsvc.ledger.practitioners import discharge_statement_body, practitioner_entry
 from alertsvc.ledger.remote_entries import post_entries
 from alertsvc.web.auth import Staff
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
 
-HANDOVER_TYPE = "alertsvc-handover"
 DISCHARGED = "discharged"
 MAX_MEDICINES = 100
-
-
-def handover_file(
-    service_identity: Identity,
-    hospital: Hospital,
-    *,
-    patient: str,
-    admission: str,
-    entries: list[SignedEntry],
-    now: datetime,
-) -> dict[str, str]:
-    """The signed handover file of ``entries`` (see the module docstring)."""
-    document = {
-        "v": 1,
-        "type": HANDOVER_TYPE,
-        "patient": patient,
-        "hospital": {"id": hospital.public_id, "name": hospital.name},
-        "admission": admission,
-        "created": format_time(now),
-        "entries": [e.envelope() for e in entries],
-    }
-    payload = canonical(document)
-    return {"payload": b64url(payload), "signature": b64url(service_identity.sign(payload))}
 
 
 async def discharge(

@@ -145,6 +145,8 @@ def _check(entry: SignedEntry, requester: str, patient: str, grants: dict[str, G
     grant = grants.get(entry.grant)
     if grant is None:
         raise Refused(404, "no-such-grant", f"{what} names grant {entry.grant[:80]}, not in this ledger")
+    if not grant.may_write(entry.kind):  # a handover grant endorses only what the patient imports
+        raise Refused(403, "out-of-scope", f"{what}: grant {grant.id}'s write scope does not cover it")
     try:
         fhir.read_clinical(entry)
     except errors.InputError as exc:
