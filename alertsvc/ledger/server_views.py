@@ -16,6 +16,7 @@ from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import format_time
 from alertsvc.ledger.grants import Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.practitioners import recorded_by
 from alertsvc.ledger.remote import grant_link
 
 EXPIRY_WARNING = timedelta(hours=2)
@@ -118,7 +119,7 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
     medications = {m.resource_id: m for m in map(fhir.read_medication, snapshot.trees["medications"])}
     revoked = revocations_by_grant(snapshot.revocations())
     grants = sorted(snapshot.grants().values(), key=lambda g: (g.created, g.id), reverse=True)
-    return {
+    view = {
         "patient": patient,
         "now": format_time(now),
         "url": url,
@@ -129,6 +130,23 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
         "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
         "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),
     }
+    _name_recorders(snapshot, view)
+    return view
+
+
+def _name_recorders(snapshot: LedgerSnapshot, view: dict[str, Any]) -> None:
+    """Each practitioner entry's ``recorded_by`` (clinician, role, ward, hospital), for "recorded by Nia
+    Brown (nurse), ward-5, signed by St Elsewhere"; null on the patient's own."""
+    recorders = {
+        e.id: recorded_by(e)
+        for tree in ("medications", "allergies", "reactions")
+        for e in snapshot.trees[tree]
+        if e.author != snapshot.patient
+    }
+    for name in ("medications", "allergies", "reactions"):
+        for item in view[name]:
+            who = recorders.get(item["entry"])
+            item["recorded_by"] = None if who is None else who.as_json()
 
 
 def grant_file(grant: Grant, *, url: str) -> dict[str, Any]:

@@ -108,6 +108,19 @@ def test_an_entry_is_appended_once_and_the_ledger_verifies(served: Served) -> No
     assert served.entries() == 1
     with Ledger.open(served.path) as ledger:
         assert ledger.verify().trees["reactions"][0].id == entry.id
+    # Her page names who recorded it, and it stays there after the grant ends.
+    served.clock.now = NOW + timedelta(days=30)
+    view = httpx.get(served.url + "/api/ledger", timeout=10).json()
+    [shown] = view["reactions"]
+    assert shown["entry"] == entry.id and shown["signed_by"] == "practitioner"
+    assert shown["recorded_by"] == {
+        "clinician": "Nia Brown",
+        "role": "nurse",
+        "ward": "ward-5",
+        "hospital": "St Elsewhere",
+        "hospital_id": HOSPITAL.public_id,
+    }
+    assert [g["status"] for g in view["grants"]] == ["expired", "expired"]
 
 
 def refused(served: Served, entries: list[SignedEntry], signer: Identity = HOSPITAL) -> Refusal:
