@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from alertsvc import bedside, ending, idempotency, lookups, storage
+from alertsvc import admissions as adm
+from alertsvc import audit, bedside, ending, idempotency, lookups, storage
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
 from alertsvc.ledger.handover import handover_file
@@ -105,6 +106,16 @@ async def discharge(
             else (bedside.NO_WRITE_GRANT if admission.ledger_url else bedside.NO_LEDGER_ADDRESS)
         )
         with storage.write(service.db):
+            audit.record(
+                service.db,
+                now=now,
+                actor=staff.name,
+                action="discharge",
+                admission=admission.id,
+                ward=admission.ward,
+                patient_hash=adm.patient_hash(admission.patient),
+                detail={"medications": len(fresh), "clinician_role": clinician.role},
+            )
             for entry in fresh:
                 bedside.insert(
                     service.db,
