@@ -26,6 +26,8 @@ from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_list, sign_entry
 from alertsvc.ledger.identity import Identity
 
+ANNOTATES = "urn:ietf:params:alertsvc:annotates"
+"""Extension on a patient's note naming the practitioner entry it is about (valueIdentifier: entry id)."""
 ROLES = ("nurse", "pharmacist", "physician")
 """Who records at the bedside."""
 RECORDER_ID = "recorder"
@@ -230,6 +232,51 @@ def practitioner_entry(
     if service.public_id == patient:
         raise InputError("a practitioner entry is signed by the hospital, not by the patient")
     return sign_entry(service, kind=kind, patient=patient, body=body, created=now, grant=grant_id)
+
+
+def patient_note(patient: Identity, target: SignedEntry, text: str, *, now: datetime) -> SignedEntry:
+    """Her own signed note on a reaction or allergy a practitioner recorded.
+
+    An entry of the same kind, signed by her, about the same substance (a new resource id, so the
+    practitioner's entry is unchanged: current state is the last entry per resource id), with her words as
+    its ``note`` and an ``ANNOTATES`` extension naming the entry it is about. Clinically it is her own
+    record of the same substance, so it can only add to what the ward is told, never take away.
+    """
+    if target.author == target.patient or target.patient != patient.public_id:
+        raise InputError(f"entry {target.id} was not written by a practitioner into this ledger")
+    if target.kind not in ("reaction", "allergy"):
+        raise InputError(f"entry {target.id} is a {target.kind}: notes are on reactions and allergies")
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("a note needs some words")
+    if len(text) > MAX_NOTE:
+        raise InputError(f"note: {len(text)} characters; at most {MAX_NOTE}")
+    body = {
+        k: v
+        for k, v in target.body.items()
+        if k not in ("id", "contained", "recorder", "asserter", "note", "verificationStatus", "recordedDate")
+    }
+    body["id"] = fhir.new_resource_id()
+    body["recordedDate"] = format_time(now)
+    if target.kind == "reaction":
+        body["recorder"] = body["asserter"] = fhir.identity_ref(patient.public_id)
+    body["note"] = [{"time": format_time(now), "text": text}]
+    body["extension"] = [
+        {"url": ANNOTATES, "valueIdentifier": {"system": fhir.ENTRY_SYSTEM, "value": target.id}}
+    ]
+    return sign_entry(patient, kind=target.kind, patient=patient.public_id, body=body, created=now)
+
+
+def annotated(entry: SignedEntry) -> str | None:
+    """The id of the entry a patient's note is about (None for anything else)."""
+    if entry.author != entry.patient:
+        return None
+    for extension in entry.body.get("extension") or ():
+        if isinstance(extension, dict) and extension.get("url") == ANNOTATES:
+            value = extension.get("valueIdentifier")
+            if isinstance(value, dict) and isinstance(value.get("value"), str):
+                return str(value["value"])
+    return None
 
 
 def recorded_by(entry: SignedEntry) -> RecordedBy | None:

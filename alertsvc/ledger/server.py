@@ -43,7 +43,7 @@ from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger import server_entries, server_routes
+from alertsvc.ledger import server_entries, server_notes, server_routes
 from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
@@ -110,6 +110,7 @@ def create_ledger_app(
         Route("/slices/{grant}", slices, methods=["GET"]),
         *server_routes.ROUTES,
         *server_entries.ROUTES,
+        *server_notes.ROUTES,
     ]
     for folder in ("css", "js"):
         if (server.pages_dir / folder).is_dir():

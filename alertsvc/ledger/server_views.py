@@ -16,7 +16,7 @@ from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import format_time
 from alertsvc.ledger.grants import Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
-from alertsvc.ledger.practitioners import recorded_by
+from alertsvc.ledger.practitioners import annotated, recorded_by
 from alertsvc.ledger.remote import grant_link
 
 EXPIRY_WARNING = timedelta(hours=2)
@@ -136,17 +136,33 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
 
 def _name_recorders(snapshot: LedgerSnapshot, view: dict[str, Any]) -> None:
     """Each practitioner entry's ``recorded_by`` (clinician, role, ward, hospital), for "recorded by Nia
-    Brown (nurse), ward-5, signed by St Elsewhere"; null on the patient's own."""
+    Brown (nurse), ward-5, signed by St Elsewhere" (null on the patient's own), and her ``notes`` on it
+    (her note entries are shown under the entry they are about, not as items of their own)."""
     recorders = {
         e.id: recorded_by(e)
         for tree in ("medications", "allergies", "reactions")
         for e in snapshot.trees[tree]
         if e.author != snapshot.patient
     }
+    notes: dict[str, list[dict[str, Any]]] = {}
+    note_ids: set[str] = set()
+    for tree in ("allergies", "reactions"):
+        for entry in snapshot.trees[tree]:
+            target = annotated(entry)
+            if target is not None:
+                note_ids.add(entry.id)
+                first = (entry.body.get("note") or [{}])[0]
+                text = str(first.get("text", "")) if isinstance(first, dict) else ""
+                notes.setdefault(target, []).append(
+                    {"entry": entry.id, "text": text, "recorded": format_time(entry.created)}
+                )
     for name in ("medications", "allergies", "reactions"):
+        view[name] = [item for item in view[name] if item["entry"] not in note_ids]  # shown under theirs
         for item in view[name]:
             who = recorders.get(item["entry"])
             item["recorded_by"] = None if who is None else who.as_json()
+            if who is not None:
+                item["notes"] = notes.get(item["entry"], [])
 
 
 def grant_file(grant: Grant, *, url: str) -> dict[str, Any]:

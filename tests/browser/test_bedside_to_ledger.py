@@ -25,6 +25,7 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.practitioners import recorded_by
 from alertsvc.ledger.remote import grant_link
 from alertsvc.ledger.server import create_ledger_app
+from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import OpenTab
 from tests.servers import serve_app
 from tests.web.conftest import REPO, FakeClock, RunningService, verify_with_cryptography
@@ -147,4 +148,16 @@ def test_a_reaction_recorded_on_the_ward_alerts_the_night_shift_and_goes_back_to
     expect(shown.locator('[data-field="signed-by"]')).to_have_text(
         f"Recorded by Dana Day (nurse), {WARD}, signed by {running.settings.hospital_name}"
     )
+    # She adds her own note to it; the hospital's entry is unchanged, her note signed by her.
+    shown.locator("input").fill("I had the same rash with co-amoxiclav in 2019")
+    shown.locator('[data-field="add-note"]').click()
+    expect(shown.locator('[data-field="note"]')).to_contain_text("I had the same rash with co-amoxiclav")
+    expect(page.locator("#reactions li[data-entry-id]")).to_have_count(1)
+    with Ledger.open(her_ledger.path) as ledger:
+        first, note = ledger.verify().trees["reactions"]
+    assert first.payload == entry.payload and note.author == her_ledger.patient.public_id
+    lesser = assert_no_serious_violations(
+        page, "her page with a practitioner entry and her note", same_origin=True
+    )
+    print(f"\naxe, her page with a practitioner entry: {describe(lesser) or 'no violations'}")
     print(f"\nrecorded on the ward to verified card on the night nurse's dashboard: {elapsed * 1000:.0f} ms")

@@ -25,6 +25,7 @@ from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER
 from tests.servers import serve_app
 
 NURSE = Clinician("Nia Brown", "nurse", "ward-5")
+CSRF = "page-token"
 
 
 @dataclass
@@ -78,7 +79,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     )
     with Ledger.init(path, PATIENT, now=NOW) as ledger:
         ledger.append([write, read_only], patient=PATIENT, now=NOW)
-    for url in serve_app(create_ledger_app(path, PATIENT, clock=clock)):
+    for url in serve_app(create_ledger_app(path, PATIENT, clock=clock, csrf_token=CSRF)):
         yield Served(url, path, clock, write, read_only)
 
 
@@ -220,3 +221,30 @@ def test_requests_not_signed_by_a_grantee_are_refused(served: Served) -> None:
         swapped = client.post("/entries", content=body, headers={"Authorization": f"Bearer {token}"})
         assert swapped.status_code == 401  # the token covers another body
     assert served.entries() == 0
+
+
+def test_she_adds_her_own_signed_note_and_the_hospitals_entry_is_unchanged(served: Served) -> None:
+    entry = rash(served.write.id)
+    served.post([entry])
+    with httpx.Client(base_url=served.url) as client:
+        refused = client.post(f"/api/entries/{entry.id}/notes", json={"text": "it was the co-amoxiclav too"})
+        assert refused.status_code == 403  # no page token: another web site cannot write notes
+        added = client.post(
+            f"/api/entries/{entry.id}/notes",
+            json={"text": "it was the co-amoxiclav too"},
+            headers={"X-CSRF-Token": CSRF},
+        )
+        assert added.status_code == 201, added.text
+        assert added.json()["about"] == entry.id
+        on_grant = client.post(
+            f"/api/entries/{served.write.id}/notes", json={"text": "x"}, headers={"X-CSRF-Token": CSRF}
+        )
+        assert on_grant.status_code == 400 and "practitioner" in on_grant.json()["error"]["message"]
+        view = client.get("/api/ledger").json()
+    [shown] = view["reactions"]  # her note is shown under the entry, not as a reaction of its own
+    assert shown["entry"] == entry.id and shown["recorded_by"]["clinician"] == "Nia Brown"
+    assert [n["text"] for n in shown["notes"]] == ["it was the co-amoxiclav too"]
+    with Ledger.open(served.path) as ledger:
+        reactions = ledger.verify().trees["reactions"]
+    assert reactions[0].payload == entry.payload  # byte for byte
+    assert reactions[1].author == PATIENT.public_id

@@ -47,5 +47,6 @@ async function load() {
 setupFlagForm(api, () => load());
 setupShareForm(api, () => load());
 setupAuditForm(api);
+document.addEventListener("ledger-changed", () => load());
 load();
 setInterval(load, REFRESH_MS);
