@@ -30,7 +30,7 @@ import sqlite_utils
 from alertsvc import admissions as adm
 from alertsvc import audit, storage
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry, pending
-from alertsvc.clock import iso
+from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.remote_entries import Refusal, post_entries
 
@@ -49,8 +49,10 @@ def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
 
 def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
     """When the earliest pending entry is due (None when nothing waits)."""
-    due = [s.next_attempt_at for s in pending(db) if s.next_attempt_at is not None]
-    return min(due) if due else None
+    (first,) = db.execute(
+        "SELECT min(next_attempt_at) FROM practitioner_entries WHERE state = ?", [PENDING]
+    ).fetchone()
+    return None if first is None else parse_iso(first)
 
 
 async def deliver_due(service: Service) -> int:

@@ -205,3 +205,38 @@ def test_another_wards_admission_is_no_admission(running: RunningService, her: H
     with running.client() as client:
         assert client.post(f"/admissions/{admission}/reactions", json=body).status_code == 401
     assert recorded(running, admission) == []
+
+
+def test_discharge_with_a_write_grant_delivers_the_discharge_medicines_then_purges(
+    running: RunningService, her: Her
+) -> None:
+    admission = admit(running, her, write=("medications", "reactions"))
+    with running.client(running.token(WARD, "Nia")) as client:
+        recorded = client.post(
+            f"/admissions/{admission}/reactions",
+            json={"drug": "amoxicillin", "reaction": "rash", "clinician": NURSE},
+        )
+        assert recorded.status_code == 201, recorded.text
+        wait_for_state(running, admission, "delivered")
+        discharged = client.post(
+            f"/admissions/{admission}/discharge",
+            json={
+                "clinician": {"name": "Dr Okafor", "role": "physician"},
+                "medications": [{"drug": "doxycycline", "dose": "100 mg twice daily"}],
+            },
+        )
+        assert discharged.status_code == 200, discharged.text
+        assert client.get(f"/admissions/{admission}/practitioner-entries").status_code == 409
+    answer = discharged.json()
+    assert answer["handover"] is None
+    assert [(e["kind"], e["state"]) for e in answer["entries"]] == [
+        ("reaction", "delivered"),
+        ("medication", "delivered"),
+    ]
+    statements = [e for e in her.entries("medications") if e.author != her.key.public_id]
+    assert len(statements) == 1
+    source = statements[0].body["informationSource"]
+    assert source["type"] == "PractitionerRole" and "Dr Okafor (physician, ward-5)" in source["display"]
+    assert len(her.entries("reactions")) == 1
+    db = (running.settings.db_path).read_bytes()
+    assert b"doxycycline" not in db and b"amoxicillin" not in db
