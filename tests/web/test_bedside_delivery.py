@@ -44,9 +44,8 @@ class RealClock(FakeClock):
         return datetime.now(UTC)
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[RunningService]:
-    settings = Settings(
+def live_settings(tmp_path: Path) -> Settings:
+    return Settings(
         db_path=tmp_path / "service.db",
         service_key=tmp_path / "service.key",
         ward_timezone="Europe/London",
@@ -55,7 +54,11 @@ def live(tmp_path: Path) -> Iterator[RunningService]:
         delivery_retry_max_seconds=1.0,
         ledger_timeout=3.0,
     )
-    yield from serve(settings, RealClock(now=datetime.now(UTC)))  # .now: when its tokens are issued
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[RunningService]:
+    yield from serve(live_settings(tmp_path), RealClock(now=datetime.now(UTC)))  # .now: tokens' iat
 
 
 @dataclass
@@ -220,3 +223,32 @@ def test_without_a_write_grant_discharge_hands_the_entries_over_and_she_imports_
     assert patient.cli("ledger", "verify", "p.ledger").returncode == 0
     # Purged at the hospital: the entries are gone from its database.
     assert b"amoxicillin" not in (tmp_path / "service.db").read_bytes()
+
+
+def test_an_entry_waiting_for_delivery_survives_a_restart_of_the_service(tmp_path: Path) -> None:
+    settings = live_settings(tmp_path)
+    first = serve(settings, RealClock(now=datetime.now(UTC)))
+    live = next(first)
+    patient, grant_id = her_ledger(tmp_path, live.service.identity.public_id, write=("allergies",))
+    with patient.serving():
+        admission = admit(live, patient, grant_id)
+    with live.client(live.token(WARD, "Nia")) as client:
+        recorded = client.post(
+            f"/admissions/{admission}/allergies",
+            json={"substance": "penicillin", "reaction": "hives", "clinician": NURSE},
+        )
+    assert recorded.status_code == 201, recorded.text
+    first.close()  # the service stops with the entry still waiting (her server was down)
+    second = serve(settings, RealClock(now=datetime.now(UTC)))
+    live = next(second)
+    try:
+        with patient.serving():
+            deadline = time.monotonic() + 20
+            while entries_of(live, admission)[0]["state"] != "delivered":
+                assert time.monotonic() < deadline, entries_of(live, admission)
+                time.sleep(0.1)
+        [entry] = entries_of(live, admission)
+        assert entry["attempts"] >= 1 and entry["entry"] == recorded.json()["entry"]
+        assert [e.id for e in patient.clinical() if e.kind == "allergy"] == [entry["entry"]]
+    finally:
+        second.close()
