@@ -8,11 +8,14 @@ admission ends and is purged as at any ending (``alertsvc.ending``).
       -> one delivery attempt of everything of this admission not yet in her ledger (bounded by
          ``ledger_timeout``); what is not delivered (no write grant, her server unreachable or refusing)
          goes into the signed handover file, returned in the answer for her to import
-         (``alertsvc ledger import-entries LEDGER FILE``)
+         (``alertsvc ledger import-entries LEDGER --key KEY FILE``)
       -> the admission ends ("discharged"): its slice, alerts and entries are purged
 
 The answer holds her data (the handover file), so it is not stored for an Idempotency-Key: a repeated
-discharge finds the admission ended (409).
+discharge finds the admission ended (409). Nothing is written before the ending but the audit record, so
+a discharge cut short leaves the admission as it was; a discharge medicine's resource id is derived from
+the admission, its place in the list and its name, so one delivered by an attempt cut short and again by
+the retry is one medication in her ledger (the last statement per resource id), not two.
 
 The handover file is ``{"payload": b64url(P), "signature": b64url(sig)}`` where ``P`` is the RFC 8785
 JSON ``{"v": 1, "type": "alertsvc-handover", "patient", "hospital": {"id", "name"}, "admission",
@@ -21,6 +24,7 @@ JSON ``{"v": 1, "type": "alertsvc-handover", "patient", "hospital": {"id", "name
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +32,7 @@ import anyio
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, ending, idempotency, lookups, storage
+from alertsvc.admissions import Admission
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
 from alertsvc.ledger.handover import handover_file
@@ -82,29 +87,38 @@ async def discharge(
                 dose=dose,
                 effective=now,
                 note=note,
+                resource_id=str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"{admission.id}/discharge/{position}/{drug}")
+                ),
             )
         )
     async with service.locks.hold(("delivery",)), service.locks.hold(("slice", admission.id)):
         admission = bedside.ward_admission(service, admission_id, staff)
         [patient] = (await service.patients_of([admission.id], now)).values()
         grant = patient.verified.grant
-        fresh = [
+        medicines = [
             practitioner_entry(
                 service.identity,
                 kind="medication",
                 patient=admission.patient,
-                body=b,
+                body=body,
                 grant_id=grant.id,
                 now=now,
             )
-            for b in bodies
+            for body in bodies
         ]
         writable = grant.may_write("medication") and bool(admission.ledger_url)
         reason = (
-            ""
-            if writable
-            else (bedside.NO_WRITE_GRANT if admission.ledger_url else bedside.NO_LEDGER_ADDRESS)
+            "" if writable else bedside.NO_WRITE_GRANT if admission.ledger_url else bedside.NO_LEDGER_ADDRESS
         )
+        recorded = bedside.entries_of(service.db, admission.id)
+        recorded += [
+            StoredEntry(
+                e, admission.id, clinician, PENDING if writable else HANDOVER, reason, 0, None, "", None
+            )
+            for e in medicines
+        ]
+        delivered, error = await _deliver_now(service, admission, [s for s in recorded if s.state == PENDING])
         with storage.write(service.db):
             audit.record(
                 service.db,
@@ -114,77 +128,59 @@ async def discharge(
                 admission=admission.id,
                 ward=admission.ward,
                 patient_hash=adm.patient_hash(admission.patient),
-                detail={"medications": len(fresh), "clinician_role": clinician.role},
+                detail={"medications": len(medicines), "delivered": len(delivered)},
             )
-            for entry in fresh:
-                bedside.insert(
-                    service.db,
-                    StoredEntry(
-                        entry,
-                        admission.id,
-                        clinician,
-                        PENDING if writable else HANDOVER,
-                        reason,
-                        0,
-                        now if writable else None,
-                        "",
-                        None,
-                    ),
-                )
-        recorded = bedside.entries_of(service.db, admission.id)
-        waiting = [s for s in recorded if s.state == PENDING]
-        delivered: set[str] = set()
-        error = ""
-        if waiting and admission.ledger_url:
-            post = partial(
-                post_entries,
-                admission.ledger_url,
-                [s.entry.envelope() for s in waiting],
-                service.identity,
-                patient=admission.patient,
-                timeout=settings.ledger_timeout,
-                now=now,
-            )
-            try:
-                answer = await anyio.to_thread.run_sync(post)
-                delivered = {
-                    i for k in ("appended", "already") for i in answer.get(k, []) if isinstance(i, str)
-                }
-            except AlertsvcError as exc:
-                error = str(exc)
-        handed = [s for s in recorded if s.state != DELIVERED and s.entry.id not in delivered]
-        entries = [
-            {
-                **s.as_json(),
-                "state": DELIVERED if s.state == DELIVERED or s.entry.id in delivered else HANDOVER,
-                "status": "in the patient's ledger"
-                if s.state == DELIVERED or s.entry.id in delivered
-                else "handed over at discharge: for the patient to import"
-                + (f" ({s.reason})" if s.reason else f" (delivery failed: {error})" if error else ""),
-            }
-            for s in recorded
-        ]
-        handover = (
-            handover_file(
+        in_ledger = {s.entry.id for s in recorded if s.state == DELIVERED} | delivered
+        handed = [s for s in recorded if s.entry.id not in in_ledger]
+        answer = {
+            "admission": admission.id,
+            "status": "ended",
+            "reason": DISCHARGED,
+            "entries": [_outcome(s, s.entry.id in in_ledger, error) for s in recorded],
+            "handover": None
+            if not handed
+            else handover_file(
                 service.identity,
                 hospital,
                 patient=admission.patient,
                 admission=admission.id,
                 entries=[s.entry for s in handed],
                 now=now,
-            )
-            if handed
-            else None
-        )
-    answer = {
-        "admission": admission.id,
-        "status": "ended",
-        "reason": DISCHARGED,
-        "entries": entries,
-        "handover": handover,
-    }
-    ending.end_admissions(service, [admission], reason=DISCHARGED, now=now)
+            ),
+        }
+        ending.end_admissions(service, [admission], reason=DISCHARGED, now=now)
     return answer
+
+
+async def _deliver_now(
+    service: Service, admission: Admission, waiting: list[StoredEntry]
+) -> tuple[set[str], str]:
+    """One delivery attempt of ``waiting`` (bounded by ``ledger_timeout``): the ids her ledger holds after
+    it, and the error when it failed."""
+    if not waiting or not admission.ledger_url:
+        return set(), ""
+    post = partial(
+        post_entries,
+        admission.ledger_url,
+        [s.entry.envelope() for s in waiting],
+        service.identity,
+        patient=admission.patient,
+        timeout=service.settings.ledger_timeout,
+        now=service.clock(),
+    )
+    try:
+        answer = await anyio.to_thread.run_sync(post)
+    except AlertsvcError as exc:
+        return set(), str(exc)
+    return {i for k in ("appended", "already") for i in answer.get(k, []) if isinstance(i, str)}, ""
+
+
+def _outcome(stored: StoredEntry, in_ledger: bool, error: str) -> dict[str, Any]:
+    if in_ledger:
+        return {**stored.as_json(), "state": DELIVERED, "status": "in the patient's ledger"}
+    why = stored.reason or (f"delivery failed: {error}" if error else "")
+    status = "handed over at discharge: for the patient to import" + (f" ({why})" if why else "")
+    return {**stored.as_json(), "state": HANDOVER, "status": status}
 
 
 def _text(item: dict[str, Any], name: str, where: str, limit: int, *, required: bool) -> str | None:
