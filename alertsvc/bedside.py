@@ -245,54 +245,9 @@ async def record(
 ) -> dict[str, Any]:
     """Record a reaction (``kind`` "reaction") or an allergy seen on the ward; see the module docstring."""
     admission = ward_admission(service, admission_id, staff)
-    settings = service.settings
-    names, notes = settings.max_name_chars, settings.max_note_chars
-    clinician = clinician_of(body, staff, name_limit=names)
-    note = _text(body, "note", notes, "max_note_chars", required=False)
+    clinician = clinician_of(body, staff, name_limit=service.settings.max_name_chars)
     now = service.clock()
-    if kind == "reaction":
-        drug = _text(body, "drug", names, "max_name_chars", required=True) or ""
-        reaction = _text(body, "reaction", notes, "max_note_chars", required=True) or ""
-        severity = _text(body, "severity", names, "max_name_chars", required=False)
-        if severity is not None and severity not in fhir.SEVERITIES:
-            raise InputError(f"'severity' is one of {', '.join(fhir.SEVERITIES)}, not {severity!r}")
-        observed_text = _text(body, "observed", names, "max_name_chars", required=False)
-        observed = now if observed_text is None else parse_time(observed_text, what="'observed'")
-        if observed > now:
-            raise InputError(f"'observed' {observed_text} is in the future")
-        found = await lookups.in_thread(service.lookups, service.normalizer.medication, drug)
-        rxcui = found.ingredients[0].rxcui if len(found.ingredients) == 1 else None
-        fhir_body = reaction_body(
-            patient=admission.patient,
-            clinician=clinician,
-            hospital=hospital_of(service),
-            drug=drug,
-            rxcui=rxcui,
-            reaction=reaction,
-            severity=severity,
-            observed=observed,
-            recorded=now,
-            note=note,
-        )
-    else:
-        drug = _text(body, "substance", names, "max_name_chars", required=True) or ""
-        reaction_text = _text(body, "reaction", notes, "max_note_chars", required=False)
-        criticality = _text(body, "criticality", names, "max_name_chars", required=False) or "high"
-        if criticality not in fhir.CRITICALITIES:
-            raise InputError(f"'criticality' is one of {', '.join(fhir.CRITICALITIES)}, not {criticality!r}")
-        allergen = await lookups.in_thread(service.lookups, service.normalizer.resolve_allergy, drug)
-        rxcui = allergen.ingredients[0].rxcui if len(allergen.ingredients) == 1 else None
-        fhir_body = allergy_body(
-            patient=admission.patient,
-            clinician=clinician,
-            hospital=hospital_of(service),
-            substance=drug,
-            rxcui=rxcui,
-            criticality=criticality,
-            reaction=reaction_text,
-            recorded=now,
-            note=note,
-        )
+    fhir_body = await _fhir_body(service, admission, kind, body, clinician, now)
     async with service.locks.hold(("slice", admission.id)):
         admission = ward_admission(service, admission_id, staff)
         [previous] = (await service.patients_of([admission.id], now)).values()
@@ -333,6 +288,60 @@ async def record(
     if state == PENDING:
         service.deliver_soon()
     return answer
+
+
+async def _fhir_body(
+    service: Service,
+    admission: Admission,
+    kind: str,
+    body: dict[str, Any],
+    clinician: Clinician,
+    now: datetime,
+) -> dict[str, Any]:
+    """The AllergyIntolerance of a request, its texts within the limits and its drug one the normaliser
+    knows (UnknownDrug, 422, naming it otherwise)."""
+    names, notes = service.settings.max_name_chars, service.settings.max_note_chars
+    note = _text(body, "note", notes, "max_note_chars", required=False)
+    if kind == "reaction":
+        drug = _text(body, "drug", names, "max_name_chars", required=True) or ""
+        reaction = _text(body, "reaction", notes, "max_note_chars", required=True) or ""
+        severity = _text(body, "severity", names, "max_name_chars", required=False)
+        if severity is not None and severity not in fhir.SEVERITIES:
+            raise InputError(f"'severity' is one of {', '.join(fhir.SEVERITIES)}, not {severity!r}")
+        observed_text = _text(body, "observed", names, "max_name_chars", required=False)
+        observed = now if observed_text is None else parse_time(observed_text, what="'observed'")
+        if observed > now:
+            raise InputError(f"'observed' {observed_text} is in the future")
+        found = await lookups.in_thread(service.lookups, service.normalizer.medication, drug)
+        return reaction_body(
+            patient=admission.patient,
+            clinician=clinician,
+            hospital=hospital_of(service),
+            drug=drug,
+            rxcui=found.ingredients[0].rxcui if len(found.ingredients) == 1 else None,
+            reaction=reaction,
+            severity=severity,
+            observed=observed,
+            recorded=now,
+            note=note,
+        )
+    substance = _text(body, "substance", names, "max_name_chars", required=True) or ""
+    reaction_text = _text(body, "reaction", notes, "max_note_chars", required=False)
+    criticality = _text(body, "criticality", names, "max_name_chars", required=False) or "unable-to-assess"
+    if criticality not in fhir.CRITICALITIES:
+        raise InputError(f"'criticality' is one of {', '.join(fhir.CRITICALITIES)}, not {criticality!r}")
+    allergen = await lookups.in_thread(service.lookups, service.normalizer.resolve_allergy, substance)
+    return allergy_body(
+        patient=admission.patient,
+        clinician=clinician,
+        hospital=hospital_of(service),
+        substance=substance,
+        rxcui=allergen.ingredients[0].rxcui if len(allergen.ingredients) == 1 else None,
+        criticality=criticality,
+        reaction=reaction_text,
+        recorded=now,
+        note=note,
+    )
 
 
 def recorded_view(service: Service, admission_id: str, staff: Staff) -> dict[str, Any]:
