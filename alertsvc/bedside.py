@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import SignedEntry, format_time, parse_time, read_entry_parts
+from alertsvc.ledger.grants import Grant
 from alertsvc.ledger.practitioners import (
     ROLES,
     Clinician,
@@ -194,6 +195,22 @@ def working_copy(verified: VerifiedSlice, recorded: Sequence[SignedEntry]) -> Ve
 
 def working_copy_of(db: sqlite_utils.Database, admission: str, verified: VerifiedSlice) -> VerifiedSlice:
     return working_copy(verified, [s.entry for s in entries_of(db, admission)])
+
+
+def allergy_trees(
+    db: sqlite_utils.Database, admission: str, verified: VerifiedSlice
+) -> tuple[Mapping[str, Sequence[SignedEntry]], Grant | None]:
+    """The trees and grant the ward's allergy status is read from (``allergy_status``): the slice's, with
+    the allergies recorded on the ward that it does not yet hold. The ward knows those whatever the
+    grant shares, so with any of them the status is read without the grant (never "not shared")."""
+    held = {e.id for e in verified.entries.get("allergies", ())}
+    recorded = [
+        s.entry for s in entries_of(db, admission) if s.entry.kind == "allergy" and s.entry.id not in held
+    ]
+    if not recorded:
+        return verified.entries, verified.grant
+    shared = verified.entries.get("allergies", ()) if "allergies" in verified.grant.scope else ()
+    return {**verified.entries, "allergies": (*shared, *recorded)}, None
 
 
 # -- recording -----------------------------------------------------------------------------------------

@@ -120,7 +120,10 @@ def test_an_allergy_recorded_on_the_ward_alerts_at_once_and_reaches_her_ledger_o
     entry_id = response.json()["entry"]
     # Every shift sees it at once: a critical, signed allergy alert against the scheduled amoxicillin.
     with running.client(night) as client:
-        alerts = client.get(f"/wards/{WARD}/alerts").json()["alerts"]
+        listed = client.get(f"/wards/{WARD}/alerts").json()
+    alerts = listed["alerts"]
+    [status] = [a["allergy_status"] for a in listed["admissions"] if a["admission"] == admission]
+    assert status["state"] == "known" and [a["substance"] for a in status["allergies"]] == ["amoxicillin"]
     allergy = [a for a in alerts if a["alert"]["kind"] == "allergy"]
     assert allergy and allergy[0]["alert"]["severity"] == "critical", alerts
     assert "amoxicillin" in allergy[0]["alert"]["summary"].lower()
