@@ -17,7 +17,9 @@ from alertsvc.ledger.practitioners import (
     Clinician,
     Hospital,
     allergy_body,
+    annotated,
     discharge_statement_body,
+    patient_note,
     practitioner_entry,
     reaction_body,
     recorded_by,
@@ -192,3 +194,49 @@ def test_wrong_kind_expired_revoked_and_forged_entries_are_refused(ledger: Ledge
 def test_the_patient_cannot_sign_as_the_hospital() -> None:
     with pytest.raises(InputError, match="signed by the hospital"):
         rash("sha256:" + "0" * 64, signer=PATIENT)
+
+
+def test_every_practitioner_body_and_her_note_validate_as_fhir_r4b() -> None:
+    """FHIR R4B models (fhir.resources): types, cardinality, references, the contained PractitionerRole."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    grant = write_grant(("allergies", "reactions", "medications"))
+    reaction = rash(grant.id)
+    allergy = practitioner_entry(
+        HOSPITAL,
+        kind="allergy",
+        patient=PATIENT.public_id,
+        body=allergy_body(
+            patient=PATIENT.public_id,
+            clinician=NURSE,
+            hospital=ST_ELSEWHERE,
+            substance="penicillin",
+            rxcui="70618",
+            criticality="high",
+            reaction="hives",
+            recorded=NOW,
+            note="seen at the 08:00 round",
+        ),
+        grant_id=grant.id,
+        now=NOW,
+    )
+    discharge = discharge_statement_body(
+        patient=PATIENT.public_id,
+        clinician=Clinician("Dr Okafor", "physician", "ward-5"),
+        hospital=ST_ELSEWHERE,
+        drug="doxycycline",
+        rxcui="3640",
+        dose="100 mg twice daily",
+        effective=NOW,
+        note="for 7 days",
+    )
+    note = patient_note(PATIENT, reaction, "I had this with co-amoxiclav too", now=NOW)
+    for body in (reaction.body, allergy.body, discharge, note.body):
+        model = get_fhir_model_class(body["resourceType"]).parse_obj(body)
+        assert model.id == body["id"]
+    assert annotated(note) == reaction.id and annotated(reaction) is None
+    statement = practitioner_entry(
+        HOSPITAL, kind="medication", patient=PATIENT.public_id, body=discharge, grant_id=grant.id, now=NOW
+    )
+    with pytest.raises(InputError, match="notes are on reactions and allergies"):
+        patient_note(PATIENT, statement, "x", now=NOW)
