@@ -169,9 +169,17 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
     """
     alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE admission = ?", [admission_id])]
     (grant_id,) = db.execute("SELECT grant_id FROM admissions WHERE id = ?", [admission_id]).fetchone()
-    derived = ("slices", "slice_updates", "doses", "acknowledgements", "alerts", "events")
-    actions = ("follow_ups", "given_overrides", "cds_cards", "cds_overrides")  # issue 11's actions
-    for table in (*derived, *actions):
+    for table in (
+        "slices",
+        "slice_updates",
+        "doses",
+        "acknowledgements",
+        "alerts",
+        "events",
+        "ward_observations",
+        "practitioner_entries",
+        *("follow_ups", "given_overrides", "cds_cards", "cds_overrides"),  # issue 11's actions
+    ):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
     idempotency.forget_admission(db, admission_id)
     db.execute(

@@ -102,5 +102,9 @@ export function createApi(token, onUnauthorized = () => {}) {
     answer: async (alertId, { resolution, prescriber }) =>
       (await call("POST", `/alerts/${segment(alertId)}/prescriber-answer`, { resolution, prescriber })).body,
     streamUrl: (ward) => `/wards/${segment(ward)}/alerts/stream`,
+    recordAtBedside: async (admission, kind, body) =>
+      (await call("POST", `/admissions/${segment(admission)}/${kind === "allergy" ? "allergies" : "reactions"}`, body)).body,
+    recordedAtBedside: async (admission) =>
+      (await call("GET", `/admissions/${segment(admission)}/practitioner-entries`)).body,
   };
 }

@@ -3,6 +3,7 @@
 
 import { ApiError, Unauthorized, createApi } from "./api.js";
 import { Board } from "./board.js";
+import { BedsideForm } from "./bedside.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
 import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
@@ -32,6 +33,7 @@ class Dashboard {
     this.loadedAt = Date.now();
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+    this.bedside = new BedsideForm(this.api, this.board, staff);
   }
 
   async start() {
@@ -307,6 +309,7 @@ class Dashboard {
     renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args),
       hold: (...args) => this.hold(...args), answer: (...args) => this.answer(...args) });
     renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    this.bedside.render();
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
