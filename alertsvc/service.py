@@ -28,6 +28,7 @@ from alertsvc import (
     idempotency,
     intake,
     ledger_reader,
+    ledger_watch,
     lookups,
     migrations,
     storage,
@@ -91,6 +92,8 @@ class Service:
         self.failpoints = failpoints.Failpoints(settings.failpoints)
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
+        self.watchers = ledger_watch.LedgerWatchers(self)
+        """One held watch of the patient's ledger server per admission admitted by grant link."""
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class Service:
         await self.tick()
 
     async def stop(self) -> None:
+        await self.watchers.close()
         self.runner.shutdown()
         self.hub.close_all()
         if self.lookups is not None:
@@ -274,6 +278,7 @@ class Service:
             self.runner.at(job_id, when, self.tick)
         for job_id, when in polls.items():
             self.runner.at(job_id, when, self.poll_ledgers)
+        self.watchers.sync()  # and one watch per linked admission, on its current grant
 
     async def poll_ledgers(self) -> None:
         """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""

@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS idempotency_admissions (
     PRIMARY KEY (admission, answer)
 );
 CREATE INDEX IF NOT EXISTS idempotency_admissions_by_answer ON idempotency_admissions(answer);
+CREATE TABLE IF NOT EXISTS scope_requests (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, grant_id TEXT NOT NULL,
+    scope TEXT NOT NULL, reason TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+    status TEXT NOT NULL, answered_at TEXT, new_grant TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS scope_requests_by_admission ON scope_requests(admission);
 """
 
 LIVE_GRANT_INDEX = (
