@@ -366,6 +366,41 @@ ACK_REQUEST = example(
     {"reason": {"code": "prescriber-informed"}, "comment": "Dr Okafor will review before 02:00"},
 )
 
+SCOPE_REQUEST = example(
+    {
+        "type": "object",
+        "properties": {
+            "scope": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["medications", "allergies", "reactions"]},
+                "minItems": 1,
+                "maxItems": 3,
+                "description": "what the ward asks to see that the admission's grant lacks",
+            },
+            "reason": {**NON_EMPTY, "maxLength": 500, "description": "why; the patient reads it"},
+        },
+        "required": ["scope", "reason"],
+        "additionalProperties": False,
+    },
+    {"scope": ["reactions"], "reason": "to check new prescriptions against reactions you have flagged"},
+)
+SCOPE_REQUEST_STATE = obj(
+    {
+        "id": TEXT,
+        "admission": TEXT,
+        "scope": array(TEXT),
+        "reason": TEXT,
+        "requested_by": TEXT,
+        "requested_at": INSTANT,
+        "status": {"type": "string", "enum": ["requested", "approved", "declined", "refused"]},
+        "status_text": {"type": "string", "description": "e.g. 'requested, awaiting the patient'"},
+        "answered_at": {"type": ["string", "null"]},
+        "new_grant": {"type": ["string", "null"], "description": "her wider grant, once approved"},
+    },
+    "id admission scope reason status status_text",
+)
+SCOPE_REQUESTS = obj({"admission": TEXT, "requests": array(ref("ScopeRequestState"))}, "admission requests")
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Ingredient": INGREDIENT,
@@ -388,4 +423,7 @@ SCHEMAS: dict[str, Schema] = {
     "AuditTrail": AUDIT_TRAIL,
     "Jwks": JWKS,
     "Health": HEALTH,
+    "ScopeRequest": SCOPE_REQUEST,
+    "ScopeRequestState": SCOPE_REQUEST_STATE,
+    "ScopeRequests": SCOPE_REQUESTS,
 }
