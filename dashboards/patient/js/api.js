@@ -50,6 +50,8 @@ export const api = {
   flagReaction: ({ drug, rxcui, reaction, severity }) => call("POST", "/api/reactions", { drug, rxcui, reaction, severity }),
   createGrant: ({ grantee, scope, hours }) => call("POST", "/api/grants", { grantee, scope, hours }),
   revokeGrant: (grantId) => call("POST", `/api/grants/${segment(grantId)}/revoke`),
+  scopeRequests: () => call("GET", "/api/scope-requests"),
+  answerScopeRequest: (requestId, answer) => call("POST", `/api/scope-requests/${segment(requestId)}/${answer}`),
   audit: ({ grant, hospitalUrl, admission }) =>
     call("POST", "/api/audit", { grant, hospital_url: hospitalUrl, admission }),
 };
