@@ -237,10 +237,12 @@ def _get(service: Service, request_id: str) -> StoredRequest:
 
 
 def _event(service: Service, stored: StoredRequest, now: datetime) -> Event:
+    """The ward stream's ``scope-request`` event: the request as the API shows it, and the bed."""
+    admission = adm.get_admission(service.db, stored.admission)
+    data = {**stored.as_json(), "bed": admission.bed if admission else None}
     return alert_store.append_event(
-        service.db, ward=stored.ward, type="scope-request", data=stored.as_json(), admission=stored.admission,
-        now=now,
-    )  # fmt: skip
+        service.db, ward=stored.ward, type="scope-request", data=data, admission=stored.admission, now=now
+    )
 
 
 async def read_pending_answers(service: Service, admission: Admission) -> None:

@@ -69,6 +69,13 @@ class WatchHub:
         self._changed = asyncio.Event()
         self._open: dict[str, _Watch] = {}
         self._checker: asyncio.Task[None] | None = None
+        self._read: tuple[int, LedgerSnapshot] | None = None
+
+    def snapshot(self, server: PatientServer) -> LedgerSnapshot:
+        """The ledger as of the hub's current generation, read once for every watch that wakes."""
+        if self._read is None or self._read[0] != self.generation:
+            self._read = (self.generation, server.snapshot())
+        return self._read[1]
 
     def __len__(self) -> int:
         return len(self._open)
@@ -209,7 +216,7 @@ async def _notices(
             continue
         generation = hub.generation
         try:
-            snapshot = server.snapshot()
+            snapshot = hub.snapshot(server)
         except errors.AlertsvcError as exc:
             log.error("watch of grant %s ends: the ledger cannot be read (%s)", grant.id, exc)
             return

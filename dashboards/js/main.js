@@ -8,6 +8,7 @@ import { renderDoses } from "./doses.js";
 import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderShift } from "./render.js";
+import { renderScopeRequests } from "./requests.js";
 import { endSession, beginSession } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
@@ -32,6 +33,7 @@ class Dashboard {
     this.loadedAt = Date.now();
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+    this.scopeRequests = new Map();
   }
 
   async start() {
@@ -131,6 +133,7 @@ class Dashboard {
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
+    else if (event.type === "scope-request") this.onScopeRequest(data);
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
     this.queueRender();
@@ -177,6 +180,15 @@ class Dashboard {
     if (marked.length) {
       announce($("announcer"), `Warning: a withdrawal of ${marked.length} alert${marked.length > 1 ? "s" : ""} ` +
         "could not be verified. They stay on the list.");
+    }
+  }
+
+  onScopeRequest(request) {
+    if (typeof request?.id !== "string") return;
+    const before = this.scopeRequests.get(request.id);
+    this.scopeRequests.set(request.id, request);
+    if (before && before.status !== request.status) {
+      announce($("status"), `${request.bed ? `Bed ${request.bed}` : request.admission}: ${request.status_text}.`);
     }
   }
 
@@ -237,6 +249,7 @@ class Dashboard {
     renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
     renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args) });
     renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    renderScopeRequests($("scope-requests-section"), $("scope-requests"), this.scopeRequests);
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
