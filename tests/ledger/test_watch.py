@@ -4,13 +4,15 @@ expiry), and its bounds (one watch per grant, a newer one replacing the older)."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from alertsvc.errors import BadSignature
+from alertsvc.errors import BadSignature, TooManyRequests
 from alertsvc.ledger import grants
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.watch import WatchHub
 from alertsvc.ledger.watch_notices import Notice, read_notice
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, grant_to, medication, reaction
 from tests.ledger.test_server import RunningLedger, clock, normalizer, running, shared_server, signed
@@ -137,3 +139,21 @@ def test_a_notice_not_signed_by_the_patient_is_refused(running: RunningLedger, l
     with pytest.raises(BadSignature):
         read_notice(f"{header}.{payload}.{signature[:-4]}AAAA", patient=PATIENT.public_id,
                     grantee=HOSPITAL.public_id, grant=grant.id)  # fmt: skip
+
+
+def test_the_hub_holds_one_watch_per_grant_and_at_most_its_limit(ledger: Ledger) -> None:
+    async def scenario() -> None:
+        hub = WatchHub(ledger.path, limit=2)
+        first, other = hub.open("g1"), hub.open("g2")
+        with pytest.raises(TooManyRequests, match="at most 2"):
+            hub.open("g3")
+        newer = hub.open("g1")  # replaces the older watch of g1, within the limit
+        assert first.replaced and not newer.replaced and len(hub) == 2
+        hub.close(first)  # the replaced one leaving does not close its successor
+        assert len(hub) == 2
+        hub.close(newer)
+        hub.close(other)
+        assert len(hub) == 0
+        await asyncio.sleep(0.5)  # the check of other writers stops once nobody watches
+
+    asyncio.run(scenario())
