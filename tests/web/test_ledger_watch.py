@@ -40,6 +40,24 @@ def test_a_flag_on_her_page_reaches_the_ward_in_seconds_not_at_the_next_poll(sta
             stream.close()
 
 
+def test_the_watch_comes_back_after_her_server_restarts(stay: Stay) -> None:
+    with stay.running():
+        grant = stay.share(["medications", "allergies", "reactions"])
+        stay.admit(grant["link"], ("ibuprofen", "naproxen"))
+        stream = stay.stream()
+        try:
+            started = time.monotonic()
+            stay.flag("ibuprofen")
+            assert stream.wait_for("reaction", "ibuprofen", timeout=15) - started < 5
+            stay.restart_ledger(down_for=2.0)
+            started = time.monotonic()
+            stay.flag("naproxen")
+            # Reconnected within its backoff (0.5 s doubling, here a few seconds), far before the poll.
+            assert stream.wait_for("reaction", "naproxen", timeout=30) - started < 20
+        finally:
+            stream.close()
+
+
 def test_the_ward_asks_for_more_she_answers_and_the_wider_grant_is_read_at_once(stay: Stay) -> None:
     with stay.running():
         grant = stay.share(["medications"])
