@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
 from alertsvc import admissions as adm
 from alertsvc import audit, idempotency, intake, storage
@@ -43,21 +42,19 @@ from alertsvc.errors import (
     InputError,
     NotFound,
     TooManyRequests,
-    Unreachable,
 )
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.grants import SCOPES, parse_scope
 from alertsvc.ledger.remote import fetch_slice
+from alertsvc.ledger_calls import call_ledger_server
 from alertsvc.patient_data import Patient
 from alertsvc.web.auth import Staff, require
-from alertsvc.web.signed_requests import sign_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
 
 MAX_REASON_CHARS = 500
 MAX_PENDING = 5
-MAX_ANSWER_BYTES = 64 * 1024
 WORDS = {
     "requested": "requested, awaiting the patient",
     "approved": "approved by the patient: now shared",
@@ -203,7 +200,7 @@ async def request_scope(
         "reason": reason,
         "admission": admission.id,
     }
-    await _call(service, admission, "POST", "/scope-requests", canonical(document))
+    await call_ledger_server(service, admission, "POST", "/scope-requests", canonical(document))
     now = service.clock()
     with storage.write(service.db):
         service.active_admission(admission.id)  # it may have ended meanwhile
@@ -257,7 +254,7 @@ async def read_answer(service: Service, admission: Admission, request_id: str) -
         stored = _get(service, request_id)
         if stored.status != "requested" or stored.admission != admission.id:
             return
-        raw = await _call(service, admission, "GET", f"/scope-requests/{request_id}", b"")
+        raw = await call_ledger_server(service, admission, "GET", f"/scope-requests/{request_id}", b"")
         answer = loads(raw, what="scope request answer")
         status = answer.get("status") if isinstance(answer, dict) else None
         if status == "declined":
@@ -280,12 +277,13 @@ def _answered(
 ) -> None:
     now = service.clock()
     with storage.write(service.db):
-        service.db.execute(
-            "UPDATE scope_requests SET status = ?, answered_at = ?, new_grant = ?, note = ? WHERE id = ?",
+        changed = service.db.execute(
+            """UPDATE scope_requests SET status = ?, answered_at = ?, new_grant = ?, note = ?
+               WHERE id = ? AND status = 'requested'""",
             [status, iso(now), new_grant, note, stored.id],
-        )
-        event = _event(service, _get(service, stored.id), now)
-    service.publish([event])
+        ).rowcount
+        events = [_event(service, _get(service, stored.id), now)] if changed else []
+    service.publish(events)  # the watch and the poll may both read one answer: it is told once
 
 
 async def _move_to_wider_grant(
@@ -354,53 +352,3 @@ async def _move_to_wider_grant(
     )
     service.publish(events)
     service.rebuild_timers()  # the expiry may have moved; the watch follows the new grant
-
-
-async def _call(service: Service, admission: Admission, method: str, path: str, body: bytes) -> bytes:
-    """A request to her ledger server signed by the service, within ``ledger_timeout``: the answer's body
-    (2xx), or Unreachable (down, slow, 5xx), Conflict (409), or InputError naming her server's reason."""
-    base = admission.ledger_url
-    url = base + path
-    target = httpx.URL(url).raw_path.decode("ascii")
-    token = sign_request(
-        service.identity,
-        method=method,
-        target=target,
-        body=body,
-        audience=admission.patient,
-        now=service.clock(),
-    )
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    where = f"the patient's ledger server {base}"
-    try:
-        with anyio.fail_after(service.settings.ledger_timeout):
-            async with (
-                httpx.AsyncClient(follow_redirects=False, trust_env=False) as client,
-                client.stream(method, url, headers=headers, content=body or None) as response,
-            ):
-                raw = b""
-                async for chunk in response.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > MAX_ANSWER_BYTES:
-                        raise Unreachable(f"{where}: an answer over {MAX_ANSWER_BYTES} bytes")
-                status = response.status_code
-    except TimeoutError as exc:
-        raise Unreachable(f"{where} did not answer within {service.settings.ledger_timeout:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise Unreachable(f"{where} could not be reached ({type(exc).__name__}: {exc})") from exc
-    if 200 <= status < 300:
-        return raw
-    message = _message(raw)
-    if status in (403, 409):  # the grant was revoked or has expired; a request already answered
-        raise Conflict(f"{where}: {message}")
-    if status >= 500 or status in (401, 429):
-        raise Unreachable(f"{where} answered HTTP {status}: {message}")
-    raise InputError(f"{where} refused the request (HTTP {status}): {message}")
-
-
-def _message(raw: bytes) -> str:
-    try:
-        error = json.loads(raw).get("error", {})
-        return str(error.get("message", "no reason given"))[:300]
-    except (ValueError, AttributeError):
-        return "no reason given"
