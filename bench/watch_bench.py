@@ -209,12 +209,21 @@ class Stay:
             "ALERTSVC_WARDS": WARD,
             "ALERTSVC_LEDGER_POLL_SECONDS": str(self.poll_seconds),
         }
+        self._service_env = service_env
         self._start_ledger()
         try:
-            with _process(["serve"], service_env, d, self.service_url, "/healthz"):
+            self._service = _start(["serve"], service_env, d, self.service_url, "/healthz")
+            try:
                 yield self
+            finally:
+                _stop(self._service)
         finally:
             _stop(self._ledger)
+
+    def restart_service(self) -> None:
+        """Stop the hospital's service (SIGTERM) and start it again on the same database and port."""
+        _stop(self._service)
+        self._service = _start(["serve"], self._service_env, self.directory, self.service_url, "/healthz")
 
     def _start_ledger(self) -> None:
         port = self.ledger_url.rsplit(":", 1)[1]

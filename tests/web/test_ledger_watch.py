@@ -58,6 +58,20 @@ def test_the_watch_comes_back_after_her_server_restarts(stay: Stay) -> None:
             stream.close()
 
 
+def test_the_service_watches_again_after_it_restarts(stay: Stay) -> None:
+    with stay.running():
+        grant = stay.share(["medications", "allergies", "reactions"])
+        stay.admit(grant["link"], ("ibuprofen",))
+        stay.restart_service()  # the watch is started again at start-up, from the database
+        stream = stay.stream()
+        try:
+            started = time.monotonic()
+            stay.flag("ibuprofen")
+            assert stream.wait_for("reaction", "ibuprofen", timeout=15) - started < 5
+        finally:
+            stream.close()
+
+
 def test_the_ward_asks_for_more_she_answers_and_the_wider_grant_is_read_at_once(stay: Stay) -> None:
     with stay.running():
         grant = stay.share(["medications"])
