@@ -4,11 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps run test check bench soak clean
+.PHONY: install browser-deps run test check bench soak screenshots clean
 
 install: $(STAMP)
 
@@ -29,8 +30,17 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	touch $(AXE)
 
-run: install
-	$(PY) -m alertsvc.demo
+# `make run` installs only what running needs, quietly (pip's output goes to .venv/install.log and is shown
+# only when it fails), so the screen holds the demo's addresses and sign-in link.
+$(RUN_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing alertsvc into $(VENV) (log: $(VENV)/install.log)..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e . >$(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	@$(PY) -m alertsvc.demo
 
 test: install browser-deps
 	$(PY) -m pytest
@@ -50,6 +60,10 @@ soak: install
 	$(SOAK_ENV) $(PY) -m pytest -s -p no:cacheprovider -k "churn or schemathesis" \
 		tests/chaos/test_stream_load.py tests/web/test_openapi.py
 	ALERTSVC_KILL_RUNS=25 $(PY) -m pytest tests/web/test_kill_retry.py -s -q -p no:cacheprovider
+
+# The README's pictures, taken by the browser tests (a plain `make test` writes them to a scratch folder).
+screenshots: install browser-deps
+	ALERTSVC_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis node_modules
