@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from alertsvc.knowledge.model import FindingKind
+from alertsvc.ledger.grants import SCOPES
 from alertsvc.ward_desk import ACK_REASONS
 
 Schema = dict[str, Any]
@@ -421,9 +422,9 @@ SCOPE_REQUEST = example(
         "properties": {
             "scope": {
                 "type": "array",
-                "items": {"type": "string", "enum": ["medications", "allergies", "reactions"]},
+                "items": {"type": "string", "enum": list(SCOPES)},
                 "minItems": 1,
-                "maxItems": 3,
+                "maxItems": len(SCOPES),
                 "description": "what the ward asks to see that the admission's grant lacks",
             },
             "reason": {**NON_EMPTY, "maxLength": 500, "description": "why; the patient reads it"},
