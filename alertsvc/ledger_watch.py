@@ -18,9 +18,10 @@ watch on the new grant takes its place). Setting ``ledger_watch`` to 0 turns wat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING
 
 import httpx
@@ -92,10 +93,11 @@ async def watch_admission(service: Service, admission: Admission) -> None:
             return
         connected = False
         try:
-            async for notice in _notices(service, current):
-                connected = True
-                if not await _act(service, current, notice):
-                    return
+            async with contextlib.aclosing(_notices(service, current)) as notices:  # closes its connection
+                async for notice in notices:
+                    connected = True
+                    if not await _act(service, current, notice):
+                        return
         except (httpx.HTTPError, AlertsvcError, OSError) as exc:
             log.warning(
                 "admission %s: watching the patient's ledger failed, will retry: %s", admission.id, exc
@@ -125,7 +127,7 @@ async def _act(service: Service, admission: Admission, notice: Notice) -> bool:
     )
 
 
-async def _notices(service: Service, admission: Admission) -> AsyncIterator[Notice]:
+async def _notices(service: Service, admission: Admission) -> AsyncGenerator[Notice, None]:
     """The verified notices of one connection to the admission's watch, until it closes."""
     url = f"{admission.ledger_url}/watch/{admission.grant_id}"
     path = httpx.URL(url).raw_path.decode("ascii")
