@@ -176,6 +176,7 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
         "acknowledgements",
         "alerts",
         "events",
+        "ward_observations",
         "scope_requests",
     ):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
