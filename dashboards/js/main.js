@@ -9,6 +9,7 @@ import { renderDoses } from "./doses.js";
 import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderPatients, renderShift } from "./render.js";
+import { renderScopeRequests } from "./requests.js";
 import { WARN_BEFORE_MS, endSession, beginSession, warnBeforeExpiry } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
@@ -34,6 +35,7 @@ class Dashboard {
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
     this.bedside = new BedsideForm(this.api, this.board, staff);
+    this.scopeRequests = new Map();
   }
 
   async start() {
@@ -162,6 +164,7 @@ class Dashboard {
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
+    else if (event.type === "scope-request") this.onScopeRequest(data);
     else if (event.type === "follow-up" || event.type === "override") await this.loadAlerts(); // what was done, for every shift
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
@@ -210,6 +213,15 @@ class Dashboard {
     if (marked.length) {
       announce($("announcer"), `Warning: a withdrawal of ${marked.length} alert${marked.length > 1 ? "s" : ""} ` +
         "could not be verified. They stay on the list.");
+    }
+  }
+
+  onScopeRequest(request) {
+    if (typeof request?.id !== "string") return;
+    const before = this.scopeRequests.get(request.id);
+    this.scopeRequests.set(request.id, request);
+    if (before && before.status !== request.status) {
+      announce($("status"), `${request.bed ? `Bed ${request.bed}` : request.admission}: ${request.status_text}.`);
     }
   }
 
@@ -310,6 +322,7 @@ class Dashboard {
       hold: (...args) => this.hold(...args), answer: (...args) => this.answer(...args) });
     renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
     this.bedside.render();
+    renderScopeRequests($("scope-requests-section"), $("scope-requests"), this.scopeRequests);
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
