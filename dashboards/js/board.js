@@ -1,6 +1,7 @@
 // The ward's state as the dashboard knows it: the shift, the active alerts (each verified), their
 // acknowledgements, the coded reasons and the schedule. Pure data and ordering; no DOM, no network.
 
+import { backOnTop } from "./actions.js";
 import { unresolvedId } from "./format.js";
 
 export const SEVERITY_RANK = { critical: 0, major: 1, moderate: 2, minor: 3 };
@@ -23,6 +24,7 @@ const byBed = new Intl.Collator("en", { numeric: true });
 export function compareAlerts(a, b) {
   return (
     Number(a.verified) - Number(b.verified) ||
+    Number(backOnTop(b)) - Number(backOnTop(a)) || // a follow-up came back unanswered: to the top
     rank(a) - rank(b) ||
     dueOf(a) - dueOf(b) ||
     byBed.compare(String(a.claims?.bed ?? ""), String(b.claims?.bed ?? "")) ||
@@ -35,6 +37,8 @@ export class Board {
     this.ward = ward;
     this.shift = null; // {name, start, end, label, timezone}
     this.reasons = [];
+    this.overrideReasons = []; // coded reasons to give a dose under a critical alert
+    this.resolutions = []; // the prescriber's answers to a held dose's follow-up
     // id -> {id, jws, verified, claims, reason, acknowledgements: [], withdrawalUnverified?: why}
     this.alerts = new Map();
     this.doses = new Map(); // id -> dose json

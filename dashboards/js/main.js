@@ -10,7 +10,7 @@ import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderAlerts, renderConnection, renderPatients, renderShift } from "./render.js";
 import { renderScopeRequests } from "./requests.js";
-import { endSession, beginSession } from "./session.js";
+import { WARN_BEFORE_MS, endSession, beginSession, warnBeforeExpiry } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,7 +22,7 @@ class Dashboard {
   constructor(token, staff) {
     this.token = token;
     this.staff = staff;
-    this.api = createApi(token, () => this.signOut("The service did not accept your staff token. Sign in again."));
+    this.api = createApi(() => this.token, () => this.signOut("The service did not accept your staff token. Sign in again."));
     this.board = new Board(staff.ward);
     this.keys = new KeySet({ keys: [] });
     this.jwksFetchedAt = 0;
@@ -39,8 +39,7 @@ class Dashboard {
   }
 
   async start() {
-    const untilExpiry = this.staff.exp.getTime() - Date.now();
-    setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."), Math.min(untilExpiry, 2 ** 31 - 1));
+    this.armExpiry();
     this.keys = new KeySet(await this.api.jwks());
     this.jwksFetchedAt = Date.now();
     await this.loadAlerts();
@@ -49,6 +48,10 @@ class Dashboard {
     const critical = this.board.ordered().filter((e) => e.verified && e.claims.severity === "critical").length;
     announce($("status"), `${this.board.alerts.size} active alerts${critical ? `, ${critical} critical` : ""}.`);
     setInterval(() => this.refreshSchedule(), SCHEDULE_REFRESH_MS);
+    this.startStream();
+  }
+
+  startStream() {
     this.stream = new ResumableStream({
       url: this.api.streamUrl(this.staff.ward),
       token: this.token,
@@ -85,10 +88,13 @@ class Dashboard {
     const serverNow = Date.parse(date ?? "");
     this.loadedAt = Number.isNaN(serverNow) ? Date.now() : serverNow;
     const checked = await Promise.all(body.alerts.map(async (item) => ({
-      id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...(await this.check(item.id, item.jws)),
+      id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...actionsOf(item),
+      ...(await this.check(item.id, item.jws)),
     })));
     this.board.shift = body.shift;
     this.board.reasons = body.reasons ?? [];
+    this.board.overrideReasons = body.override_reasons ?? [];
+    this.board.resolutions = body.resolutions ?? [];
     this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
     this.admissionsLoadedAt = Date.now();
     this.listedEventId = body.last_event_id;
@@ -159,13 +165,15 @@ class Dashboard {
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
     else if (event.type === "scope-request") this.onScopeRequest(data);
+    else if (event.type === "follow-up" || event.type === "override") await this.loadAlerts(); // what was done, for every shift
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
     this.queueRender();
   }
 
   async onAlert(data) {
-    const entry = { id: data.id, jws: data.jws, acknowledgements: data.acknowledgements ?? [], ...(await this.check(data.id, data.jws)) };
+    const entry = { id: data.id, jws: data.jws, acknowledgements: data.acknowledgements ?? [], ...actionsOf(data),
+      ...(await this.check(data.id, data.jws)) };
     const before = this.board.alerts.get(entry.id);
     const outcome = this.board.putAlert(entry);
     if (outcome === "stale") return;
@@ -247,11 +255,48 @@ class Dashboard {
     }
   }
 
-  async recordOutcome(doseId, status, note) {
-    const dose = await this.api.recordOutcome(this.staff.ward, doseId, { status, note });
+  async recordOutcome(doseId, status, note, override) {
+    const dose = await this.api.recordOutcome(this.staff.ward, doseId, { status, note, override });
     this.board.putDose(dose);
+    if (dose.overrides) await this.loadAlerts();
     this.render();
-    announce($("status"), `Dose recorded as ${status}.`);
+    announce($("status"), `Dose recorded as ${status}${dose.overrides ? `: ${dose.overrides[0].reason.display}` : ""}.`);
+  }
+
+  /** "Hold dose and tell prescriber": the dose held, the alert acknowledged, a follow-up opened. */
+  async hold(alertId, { prescriber }) {
+    await this.api.hold(alertId, { shift: this.board.shift.name, prescriber });
+    await this.loadAlerts();
+    await this.loadSchedule();
+    this.render();
+    announce($("status"), "Dose held. Awaiting the prescriber's answer.");
+  }
+
+  /** The prescriber's answer closes the follow-up. */
+  async answer(alertId, { resolution, prescriber }) {
+    const closed = await this.api.answer(alertId, { resolution, prescriber });
+    await this.loadAlerts();
+    this.render();
+    announce($("status"), `${closed.resolution.display}: recorded.`);
+  }
+
+  /** A new staff token pasted before this one expires: same ward, used at once, the page kept. */
+  renew(token, staff) {
+    this.token = token;
+    this.staff = { ...this.staff, exp: staff.exp, name: staff.name };
+    this.stream?.stop();
+    this.startStream();
+    this.armExpiry();
+  }
+
+  armExpiry() {
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.warningTimer);
+    const untilExpiry = this.staff.exp.getTime() - Date.now();
+    this.expiryTimer = setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."),
+      Math.min(untilExpiry, 2 ** 31 - 1));
+    this.warningTimer = setTimeout(() => warnBeforeExpiry(this.staff, (token, staff) => this.renew(token, staff)),
+      Math.max(0, Math.min(untilExpiry - WARN_BEFORE_MS, 2 ** 31 - 1)));
   }
 
   setConnection(state) {
@@ -273,7 +318,8 @@ class Dashboard {
     renderShift($("shift"), board.shift);
     renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
     renderPatients($("patients"), board);
-    renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args) });
+    renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args),
+      hold: (...args) => this.hold(...args), answer: (...args) => this.answer(...args) });
     renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
     this.bedside.render();
     renderScopeRequests($("scope-requests-section"), $("scope-requests"), this.scopeRequests);
@@ -289,6 +335,11 @@ class Dashboard {
     $("no-alerts").hidden = all.length > 0;
     document.title = `${critical ? `(${critical} critical) ` : ""}Ward ${this.staff.ward} alerts: ${capitalise(board.shift?.name ?? "")} shift`;
   }
+}
+
+/** What the alert list (or an alert event) carries with an alert about what was done. */
+function actionsOf(item) {
+  return { follow_ups: item.follow_ups ?? [], overrides: item.overrides ?? [], upstream: item.upstream ?? [] };
 }
 
 // Last, once the class above exists: a reload with a token kept in this tab signs in at once.

@@ -5,6 +5,7 @@
 // through the list with the keyboard does not lose her place when the stream brings news.
 
 import { h, fill, icon, idFor } from "./dom.js";
+import { actionControls, actionFacts, actionsKey } from "./actions.js";
 import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, interrupts, kindLabel, shiftText, whatToDo, when } from "./format.js";
 
 const SEVERITY_ICON = { critical: "critical", major: "warning", moderate: "info", minor: "info" };
@@ -51,7 +52,7 @@ function createCard(entry, handlers) {
   const controls = ackControls(id, titleId, handlers);
   const li = h("li", { class: "alert", id: idFor("alert", id), dataset: { alertId: id } },
     h("article", { "aria-labelledby": titleId }, content, acks, controls.root));
-  return { li, content, acks, controls, titleId, contentKey: "", acksKey: "" };
+  return { li, content, acks, controls, titleId, contentKey: "", acksKey: "", handlers };
 }
 
 function updateCard(card, entry, board) {
@@ -74,10 +75,12 @@ function updateCard(card, entry, board) {
     `${entry.withdrawalUnverified ? " withdrawal-unverified" : ""}`;
 
   const allergies = board.admissions.get(claims.admission)?.allergy_status?.label ?? "";
-  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified, allergies].join("|");
+  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified, allergies,
+    actionsKey(entry)].join("|");
   if (contentKey !== card.contentKey) {
     const open = card.content.querySelector("details")?.open ?? false;
-    fill(card.content, ...(entry.verified ? verifiedContent(entry, card.titleId, board, ackedNow) :
+    fill(card.content, ...(entry.verified ? [...verifiedContent(entry, card.titleId, board, ackedNow),
+      ...actionFacts(entry, board), actionControls(entry, board, card.handlers)] :
       untrustedContent(entry, card.titleId)));
     const details = card.content.querySelector("details");
     if (details) details.open = open;
@@ -123,7 +126,8 @@ function verifiedContent(entry, titleId, board, ackedNow) {
       h("summary", { "data-focus-key": "details" }, "Why: mechanism, evidence, version"),
       h("dl", { class: "facts" },
         fact("Mechanism", "mechanism", c.mechanism || "Not given"),
-        fact("Evidence", "evidence", c.evidence?.length ? h("ul", {}, c.evidence.map((e) => h("li", {}, String(e)))) : "Not given"),
+        fact("Evidence", "evidence", c.evidence_text || "Named by the sources below"),
+        fact("Sources", "sources", c.source_names?.length ? h("ul", {}, c.source_names.map((s) => h("li", {}, s))) : (c.sources ?? []).join(", ")),
         fact("Detail", "detail", c.detail || ""),
         fact("Alert", "version", `version ${c.version}, updated ${dateTime(c.updated, zone)}; knowledge ${c.knowledge_version}`),
         fact("Access ends", "expires", dateTime(c.expires_at, zone)))),
