@@ -3,7 +3,10 @@ leave no subscription, task or Python memory behind; a reader that never reads i
 bounded queue is full and its sends block.
 
 ``make test`` runs 200 clients x 3 cycles (about 20 s on two cores); ``make soak`` runs 1,000 x 10
-(ALERTSVC_SOAK_CLIENTS, ALERTSVC_SOAK_CYCLES), which takes about two minutes, and prints its figures.
+(ALERTSVC_SOAK_CLIENTS, ALERTSVC_SOAK_CYCLES), which takes about three minutes, and prints its figures.
+Every client reads from Last-Event-ID 0, so each stream is sent the whole outbox (up to 400 events):
+the heap per open stream shows whether a stream keeps what it was sent (it kept its first backlog page,
+~2,900 blocks at 400 events, before issue 9's fix; ~385 blocks now).
 """
 
 from __future__ import annotations
@@ -45,11 +48,12 @@ def test_stream_churn_leaves_no_subscription_task_or_python_memory_behind(runnin
     # Every stream open, each having read the outbox from Last-Event-ID 0: what an open stream costs
     # does not grow with the backlog it was sent (it held its first page, ~2,900 blocks, before).
     assert figures.open_blocks <= OPEN_STREAM_BLOCKS * CLIENTS, figures.line()
-    # Resident memory is reported, bounded loosely: after malloc_trim it still holds the Python
-    # allocator's arenas that a few live objects keep from being given back (fragmentation), which
-    # follow the busiest moment of the run rather than the objects alive at its end; the heap check
-    # above names a leak exactly.
-    assert figures.rss[-1] - figures.rss[1] <= 0.1 * CLIENTS * CYCLES / 10 + 32, figures.line()
+    # Resident memory, after malloc_trim, still holds the Python allocator's arenas that a few live
+    # objects keep from being given back (fragmentation): it follows the busiest moment of the run, not
+    # what is alive at its end, so it is bounded loosely (the heap check above names a leak exactly):
+    # 32 MiB and 2 MiB per 1,000 streams opened after warm-up. Soak before the fix: +142 MiB; after: +19.
+    grown = figures.rss[-1] - figures.rss[1]
+    assert grown <= 32 + 2 * figures.opened_after_warm / 1000, figures.line()
 
 
 def test_an_open_stream_holds_none_of_the_backlog_it_was_sent(running: RunningService) -> None:
