@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps run test check bench soak clean
+.PHONY: install browser-deps run test check bench soak screenshots clean
 
 install: $(STAMP)
 
@@ -60,6 +60,10 @@ soak: install
 	$(SOAK_ENV) $(PY) -m pytest -s -p no:cacheprovider -k "churn or schemathesis" \
 		tests/chaos/test_stream_load.py tests/web/test_openapi.py
 	ALERTSVC_KILL_RUNS=25 $(PY) -m pytest tests/web/test_kill_retry.py -s -q -p no:cacheprovider
+
+# The README's pictures, taken by the browser tests (a plain `make test` writes them to a scratch folder).
+screenshots: install browser-deps
+	ALERTSVC_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis node_modules

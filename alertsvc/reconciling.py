@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from alertsvc import admissions as adm
+from alertsvc import observation_desk
 from alertsvc.admissions import Admission
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -32,6 +33,7 @@ from alertsvc.alerts.hub import Event
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.alerts.withdrawal import withdraw_no_longer_found
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.patient_data import Patient
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import Ward
@@ -49,6 +51,7 @@ class Inputs:
     ward: Ward
     doses: tuple[ScheduledDose, ...]
     alerts: tuple[tuple[Any, ...], ...]
+    recorded: tuple[LabValue, ...]
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,12 @@ class Signed:
 @dataclass(frozen=True)
 class Prepared:
     """A check's outcome, ready to write: each new or changed alert, signed, and the ids of alerts to
-    withdraw; valid while the database holds ``inputs``."""
+    withdraw, by the reason the ward is told; valid while the database holds ``inputs``."""
 
     inputs: Inputs
     now: datetime
     signed: tuple[Signed, ...]
-    withdrawals: tuple[str, ...]
+    withdrawals: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def read(service: Service, admission: Admission) -> Inputs:
@@ -82,6 +85,7 @@ def read(service: Service, admission: Admission) -> Inputs:
         ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
         doses=tuple(adm.doses(db, admission=admission.id)),
         alerts=tuple(tuple(row) for row in alert_store.active_alert_rows(db, admission=admission.id)),
+        recorded=tuple(observation_desk.recorded_values(db, admission.id)),
     )
 
 
@@ -92,7 +96,7 @@ def prepare(
     existing = [alert_store.stored_alert(row) for row in inputs.alerts]
     changes = plan(
         AdmissionRef(admission.id, admission.ward, admission.bed, admission.label, admission.expires_at),
-        service.findings(inputs.ward, list(inputs.doses), patient, now),
+        service.findings(inputs.ward, list(inputs.doses), patient, now, list(inputs.recorded)),
         inputs.doses,
         existing,
         flagged_by=patient.inputs.flagged_by,
@@ -106,7 +110,7 @@ def prepare(
         token = jws.sign(claims, service.identity, typ=ALERT_TYPE)
         body, event = alert_store.alert_body(claims), _event_text(alert, token, [])
         signed.append(Signed(alert, reminded, token, body, event))
-    return Prepared(inputs, now, tuple(signed), changes.withdrawals)
+    return Prepared(inputs, now, tuple(signed), tuple(changes.withdrawals_by_reason().items()))
 
 
 def _event_text(alert: Alert, token: str, acks: list[Acknowledgement]) -> str:
@@ -147,10 +151,10 @@ def write(service: Service, admission: Admission, ready: Prepared) -> list[Event
                 db, ward=admission.ward, type="alert", data=text, admission=admission.id, now=now
             )
         )
-    if ready.withdrawals:
+    for reason, ids in ready.withdrawals:
         events.append(
             withdraw_no_longer_found(
-                db, service.identity, admission.ward, admission.id, ready.withdrawals, now=now
+                db, service.identity, admission.ward, admission.id, ids, now=now, reason=reason
             )
         )
     return events

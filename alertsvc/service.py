@@ -3,6 +3,7 @@
     intake:  verify grant and slice -> store -> normalise -> check -> alerts (sign) -> outbox -> publish
     update:  verify new entries against the accepted head -> store -> re-check (or end, on revocation)
     tick:    purge ended grants, present alerts to an incoming shift, raise alerts for doses due soon
+             and for doses overdue (no outcome recorded by due time + grace)
 
 The database is the truth: every change and the events announcing it commit together, then go to the
 hub; so does the answer to a request with an Idempotency-Key (``alertsvc.idempotency``). A grant has one
@@ -12,6 +13,7 @@ start-up and after every change. Updates are in ``alertsvc.updates``, ending in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -23,6 +25,8 @@ import sqlite_utils
 from alertsvc import admissions as adm
 from alertsvc import (
     audit,
+    bedside,
+    delivery,
     ending,
     failpoints,
     idempotency,
@@ -38,13 +42,14 @@ from alertsvc import (
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event, Hub
-from alertsvc.clock import Clock, iso, utc_now
+from alertsvc.clock import Clock, iso, offset_of, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
@@ -74,6 +79,8 @@ class Service:
         self.identity: Identity = load_or_create(settings.service_key)
         if settings.ward_locale not in LOCALES:
             raise ConfigError(f"ward_locale {settings.ward_locale!r} is not one of {', '.join(LOCALES)}")
+        if settings.overdue_grace_minutes < 0:
+            raise ConfigError(f"overdue_grace_minutes must not be negative: {settings.overdue_grace_minutes}")
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
@@ -82,13 +89,15 @@ class Service:
         self.hub = Hub()
         self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
-        self.runner = TimerRunner()
+        self.runner = TimerRunner(offset=offset_of(clock))  # timers fire by the service's clock
         self.lead = timedelta(minutes=settings.lead_time_minutes)
+        self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
         self.locks = KeyedLocks()
         self.failpoints = failpoints.Failpoints(settings.failpoints)
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -108,6 +117,8 @@ class Service:
 
     async def stop(self) -> None:
         self.runner.shutdown()
+        for task in list(self._deliveries):  # an entry cut short stays pending: sent again at start-up
+            task.cancel()
         self.hub.close_all()
         if self.lookups is not None:
             self.lookups.close()  # and the RxNav client
@@ -246,7 +257,8 @@ class Service:
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Everything due by now: expiries, shift changes, doses coming due. Safe to call at any time."""
+        """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
+        due while down, once, as alerts are deduplicated in the database). Safe to call at any time."""
         now = self.clock()
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
         ending.end_admissions(self, expired, reason="grant expired", now=now)
@@ -267,13 +279,28 @@ class Service:
     def rebuild_timers(self) -> None:
         """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest."""
         ticks, polls = timers.wanted(self, self.clock())
+        wakeup = delivery.next_wakeup(self.db)
+        deliveries = {} if wakeup is None else {"delivery": wakeup}
         for job_id, _ in self.runner.jobs():
-            if job_id not in ticks and job_id not in polls:
+            if job_id not in ticks and job_id not in polls and job_id not in deliveries:
                 self.runner.cancel(job_id)
+        for job_id, when in deliveries.items():
+            self.runner.at(job_id, when, self.deliver)
         for job_id, when in ticks.items():
             self.runner.at(job_id, when, self.tick)
         for job_id, when in polls.items():
             self.runner.at(job_id, when, self.poll_ledgers)
+
+    async def deliver(self) -> None:
+        """Deliver the practitioner entries whose attempt is due to patients' ledgers (``delivery``)."""
+        await delivery.deliver_due(self)
+        self.rebuild_timers()
+
+    def deliver_soon(self) -> None:
+        """Start a delivery now, without waiting for it (the ward's request does not wait for her server)."""
+        task = asyncio.get_running_loop().create_task(self.deliver())
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
 
     async def poll_ledgers(self) -> None:
         """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
@@ -283,12 +310,25 @@ class Service:
     # -- the check ---------------------------------------------------------------------------------
 
     def findings(
-        self, ward: Ward, doses: list[ScheduledDose], patient: Patient, now: datetime
+        self,
+        ward: Ward,
+        doses: list[ScheduledDose],
+        patient: Patient,
+        now: datetime,
+        recorded: list[LabValue],
     ) -> list[Finding]:
-        """The pure check over the slice and the ward's schedule for one admission, in the ward's drug
-        names, each finding saying how a drug it involves was read when that needs saying (no database:
-        it may run in a worker thread)."""
-        findings = admission_findings(patient.inputs, doses, ward, self.graph, now=now)
+        """The pure check over the slice, the ward's schedule and the observations ``recorded`` on the
+        ward for one admission, in the ward's drug names, each finding saying how a drug it involves was
+        read when that needs saying (no database: it may run in a worker thread)."""
+        findings = admission_findings(
+            patient.inputs,
+            doses,
+            ward,
+            self.graph,
+            now=now,
+            overdue_grace=self.overdue_grace,
+            recorded=recorded,
+        )
         findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
         return localise_all(findings, self.display_names(ward))
 
@@ -327,6 +367,7 @@ class Service:
         verified = await intake.replayed(
             *stored, patient=admission.patient, now=now, grantee=self.identity.public_id
         )
+        verified = bedside.working_copy_of(self.db, admission.id, verified)  # entries recorded on the ward
         patient = Patient(verified, await self.normalise(verified))
         self.patient_cache[admission.id] = patient
         return patient

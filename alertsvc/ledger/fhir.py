@@ -15,10 +15,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertsvc.errors import InputError
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_list, require_str
+
+if TYPE_CHECKING:
+    from alertsvc.ledger.observations import Observation
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 IDENTITY_SYSTEM = "urn:ietf:params:alertsvc:identity"
@@ -31,14 +34,20 @@ CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clin
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY = "http://terminology.hl7.org/CodeSystem/consentcategorycodes"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+SNOMED = "http://snomed.info/sct"
+NO_KNOWN_DRUG_ALLERGY = "409137002"
+"""SNOMED CT "No known drug allergy": the code of a signed "no known drug allergies" allergy entry."""
 
 CRITICALITIES = ("low", "high", "unable-to-assess")
+ALLERGY_CATEGORIES = ("food", "medication", "environment", "biologic")
 SEVERITIES = ("mild", "moderate", "severe")
 MEDICATION_STATUSES = ("active", "stopped")
 SMART_RESOURCES: Mapping[str, tuple[str, str]] = {
     "medications": ("MedicationStatement", ""),
     "allergies": ("AllergyIntolerance", "?type=allergy"),
     "reactions": ("AllergyIntolerance", "?type=intolerance"),
+    "observations": ("Observation", ""),
 }
 """Grant scope -> (FHIR resource type, SMART v2 scope query narrowing it)."""
 
@@ -127,13 +136,15 @@ def allergy_intolerance(
     criticality: str,
     reaction: str | None,
     recorded: datetime,
+    category: str = "medication",
 ) -> dict[str, Any]:
+    """An allergy to ``substance``; ``category`` is FHIR's (food, medication, environment, biologic)."""
     body: dict[str, Any] = {
         "resourceType": "AllergyIntolerance",
         "id": resource_id,
         "clinicalStatus": _status(CLINICAL_STATUS, "active"),
         "type": "allergy",
-        "category": ["medication"],
+        "category": [_choice(category, ALLERGY_CATEGORIES, what="allergy category")],
         "criticality": _choice(criticality, CRITICALITIES, what="criticality"),
         "code": drug_concept(substance, rxcui),
         "patient": identity_ref(patient),
@@ -186,6 +197,7 @@ def _consent_frame(resource_id: str, status: str, patient: str, created: datetim
         "scope": _status(CONSENT_SCOPE, "patient-privacy"),
         "category": [_status(CONSENT_CATEGORY, "npp")],
         "patient": identity_ref(patient),
+        "policyRule": _status(ACT_CODE, "OPTIN"),  # FHIR invariant ppc-1: a policy or a policyRule
         "dateTime": format_time(created),
         "performer": [identity_ref(patient)],
     }
@@ -269,6 +281,9 @@ class Allergy:
     reaction: str | None
     author: str
     recorded: datetime
+    category: str = "medication"
+    no_known: bool = False
+    """A signed "no known drug allergies" assertion (SNOMED CT 409137002), not an allergen."""
 
 
 @dataclass(frozen=True)
@@ -347,10 +362,23 @@ def read_allergy(entry: SignedEntry) -> Allergy:
     criticality = require_str(body.get("criticality", "unable-to-assess"), what=f"{what} criticality")
     first = _first_manifestation(body, what=what)
     reaction = None if first is None else first[1]
+    categories = require_list(body.get("category", ["medication"]), what=f"{what} category")
+    category = _choice(require_str(categories[0], what=f"{what} category"), ALLERGY_CATEGORIES,
+                       what="allergy category") if categories else "medication"  # fmt: skip
     return Allergy(
         resource_id, entry.id, substance, rxcui, _choice(criticality, CRITICALITIES, what="criticality"),
-        reaction, entry.author, entry.created,
+        reaction, entry.author, entry.created, category, is_no_known_allergy(body),
     )  # fmt: skip
+
+
+def is_no_known_allergy(body: Mapping[str, Any]) -> bool:
+    """Whether an AllergyIntolerance body asserts "no known drug allergy" (SNOMED CT 409137002)."""
+    code = body.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return isinstance(codings, list) and any(
+        isinstance(c, dict) and c.get("system") == SNOMED and c.get("code") == NO_KNOWN_DRUG_ALLERGY
+        for c in codings
+    )
 
 
 def read_reaction(entry: SignedEntry) -> Reaction:
@@ -375,17 +403,21 @@ def read_reaction(entry: SignedEntry) -> Reaction:
     return Reaction(resource_id, entry.id, drug, rxcui, text, severity, observed, flagged_by, entry.created)
 
 
-def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction:
-    """Read a medication, allergy or reaction entry's body (InputError naming the entry if malformed)."""
-    readers: dict[str, Callable[[SignedEntry], Medication | Allergy | Reaction]] = {
+def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction | Observation:
+    """Read a medication, allergy, reaction or observation entry's body (InputError naming the entry if
+    malformed). Observations are read by ``alertsvc.ledger.observations``, which builds on this module."""
+    from alertsvc.ledger.observations import read_observation  # here: that module imports this one
+
+    readers: dict[str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]] = {
         "medication": read_medication,
         "allergy": read_allergy,
         "reaction": read_reaction,
+        "observation": read_observation,
     }
     try:
         return readers[entry.kind](entry)
     except KeyError:
-        raise InputError(f"{_what(entry)} is not a medication, allergy or reaction") from None
+        raise InputError(f"{_what(entry)} is not a medication, allergy, reaction or observation") from None
 
 
 def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...]:
@@ -395,8 +427,10 @@ def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...
 
 
 def current_allergies(entries: Iterable[SignedEntry]) -> tuple[Allergy, ...]:
-    """The last allergy entry per resource id."""
-    return tuple({a.resource_id: a for a in map(read_allergy, entries)}.values())
+    """The last allergy entry per resource id, leaving out "no known drug allergies" assertions: they
+    are not allergens, and one can never end an allergy (see ``alertsvc.ledger.allergy_status``)."""
+    allergies = (a for a in map(read_allergy, entries) if not a.no_known)
+    return tuple({a.resource_id: a for a in allergies}.values())
 
 
 def current_reactions(entries: Iterable[SignedEntry]) -> tuple[Reaction, ...]:

@@ -1,4 +1,4 @@
-"""The patient's Merkle log: five trees of signed entries and a history of patient-signed tree heads.
+"""The patient's Merkle log: six trees of signed entries and a history of patient-signed tree heads.
 
 ``verify_log`` is the pure check of a whole ledger (used by ``Ledger.verify`` and by import): every head's
 signature; every entry's bytes, signature, id, kind, patient and author; and that each tree's entries
@@ -25,8 +25,10 @@ from alertsvc.errors import (
     UnknownSigner,
 )
 from alertsvc.ledger import fhir, merkle
+from alertsvc.ledger.allergy_status import refuse_if_allergies
 from alertsvc.ledger.entries import (
     CLINICAL_KINDS,
+    TREE_OF_KIND,
     TREES,
     SignedEntry,
     TreeHead,
@@ -39,6 +41,7 @@ from alertsvc.ledger.entries import (
 from alertsvc.ledger.grants import (
     Grant,
     Revocation,
+    authorising_grant,
     check_practitioner_write,
     read_grant,
     read_revocation,
@@ -230,15 +233,16 @@ def _verify_authors(snapshot: LedgerSnapshot) -> None:
             raise BrokenLog(f"{_name('revocations', index, entry.id)}: names grant {revocation.grant_id}, "
                             "which is not in the ledger before it")  # fmt: skip
         revoked_seq.setdefault(revocation.grant_id, seq)
-    for tree in ("medications", "allergies", "reactions"):
+    for tree in (TREE_OF_KIND[kind] for kind in sorted(CLINICAL_KINDS)):
         for index, entry in enumerate(snapshot.trees[tree]):
             problem = write_problem(entry, grants)
-            if problem is None and entry.author != entry.patient and entry.grant is not None:
+            authority = authorising_grant(entry, grants)
+            if problem is None and entry.author != entry.patient and authority is not None:
                 seq = _first_seq(heads, tree, index)
-                if grant_seq[entry.grant] > seq:
-                    problem = f"grant {entry.grant} entered the ledger after this entry"
-                elif revoked_seq.get(entry.grant, seq) < seq:
-                    problem = f"grant {entry.grant} was revoked before this entry"
+                if grant_seq[authority.id] > seq:
+                    problem = f"grant {authority.id} entered the ledger after this entry"
+                elif revoked_seq.get(authority.id, seq) < seq:
+                    problem = f"grant {authority.id} was revoked before this entry"
             if problem is not None:
                 raise UnknownSigner(f"{_name(tree, index, entry.id)}: {problem}")
 
@@ -296,6 +300,12 @@ def plan_append(
         read_revocation(read_entry_parts(r.payload, r.signature, what=r.id)) for r in by_tree["revocations"]
     ]
     known = {row.id for row in log.entries}
+    asserts_none = any(e.kind == "allergy" and fhir.is_no_known_allergy(e.body) for e in new)
+    allergies = (  # the stored allergies matter only to a "no known drug allergies" assertion
+        [read_entry_parts(r.payload, r.signature, what=r.id) for r in by_tree["allergies"]]
+        if asserts_none
+        else []
+    )
     rows: list[StoredEntry] = []
     for given in new:
         what = f"new {given.kind} entry {given.id}"
@@ -319,6 +329,9 @@ def plan_append(
             fhir.read_clinical(entry)
             if entry.author != entry.patient:
                 check_practitioner_write(entry, grants, now=now, revocations=revocations)
+            refuse_if_allergies(entry, allergies)  # no "no known drug allergies" beside allergies
+            if entry.kind == "allergy":
+                allergies.append(entry)
         rows.append(
             StoredEntry(entry.tree, len(leaves[entry.tree]), entry.id, entry.payload, entry.signature,
                         entry.author, format_time(entry.created))

@@ -7,8 +7,9 @@ a body the schema calls invalid is one the service refuses.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from alertsvc.knowledge.model import FindingKind
 from alertsvc.ward_desk import ACK_REASONS
 
 Schema = dict[str, Any]
@@ -22,6 +23,13 @@ TEXT: Schema = {"type": "string"}
 NON_EMPTY: Schema = {"type": "string", "minLength": 1, "pattern": r"\S"}
 INSTANT: Schema = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with Z"}
 SEVERITY: Schema = {"type": "string", "enum": ["critical", "major", "moderate", "minor"]}
+ALERT_KIND: Schema = {
+    "type": "string",
+    "enum": list(get_args(FindingKind)),
+    "description": "what was found; overdue: a scheduled dose with no outcome by its due time plus the "
+    "grace; renal-dose, long-qt: from observations (a drug under its labelled kidney threshold, a "
+    "QT-prolonging drug with a QTc above 500 ms)",
+}
 
 
 def obj(properties: dict[str, Schema], required: str = "", *, description: str = "") -> Schema:
@@ -78,10 +86,7 @@ ALERT_CLAIMS = obj(
         "ward": TEXT,
         "bed": TEXT,
         "patient": TEXT,
-        "kind": {
-            "type": "string",
-            "description": "interaction, allergy, reaction, duplicate, too-soon or unchecked",
-        },
+        "kind": ALERT_KIND,
         "severity": SEVERITY,
         "indicator": {"type": "string", "enum": ["critical", "warning", "info"]},
         "interruptive": {"type": "boolean"},
@@ -142,11 +147,57 @@ SHIFT = obj(
     "name start end timezone",
 )
 
+ALLERGY_STATUS = obj(
+    {
+        "state": {"type": "string", "enum": ["known", "none-known", "not-recorded", "not-shared"]},
+        "label": TEXT,
+        "allergies": array(
+            obj(
+                {
+                    "substance": TEXT,
+                    "rxcui": {"type": ["string", "null"]},
+                    "category": {"type": "string", "enum": ["food", "medication", "environment", "biologic"]},
+                    "criticality": TEXT,
+                    "reaction": {"type": ["string", "null"]},
+                    "entry": TEXT,
+                },
+                "substance category criticality entry",
+            )
+        ),
+        "assertion": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "entry": TEXT,
+                        "asserted_by": {"type": "string", "enum": ["patient", "practitioner"]},
+                        "author": TEXT,
+                        "recorder": {"type": ["string", "null"]},
+                        "asserted_at": INSTANT,
+                    },
+                    "entry asserted_by author asserted_at",
+                ),
+            ]
+        },
+        "superseded": {"type": "boolean"},
+    },
+    "state label allergies assertion superseded",
+    description="known allergies (listed); none-known: a signed 'no known drug allergies' assertion (who, "
+    "when); not-recorded: allergies shared but none recorded; not-shared: the grant's scope lacks allergies.",
+)
+
 ALERTS_VIEW = obj(
     {
         "ward": TEXT,
         "shift": ref("Shift"),
         "alerts": array(ref("ListedAlert")),
+        "admissions": array(
+            obj(
+                {"admission": TEXT, "bed": TEXT, "patient": TEXT, "allergy_status": ref("AllergyStatus")},
+                "admission bed patient allergy_status",
+            ),
+            description="Every active admission of the ward, by bed, with its allergy status.",
+        ),
         "reasons": array(obj({"code": TEXT, "display": TEXT}, "code display")),
         "last_event_id": {"type": "integer", "minimum": 0},
     },
@@ -366,6 +417,136 @@ ACK_REQUEST = example(
     {"reason": {"code": "prescriber-informed"}, "comment": "Dr Okafor will review before 02:00"},
 )
 
+OBSERVATION_REQUEST = example(
+    {
+        **obj(
+            {
+                "code": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "LOINC 6301-6 (INR), 2823-3 (potassium), 2160-0 or 14682-9 (creatinine), "
+                    "33914-3, 62238-1 or 98979-8 (eGFR), 8636-3 (QTc); or INR, potassium, creatinine, "
+                    "eGFR, QTc",
+                },
+                "value": {"type": "number"},
+                "unit": {
+                    "type": ["string", "null"],
+                    "description": "mmol/L, mg/dL, umol/L, mL/min/1.73m2, ms; none for the INR",
+                },
+                "measured": {**INSTANT, "description": "when it was measured (default: now)"},
+                "note": {"type": "string", "maxLength": 2000},
+            },
+            "code value",
+        ),
+        "additionalProperties": False,
+    },
+    {"code": "6301-6", "value": 4.2, "measured": "2030-01-15T08:00:00Z"},
+    {"code": "potassium", "value": 5.6, "unit": "mmol/L"},
+)
+
+OBSERVATION_RECORDED = obj(
+    {
+        "observation": obj(
+            {
+                "id": TEXT,
+                "admission": TEXT,
+                "code": TEXT,
+                "name": TEXT,
+                "value": {"type": "number"},
+                "unit": TEXT,
+                "text": TEXT,
+                "measured": INSTANT,
+                "recorded_by": TEXT,
+                "recorded_at": INSTANT,
+                "note": TEXT,
+                "resource": {"type": "object", "description": "the FHIR Observation (LOINC, UCUM)"},
+            },
+            "id admission code value unit measured recorded_by recorded_at resource",
+        ),
+        "alerts": array(TEXT, description="ids of the alerts raised or changed by the re-check"),
+        "in_patient_ledger": {"type": "boolean"},
+        "ledger_note": TEXT,
+    },
+    "observation alerts in_patient_ledger",
+)
+
+CLINICIAN = obj(
+    {"name": NON_EMPTY, "role": {"type": "string", "enum": ["nurse", "pharmacist", "physician"]}},
+    "name role",
+    description="who saw it; the ward is the staff token's",
+)
+BEDSIDE_REACTION = example(
+    obj(
+        {
+            "drug": NON_EMPTY,
+            "reaction": NON_EMPTY,
+            "severity": {"type": "string", "enum": ["mild", "moderate", "severe"]},
+            "observed": INSTANT,
+            "clinician": ref("Clinician"),
+            "note": TEXT,
+        },
+        "drug reaction clinician",
+    ),
+    {"drug": "amoxicillin", "reaction": "rash", "severity": "moderate",
+     "clinician": {"name": "Nia Brown", "role": "nurse"}},
+)  # fmt: skip
+BEDSIDE_ALLERGY = example(
+    obj(
+        {
+            "substance": NON_EMPTY,
+            "reaction": TEXT,
+            "criticality": {"type": "string", "enum": ["low", "high", "unable-to-assess"]},
+            "clinician": ref("Clinician"),
+            "note": TEXT,
+        },
+        "substance clinician",
+    ),
+    {"substance": "penicillin", "reaction": "hives", "clinician": {"name": "Nia Brown", "role": "nurse"}},
+)
+RECORDED_ENTRY = obj(
+    {
+        "admission": TEXT,
+        "entry": TEXT,
+        "kind": {"type": "string", "enum": ["reaction", "allergy", "medication"]},
+        "drug": {"type": ["string", "null"]},
+        "recorded_by": obj({"name": TEXT, "role": TEXT}),
+        "ward": TEXT,
+        "created": INSTANT,
+        "state": {"type": "string", "enum": ["pending", "delivered", "handover"]},
+        "status": TEXT,
+        "attempts": {"type": "integer"},
+        "last_error": {"type": ["string", "null"]},
+        "next_attempt_at": {"type": ["string", "null"]},
+        "delivered_at": {"type": ["string", "null"]},
+    },
+    "entry kind state status",
+)
+RECORDED_ENTRIES = obj({"admission": TEXT, "entries": array(ref("RecordedEntry"))}, "admission entries")
+DISCHARGE_REQUEST = example(
+    obj(
+        {
+            "clinician": ref("Clinician"),
+            "medications": array(obj({"drug": NON_EMPTY, "dose": TEXT, "note": TEXT}, "drug")),
+        },
+        "clinician",
+    ),
+    {"clinician": {"name": "Dr Okafor", "role": "physician"},
+     "medications": [{"drug": "doxycycline", "dose": "100 mg twice daily"}]},
+)  # fmt: skip
+DISCHARGED = obj(
+    {
+        "admission": TEXT,
+        "status": TEXT,
+        "reason": TEXT,
+        "entries": array(ref("RecordedEntry")),
+        "handover": {
+            "oneOf": [{"type": "null"}, obj({"payload": TEXT, "signature": TEXT}, "payload signature")],
+            "description": "the signed handover file for `alertsvc ledger import-entries`, if any",
+        },
+    },
+    "admission status entries handover",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Ingredient": INGREDIENT,
@@ -376,6 +557,7 @@ SCHEMAS: dict[str, Schema] = {
     "ListedAlert": LISTED_ALERT,
     "Shift": SHIFT,
     "AlertsView": ALERTS_VIEW,
+    "AllergyStatus": ALLERGY_STATUS,
     "AdmissionRequest": ADMISSION_REQUEST,
     "Admitted": ADMITTED,
     "LedgerUpdate": LEDGER_UPDATE,
@@ -388,4 +570,13 @@ SCHEMAS: dict[str, Schema] = {
     "AuditTrail": AUDIT_TRAIL,
     "Jwks": JWKS,
     "Health": HEALTH,
+    "ObservationRequest": OBSERVATION_REQUEST,
+    "ObservationRecorded": OBSERVATION_RECORDED,
+    "Clinician": CLINICIAN,
+    "BedsideReaction": BEDSIDE_REACTION,
+    "BedsideAllergy": BEDSIDE_ALLERGY,
+    "RecordedEntry": RECORDED_ENTRY,
+    "RecordedEntries": RECORDED_ENTRIES,
+    "DischargeRequest": DISCHARGE_REQUEST,
+    "Discharged": DISCHARGED,
 }

@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertsvc import admissions as adm
-from alertsvc import idempotency, schedule_desk, updates, ward_desk
+from alertsvc import allergy_desk, idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
+from alertsvc.web import bedside_routes, observation_routes
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
@@ -125,7 +126,9 @@ async def alerts(request: Request) -> JSONResponse:
     service = web.service_of(request)
     staff = staff_of(request)
     ward = request.path_params["ward"]
-    return JSONResponse(ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff))
+    view = ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff)
+    view["admissions"] = await allergy_desk.ward_admissions(service, ward, staff)
+    return JSONResponse(view)
 
 
 async def acknowledge(request: Request) -> Response:
@@ -151,4 +154,6 @@ ROUTES = [
     Route("/wards/{ward}/schedule/{dose}/outcome", dose_outcome, methods=["POST"]),
     Route("/wards/{ward}/alerts", alerts, methods=["GET"]),
     Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
+    *observation_routes.ROUTES,
+    *bedside_routes.ROUTES,
 ]

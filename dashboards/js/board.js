@@ -38,6 +38,12 @@ export class Board {
     // id -> {id, jws, verified, claims, reason, acknowledgements: [], withdrawalUnverified?: why}
     this.alerts = new Map();
     this.doses = new Map(); // id -> dose json
+    this.admissions = new Map(); // admission id -> {admission, bed, patient, allergy_status}
+  }
+
+  /** Admissions by bed, each with its allergy status (known, none-known, not-recorded, not-shared). */
+  patients() {
+    return [...this.admissions.values()].sort((a, b) => byBed.compare(a.bed, b.bed) || byBed.compare(a.admission, b.admission));
   }
 
   get timeZone() {

@@ -61,7 +61,8 @@ function doseRow(dose, alerts, board, handlers) {
     ? h("ul", { class: "dose-alerts" }, alerts.map((a) => h("li", {},
       h("a", { href: `#${idFor("alert", a.id)}` }, icon(interrupts(a.claims) ? "critical" : "warning"),
         a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity}): ${drugs(a.claims)}`
-          : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`))))
+          : a.claims.kind === "overdue" ? `Overdue, no outcome recorded (${a.claims.severity}): ${drugs(a.claims)}`
+            : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`))))
     : h("p", { class: "dose-alerts none" }, "No alert concerns this dose."),
   dose.outcome ? outcomeText(dose.outcome, zone) : outcomeForm(dose, critical, titleId, board, handlers));
 }

@@ -28,6 +28,7 @@ async function build(token, staff) {
   const board = new Board(staff.ward);
   board.shift = body.shift;
   board.reasons = body.reasons ?? [];
+  board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
   const checked = await Promise.all(body.alerts.map(async (item) => ({
     id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [],
     ...(await checkAlert(item.id, item.jws, keys, staff.ward)),
@@ -128,6 +129,7 @@ function patientSection(alerts, board, atRisk, next) {
 
   return h("section", { class: `patient severity-${first.severity}`, "aria-labelledby": headingId, dataset: { admission } },
     h("h3", { id: headingId }, `Bed ${first.bed} · ${first.patient}`),
+    allergyLine(board.admissions.get(admission)?.allergy_status),
     h("div", { class: "ipass" },
       h("h4", {}, "I: Illness severity"),
       h("p", {}, "Highest alert: ", h("span", { class: `sev-text ${first.severity}` },
@@ -137,7 +139,7 @@ function patientSection(alerts, board, atRisk, next) {
           h("input", { type: "checkbox", id: ipassId(`severity-${label.toLowerCase()}`) }), ` ${label}`))),
       h("h4", {}, "P: Patient summary (active alerts)"),
       h("ul", {}, alerts.map((a) => h("li", { dataset: { alertId: a.id, verified: "true" } },
-        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind === "unchecked" ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
+        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${["unchecked", "overdue"].includes(a.claims.kind) ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
         a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by, a.claims.kind)}. `,
         `Rule ${a.claims.rule}${a.claims.sources?.length ? ` (${a.claims.sources.join(", ")})` : ""}.`))),
       h("h4", {}, "A: Action list"),
@@ -182,4 +184,10 @@ function doseRow(dose, alerts, board, next) {
     h("td", {}, doseText(dose)),
     h("td", {}, h("span", { class: `sev-text ${top.severity}` }, capitalise(top.severity)), `: ${alerts.map((a) => drugs(a.claims)).join("; ")}`),
     h("td", {}, [...new Set(alerts.map((a) => whatToDo(a.claims)))].join(" ")));
+}
+
+/** The patient's allergy status as the service words it (known, none known, not recorded, not shared). */
+function allergyLine(status) {
+  if (!status) return null;
+  return h("p", { class: `allergy-status allergy-${status.state}`, dataset: { allergyState: status.state } }, status.label);
 }

@@ -3,11 +3,12 @@
 
 import { ApiError, Unauthorized, createApi } from "./api.js";
 import { Board } from "./board.js";
+import { BedsideForm } from "./bedside.js";
 import { announce } from "./dom.js";
 import { renderDoses } from "./doses.js";
 import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
-import { renderAlerts, renderConnection, renderShift } from "./render.js";
+import { renderAlerts, renderConnection, renderPatients, renderShift } from "./render.js";
 import { endSession, beginSession } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
@@ -32,6 +33,7 @@ class Dashboard {
     this.loadedAt = Date.now();
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+    this.bedside = new BedsideForm(this.api, this.board, staff);
   }
 
   async start() {
@@ -85,10 +87,30 @@ class Dashboard {
     })));
     this.board.shift = body.shift;
     this.board.reasons = body.reasons ?? [];
+    this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
+    this.admissionsLoadedAt = Date.now();
     this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
     checked.forEach((entry) => this.board.putAlert(entry));
     this.lastUpdate = new Date().toISOString();
+  }
+
+  /** Fetch the admissions (and their allergy status) again soon, at most once every 10 s: an alert may
+   * come from an allergy recorded since, or from a patient just admitted. */
+  refreshAdmissionsSoon() {
+    if (this.admissionsTimer) return;
+    const wait = Math.max(0, (this.admissionsLoadedAt ?? 0) + 10000 - Date.now());
+    this.admissionsTimer = setTimeout(async () => {
+      this.admissionsTimer = null;
+      this.admissionsLoadedAt = Date.now();
+      try {
+        const { body } = await this.api.alerts(this.staff.ward);
+        this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
+        this.queueRender();
+      } catch {
+        // the list stays as it was; the next alert or shift change asks again
+      }
+    }, wait);
   }
 
   /** Fetch the schedule again soon, at most once every 10 s (a replayed stream may ask often). */
@@ -126,7 +148,10 @@ class Dashboard {
     } catch {
       return;
     }
-    if (event.type === "alert") await this.onAlert(data);
+    if (event.type === "alert") {
+      await this.onAlert(data);
+      this.refreshAdmissionsSoon();
+    }
     else if (event.type === "withdrawn") await this.onWithdrawn(data);
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);
@@ -235,8 +260,10 @@ class Dashboard {
     const board = this.board;
     renderShift($("shift"), board.shift);
     renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
+    renderPatients($("patients"), board);
     renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args) });
     renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    this.bedside.render();
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;

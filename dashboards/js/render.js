@@ -73,7 +73,8 @@ function updateCard(card, entry, board) {
     `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}` +
     `${entry.withdrawalUnverified ? " withdrawal-unverified" : ""}`;
 
-  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified].join("|");
+  const allergies = board.admissions.get(claims.admission)?.allergy_status?.label ?? "";
+  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified, allergies].join("|");
   if (contentKey !== card.contentKey) {
     const open = card.content.querySelector("details")?.open ?? false;
     fill(card.content, ...(entry.verified ? verifiedContent(entry, card.titleId, board, ackedNow) :
@@ -107,6 +108,7 @@ function verifiedContent(entry, titleId, board, ackedNow) {
       withdrawalBadge(entry)),
     h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" },
       h("span", { class: "bed" }, `Bed ${c.bed}`), " · ", h("span", { class: "patient-name" }, c.patient)),
+    allergyLine(board.admissions.get(c.admission)?.allergy_status, zone),
     withdrawalNote(entry),
     h("p", { class: "summary" }, c.summary),
     h("dl", { class: "facts" },
@@ -294,4 +296,39 @@ export function renderConnection(element, state, lastUpdate, zone) {
   element.dataset.state = state;
   const since = lastUpdate && state !== "live" ? ` Alerts shown as of ${clock(lastUpdate, zone)}.` : "";
   fill(element, h("span", { class: "dot", "aria-hidden": "true" }), CONNECTION_TEXT[state] + since);
+}
+
+const ALLERGY_STATE_TEXT = {
+  known: "Known allergies",
+  "none-known": "No known drug allergies",
+  "not-recorded": "Allergies not recorded",
+  "not-shared": "Allergies not shared",
+};
+
+/** One line on a patient's allergy status: which allergies, or who asserted none and when, or that
+ * nobody recorded them, or that the patient's grant does not share them. */
+function allergyLine(status, zone) {
+  if (!status) return null;
+  let text = ALLERGY_STATE_TEXT[status.state] ?? status.state;
+  if (status.state === "known") {
+    text += `: ${status.allergies.map((a) => a.substance).join(", ")}`;
+  } else if (status.state === "none-known" && status.assertion) {
+    const a = status.assertion;
+    text += ` (asserted by ${a.recorder ?? a.asserted_by}, ${dateTime(a.asserted_at, zone)})`;
+  } else if (status.state === "not-recorded") {
+    text += ": ask the patient";
+  } else if (status.state === "not-shared") {
+    text += " by the patient's grant";
+  }
+  return h("p", { class: `allergy-status allergy-${status.state}`, dataset: { allergyState: status.state } }, text);
+}
+
+/** The ward's patients by bed, each with their allergy status line. */
+export function renderPatients(list, board) {
+  if (!list) return;
+  fill(list, ...board.patients().map((a) => h("li", { class: "patient", dataset: { admission: a.admission } },
+    h("span", { class: "bed" }, `Bed ${a.bed}`), " · ", h("span", { class: "patient-name" }, a.patient),
+    allergyLine(a.allergy_status, board.timeZone))));
+  const empty = document.getElementById("no-patients");
+  if (empty) empty.hidden = board.admissions.size > 0;
 }

@@ -10,6 +10,8 @@ WebCrypto's Ed25519 needs).
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,7 +44,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Pictures go to a scratch folder, so a test run never changes tracked files; `make screenshots` sets
+# ALERTSVC_SCREENSHOTS=docs/screenshots to refresh the README's pictures from the same tests.
+_SHOTS = os.environ.get("ALERTSVC_SCREENSHOTS")
+SCREENSHOTS = REPO / _SHOTS if _SHOTS else Path(tempfile.gettempdir()) / "alertsvc-screenshots"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
 

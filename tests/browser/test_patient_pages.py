@@ -2,9 +2,9 @@
 
 A patient on warfarin, allergic to penicillin, who flagged a bad reaction to ibuprofen, opens her ledger
 server's page and shares her ledger with the hospital for 72 hours: the grant appears with its QR code,
-link and files, and in the list of who can see the ledger. The picture is docs/screenshots/
-patient-sharing.png; axe-core finds no serious violation (the page's strict Content-Security-Policy
-stays on: axe-core is served to it as a script of its own origin).
+link and files, and in the list of who can see the ledger. The picture is patient-sharing.png
+(into docs/screenshots/ with `make screenshots`); axe-core finds no serious violation (the page's strict
+Content-Security-Policy stays on: axe-core is served to it as a script of its own origin).
 """
 
 from __future__ import annotations
