@@ -235,12 +235,6 @@ async def record(
     return answer
 
 
-def ledger_resource(found: WardObservation) -> dict[str, Any]:
-    """The FHIR Observation signed for the patient's ledger (performer: the recording clinician, for the
-    service)."""
-    return found.resource
-
-
 # -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
 
 
