@@ -2,12 +2,13 @@
 // the ward's event stream. Events are handled one at a time, in order.
 
 import { ApiError, Unauthorized, createApi } from "./api.js";
+import { CriticalBanner, Sound, renderActionList, wireLegend } from "./attention.js";
+import { WardBoard } from "./beds.js";
 import { Board } from "./board.js";
 import { announce } from "./dom.js";
-import { renderDoses } from "./doses.js";
-import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
+import { capitalise, drugs, interrupts, setWardLocale, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
-import { renderAlerts, renderConnection, renderShift } from "./render.js";
+import { renderConnection, renderShift } from "./render.js";
 import { endSession, beginSession } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
@@ -32,6 +33,15 @@ class Dashboard {
     this.loadedAt = Date.now();
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+    const handlers = {
+      acknowledge: (...args) => this.acknowledge(...args),
+      recordOutcome: (...args) => this.recordOutcome(...args),
+    };
+    this.wardBoard = new WardBoard($("board"), $("untrusted-list"), handlers);
+    this.open = (id, what) => this.wardBoard.open(id, what);
+    this.sound = new Sound($("sound-toggle"));
+    this.banner = new CriticalBanner($("critical-banner"), { open: this.open, sound: this.sound });
+    wireLegend($("legend-button"), $("legend"));
   }
 
   async start() {
@@ -84,6 +94,7 @@ class Dashboard {
       id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...(await this.check(item.id, item.jws)),
     })));
     this.board.shift = body.shift;
+    setWardLocale(body.shift?.locale);
     this.board.reasons = body.reasons ?? [];
     this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
@@ -149,9 +160,12 @@ class Dashboard {
     if (claims.dose?.id && !this.board.doses.has(claims.dose.id)) this.refreshScheduleSoon();
     const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
     const changed = !before || before.claims?.version !== claims.version;
-    if (interrupts(claims) && fresh && changed) {
-      const what = claims.severity === "critical" ? "Critical alert" : "Dose not checked";
-      announce($("announcer"), `${what}, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
+    if (!fresh || !changed) return;
+    if (interrupts(claims)) {
+      // The banner's role="alert" says it (the focus stays where the nurse is).
+      if (!this.board.actedOnThisShift(this.board.alerts.get(entry.id))) this.banner.raise(entry.id);
+    } else {
+      announce($("status"), `New ${claims.severity} alert, bed ${claims.bed}, ${claims.patient}: ${drugs(claims)}. ${whatToDo(claims)}`);
     }
   }
 
@@ -235,19 +249,24 @@ class Dashboard {
     const board = this.board;
     renderShift($("shift"), board.shift);
     renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
-    renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args) });
-    renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    const { beds } = this.wardBoard.render(board);
+    this.banner.render(board);
+    const waiting = renderActionList($("action-list"), board, this.open);
+    $("action-count").textContent = waiting ? `(${waiting})` : "";
+    $("no-action").hidden = waiting > 0;
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
     const unchecked = all.filter((e) => e.verified && e.claims.kind === "unchecked").length;
-    const parts = [`${all.length} active`];
+    const parts = [`${beds} bed${beds === 1 ? "" : "s"}`, `${all.length} active alert${all.length === 1 ? "" : "s"}`];
     if (critical) parts.push(`${critical} critical`);
     if (unchecked) parts.push(`${unchecked} not checked`);
     if (untrusted) parts.push(`${untrusted} untrusted`);
     $("alert-count").textContent = `(${parts.join(", ")})`;
     $("no-alerts").hidden = all.length > 0;
-    document.title = `${critical ? `(${critical} critical) ` : ""}Ward ${this.staff.ward} alerts: ${capitalise(board.shift?.name ?? "")} shift`;
+    $("no-beds").hidden = beds > 0;
+    $("untrusted-section").hidden = untrusted === 0;
+    document.title = `${waiting ? `(${waiting} need action) ` : ""}Ward ${this.staff.ward} board: ${capitalise(board.shift?.name ?? "")} shift`;
   }
 }
 

@@ -114,7 +114,11 @@ class WardPage:
             expect(self.page.locator("#connection")).to_have_attribute("data-state", "live")
 
     def alert(self, alert_id: str) -> Locator:
-        return self.page.locator(f'#alerts li[data-alert-id="{alert_id}"]')
+        """An alert on the board (in its bed's row, or with the untrusted ones)."""
+        return self.page.locator(f'#app li.alert[data-alert-id="{alert_id}"]')
+
+    def dose(self, dose_id: str) -> Locator:
+        return self.page.locator(f'#board li.dose[data-dose-id="{dose_id}"]')
 
     def mark_document(self) -> None:
         """Tag the current document, to prove later that the page was not reloaded."""
