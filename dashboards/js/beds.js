@@ -71,7 +71,7 @@ export class WardBoard {
     if (focusedItem && !focusedItem.contains(document.activeElement)) {
       const again = focusedItem.isConnected ? focusedItem : null;
       const target = again && focusKey ? again.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`) : null;
-      (target ?? again?.querySelector(".alert-title, .dose-title") ?? document.getElementById("board-heading"))?.focus();
+      (target ?? again?.querySelector(".alert-title, [data-action=record]") ?? document.getElementById("board-heading"))?.focus();
     }
     return { beds: beds.length };
   }

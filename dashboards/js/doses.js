@@ -46,8 +46,12 @@ function doseLine(dose, alerts, board, handlers) {
   const top = alerts[0]?.claims.severity;
   const unchecked = !(dose.ingredients ?? []).length;
   const form = dose.outcome ? null : outcomeForm(dose, critical, titleId, handlers);
-  const record = form ? h("button", { type: "button", class: "button small", "aria-expanded": "false",
-    "aria-controls": form.id, "data-action": "record" }, "Record") : null;
+  const what = [h("time", { class: "dose-due", datetime: dose.due }, when(dose.due, zone, board.shift?.start)), " ",
+    h("span", { class: "dose-title", id: titleId }, doseText(dose) || dose.drug)];
+  // Not yet recorded: the dose itself is the button that opens its form in place.
+  const record = form ? h("button", { type: "button", class: "dose-button", "aria-expanded": "false",
+    "aria-controls": form.id, "data-action": "record" }, ...what,
+  h("span", { class: "visually-hidden" }, ": record given, held or refused")) : null;
   record?.addEventListener("click", () => {
     const opening = form.hidden;
     form.hidden = !opening;
@@ -61,14 +65,13 @@ function doseLine(dose, alerts, board, handlers) {
       atRisk: String(alerts.length > 0), unchecked: String(unchecked) },
   },
   h("p", { class: "dose-line" },
-    h("time", { class: "dose-due", datetime: dose.due }, when(dose.due, zone, board.shift?.start)), " ",
-    h("span", { class: "dose-title", id: titleId, tabindex: "-1" }, doseText(dose) || dose.drug),
+    record ?? h("span", { class: "dose-recorded" }, ...what),
     alerts.length ? h("span", { class: "dose-alerts" }, alerts.map((a) => h("a", {
       href: `#${idFor("alert", a.id)}`, class: `dose-alert tier-${a.claims.severity}` },
     icon(TIER_ICON[a.claims.severity] ?? "minor"),
-    a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity})` : capitalise(a.claims.severity),
-    h("span", { class: "visually-hidden" }, ` alert: ${drugs(a.claims)}`)))) : null,
-    dose.outcome ? outcomeText(dose.outcome, zone) : record),
+    h("span", { class: "visually-hidden" }, a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity}) alert: ${drugs(a.claims)}`
+      : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`)))) : null,
+    dose.outcome ? outcomeText(dose.outcome, zone) : null),
   form);
 }
 

@@ -150,9 +150,9 @@ export function sourceNames(claims) {
   return [...new Set(names)].join(", ") || "not named";
 }
 
-/** Each source's own rating, as the source words it ("ANSM: Contraindication"). */
+/** Each source's own rating, in the source's words ("ANSM: Contraindication"), once each. */
 export function ratings(claims) {
-  return (claims?.ratings ?? []).map((r) => `${SOURCE_NAMES[r.source] ?? r.source}: ${r.rating}`);
+  return [...new Set((claims?.ratings ?? []).map((r) => String(r.rating ?? "")).filter(Boolean))];
 }
 
 /**

@@ -150,9 +150,9 @@ function untrustedTitle(entry) {
 function dueText(entry, board) {
   const dose = entry.verified ? entry.claims.dose : null;
   if (!entry.verified) return [];
-  if (!dose) return ["No dose bound"];
-  return ["Dose ", h("time", { datetime: dose.due }, when(dose.due, board.timeZone, board.shift?.start)),
-    ` · ${doseText(dose)}`];
+  if (!dose) return ["no dose bound"];
+  return [h("span", { class: "visually-hidden" }, `dose of ${doseText(dose)} due `),
+    h("time", { datetime: dose.due }, when(dose.due, board.timeZone, board.shift?.start))];
 }
 
 /** Acted on this shift or not; and the latest acknowledgement of an earlier shift, which later shifts see. */
@@ -167,7 +167,8 @@ function ackState(entry, board, ackedNow) {
   }
   const earlier = latest ? [" · earlier: ", h("span", { class: "earlier-ack" },
     `${latest.nurse} (${latest.shift}), ${latest.reason?.display ?? ""}`)] : [];
-  return [h("span", { class: "badge ack-badge" }, icon("open"), "Not yet acknowledged this shift"), ...earlier];
+  return [h("span", { class: "badge ack-badge" }, icon("open"), "Not yet acknowledged",
+    h("span", { class: "visually-hidden" }, " this shift")), ...earlier];
 }
 
 function verifiedDetail(entry, board) {
@@ -188,7 +189,6 @@ function verifiedDetail(entry, board) {
       path ? fact("How", "evidence", path) : null,
       fact("Why", "mechanism", c.mechanism || "Not given"),
       rated.length ? fact("Ratings", "ratings", h("ul", {}, rated.map((r) => h("li", {}, r)))) : null,
-      c.detail ? fact("Detail", "detail", c.detail) : null,
       fact("Alert", "version", `Updated ${dateTime(c.updated, zone)}; access ends ${dateTime(c.expires_at, zone)}`)),
   ];
 }
