@@ -1,13 +1,15 @@
 """Time at the edges: the one real clock, and UTC ISO 8601 text for storage and the wire.
 
 Core code never calls ``utc_now``; it is handed ``now``. The service takes a ``Clock`` so tests drive
-time forward without sleeping.
+time forward without sleeping; a ``ShiftedClock`` lets a real ``alertsvc serve`` process live at another
+time (setting ``clock_start``: drills and tests only), its timers firing by that clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 FIRST_YEAR, LAST_YEAR = 2, 9998
@@ -18,6 +20,33 @@ moving them by a lead time, a shift or a dosing period cannot overflow."""
 def utc_now() -> datetime:
     """The real clock, aware and in UTC."""
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ShiftedClock:
+    """The real clock moved by a fixed ``offset``: it runs at real speed from another instant.
+
+    For drills and tests of a real process (a stop at 06:50 and a restart at 07:10, whenever the test
+    runs); never for a ward. The timer runner subtracts the offset so timers fire by this clock.
+    """
+
+    offset: timedelta
+
+    @classmethod
+    def starting_at(cls, start: datetime) -> ShiftedClock:
+        """A clock that reads ``start`` now (aware) and runs on from there."""
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError("naive datetime: alertsvc only handles aware times")
+        return cls(start - utc_now())
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
+def offset_of(clock: Clock) -> timedelta:
+    """How far ``clock`` runs ahead of the real one: a ShiftedClock's offset, else none (a test's fixed
+    clock is driven by hand, not by timers)."""
+    return clock.offset if isinstance(clock, ShiftedClock) else timedelta(0)
 
 
 def iso(moment: datetime) -> str:

@@ -41,6 +41,9 @@ class Settings:
     rxnav_timeout: float = _setting(3.0, "Total deadline in seconds for one RxNav look-up, retries included.")
     rxnav_cache_ttl: float = _setting(7 * 24 * 3600.0, "Seconds an RxNav answer stays in the local cache.")
     lead_time_minutes: int = _setting(60, "Minutes before a dose is due that its alert is raised again.")
+    overdue_grace_minutes: int = _setting(
+        30, "Minutes after a dose is due with no outcome recorded before it is overdue (ISMP: 30)."
+    )
     ledger_poll_seconds: float = _setting(20.0, "Seconds between reads of a linked patient ledger.")
     ledger_timeout: float = _setting(10.0, "Total deadline in seconds for one read of a patient's ledger.")
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
@@ -52,6 +55,10 @@ class Settings:
     )
     failpoints: str = _setting(
         "", "Crash tests only: failpoints that SIGKILL the process (never in production)."
+    )
+    clock_start: str = _setting(
+        "",
+        "Drills and tests only (never on a ward): the clock starts at this UTC instant (ISO 8601).",
     )
     cds_clients: str = _setting("", "Trusted CDS Hooks clients: 'issuer=ed25519:<key>;...' (EdDSA JWTs).")
     cds_client_jwks: str = _setting(

@@ -30,6 +30,7 @@ from alertsvc.knowledge.model import (
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.knowledge.wording import steps
 from alertsvc.ledger.slices import VerifiedSlice
+from alertsvc.schedule import overdue
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.safety import too_soon
 from alertsvc.schedule.shifts import Ward
@@ -166,12 +167,15 @@ def admission_findings(
     graph: InteractionGraph,
     *,
     now: datetime,
+    overdue_grace: timedelta = overdue.DEFAULT_GRACE,
 ) -> list[Finding]:
     """Everything to alert on for one admission, most severe first (pure).
 
     The check over the slice's medications and the ward's scheduled doses, too-soon doses, a notice for
-    every flagged reaction (so the ward sees it even before any dose of that drug is planned), and an
-    ``unchecked`` finding for each drug, in the slice or the schedule, that could not be checked.
+    every flagged reaction (so the ward sees it even before any dose of that drug is planned), an
+    ``unchecked`` finding for each drug, in the slice or the schedule, that could not be checked, and an
+    ``overdue`` finding for each dose with no outcome ``overdue_grace`` after it was due (``major`` when
+    its drug is in a major or critical finding above, see ``alertsvc.schedule.overdue``).
     """
     version = graph.version
     findings = check(
@@ -187,6 +191,14 @@ def admission_findings(
     findings += flag_notices(inputs, knowledge_version=version)
     findings += unchecked_findings(
         inputs.unresolved, doses, now=now, recent=RECENT, knowledge_version=version
+    )
+    findings += overdue.overdue(
+        doses,
+        ward,
+        now=now,
+        knowledge_version=version,
+        grace=overdue_grace,
+        serious=overdue.serious_ingredients(findings),
     )
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])  # stable: the check's order stays
 

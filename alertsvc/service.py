@@ -3,6 +3,7 @@
     intake:  verify grant and slice -> store -> normalise -> check -> alerts (sign) -> outbox -> publish
     update:  verify new entries against the accepted head -> store -> re-check (or end, on revocation)
     tick:    purge ended grants, present alerts to an incoming shift, raise alerts for doses due soon
+             and for doses overdue (no outcome recorded by due time + grace)
 
 The database is the truth: every change and the events announcing it commit together, then go to the
 hub; so does the answer to a request with an Idempotency-Key (``alertsvc.idempotency``). A grant has one
@@ -41,7 +42,7 @@ from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.withdrawal import withdraw_no_longer_found
-from alertsvc.clock import Clock, iso, utc_now
+from alertsvc.clock import Clock, iso, offset_of, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
@@ -76,6 +77,8 @@ class Service:
         self.identity: Identity = load_or_create(settings.service_key)
         if settings.ward_locale not in LOCALES:
             raise ConfigError(f"ward_locale {settings.ward_locale!r} is not one of {', '.join(LOCALES)}")
+        if settings.overdue_grace_minutes < 0:
+            raise ConfigError(f"overdue_grace_minutes must not be negative: {settings.overdue_grace_minutes}")
         self.knowledge = load_knowledge(settings.data_dir)
         self.graph = build_graph(self.knowledge)
         self.rxnav = client_from_settings(settings)
@@ -84,8 +87,9 @@ class Service:
         self.hub = Hub()
         self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
         self._db: sqlite_utils.Database | None = None
-        self.runner = TimerRunner()
+        self.runner = TimerRunner(offset=offset_of(clock))  # timers fire by the service's clock
         self.lead = timedelta(minutes=settings.lead_time_minutes)
+        self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
         self.locks = KeyedLocks()
         self.failpoints = failpoints.Failpoints(settings.failpoints)
@@ -247,7 +251,8 @@ class Service:
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Everything due by now: expiries, shift changes, doses coming due. Safe to call at any time."""
+        """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
+        due while down, once, as alerts are deduplicated in the database). Safe to call at any time."""
         now = self.clock()
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
         ending.end_admissions(self, expired, reason="grant expired", now=now)
@@ -289,7 +294,9 @@ class Service:
         if ward is None:
             raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
         doses = adm.doses(self.db, admission=admission.id)
-        findings = admission_findings(patient.inputs, doses, ward, self.graph, now=now)
+        findings = admission_findings(
+            patient.inputs, doses, ward, self.graph, now=now, overdue_grace=self.overdue_grace
+        )
         findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
         return localise_all(findings, self.display_names(ward))
 
@@ -324,11 +331,12 @@ class Service:
                     self.db, ward=admission.ward, type="alert", data=data, admission=admission.id, now=now
                 )
             )
-        if changes.withdrawals:
-            withdrawn = withdraw_no_longer_found(
-                self.db, self.identity, admission.ward, admission.id, changes.withdrawals, now=now
+        for reason, ids in changes.withdrawals_by_reason().items():
+            events.append(
+                withdraw_no_longer_found(
+                    self.db, self.identity, admission.ward, admission.id, ids, now=now, reason=reason
+                )
             )
-            events.append(withdrawn)
         return events
 
     # -- helpers -----------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Which wake-ups the service needs, computed from the database; and what a shift change announces.
 
 The database, not the scheduler, is the truth: after every change (and at start-up) the service asks
-``wanted`` for the instant of every expiry, dose reminder, dose due, shift change, owed WAL checkpoint,
-Idempotency-Key expiry and ledger read, and arms one date-triggered timer per entry
-(``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does whatever
-is due by its clock.
+``wanted`` for the instant of every expiry, dose reminder, dose due, dose overdue (due + grace), shift
+change, owed WAL checkpoint, Idempotency-Key expiry and ledger read, and arms one date-triggered timer per
+entry (``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does
+whatever is due by its clock.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from alertsvc import idempotency, ledger_reader
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
+from alertsvc.schedule.overdue import overdue_at
 from alertsvc.schedule.shifts import Ward, shift_at
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def wanted(service: Service, now: datetime) -> tuple[dict[str, datetime], dict[s
     for dose in adm.doses(db):
         if dose.outcome is None and dose.due > now:
             ticks[f"due:{dose.id}"] = dose.due
+        if dose.outcome is None and overdue_at(dose, service.overdue_grace) > now:
+            ticks[f"overdue:{dose.id}"] = overdue_at(dose, service.overdue_grace)
     for ward in adm.all_wards(db):
         ticks[f"shift:{ward.id}"] = shift_at(ward, now).end
     if service.checkpoint_owed:

@@ -1,7 +1,8 @@
 """From a finding to an alert: bind it to an admission and (where it applies) a scheduled dose.
 
-Pure: ids and times come in. An alert is deduplicated by (admission, kind, ingredients); when a later
-check finds the same thing again the alert keeps its id and gets a new version (new severity, new dose).
+Pure: ids and times come in. An alert is deduplicated by (admission, kind, ingredients), an overdue dose
+by (admission, overdue, dose); when a later check finds the same thing again the alert keeps its id and
+gets a new version (new severity, new dose).
 An alert is interruptive when its finding is critical, or when it says a scheduled dose could not be
 checked (see ``interruptive``).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from alertsvc.clock import iso
 from alertsvc.knowledge.model import SEVERITY_ORDER, Finding
+from alertsvc.schedule.safety import DOSE_REF
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,16 @@ def interruptive(finding: Finding, dose: DoseRef | None) -> bool:
 
 
 def dedupe_key(admission: str, finding: Finding) -> str:
-    """(admission, kind, ingredients): one alert however often the same thing is found."""
+    """(admission, kind, ingredients): one alert however often the same thing is found.
+
+    An ``overdue`` finding is about one missed dose, so its key is (admission, overdue, dose): one alert
+    per missed dose, however often it is checked (the alerts table's unique ``dedupe`` column enforces
+    it), and two missed doses of one drug are two alerts.
+    """
+    if finding.kind == "overdue":
+        doses = sorted(ref for ref in finding.refs if ref.startswith(DOSE_REF))
+        if doses:
+            return f"{admission}|overdue|{doses[0]}"
     ingredients = ",".join(sorted(i.rxcui for i in finding.ingredients))
     return f"{admission}|{finding.kind}|{ingredients}"
 

@@ -2,7 +2,8 @@
 
 One alert per (admission, kind, ingredients). A finding seen before keeps its alert's id; it gets a new
 version only when something a nurse would see changed (severity, summary, rule, the dose concerned).
-An alert whose finding is no longer found (a medication stopped, a dose held) is withdrawn, saying why.
+An alert whose finding is no longer found (a medication stopped, a dose held) is withdrawn, saying why
+(an overdue dose's: its outcome was recorded).
 Each alert is bound to the scheduled dose it concerns: the earliest dose not yet recorded among the
 doses the finding involves.
 """
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from alertsvc.alerts.build import AdmissionRef, Alert, DoseRef, dedupe_key
 from alertsvc.alerts.store import StoredAlert
+from alertsvc.alerts.withdrawal import NO_LONGER_FOUND
 from alertsvc.clock import parse_iso
 from alertsvc.knowledge.model import Finding
 from alertsvc.schedule import safety
@@ -23,12 +25,26 @@ from alertsvc.schedule.mar import ScheduledDose
 DOSE_REF = safety.DOSE_REF
 
 
+OUTCOME_RECORDED = "dose outcome recorded"
+"""Why an overdue dose's alert is withdrawn: a nurse recorded the dose as given, held or refused."""
+
+
 @dataclass(frozen=True)
 class Plan:
-    """Alerts to insert or replace (each with the dose it was reminded for) and alert ids to withdraw."""
+    """Alerts to insert or replace (each with the dose it was reminded for) and alert ids to withdraw;
+    ``recorded`` are the withdrawn overdue alerts whose dose now has an outcome."""
 
     upserts: tuple[tuple[Alert, str | None], ...]
     withdrawals: tuple[str, ...]
+    recorded: frozenset[str] = frozenset()
+
+    def withdrawals_by_reason(self) -> dict[str, tuple[str, ...]]:
+        """The alert ids to withdraw, grouped by the reason the ward is told (one signed event each)."""
+        grouped: dict[str, tuple[str, ...]] = {}
+        for alert in self.withdrawals:
+            reason = OUTCOME_RECORDED if alert in self.recorded else NO_LONGER_FOUND
+            grouped[reason] = (*grouped.get(reason, ()), alert)
+        return grouped
 
 
 def plan(
@@ -77,7 +93,13 @@ def plan(
             continue
         upserts.append((fresh, reminded))
     withdrawals = tuple(a.id for a in existing if a.status == "active" and a.dedupe not in seen)
-    return Plan(upserts=tuple(upserts), withdrawals=withdrawals)
+    outcomes = {d.id for d in doses if d.outcome is not None}
+    recorded = frozenset(
+        a.id
+        for a in existing
+        if a.id in withdrawals and a.claims.get("kind") == "overdue" and a.dose in outcomes
+    )
+    return Plan(upserts=tuple(upserts), withdrawals=withdrawals, recorded=recorded)
 
 
 def _dose_for(finding: Finding, pending: Mapping[str, ScheduledDose]) -> DoseRef | None:

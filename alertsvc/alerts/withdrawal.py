@@ -71,13 +71,13 @@ def withdraw_no_longer_found(
     alerts: Sequence[str],
     *,
     now: datetime,
+    reason: str = NO_LONGER_FOUND,
 ) -> Event:
     """Mark active alerts withdrawn because their findings are no longer found (a medication stopped, a
-    dose held), and write the signed event saying so (in the caller's transaction)."""
+    dose held; ``reason`` may say more), and write the signed event saying so (in the caller's
+    transaction)."""
     db.execute(
         f"UPDATE alerts SET status = 'withdrawn', updated = ? WHERE id IN ({','.join('?' * len(alerts))})",
         [iso(now), *alerts],
     )
-    return append_withdrawal(
-        db, identity, ward, admission, alerts, NO_LONGER_FOUND, now=now, outbox=admission
-    )
+    return append_withdrawal(db, identity, ward, admission, alerts, reason, now=now, outbox=admission)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import (
@@ -48,7 +48,10 @@ class TimerRunner:
     way out. Timers set before :meth:`start` are kept and armed when it runs.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, offset: timedelta = timedelta(0)) -> None:
+        self.offset = offset
+        """How far the service's clock runs ahead of the real one (``clock.ShiftedClock``): times given
+        and listed are the service's, APScheduler is asked for the real ones."""
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_listener(
             self._on_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
@@ -96,13 +99,16 @@ class TimerRunner:
         if not self.running:
             listed = [(job_id, when) for job_id, (when, _) in self._pending.items()]
         else:
-            listed = [(job.id, job.next_run_time.astimezone(UTC)) for job in self._scheduler.get_jobs()]
+            listed = [
+                (job.id, job.next_run_time.astimezone(UTC) + self.offset)
+                for job in self._scheduler.get_jobs()
+            ]
         return sorted(listed, key=lambda item: (item[1], item[0]))
 
     def _add(self, job_id: str, when: datetime, func: TimerFunc) -> None:
         self._scheduler.add_job(
             _invoke,
-            trigger=DateTrigger(run_date=when, timezone=UTC),
+            trigger=DateTrigger(run_date=when - self.offset, timezone=UTC),
             args=[func],
             id=job_id,
             name=job_id,

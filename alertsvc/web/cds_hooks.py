@@ -87,6 +87,7 @@ TOPICS = {
     "duplicate": "Duplicate therapy",
     "too-soon": "Dose too soon",
     "unchecked": "Not checked",
+    "overdue": "Dose overdue",
 }
 
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import click
 
-from alertsvc.clock import utc_now
+from alertsvc.clock import Clock, ShiftedClock, iso, parse_iso, utc_now
 from alertsvc.config import PREFIX, Settings
 from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Role, issue_staff_token
@@ -102,11 +102,25 @@ def serve(**options: Any) -> None:
 
     settings = settings_from(options)
     lock = lock_database(settings.db_path)  # held until this process ends
-    app = create_app(settings)
+    app = create_app(settings, clock=clock_of(settings))
     tune_gc_for_serving()
     click.echo(f"alertsvc listening on http://{settings.host}:{settings.port}/ (database {settings.db_path})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     lock.close()
+
+
+def clock_of(settings: Settings) -> Clock:
+    """The real clock, or (``clock_start`` set: drills and tests only) one shifted to start there."""
+    if not settings.clock_start:
+        return utc_now
+    try:
+        start = parse_iso(settings.clock_start)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}", param_hint="--clock-start / ALERTSVC_CLOCK_START") from exc
+    click.echo(
+        f"alertsvc: the clock is shifted to start at {iso(start)} (clock_start: drills and tests only)"
+    )
+    return ShiftedClock.starting_at(start)
 
 
 @click.group()

@@ -7,8 +7,9 @@ a body the schema calls invalid is one the service refuses.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from alertsvc.knowledge.model import FindingKind
 from alertsvc.ward_desk import ACK_REASONS
 
 Schema = dict[str, Any]
@@ -22,6 +23,11 @@ TEXT: Schema = {"type": "string"}
 NON_EMPTY: Schema = {"type": "string", "minLength": 1, "pattern": r"\S"}
 INSTANT: Schema = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with Z"}
 SEVERITY: Schema = {"type": "string", "enum": ["critical", "major", "moderate", "minor"]}
+ALERT_KIND: Schema = {
+    "type": "string",
+    "enum": list(get_args(FindingKind)),
+    "description": "what was found; overdue: a scheduled dose with no outcome by its due time plus the grace",
+}
 
 
 def obj(properties: dict[str, Schema], required: str = "", *, description: str = "") -> Schema:
@@ -78,10 +84,7 @@ ALERT_CLAIMS = obj(
         "ward": TEXT,
         "bed": TEXT,
         "patient": TEXT,
-        "kind": {
-            "type": "string",
-            "description": "interaction, allergy, reaction, duplicate, too-soon or unchecked",
-        },
+        "kind": ALERT_KIND,
         "severity": SEVERITY,
         "indicator": {"type": "string", "enum": ["critical", "warning", "info"]},
         "interruptive": {"type": "boolean"},

@@ -69,10 +69,16 @@ function doseLine(dose, alerts, board, handlers) {
     alerts.length ? h("span", { class: "dose-alerts" }, alerts.map((a) => h("a", {
       href: `#${idFor("alert", a.id)}`, class: `dose-alert tier-${a.claims.severity}` },
     icon(TIER_ICON[a.claims.severity] ?? "minor"),
-    h("span", { class: "visually-hidden" }, a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity}) alert: ${drugs(a.claims)}`
-      : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`)))) : null,
+    h("span", { class: "visually-hidden" }, doseAlertText(a.claims))))) : null,
     dose.outcome ? outcomeText(dose.outcome, zone) : null),
   form);
+}
+
+/** How a dose's alert is named beside it (said to screen readers; the icon shows its tier). */
+function doseAlertText(claims) {
+  if (claims.kind === "unchecked") return `Not checked (${claims.severity}) alert: ${drugs(claims)}`;
+  if (claims.kind === "overdue") return `Overdue, no outcome recorded (${claims.severity}): ${drugs(claims)}`;
+  return `${capitalise(claims.severity)} alert: ${drugs(claims)}`;
 }
 
 function outcomeText(outcome, zone) {

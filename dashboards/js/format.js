@@ -84,9 +84,11 @@ const KIND_LABEL = {
   duplicate: "Duplicate",
   "too-soon": "Too soon",
   unchecked: "Not checked",
+  overdue: "Overdue dose",
 };
 
-/** What kind of alert, in words: "Not checked" for a drug that could not be matched to RxNorm. */
+/** What kind of alert, in words: "Not checked" for a drug that could not be matched to RxNorm, "Overdue dose"
+ * for a dose past its due time (plus the grace period) with no outcome recorded. */
 export function kindLabel(kind) {
   return KIND_LABEL[kind] ?? capitalise(String(kind ?? ""));
 }
@@ -106,6 +108,7 @@ export function flaggedBy(value, kind) {
   if (value === "patient") return "Patient";
   if (value === "practitioner") return "Practitioner";
   if (kind === "unchecked") return "Not flagged: the drug could not be matched to RxNorm, so nothing about it was checked";
+  if (kind === "overdue") return "Not flagged: the ward's record shows no outcome for a dose past its due time";
   return kind === "allergy" ? "Not flagged: a recorded allergy" : "Not flagged: found by the knowledge base";
 }
 

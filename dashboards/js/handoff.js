@@ -138,7 +138,7 @@ function patientSection(alerts, board, atRisk, next) {
           h("input", { type: "checkbox", id: ipassId(`severity-${label.toLowerCase()}`) }), ` ${label}`))),
       h("h4", {}, "P: Patient summary (active alerts)"),
       h("ul", {}, alerts.map((a) => h("li", { dataset: { alertId: a.id, verified: "true" } },
-        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${a.claims.kind === "unchecked" ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
+        h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${["unchecked", "overdue"].includes(a.claims.kind) ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
         a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by, a.claims.kind)}. `,
         `Sources: ${sourceNames(a.claims)}.`))),
       h("h4", {}, "A: Action list"),

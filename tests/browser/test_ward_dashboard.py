@@ -381,3 +381,41 @@ def test_an_alert_altered_in_the_event_stream_is_shown_untrusted(
             print(f"\nstream-altered alert shown untrusted after {elapsed * 1000:.0f} ms")
         finally:
             tab.context.close()  # before the proxy stops, so its stream ends from the browser's side
+
+
+@pytest.mark.browser
+def test_an_overdue_dose_shows_as_overdue_until_its_outcome_is_recorded(
+    running: RunningService, patient: PatientCLI, clock: FakeClock, open_tab: OpenTab
+) -> None:
+    clock.now = at(13)
+    admission_id = str(admit(running, patient)["admission"])
+    dose = {"admission": admission_id, "drug": "paracetamol", "dose": "1 g", "due": at(12).isoformat()}
+    with running.client(running.token(WARD, "Adam Admissions", role="admission")) as client:
+        response = client.post(f"/wards/{WARD}/schedule", json={"administrations": [dose]})
+    assert response.status_code == 201, response.text
+    [planned] = response.json()["administrations"]  # due 12:00, no outcome at 13:00: overdue at once
+
+    tab = open_tab()
+    tab.sign_in(running.token(WARD, "Dana Day"))
+    card = tab.page.locator('#app li.alert[data-kind="overdue"]')
+    expect(card).to_have_attribute("data-verified", "true")
+    expect(card).to_have_attribute("data-severity", "moderate")
+    expect(card.locator(".kind-badge")).to_have_text("Overdue dose")
+    expect(card).to_contain_text("Dose of paracetamol 1 g due 12:00 not recorded; give or record why not")
+    row = tab.dose(planned["id"])
+    expect(row.locator(".dose-alerts")).to_contain_text("Overdue, no outcome recorded (moderate)")
+    assert_no_serious_violations(tab.page, "the ward dashboard with an overdue dose")
+
+    handoff = open_tab()
+    handoff.sign_in(running.token(WARD, "Dana Day"))
+    handoff.page.locator("#handoff-link").click()
+    handoff.page.wait_for_url("**/handoff.html")
+    expect(handoff.page.locator(f'section[data-admission="{admission_id}"]')).to_contain_text(
+        "overdue dose: Dose of paracetamol 1 g due 12:00 not recorded"
+    )
+
+    row.locator('[data-action="record"]').click()
+    row.locator("input[name=note]").fill("nil by mouth")
+    row.locator('[data-outcome-action="held"]').click()
+    expect(card).to_have_count(0)  # withdrawn by a signed withdrawal the browser verified
+    expect(row.locator(".dose-outcome")).to_contain_text("Held")

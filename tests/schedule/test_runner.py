@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alertsvc.clock import ShiftedClock
 from alertsvc.errors import ScheduleError
 from alertsvc.schedule.runner import TimerRunner
 
@@ -200,3 +201,32 @@ def test_a_missed_run_is_logged_as_an_error(caplog: pytest.LogCaptureFixture) ->
     ours = [r for r in caplog.records if r.name == "alertsvc.schedule.runner"]
     assert [r.levelno for r in ours] == [logging.ERROR]
     assert "cron-like" in ours[0].getMessage() and "MISSED" in ours[0].getMessage()
+
+
+def test_a_runner_on_a_shifted_clock_fires_by_that_clock() -> None:
+    """A service whose clock is four years ahead (``clock.ShiftedClock``) arms its timers in its own time:
+    a timer 0.2 s ahead of that clock fires 0.2 s from now, and another an hour ahead does not."""
+    clock = ShiftedClock.starting_at(datetime(2030, 1, 16, 6, 59, 59, tzinfo=UTC))
+    fired: dict[str, datetime] = {}
+
+    async def main() -> None:
+        runner = TimerRunner(offset=clock.offset)
+        runner.start()
+        try:
+            done = asyncio.Event()
+            soon, later = clock() + timedelta(seconds=0.2), clock() + timedelta(hours=1)
+            runner.at("overdue:1", soon, recorder(fired, "overdue:1", done))
+            runner.at("overdue:2", later, recorder(fired, "overdue:2"))
+            listed = dict(runner.jobs())
+            assert abs(listed["overdue:1"] - soon) < timedelta(milliseconds=1), listed
+            assert abs(listed["overdue:2"] - later) < timedelta(milliseconds=1), listed
+            started = time.monotonic()
+            await asyncio.wait_for(done.wait(), WAIT)
+            assert 0.1 < time.monotonic() - started < WAIT
+            assert [job for job, _ in runner.jobs()] == ["overdue:2"]
+        finally:
+            runner.shutdown()
+            await asyncio.sleep(0.05)
+
+    asyncio.run(main())
+    assert set(fired) == {"overdue:1"}
