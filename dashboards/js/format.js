@@ -147,8 +147,12 @@ const SOURCE_NAMES = {
   patient: "the patient's own record",
 };
 
-/** "ONC high-priority list, US labelling": the sources of an alert in words (an unknown code: as words). */
+/**
+ * "ONC high-priority list, US labelling": the sources of an alert in words, the service's own names when it
+ * sends them (`source_names`), else ours for its codes (an unknown code: as words).
+ */
 export function sourceNames(claims) {
+  if (Array.isArray(claims?.source_names) && claims.source_names.length) return claims.source_names.join(", ");
   const names = (claims?.sources ?? []).map((code) => SOURCE_NAMES[code] ?? String(code).replace(/[-_:]+/g, " "));
   return [...new Set(names)].join(", ") || "not named";
 }
