@@ -220,7 +220,7 @@ def test_a_24_bed_ward_fits_1920_by_1080_with_every_critical_alert_in_view(
     tab = open_tab()
     page = tab.page
     page.set_viewport_size({"width": 1920, "height": 1080})
-    tab.sign_in(running.token(WARD, "Nico Night"))
+    tab.sign_in(running.token(WARD, "Dana Day"))
     expect(page.locator("#board > li.bed-row")).to_have_count(24)
     critical = page.locator('#board li.alert[data-severity="critical"]')
     expect(critical).to_have_count(len(kinds["critical"]))

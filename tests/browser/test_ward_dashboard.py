@@ -167,6 +167,9 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
         ".filter(e => getComputedStyle(e).borderLeftStyle !== 'none').map(e => e.className)"
     )
     assert boxed == [], f"parts of the bed's title are drawn as boxes: {boxed}"
+    card.locator('[data-action="details"]').click()  # the detail opens in place: verified, the day's note
+    expect(card.locator(".alert-detail")).to_contain_text("Verified")
+    expect(ack).to_be_visible()
     night.page.mouse.move(0, 0)
     night.screenshot("ward-dashboard.png")
     lesser = assert_no_serious_violations(night.page, "the ward dashboard, signed in, with a critical alert")
