@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alertsvc.ledger import fhir
+from alertsvc.ledger.allergen_category import category_of
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
 
@@ -35,10 +36,13 @@ def allergy(
     reaction: str | None = None,
     criticality: str = "unable-to-assess",
     rxcui: str | None = None,
+    category: str | None = None,
     now: datetime,
 ) -> SignedEntry:
-    """A documented allergy to ``substance``."""
+    """A documented allergy to ``substance``; its FHIR category, when not given, is read from the name
+    (``allergen_category``: food, environment, biologic) or is medication when an RxCUI is known."""
     body = fhir.allergy_intolerance(
+        category=category or ("medication" if rxcui else category_of(substance)),
         resource_id=fhir.new_resource_id(),
         patient=patient.public_id,
         substance=substance,

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from alertsvc.errors import InputError
-from alertsvc.ledger import actions, fhir, grants, view_commands
+from alertsvc.ledger import actions, allergy_status, fhir, grants, view_commands
 from alertsvc.ledger import cli_files as files
 from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
 from alertsvc.ledger.identity import Identity
@@ -117,8 +117,18 @@ def stop_medication(path: Path, target: str, key_path: Path) -> None:
 @click.option(
     "--criticality", type=click.Choice(["high", "low"]), help="FHIR criticality (else unable-to-assess)."
 )
+@click.option(
+    "--category",
+    type=click.Choice(fhir.ALLERGY_CATEGORIES),
+    help="FHIR category (default: food, environment or biologic when the name says so, else medication).",
+)
 def add_allergy(
-    path: Path, substance: str, key_path: Path, reaction: str | None, criticality: str | None
+    path: Path,
+    substance: str,
+    key_path: Path,
+    reaction: str | None,
+    criticality: str | None,
+    category: str | None,
 ) -> None:
     """Record an allergy to SUBSTANCE."""
     now = files.now()
@@ -129,9 +139,20 @@ def add_allergy(
             reaction=reaction,
             criticality=criticality or "unable-to-assess",
             rxcui=substance if substance.isdigit() else None,
+            category=category,
             now=now,
         )
         _append_one(ledger_, key, entry, now)
+
+
+@ledger.command("assert-no-allergies")
+@click.argument("path", metavar="LEDGER", type=files.PathArg)
+@click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
+def assert_no_allergies(path: Path, key_path: Path) -> None:
+    """Sign "no known drug allergies" (SNOMED CT 409137002); refused while LEDGER records allergies."""
+    now = files.now()
+    with files.patient_ledger(path, key_path) as (ledger_, key):
+        _append_one(ledger_, key, allergy_status.no_known_allergies(key, now=now), now)
 
 
 @ledger.command("flag-reaction")
@@ -278,6 +299,7 @@ def verify_slice_command(path: Path, patient: str | None, grantee: str | None) -
         click.echo(f"  medication {m.drug}" + (f" ({m.dose})" if m.dose else ""))
     for a in result.allergies:
         click.echo(f"  allergy {a.substance} ({a.criticality})")
+    click.echo(f"  {allergy_status.allergy_status(result.entries, result.grant).label}")
     for r in result.reactions:
         click.echo(f"  flagged reaction to {r.drug}: {r.reaction} ({r.severity or 'severity unknown'})")
 

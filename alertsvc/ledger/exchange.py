@@ -3,14 +3,12 @@
 JSON: ``{"type": "alertsvc-ledger-export", "v": 1, "patient", "entries": [{"tree", "index", "entry"}],
 "heads": [envelope, ...]}``.
 
-FHIR: a ``collection`` Bundle. Each entry's body is a resource whose resource-level ``extension``
-carries the signed envelope (url ``urn:ietf:params:alertsvc:signed-entry``, valueString = the envelope's
-JSON); entries appear tree by tree in index order. Heads are ``Binary`` resources (contentType
-``application/json``, data = base64 of the head envelope's JSON), in seq order. Bundle and Binary are
-not DomainResources and cannot carry extensions, hence Binary.
+FHIR: a ``collection`` Bundle other systems accept, one resource per ledger resource in its current state,
+each carrying the signed entries of its versions (``alertsvc.ledger.fhir_export``). Bundles written before
+that (each entry's body as signed, with a ``valueString`` signed-entry extension) still import.
 
 Import verifies everything first, exactly as ``alertsvc ledger verify`` does, and that every FHIR
-resource equals the body its envelope signs; only then is a new ledger file written (all or nothing).
+resource is exactly what its signed entries make; only then is a new ledger file written (all or nothing).
 """
 
 from __future__ import annotations
@@ -35,12 +33,11 @@ from alertsvc.ledger.entries import (
     require_list,
     require_str,
 )
+from alertsvc.ledger.fhir_export import HEAD_CONTENT_TYPE, SIGNED_ENTRY_URL, Coder, bundle, check_bundle
 from alertsvc.ledger.log import LedgerSnapshot, verify_log
 from alertsvc.ledger.store import LedgerStore, StoredEntry, StoredHead, StoredLog
 
 EXPORT_TYPE = "alertsvc-ledger-export"
-SIGNED_ENTRY_URL = "urn:ietf:params:alertsvc:signed-entry"
-HEAD_CONTENT_TYPE = "application/json"
 
 
 def _json(document: object) -> bytes:
@@ -64,36 +61,9 @@ def export_json(snapshot: LedgerSnapshot) -> bytes:
     )
 
 
-def export_fhir(snapshot: LedgerSnapshot) -> bytes:
-    """The verified ledger as a FHIR R4 collection Bundle (see the module docstring)."""
-    resources: list[dict[str, Any]] = []
-    for tree in TREES:
-        for entry in snapshot.trees[tree]:
-            resource = dict(entry.body)
-            envelope_text = json.dumps(entry.envelope(), separators=(",", ":"))
-            resource["extension"] = [
-                *resource.get("extension", []),
-                {"url": SIGNED_ENTRY_URL, "valueString": envelope_text},
-            ]
-            resources.append(resource)
-    for head in snapshot.heads:
-        data = base64.b64encode(canonical(head.envelope())).decode("ascii")
-        resources.append(
-            {
-                "resourceType": "Binary",
-                "id": f"head-{head.seq}",
-                "contentType": HEAD_CONTENT_TYPE,
-                "data": data,
-            }
-        )
-    return _json(
-        {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "timestamp": snapshot.latest.summary()["timestamp"],
-            "entry": [{"resource": resource} for resource in resources],
-        }
-    )
+def export_fhir(snapshot: LedgerSnapshot, *, coder: Coder | None = None) -> bytes:
+    """The verified ledger as a FHIR R4 collection Bundle (``fhir_export``; RxNorm codings by ``coder``)."""
+    return _json(bundle(snapshot, coder=coder))
 
 
 def _entry_row(tree: str, index: int, payload: bytes, signature: bytes) -> StoredEntry:
@@ -144,75 +114,114 @@ def _read_json_export(document: dict[str, Any]) -> StoredLog:
     return StoredLog(patient, tuple(rows), tuple(heads))
 
 
-def _without_signed_entry(resource: dict[str, Any], *, what: str) -> tuple[dict[str, Any], str]:
-    """The resource as signed (our extension removed) and the envelope JSON text it carried."""
+def _signed_entries(resource: dict[str, Any], *, what: str) -> list[tuple[str | None, int | None, str]]:
+    """(tree, index, envelope JSON) of each signed entry a resource carries; tree and index are None in
+    Bundles written before ``fhir_export`` (one ``valueString`` extension, the body as signed)."""
     extensions = require_list(resource.get("extension"), what=f"{what} extension")
     ours = [e for e in extensions if isinstance(e, dict) and e.get("url") == SIGNED_ENTRY_URL]
-    if len(ours) != 1:
-        raise InputError(f"{what}: expected one {SIGNED_ENTRY_URL} extension, found {len(ours)}")
+    if not ours:
+        raise InputError(f"{what}: carries no {SIGNED_ENTRY_URL} extension")
+    if len(ours) == 1 and "valueString" in ours[0]:
+        return [(None, None, require_str(ours[0]["valueString"], what=f"{what} signed entry"))]
+    found: list[tuple[str | None, int | None, str]] = []
+    for n, extension in enumerate(ours):
+        parts = {
+            require_str(p.get("url"), what=f"{what} signed entry {n}"): p
+            for p in require_list(extension.get("extension"), what=f"{what} signed entry {n}")
+            if isinstance(p, dict)
+        }
+        if set(parts) != {"tree", "index", "envelope"}:
+            raise InputError(f"{what}: signed entry {n} needs tree, index and envelope; got {sorted(parts)}")
+        tree = check_tree(require_str(parts["tree"].get("valueCode"), what=f"{what} tree"), what=what)
+        index = require_int(parts["index"].get("valueUnsignedInt"), what=f"{what} index")
+        found.append(
+            (tree, index, require_str(parts["envelope"].get("valueString"), what=f"{what} envelope"))
+        )
+    return found
+
+
+def _legacy_body(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource of a Bundle written before ``fhir_export``, without our extension: the body as signed."""
     body = dict(resource)
-    others = [e for e in extensions if e is not ours[0]]
+    others = [
+        e for e in body.pop("extension") if not (isinstance(e, dict) and e.get("url") == SIGNED_ENTRY_URL)
+    ]
     if others:
         body["extension"] = others
-    else:
-        del body["extension"]
-    return body, require_str(ours[0].get("valueString"), what=f"{what} signed entry")
+    return body
 
 
-def _read_fhir_export(bundle: dict[str, Any]) -> StoredLog:
+def _head_binary(resource: dict[str, Any], position: int, *, what: str) -> StoredHead:
+    if resource.get("contentType") != HEAD_CONTENT_TYPE:
+        raise InputError(f"{what}: a head Binary has contentType {HEAD_CONTENT_TYPE}")
+    try:
+        raw = base64.b64decode(require_str(resource.get("data"), what=f"{what} data"), validate=True)
+    except binascii.Error as exc:
+        raise InputError(f"{what}: data is not base64") from exc
+    return _head_row(position, *open_envelope(loads(raw, what=what), what=f"head {position}"))
+
+
+def _read_fhir_export(bundle: dict[str, Any]) -> tuple[StoredLog, list[dict[str, Any]] | None]:
+    """The rows and heads of a Bundle, and its entries when they are to be checked against what the
+    verified entries make (``fhir_export.check_bundle``); None for a Bundle written before that, whose
+    bodies are compared with the bodies their entries sign here."""
     if bundle.get("type") != "collection":
         raise InputError("FHIR export: expected a Bundle of type collection")
     rows: list[StoredEntry] = []
     heads: list[StoredHead] = []
     counts = dict.fromkeys(TREES, 0)
-    for i, item in enumerate(require_list(bundle.get("entry"), what="Bundle.entry")):
+    items = require_list(bundle.get("entry"), what="Bundle.entry")
+    legacy: bool | None = None
+    for i, item in enumerate(items):
         what = f"Bundle.entry[{i}]"
         resource = require_dict(require_dict(item, what=what).get("resource"), what=f"{what}.resource")
         if resource.get("resourceType") == "Binary":
-            if resource.get("contentType") != HEAD_CONTENT_TYPE:
-                raise InputError(f"{what}: a head Binary has contentType {HEAD_CONTENT_TYPE}")
-            try:
-                raw = base64.b64decode(require_str(resource.get("data"), what=f"{what} data"), validate=True)
-            except binascii.Error as exc:
-                raise InputError(f"{what}: data is not base64") from exc
-            heads.append(
-                _head_row(len(heads), *open_envelope(loads(raw, what=what), what=f"head {len(heads)}"))
-            )
+            heads.append(_head_binary(resource, len(heads), what=what))
             continue
-        body, envelope_text = _without_signed_entry(resource, what=what)
-        payload, signature = open_envelope(loads(envelope_text, what=f"{what} signed entry"), what=what)
-        kind = require_dict(loads(payload, what=f"{what} payload"), what=what).get("kind")
-        if not isinstance(kind, str) or kind not in TREE_OF_KIND:
-            raise InputError(f"{what}: signed entry of unknown kind {kind!r}")
-        tree = TREE_OF_KIND[kind]
-        row = _entry_row(tree, counts[tree], payload, signature)
-        counts[tree] += 1
-        signed = read_entry_parts(payload, signature, what=f"{tree}[{row.index}] (entry {row.id})")
-        if canonical(body) != canonical(signed.body):
-            raise BrokenLog(
-                f"{what}: the {body.get('resourceType')} differs from the body entry {row.id} signs"
-            )
-        rows.append(row)
+        for tree, index, envelope_text in _signed_entries(resource, what=what):
+            if legacy is not None and legacy != (tree is None):
+                raise InputError(f"{what}: signed entries of two Bundle formats in one Bundle")
+            legacy = tree is None
+            payload, signature = open_envelope(loads(envelope_text, what=f"{what} signed entry"), what=what)
+            kind = require_dict(loads(payload, what=f"{what} payload"), what=what).get("kind")
+            if not isinstance(kind, str) or kind not in TREE_OF_KIND:
+                raise InputError(f"{what}: signed entry of unknown kind {kind!r}")
+            tree = tree or TREE_OF_KIND[kind]
+            row = _entry_row(tree, counts[tree] if index is None else index, payload, signature)
+            counts[tree] += 1
+            if legacy:
+                signed = read_entry_parts(payload, signature, what=f"{tree}[{row.index}] (entry {row.id})")
+                if canonical(_legacy_body(resource)) != canonical(signed.body):
+                    kind = resource.get("resourceType")
+                    raise BrokenLog(f"{what}: the {kind} differs from the body entry {row.id} signs")
+            rows.append(row)
     if not heads:
         raise InputError("FHIR export: no head Binary resources")
     patient = require_dict(loads(heads[0].payload, what="head 0"), what="head 0").get("patient")
     rows.sort(key=lambda row: (TREES.index(row.tree), row.index))
-    return StoredLog(require_str(patient, what="head 0 patient"), tuple(rows), tuple(heads))
+    log = StoredLog(require_str(patient, what="head 0 patient"), tuple(rows), tuple(heads))
+    return log, None if legacy else items
 
 
-def read_export(data: bytes) -> StoredLog:
-    """Rows and heads from either export format (unverified: pass them to ``verify_log``)."""
+def _read(data: bytes) -> tuple[StoredLog, list[dict[str, Any]] | None]:
     document = require_dict(loads(data, what="export"), what="export")
     if document.get("resourceType") == "Bundle":
         return _read_fhir_export(document)
     if document.get("type") == EXPORT_TYPE:
-        return _read_json_export(document)
+        return _read_json_export(document), None
     raise InputError(f"export: neither an {EXPORT_TYPE} document nor a FHIR Bundle")
+
+
+def read_export(data: bytes) -> StoredLog:
+    """Rows and heads from either export format (unverified: pass them to ``verify_log``)."""
+    return _read(data)[0]
 
 
 def import_ledger(data: bytes, out: Path) -> LedgerSnapshot:
     """Verify an export completely, then write it as a new ledger at ``out`` (LedgerExists if taken)."""
-    log = read_export(data)
+    log, bundle_entries = _read(data)
     snapshot = verify_log(log)
+    if bundle_entries is not None:
+        check_bundle(bundle_entries, snapshot)
     LedgerStore.create(out, log.patient, entries=log.entries, heads=log.heads).close()
     return snapshot

@@ -31,8 +31,13 @@ CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clin
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY = "http://terminology.hl7.org/CodeSystem/consentcategorycodes"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+SNOMED = "http://snomed.info/sct"
+NO_KNOWN_DRUG_ALLERGY = "409137002"
+"""SNOMED CT "No known drug allergy": the code of a signed "no known drug allergies" allergy entry."""
 
 CRITICALITIES = ("low", "high", "unable-to-assess")
+ALLERGY_CATEGORIES = ("food", "medication", "environment", "biologic")
 SEVERITIES = ("mild", "moderate", "severe")
 MEDICATION_STATUSES = ("active", "stopped")
 SMART_RESOURCES: Mapping[str, tuple[str, str]] = {
@@ -127,13 +132,15 @@ def allergy_intolerance(
     criticality: str,
     reaction: str | None,
     recorded: datetime,
+    category: str = "medication",
 ) -> dict[str, Any]:
+    """An allergy to ``substance``; ``category`` is FHIR's (food, medication, environment, biologic)."""
     body: dict[str, Any] = {
         "resourceType": "AllergyIntolerance",
         "id": resource_id,
         "clinicalStatus": _status(CLINICAL_STATUS, "active"),
         "type": "allergy",
-        "category": ["medication"],
+        "category": [_choice(category, ALLERGY_CATEGORIES, what="allergy category")],
         "criticality": _choice(criticality, CRITICALITIES, what="criticality"),
         "code": drug_concept(substance, rxcui),
         "patient": identity_ref(patient),
@@ -186,6 +193,7 @@ def _consent_frame(resource_id: str, status: str, patient: str, created: datetim
         "scope": _status(CONSENT_SCOPE, "patient-privacy"),
         "category": [_status(CONSENT_CATEGORY, "npp")],
         "patient": identity_ref(patient),
+        "policyRule": _status(ACT_CODE, "OPTIN"),  # FHIR invariant ppc-1: a policy or a policyRule
         "dateTime": format_time(created),
         "performer": [identity_ref(patient)],
     }
@@ -269,6 +277,9 @@ class Allergy:
     reaction: str | None
     author: str
     recorded: datetime
+    category: str = "medication"
+    no_known: bool = False
+    """A signed "no known drug allergies" assertion (SNOMED CT 409137002), not an allergen."""
 
 
 @dataclass(frozen=True)
@@ -347,10 +358,23 @@ def read_allergy(entry: SignedEntry) -> Allergy:
     criticality = require_str(body.get("criticality", "unable-to-assess"), what=f"{what} criticality")
     first = _first_manifestation(body, what=what)
     reaction = None if first is None else first[1]
+    categories = require_list(body.get("category", ["medication"]), what=f"{what} category")
+    category = _choice(require_str(categories[0], what=f"{what} category"), ALLERGY_CATEGORIES,
+                       what="allergy category") if categories else "medication"  # fmt: skip
     return Allergy(
         resource_id, entry.id, substance, rxcui, _choice(criticality, CRITICALITIES, what="criticality"),
-        reaction, entry.author, entry.created,
+        reaction, entry.author, entry.created, category, is_no_known_allergy(body),
     )  # fmt: skip
+
+
+def is_no_known_allergy(body: Mapping[str, Any]) -> bool:
+    """Whether an AllergyIntolerance body asserts "no known drug allergy" (SNOMED CT 409137002)."""
+    code = body.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return isinstance(codings, list) and any(
+        isinstance(c, dict) and c.get("system") == SNOMED and c.get("code") == NO_KNOWN_DRUG_ALLERGY
+        for c in codings
+    )
 
 
 def read_reaction(entry: SignedEntry) -> Reaction:
@@ -395,8 +419,10 @@ def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...
 
 
 def current_allergies(entries: Iterable[SignedEntry]) -> tuple[Allergy, ...]:
-    """The last allergy entry per resource id."""
-    return tuple({a.resource_id: a for a in map(read_allergy, entries)}.values())
+    """The last allergy entry per resource id, leaving out "no known drug allergies" assertions: they
+    are not allergens, and one can never end an allergy (see ``alertsvc.ledger.allergy_status``)."""
+    allergies = (a for a in map(read_allergy, entries) if not a.no_known)
+    return tuple({a.resource_id: a for a in allergies}.values())
 
 
 def current_reactions(entries: Iterable[SignedEntry]) -> tuple[Reaction, ...]:

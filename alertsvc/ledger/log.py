@@ -25,6 +25,7 @@ from alertsvc.errors import (
     UnknownSigner,
 )
 from alertsvc.ledger import fhir, merkle
+from alertsvc.ledger.allergy_status import refuse_if_allergies
 from alertsvc.ledger.entries import (
     CLINICAL_KINDS,
     TREES,
@@ -296,6 +297,12 @@ def plan_append(
         read_revocation(read_entry_parts(r.payload, r.signature, what=r.id)) for r in by_tree["revocations"]
     ]
     known = {row.id for row in log.entries}
+    asserts_none = any(e.kind == "allergy" and fhir.is_no_known_allergy(e.body) for e in new)
+    allergies = (  # the stored allergies matter only to a "no known drug allergies" assertion
+        [read_entry_parts(r.payload, r.signature, what=r.id) for r in by_tree["allergies"]]
+        if asserts_none
+        else []
+    )
     rows: list[StoredEntry] = []
     for given in new:
         what = f"new {given.kind} entry {given.id}"
@@ -319,6 +326,9 @@ def plan_append(
             fhir.read_clinical(entry)
             if entry.author != entry.patient:
                 check_practitioner_write(entry, grants, now=now, revocations=revocations)
+            refuse_if_allergies(entry, allergies)  # no "no known drug allergies" beside allergies
+            if entry.kind == "allergy":
+                allergies.append(entry)
         rows.append(
             StoredEntry(entry.tree, len(leaves[entry.tree]), entry.id, entry.payload, entry.signature,
                         entry.author, format_time(entry.created))

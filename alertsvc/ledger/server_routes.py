@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from alertsvc import errors
 from alertsvc.ledger import actions, fhir
+from alertsvc.ledger.allergy_status import no_known_allergies
 from alertsvc.ledger.entries import SignedEntry, format_time
 from alertsvc.ledger.grants import SCOPES, Grant, new_grant, new_revocation, parse_scope
 from alertsvc.ledger.identity import public_key_of
@@ -130,6 +131,13 @@ async def flag_reaction(request: Request) -> JSONResponse:
 
 
 # --- sharing ---
+
+
+async def assert_no_allergies(request: Request) -> JSONResponse:
+    """A signed "no known drug allergies" assertion (refused, 400, while allergies are recorded)."""
+    server = server_of(request)
+    server.require_csrf(request)
+    return JSONResponse(_append(server, no_known_allergies(server.key, now=server.clock())), status_code=201)
 
 
 async def create_grant(request: Request) -> JSONResponse:
@@ -249,6 +257,7 @@ ROUTES = [
     Route("/api/ledger", ledger, methods=["GET"]),
     Route("/api/drugs", drugs, methods=["GET"]),
     Route("/api/reactions", flag_reaction, methods=["POST"]),
+    Route("/api/no-known-allergies", assert_no_allergies, methods=["POST"]),
     Route("/api/grants", create_grant, methods=["POST"]),
     Route("/api/grants/{grant}/grant.json", grant_file_download, methods=["GET"]),
     Route("/api/grants/{grant}/slice.json", slice_download, methods=["GET"]),

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from alertsvc.ledger import fhir
+from alertsvc.ledger.allergy_status import allergy_status
 from alertsvc.ledger.entries import format_time
 from alertsvc.ledger.grants import Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
@@ -48,6 +49,7 @@ def _allergy(patient: str, item: fhir.Allergy) -> dict[str, Any]:
         "substance": item.substance,
         "rxcui": item.rxcui,
         "criticality": item.criticality,
+        "category": item.category,
         "reaction": item.reaction,
         "recorded": format_time(item.recorded),
         **_signer(patient, item.author),
@@ -125,6 +127,7 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
         "head": {"seq": snapshot.latest.seq, "timestamp": format_time(snapshot.latest.timestamp)},
         "medications": [_medication(patient, m) for m in medications.values()],
         "allergies": [_allergy(patient, a) for a in fhir.current_allergies(snapshot.trees["allergies"])],
+        "allergy_status": allergy_status(snapshot.trees, None).as_json(),
         "reactions": [_reaction(patient, r) for r in fhir.current_reactions(snapshot.trees["reactions"])],
         "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
         "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
+from alertsvc.config import Settings
+from alertsvc.knowledge import kb as kb_files
+from alertsvc.knowledge.codings import rxnorm_coder
+from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger import cli_files as files
 from alertsvc.ledger import fhir, grants
 from alertsvc.ledger.entries import SignedEntry, format_time
 from alertsvc.ledger.exchange import export_fhir, export_json, import_ledger
+from alertsvc.ledger.fhir_export import Coder
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 
 
@@ -64,8 +70,10 @@ def _describe(entry: SignedEntry) -> str:
     item = fhir.read_clinical(entry)
     if isinstance(item, fhir.Medication):
         return f"{item.drug} [{item.status}]" + (f" {item.dose}" if item.dose else "")
+    if isinstance(item, fhir.Allergy) and item.no_known:
+        return "no known drug allergies (SNOMED CT 409137002)"
     if isinstance(item, fhir.Allergy):
-        return f"{item.substance} (criticality {item.criticality})"
+        return f"{item.substance} ({item.category}, criticality {item.criticality})"
     return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
 
 
@@ -73,14 +81,28 @@ def _describe(entry: SignedEntry) -> str:
 @click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.option("--out", required=True, type=files.PathArg, help="Export file to write.")
 @click.option("--format", "fmt", type=click.Choice(["json", "fhir"]), default="json", show_default=True)
-def export(path: Path, out: Path, fmt: str) -> None:
+@click.option(
+    "--rxnorm/--no-rxnorm",
+    default=True,
+    show_default=True,
+    help="FHIR: add RxNorm codings the offline knowledge (ALERTSVC_DATA_DIR or data/) reads from drug names.",
+)
+def export(path: Path, out: Path, fmt: str, rxnorm: bool) -> None:
     """Export the verified LEDGER as portable JSON or as a FHIR R4 Bundle."""
     with Ledger.open(path) as ledger_:
         snapshot = ledger_.read()
-    data = export_fhir(snapshot) if fmt == "fhir" else export_json(snapshot)
+    data = (
+        export_fhir(snapshot, coder=_coder() if rxnorm else None) if fmt == "fhir" else export_json(snapshot)
+    )
     with files.new_file(out) as handle:
         handle.write(data)
     click.echo(f"exported {path} ({fmt}, heads 0..{snapshot.latest.seq}) -> {out}")
+
+
+def _coder() -> Coder:
+    """RxNorm codings from the offline knowledge only (no RxNav: an export names no drug to the network)."""
+    settings = Settings.from_env(os.environ)
+    return rxnorm_coder(Normalizer(kb_files.load(settings.data_dir)))
 
 
 @click.command("import")

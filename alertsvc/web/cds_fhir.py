@@ -14,7 +14,8 @@ and NDC only: another system's digits are not RxCUIs), then the text, then every
 
 Nothing that fails to resolve is dropped: it is noted in ``FhirReader.unchecked`` so that a card can say
 it was not checked. Allergies coded only as food or environment are left out when they do not resolve;
-refuted, entered-in-error, inactive and resolved allergies are left out (the patient is no longer at risk).
+refuted, entered-in-error, inactive and resolved allergies are left out (the patient is no longer at risk),
+and so are SNOMED CT "no known (drug) allergy" assertions: they name no allergen.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ DRAFT_TYPES = ("MedicationRequest", "MedicationOrder")
 CURRENT_TYPES = (*DRAFT_TYPES, "MedicationStatement")
 STOPPED = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "draft", "not-taken"})
 NOT_AT_RISK = frozenset({"refuted", "entered-in-error", "inactive", "resolved"})
+SNOMED_SYSTEM = "http://snomed.info/sct"
+NO_KNOWN_ALLERGY = frozenset({"716186003", "409137002", "429625007", "428607008", "428197003"})
+"""SNOMED CT "no known (drug, food, environmental, insect) allergy": assertions, not allergens."""
 Criticality = Literal["low", "high", "unable-to-assess"]
 CRITICALITY: dict[str, Criticality] = {"high": "high", "low": "low", "CRITH": "high", "CRITL": "low"}
 ALLERGY_PREFIXES = ("allergy to ", "allergic to ", "history of allergy to ")
@@ -187,6 +191,11 @@ class FhirReader:
             if resource.get("resourceType") != "AllergyIntolerance" or statuses & NOT_AT_RISK:
                 continue
             concept = resource.get("code") or resource.get("substance")
+            if any(
+                c.get("system") == SNOMED_SYSTEM and c.get("code") in NO_KNOWN_ALLERGY
+                for c in _codings(concept)
+            ):
+                continue
             label = _label(concept) or "an unnamed substance"
             terms = terms_of(concept)
             terms += [t.lower().removeprefix(p) for t in terms for p in ALLERGY_PREFIXES]

@@ -145,11 +145,57 @@ SHIFT = obj(
     "name start end timezone",
 )
 
+ALLERGY_STATUS = obj(
+    {
+        "state": {"type": "string", "enum": ["known", "none-known", "not-recorded", "not-shared"]},
+        "label": TEXT,
+        "allergies": array(
+            obj(
+                {
+                    "substance": TEXT,
+                    "rxcui": {"type": ["string", "null"]},
+                    "category": {"type": "string", "enum": ["food", "medication", "environment", "biologic"]},
+                    "criticality": TEXT,
+                    "reaction": {"type": ["string", "null"]},
+                    "entry": TEXT,
+                },
+                "substance category criticality entry",
+            )
+        ),
+        "assertion": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "entry": TEXT,
+                        "asserted_by": {"type": "string", "enum": ["patient", "practitioner"]},
+                        "author": TEXT,
+                        "recorder": {"type": ["string", "null"]},
+                        "asserted_at": INSTANT,
+                    },
+                    "entry asserted_by author asserted_at",
+                ),
+            ]
+        },
+        "superseded": {"type": "boolean"},
+    },
+    "state label allergies assertion superseded",
+    description="known allergies (listed); none-known: a signed 'no known drug allergies' assertion (who, "
+    "when); not-recorded: allergies shared but none recorded; not-shared: the grant's scope lacks allergies.",
+)
+
 ALERTS_VIEW = obj(
     {
         "ward": TEXT,
         "shift": ref("Shift"),
         "alerts": array(ref("ListedAlert")),
+        "admissions": array(
+            obj(
+                {"admission": TEXT, "bed": TEXT, "patient": TEXT, "allergy_status": ref("AllergyStatus")},
+                "admission bed patient allergy_status",
+            ),
+            description="Every active admission of the ward, by bed, with its allergy status.",
+        ),
         "reasons": array(obj({"code": TEXT, "display": TEXT}, "code display")),
         "last_event_id": {"type": "integer", "minimum": 0},
     },
@@ -379,6 +425,7 @@ SCHEMAS: dict[str, Schema] = {
     "ListedAlert": LISTED_ALERT,
     "Shift": SHIFT,
     "AlertsView": ALERTS_VIEW,
+    "AllergyStatus": ALLERGY_STATUS,
     "AdmissionRequest": ADMISSION_REQUEST,
     "Admitted": ADMITTED,
     "LedgerUpdate": LEDGER_UPDATE,

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertsvc import admissions as adm
-from alertsvc import idempotency, schedule_desk, updates, ward_desk
+from alertsvc import allergy_desk, idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
 from alertsvc.web import http as web
@@ -125,7 +125,9 @@ async def alerts(request: Request) -> JSONResponse:
     service = web.service_of(request)
     staff = staff_of(request)
     ward = request.path_params["ward"]
-    return JSONResponse(ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff))
+    view = ward_desk.alerts_view(service, ward, request.query_params.get("shift"), staff)
+    view["admissions"] = await allergy_desk.ward_admissions(service, ward, staff)
+    return JSONResponse(view)
 
 
 async def acknowledge(request: Request) -> Response:

@@ -4,6 +4,7 @@
 // Rows are kept by admission, alert cards by alert id and dose lines by dose id; an element is moved
 // only when its place changes, and focus is put back where the nurse was if a move took it away.
 
+import { allergySlot } from "./allergy.js";
 import { nextShiftWindow } from "./board.js";
 import { DoseItems } from "./doses.js";
 import { h, fill, idFor } from "./dom.js";
@@ -93,7 +94,7 @@ export class WardBoard {
       heading, ...Object.values(slots),
       h("div", { class: "bed-doses-cell" }, doses, noDoses),
       h("div", { class: "bed-alerts-cell" }, alerts, noAlerts));
-    row = { li, heading, slots, doses, alerts, noDoses, noAlerts, key: "" };
+    row = { li, heading, slots, doses, alerts, noDoses, noAlerts, key: "", allergies: "" };
     this.rows.set(bed.admission, row);
     return row;
   }
@@ -109,6 +110,11 @@ function updateRow(row, bed, board) {
   const waiting = bed.alerts.filter((e) => interrupts(e.claims) && !board.actedOnThisShift(e)).length;
   Object.assign(row.li.dataset, { bed: bed.bed, topSeverity: top, needsAction: String(waiting > 0) });
   row.li.className = `bed-row top-${top}${waiting ? " needs-action" : ""}`;
+  const allergies = JSON.stringify(bed.allergyStatus ?? null);
+  if (row.allergies !== allergies) {
+    fillSlot(row.li, "allergy-status", allergySlot(bed.allergyStatus, board.timeZone));
+    row.allergies = allergies;
+  }
   const key = `${bed.bed}|${bed.patient}`;
   if (row.key !== key) {
     fill(row.heading, h("span", { class: "bed-number" }, h("span", { class: "visually-hidden" }, "Bed "), bed.bed || "?"),

@@ -38,6 +38,12 @@ export class Board {
     // id -> {id, jws, verified, claims, reason, acknowledgements: [], withdrawalUnverified?: why}
     this.alerts = new Map();
     this.doses = new Map(); // id -> dose json
+    this.admissions = new Map(); // admission id -> {admission, bed, patient, allergy_status}
+  }
+
+  /** Admissions by bed, each with its allergy status (known, none-known, not-recorded, not-shared). */
+  patients() {
+    return [...this.admissions.values()].sort((a, b) => byBed.compare(a.bed, b.bed) || byBed.compare(a.admission, b.admission));
   }
 
   get timeZone() {
@@ -165,18 +171,21 @@ export class Board {
   }
 
   /**
-   * One row per occupied bed, in bed order: {admission, bed, patient, alerts (display order), doses}.
-   * Beds come from verified alerts and from the schedule; `from`/`to` bound the doses shown.
+   * One row per occupied bed, in bed order: {admission, bed, patient, allergyStatus, alerts (display
+   * order), doses}. Beds come from the ward's admissions (with the alert list), verified alerts and the
+   * schedule; `from`/`to` bound the doses shown.
    */
   beds(from, to) {
     const rows = new Map();
     const row = (admission) => {
       if (!rows.has(admission)) {
-        const who = this.patientOf(admission) ?? { bed: "", patient: "" };
-        rows.set(admission, { admission, bed: String(who.bed ?? ""), patient: String(who.patient ?? ""), alerts: [], doses: [] });
+        const who = this.admissions.get(admission) ?? this.patientOf(admission) ?? { bed: "", patient: "" };
+        rows.set(admission, { admission, bed: String(who.bed ?? ""), patient: String(who.patient ?? ""),
+          allergyStatus: this.admissions.get(admission)?.allergy_status ?? null, alerts: [], doses: [] });
       }
       return rows.get(admission);
     };
+    for (const admission of this.admissions.keys()) row(admission); // every admitted patient has a row
     for (const entry of this.ordered()) {
       if (entry.verified && entry.claims?.admission) row(entry.claims.admission).alerts.push(entry);
     }

@@ -29,6 +29,7 @@ async function build(token, staff) {
   board.shift = body.shift;
   setWardLocale(body.shift?.locale);
   board.reasons = body.reasons ?? [];
+  board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
   const checked = await Promise.all(body.alerts.map(async (item) => ({
     id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [],
     ...(await checkAlert(item.id, item.jws, keys, staff.ward)),
@@ -129,6 +130,7 @@ function patientSection(alerts, board, atRisk, next) {
 
   return h("section", { class: `patient severity-${first.severity}`, "aria-labelledby": headingId, dataset: { admission } },
     h("h3", { id: headingId }, `Bed ${first.bed} · ${first.patient}`),
+    allergyLine(board.admissions.get(admission)?.allergy_status),
     h("div", { class: "ipass" },
       h("h4", {}, "I: Illness severity"),
       h("p", {}, "Highest alert: ", h("span", { class: `sev-text ${first.severity}` },
@@ -183,4 +185,10 @@ function doseRow(dose, alerts, board, next) {
     h("td", {}, doseText(dose)),
     h("td", {}, h("span", { class: `sev-text ${top.severity}` }, capitalise(top.severity)), `: ${alerts.map((a) => drugs(a.claims)).join("; ")}`),
     h("td", {}, [...new Set(alerts.map((a) => whatToDo(a.claims)))].join(" ")));
+}
+
+/** The patient's allergy status as the service words it (known, none known, not recorded, not shared). */
+function allergyLine(status) {
+  if (!status) return null;
+  return h("p", { class: `allergy-status allergy-${status.state}`, dataset: { allergyState: status.state } }, status.label);
 }

@@ -96,10 +96,30 @@ class Dashboard {
     this.board.shift = body.shift;
     setWardLocale(body.shift?.locale);
     this.board.reasons = body.reasons ?? [];
+    this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
+    this.admissionsLoadedAt = Date.now();
     this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
     checked.forEach((entry) => this.board.putAlert(entry));
     this.lastUpdate = new Date().toISOString();
+  }
+
+  /** Fetch the admissions (and their allergy status) again soon, at most once every 10 s: an alert may
+   * come from an allergy recorded since, or from a patient just admitted. */
+  refreshAdmissionsSoon() {
+    if (this.admissionsTimer) return;
+    const wait = Math.max(0, (this.admissionsLoadedAt ?? 0) + 10000 - Date.now());
+    this.admissionsTimer = setTimeout(async () => {
+      this.admissionsTimer = null;
+      this.admissionsLoadedAt = Date.now();
+      try {
+        const { body } = await this.api.alerts(this.staff.ward);
+        this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
+        this.queueRender();
+      } catch {
+        // the list stays as it was; the next alert or shift change asks again
+      }
+    }, wait);
   }
 
   /** Fetch the schedule again soon, at most once every 10 s (a replayed stream may ask often). */
@@ -137,7 +157,10 @@ class Dashboard {
     } catch {
       return;
     }
-    if (event.type === "alert") await this.onAlert(data);
+    if (event.type === "alert") {
+      await this.onAlert(data);
+      this.refreshAdmissionsSoon();
+    }
     else if (event.type === "withdrawn") await this.onWithdrawn(data);
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);

@@ -6,6 +6,7 @@
 // acknowledgements change, and its open detail and half-typed form are kept, so news from the stream
 // never takes a nurse's place away.
 
+import { allergyLine } from "./allergy.js";
 import { h, fill, icon, idFor } from "./dom.js";
 import {
   capitalise, clock, dateTime, day, doseText, drugs, evidenceText, flaggedBy, interrupts, kindLabel, ratings,
@@ -104,7 +105,9 @@ function updateCard(card, entry, board) {
     `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}` +
     `${entry.withdrawalUnverified ? " withdrawal-unverified" : ""}`;
 
-  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified].join("|");
+  const allergies = JSON.stringify(board.admissions?.get(claims.admission)?.allergy_status ?? null);
+  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified,
+    allergies].join("|");
   if (contentKey !== card.contentKey) {
     fill(card.title, ...(entry.verified ? verifiedTitle(entry) : untrustedTitle(entry)));
     fill(card.due, ...dueText(entry, board));
@@ -133,7 +136,9 @@ function verifiedTitle(entry) {
     h("span", { class: "visually-hidden" }, `Bed ${c.bed} · ${c.patient}: `),
     tierBadge(c.severity),
     " ",
-    h("span", { class: "kind-badge" }, kindLabel(c.kind)),
+    // The kind in words, except "interaction", which a pair of drug names already says.
+    c.kind === "interaction" ? h("span", { class: "visually-hidden" }, kindLabel(c.kind))
+      : h("span", { class: "kind-badge" }, kindLabel(c.kind)),
     interrupts(c) && c.dose && c.severity !== "critical"
       ? [" ", h("span", { class: "badge interrupt-badge" }, icon("critical"), "Check before giving")] : null,
     withdrawalBadge(entry),
@@ -181,6 +186,7 @@ function verifiedDetail(entry, board) {
       h("span", { class: "badge verified-badge", title: "Signature checked against the service key" },
         icon("verified"), "Verified")),
     withdrawalNote(entry),
+    allergyLine(board.admissions?.get(c.admission)?.allergy_status, zone),
     h("p", { class: "summary" }, c.summary),
     h("dl", { class: "facts" },
       fact("What to do", "management", whatToDo(c)),

@@ -144,7 +144,8 @@ def seed_ward(
 ) -> dict[str, list[str]]:
     """``beds`` patients admitted through the API with real ledgers, grants and slices, and their doses:
     every fourth on simvastatin with clarithromycin (critical), every fourth from the third on warfarin
-    with ibuprofen (major), the rest on one drug. Returns the admission ids by kind of bed."""
+    with ibuprofen (major), the rest on one drug; every third allergic to penicillin, every third from the
+    first with no known drug allergies, the rest not recorded. Returns the admission ids by kind of bed."""
     clock.now = at(13)
     kinds: dict[str, list[str]] = {"critical": [], "major": [], "quiet": []}
     plan: list[dict[str, Any]] = []
@@ -159,6 +160,10 @@ def seed_ward(
         )
         for drug in drugs:
             person.ledger_cmd("add-medication", drug)
+        if number % 3 == 0:
+            person.ledger_cmd("add-allergy", "penicillin", "--reaction", "hives")
+        elif number % 3 == 1:
+            person.ledger_cmd("assert-no-allergies")
         person.ledger_cmd(
             "grant",
             "--to",
@@ -231,6 +236,11 @@ def test_a_24_bed_ward_fits_1920_by_1080_with_every_critical_alert_in_view(
     assert beds == [str(n) for n in range(1, 25)]
     expect(page.locator('#board [data-slot="allergy-status"]')).to_have_count(24)
     expect(page.locator('#board [data-slot="labs"]')).to_have_count(24)
+    states = page.locator('#board [data-slot="allergy-status"] .allergy-status')
+    expect(states.nth(0)).to_have_attribute("data-allergy-state", "none-known")
+    expect(states.nth(2)).to_have_attribute("data-allergy-state", "known")
+    expect(states.nth(2)).to_contain_text("penicillin")
+    expect(states.nth(4)).to_have_attribute("data-allergy-state", "not-recorded")
 
     page.mouse.move(0, 0)
     tab.screenshot("ward-board.png")

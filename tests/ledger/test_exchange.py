@@ -54,7 +54,9 @@ def test_the_fhir_bundle_carries_each_body_with_its_signed_envelope(with_practit
     )
     (extension,) = statement["extension"]
     assert extension["url"] == SIGNED_ENTRY_URL
-    assert set(json.loads(extension["valueString"])) == {"payload", "signature"}
+    parts = {part["url"]: part for part in extension["extension"]}
+    assert (parts["tree"]["valueCode"], parts["index"]["valueUnsignedInt"]) == ("medications", 0)
+    assert set(json.loads(parts["envelope"]["valueString"])) == {"payload", "signature"}
 
 
 def _flip_payload_byte(document: dict[str, Any]) -> None:

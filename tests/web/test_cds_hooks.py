@@ -359,6 +359,16 @@ R4_ACTIVE = {"coding": [{"code": "active"}]}
             False,
             id="resolved (delabelled)",
         ),
+        pytest.param(
+            penicillin_allergy(
+                code={
+                    "coding": [{"system": SNOMED, "code": "409137002", "display": "No known drug allergy"}]
+                },
+                category=["medication"],
+            ),
+            False,
+            id="no known drug allergy (no allergen, no unchecked card)",
+        ),
     ],
 )
 def test_a_penicillin_allergy_makes_a_draft_amoxicillin_critical(

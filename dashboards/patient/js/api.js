@@ -48,6 +48,7 @@ export const api = {
   ledger: () => call("GET", "/api/ledger"),
   searchDrugs: (query) => call("GET", `/api/drugs?q=${segment(query)}`),
   flagReaction: ({ drug, rxcui, reaction, severity }) => call("POST", "/api/reactions", { drug, rxcui, reaction, severity }),
+  assertNoAllergies: () => call("POST", "/api/no-known-allergies"),
   createGrant: ({ grantee, scope, hours }) => call("POST", "/api/grants", { grantee, scope, hours }),
   revokeGrant: (grantId) => call("POST", `/api/grants/${segment(grantId)}/revoke`),
   audit: ({ grant, hospitalUrl, admission }) =>

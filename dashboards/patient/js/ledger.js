@@ -54,5 +54,27 @@ export function renderLedger(view) {
     (a.status === "stopped") - (b.status === "stopped") || a.drug.localeCompare(b.drug));
   renderList("medications", "no-medications", medications, medicationItem);
   renderList("allergies", "no-allergies", view.allergies, allergyItem);
+  renderAllergyStatus(view.allergy_status);
   renderList("reactions", "no-reactions", [...view.reactions].reverse(), reactionItem);
+}
+
+/** Known allergies, "no known drug allergies" (who said so, when), or not recorded: the hospital sees the
+ * same words. The "no known drug allergies" button is offered only while nothing is recorded. */
+function renderAllergyStatus(status) {
+  const line = $("allergy-status");
+  if (!status) return;
+  line.dataset.state = status.state;
+  if (status.state === "none-known") {
+    const a = status.assertion;
+    const who = a.asserted_by === "patient" ? "you" : (a.recorder ?? "a practitioner");
+    line.textContent = `No known drug allergies, signed by ${who} ${when(a.asserted_at)}.`;
+  } else if (status.state === "known") {
+    line.textContent = status.superseded
+      ? "Allergies recorded (they replace your earlier \u201cno known drug allergies\u201d)."
+      : "Allergies recorded.";
+  } else {
+    line.textContent = "Not recorded: a hospital cannot tell whether you have allergies.";
+  }
+  toggle($("nkda"), status.state === "not-recorded");
+  toggle($("no-allergies"), false);
 }

@@ -44,6 +44,20 @@ async function load() {
   }
 }
 
+$("nkda-button").addEventListener("click", async () => {
+  const button = $("nkda-button");
+  button.disabled = true;
+  $("nkda-error").textContent = "";
+  try {
+    await api.assertNoAllergies();
+    announce("Signed: no known drug allergies.");
+    await load();
+  } catch (failure) {
+    $("nkda-error").textContent = failure.message || String(failure);
+  } finally {
+    button.disabled = false;
+  }
+});
 setupFlagForm(api, () => load());
 setupShareForm(api, () => load());
 setupAuditForm(api);
