@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from playwright.sync_api import Route, expect
 
 from tests.browser.axe import assert_no_serious_violations, describe
-from tests.browser.conftest import OpenTab, WardPage
+from tests.browser.conftest import OpenTab, WardPage, assert_plain_words
 from tests.browser.tampering import alter_one_character, payload_of, run_proxy
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, verify_with_cryptography
 from tests.web.test_story import WARD, admit, at
@@ -170,6 +170,7 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     card.locator('[data-action="details"]').click()  # the detail opens in place: verified, the day's note
     expect(card.locator(".alert-detail")).to_contain_text("Verified")
     expect(ack).to_be_visible()
+    assert_plain_words(night.page)
     night.page.mouse.move(0, 0)
     night.screenshot("ward-dashboard.png")
     lesser = assert_no_serious_violations(night.page, "the ward dashboard, signed in, with a critical alert")
@@ -193,6 +194,7 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
         "ibuprofen 400 mg oral"
     )
     expect(night.page.locator("#handoff-untrusted")).to_be_hidden()
+    assert_plain_words(night.page)
     night.screenshot("handoff.png")
     lesser = assert_no_serious_violations(night.page, "the shift handoff page")
     print(f"\naxe, handoff: {describe(lesser) or 'no violations'}")
