@@ -271,6 +271,15 @@ def test_a_24_bed_ward_fits_1920_by_1080_with_every_critical_alert_in_view(
     for tier in ("critical", "major", "moderate", "minor", "untrusted"):
         expect(legend.locator(f'tr[data-tier="{tier}"]')).to_be_visible()
     expect(legend.locator('tr[data-tier="critical"]')).to_contain_text("Do not give the dose")
+    # Readable without colour: each tier its own icon shape and its word, in the legend as on the board.
+    shapes = {}
+    for tier in ("critical", "major", "moderate", "minor"):
+        badge = legend.locator(f'tr[data-tier="{tier}"] .tier-badge')
+        expect(badge).to_have_text(tier.capitalize())
+        shapes[tier] = badge.locator("path").get_attribute("d")
+    assert len(set(shapes.values())) == 4, shapes
+    on_board = page.locator("#board .alert-title .tier-critical path").first.get_attribute("d")
+    assert on_board == shapes["critical"]
     assert_no_serious_violations(page, "the legend")
     page.keyboard.press("Escape")
     expect(legend).to_be_hidden()
