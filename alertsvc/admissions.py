@@ -169,7 +169,15 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
     """
     alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE admission = ?", [admission_id])]
     (grant_id,) = db.execute("SELECT grant_id FROM admissions WHERE id = ?", [admission_id]).fetchone()
-    for table in ("slices", "slice_updates", "doses", "acknowledgements", "alerts", "events"):
+    for table in (
+        "slices",
+        "slice_updates",
+        "doses",
+        "acknowledgements",
+        "alerts",
+        "events",
+        "ward_observations",
+    ):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
     idempotency.forget_admission(db, admission_id)
     db.execute(

@@ -27,8 +27,10 @@ from alertsvc.knowledge.model import (
     Medication,
     Route,
 )
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.knowledge.wording import steps
+from alertsvc.ledger.observations import lab_values
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule import overdue
 from alertsvc.schedule.mar import ScheduledDose
@@ -52,6 +54,8 @@ class ClinicalInputs:
     """Finding ref ("entry:<id>") -> "patient" or "practitioner"."""
     unresolved: tuple[Unresolved, ...] = ()
     """Each slice item that did not resolve (a medication, allergy or flagged reaction), and why not."""
+    observations: tuple[LabValue, ...] = ()
+    """The slice's observations (when the grant covers them), as the check's modifiers take them."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,14 @@ def clinical_inputs(verified: VerifiedSlice, normalizer: Normalizer) -> Clinical
                 note=drug.note,
             )
         )
-    return ClinicalInputs(tuple(medications), tuple(allergies), tuple(flagged), flagged_by, tuple(unresolved))
+    return ClinicalInputs(
+        tuple(medications),
+        tuple(allergies),
+        tuple(flagged),
+        flagged_by,
+        tuple(unresolved),
+        tuple(lab_values(verified.observations)),
+    )
 
 
 def with_schedule(
@@ -168,18 +179,25 @@ def admission_findings(
     *,
     now: datetime,
     overdue_grace: timedelta = overdue.DEFAULT_GRACE,
+    recorded: Sequence[LabValue] = (),
 ) -> list[Finding]:
     """Everything to alert on for one admission, most severe first (pure).
 
-    The check over the slice's medications and the ward's scheduled doses, too-soon doses, a notice for
-    every flagged reaction (so the ward sees it even before any dose of that drug is planned), an
+    The check over the slice's medications and the ward's scheduled doses, modified by the latest
+    observations (the slice's and those ``recorded`` on the ward), too-soon doses, a notice for every
+    flagged reaction (so the ward sees it even before any dose of that drug is planned), an
     ``unchecked`` finding for each drug, in the slice or the schedule, that could not be checked, and an
     ``overdue`` finding for each dose with no outcome ``overdue_grace`` after it was due (``major`` when
     its drug is in a major or critical finding above, see ``alertsvc.schedule.overdue``).
     """
     version = graph.version
     findings = check(
-        with_schedule(inputs.medications, doses, now=now), inputs.allergies, inputs.flagged, graph
+        with_schedule(inputs.medications, doses, now=now),
+        inputs.allergies,
+        inputs.flagged,
+        graph,
+        observations=(*inputs.observations, *recorded),
+        now=now,
     )
     findings += too_soon(
         doses,

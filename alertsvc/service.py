@@ -31,6 +31,7 @@ from alertsvc import (
     ledger_reader,
     lookups,
     migrations,
+    observation_desk,
     storage,
     timers,
     updates,
@@ -294,8 +295,15 @@ class Service:
         if ward is None:
             raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
         doses = adm.doses(self.db, admission=admission.id)
+        recorded = observation_desk.recorded_values(self.db, admission.id)
         findings = admission_findings(
-            patient.inputs, doses, ward, self.graph, now=now, overdue_grace=self.overdue_grace
+            patient.inputs,
+            doses,
+            ward,
+            self.graph,
+            now=now,
+            overdue_grace=self.overdue_grace,
+            recorded=recorded,
         )
         findings = with_notes(findings, [*patient.inputs.medications, *patient.inputs.flagged])
         return localise_all(findings, self.display_names(ward))

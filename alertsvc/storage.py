@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS idempotency_admissions (
     PRIMARY KEY (admission, answer)
 );
 CREATE INDEX IF NOT EXISTS idempotency_admissions_by_answer ON idempotency_admissions(answer);
+CREATE TABLE IF NOT EXISTS ward_observations (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,
+    value REAL NOT NULL, measured TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
+    note TEXT NOT NULL, resource TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ward_observations_by_admission ON ward_observations(admission, measured);
 """
 
 LIVE_GRANT_INDEX = (

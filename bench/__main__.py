@@ -12,6 +12,7 @@ BENCHMARKS = [
     "bench.trust_bench",
     "bench.write_bench",
     "bench.bounds_bench",
+    "bench.observation_bench",
 ]
 
 

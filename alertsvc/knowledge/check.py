@@ -2,6 +2,8 @@
 
 ``check(medications, allergies, flagged, graph) -> list[Finding]`` reads no clock, file or network and
 never changes the graph. It gives the same findings in the same order whatever the order of its inputs.
+With ``observations`` (the patient's INR, potassium, creatinine, eGFR, QTc with their dates) and ``now``,
+the observation modifiers of :mod:`alertsvc.knowledge.observations` change and add findings.
 
 Decisions worth knowing (see also DESIGN.md, "Severity tiers"):
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -50,6 +53,7 @@ from alertsvc.knowledge.model import (
     FlaggedReaction,
     Medication,
 )
+from alertsvc.knowledge.observations import LabValue, modify
 from alertsvc.knowledge.wording import steps
 
 T = TypeVar("T")
@@ -62,8 +66,12 @@ def check(
     allergies: Iterable[Allergy],
     flagged: Iterable[FlaggedReaction],
     graph: InteractionGraph,
+    *,
+    observations: Iterable[LabValue] = (),
+    now: datetime | None = None,
 ) -> list[Finding]:
     """Every finding for a patient, most severe first, then by summary; inactive medications are ignored.
+    ``observations`` need ``now``, to tell a current value from a stale one.
 
     A tiny graph: warfarin interacts with the class of NSAIDs (ibuprofen, naproxen).
 
@@ -90,6 +98,11 @@ def check(
     for flag in flagged:
         reaction_findings(meds, flag, graph, candidates)
     findings += [merge(group) for group in candidates.values()]
+    values = list(observations)
+    if values:
+        if now is None:
+            raise ValueError("check: observations need now, to tell current values from stale ones")
+        findings = modify(findings, meds, values, graph, now=now)
     return _in_order(findings)
 
 

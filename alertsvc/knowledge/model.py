@@ -13,7 +13,18 @@ from typing import Literal, Protocol
 
 Severity = Literal["critical", "major", "moderate", "minor"]
 Indicator = Literal["critical", "warning", "info"]
-FindingKind = Literal["interaction", "allergy", "reaction", "duplicate", "too-soon", "unchecked", "overdue"]
+FindingKind = Literal[
+    "interaction",
+    "allergy",
+    "reaction",
+    "duplicate",
+    "too-soon",
+    "unchecked",
+    "overdue",
+    "renal-dose",
+    "long-qt",
+]
+"""``renal-dose`` and ``long-qt`` come from observations (``alertsvc.knowledge.observations``)."""
 Wording = Literal["labelled", "mechanism", "curated", "category", "source", ""]
 """Who wrote a rule's words: a labelled pair, a mechanism rule, other curated text (ONC, PDDI-CDS), the
 text of a category the build classified the rule into, or the source's own words (minor or moderate only)."""

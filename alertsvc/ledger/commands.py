@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from alertsvc.errors import InputError
-from alertsvc.ledger import actions, allergy_status, fhir, grants, view_commands
+from alertsvc.ledger import actions, allergy_status, fhir, grants, observation_commands, view_commands
 from alertsvc.ledger import cli_files as files
 from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
 from alertsvc.ledger.identity import Identity
@@ -184,7 +184,9 @@ def flag_reaction(
 @click.argument("path", metavar="LEDGER", type=files.PathArg)
 @click.option("--key", "key_path", required=True, type=files.PathArg, help="The patient's key file.")
 @click.option("--to", "grantee", required=True, metavar="ID", help="Grantee public id (ed25519:...).")
-@click.option("--scope", required=True, help="Trees to share: medications,allergies,reactions.")
+@click.option(
+    "--scope", required=True, help="Trees to share: medications,allergies,reactions[,observations]."
+)
 @click.option("--write", "write_scope", default="", help="Trees the grantee's practitioners may write to.")
 @click.option(
     "--hours", required=True, type=click.FloatRange(min=0, min_open=True), help="How long it lasts."
@@ -302,6 +304,8 @@ def verify_slice_command(path: Path, patient: str | None, grantee: str | None) -
     click.echo(f"  {allergy_status.allergy_status(result.entries, result.grant).label}")
     for r in result.reactions:
         click.echo(f"  flagged reaction to {r.drug}: {r.reaction} ({r.severity or 'severity unknown'})")
+    for o in result.observations:
+        click.echo(f"  observation {o.quantity.text} (LOINC {o.code}), measured {format_time(o.effective)}")
 
 
 @ledger.command("verify")
@@ -318,3 +322,4 @@ ledger.add_command(view_commands.show)
 ledger.add_command(view_commands.export)
 ledger.add_command(view_commands.import_)
 ledger.add_command(serve)
+ledger.add_command(observation_commands.add_observation)

@@ -6,7 +6,9 @@ never over a re-encoding, and ``P`` must itself be canonical so one logical entr
 
 An entry's payload is ``{"v": 1, "kind", "patient", "author", "created", "body"[, "grant"]}``; its id is
 ``"sha256:" + sha256_hex(P)``. A tree head's payload is ``{"v": 1, "patient", "seq", "timestamp",
-"trees": {tree: {"size", "root"}}}`` signed by the patient: it commits to all five Merkle trees at once.
+"trees": {tree: {"size", "root"}}}`` signed by the patient: it commits to all six Merkle trees at once.
+A head signed before the ``observations`` tree existed commits to the other five; it is read as committing
+to an empty ``observations`` tree (size 0, the empty root), which is what that ledger held.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from typing import Any
 
 from alertsvc.errors import IdentityError, InputError, UnknownKind, UnknownSigner
 from alertsvc.ledger import identity as identities
+from alertsvc.ledger import merkle
 from alertsvc.ledger.canonical import b64url, canonical, loads, sha256_hex, unb64url
 from alertsvc.ledger.identity import Identity
 
 VERSION = 1
-KINDS = ("medication", "allergy", "reaction", "grant", "revocation")
-TREES = ("medications", "allergies", "reactions", "grants", "revocations")
+KINDS = ("medication", "allergy", "reaction", "grant", "revocation", "observation")
+TREES = ("medications", "allergies", "reactions", "grants", "revocations", "observations")
 TREE_OF_KIND: Mapping[str, str] = dict(zip(KINDS, TREES, strict=True))
 KIND_OF_TREE: Mapping[str, str] = dict(zip(TREES, KINDS, strict=True))
-CLINICAL_KINDS = frozenset({"medication", "allergy", "reaction"})
+CLINICAL_KINDS = frozenset({"medication", "allergy", "reaction", "observation"})
 """Kinds a practitioner may write under a grant; grants and revocations are the patient's alone."""
 
+ADDED_TREES = frozenset({"observations"})
+"""Trees added after the first release: a head may leave them out, meaning they were empty."""
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _ROOT = re.compile(r"[0-9a-f]{64}")
 
@@ -248,7 +253,7 @@ class TreeState:
 
 @dataclass(frozen=True)
 class TreeHead:
-    """A verified, patient-signed commitment to the size and root of all five trees."""
+    """A verified, patient-signed commitment to the size and root of all six trees."""
 
     seq: int
     patient: str
@@ -304,6 +309,11 @@ def _head_from(
         raise UnknownSigner(f"{what}: head is signed by {signer}, not by the patient {patient}")
     seq = require_int(data["seq"], what=f"{what} seq")
     raw_trees = require_dict(data["trees"], what=f"{what} trees")
+    if set(raw_trees) == set(TREES) - ADDED_TREES:  # signed before those trees existed: they were empty
+        raw_trees = {
+            **raw_trees,
+            **{name: {"size": 0, "root": merkle.EMPTY_ROOT.hex()} for name in ADDED_TREES},
+        }
     if set(raw_trees) != set(TREES):
         raise UnknownKind(
             f"{what}: a tree head commits to exactly {', '.join(TREES)}; got {sorted(raw_trees)}"

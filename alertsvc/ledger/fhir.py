@@ -15,10 +15,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertsvc.errors import InputError
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_list, require_str
+
+if TYPE_CHECKING:
+    from alertsvc.ledger.observations import Observation
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 IDENTITY_SYSTEM = "urn:ietf:params:alertsvc:identity"
@@ -44,6 +47,7 @@ SMART_RESOURCES: Mapping[str, tuple[str, str]] = {
     "medications": ("MedicationStatement", ""),
     "allergies": ("AllergyIntolerance", "?type=allergy"),
     "reactions": ("AllergyIntolerance", "?type=intolerance"),
+    "observations": ("Observation", ""),
 }
 """Grant scope -> (FHIR resource type, SMART v2 scope query narrowing it)."""
 
@@ -399,17 +403,21 @@ def read_reaction(entry: SignedEntry) -> Reaction:
     return Reaction(resource_id, entry.id, drug, rxcui, text, severity, observed, flagged_by, entry.created)
 
 
-def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction:
-    """Read a medication, allergy or reaction entry's body (InputError naming the entry if malformed)."""
-    readers: dict[str, Callable[[SignedEntry], Medication | Allergy | Reaction]] = {
+def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction | Observation:
+    """Read a medication, allergy, reaction or observation entry's body (InputError naming the entry if
+    malformed). Observations are read by ``alertsvc.ledger.observations``, which builds on this module."""
+    from alertsvc.ledger.observations import read_observation  # here: that module imports this one
+
+    readers: dict[str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]] = {
         "medication": read_medication,
         "allergy": read_allergy,
         "reaction": read_reaction,
+        "observation": read_observation,
     }
     try:
         return readers[entry.kind](entry)
     except KeyError:
-        raise InputError(f"{_what(entry)} is not a medication, allergy or reaction") from None
+        raise InputError(f"{_what(entry)} is not a medication, allergy, reaction or observation") from None
 
 
 def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...]:

@@ -2,8 +2,8 @@
 
 A grant is a patient-signed ``grant`` entry whose body is a FHIR Consent; its id is its entry id. A
 revocation is a patient-signed ``revocation`` entry naming the grant id; it ends the grant early. A
-practitioner may write medication, allergy or reaction entries under a grant whose write scope covers
-that kind and whose grantee is the practitioner; such entries carry ``grant`` = the grant id.
+practitioner may write medication, allergy, reaction or observation entries under a grant whose write
+scope covers that kind and whose grantee is the practitioner; such entries carry ``grant`` = the grant id.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from alertsvc.ledger.entries import (
 )
 from alertsvc.ledger.identity import Identity, public_key_of
 
-SCOPES = ("medications", "allergies", "reactions")
+SCOPES = ("medications", "allergies", "reactions", "observations")
 DEFAULT_PURPOSE = "admission"
 
 
@@ -178,7 +178,7 @@ def new_grant(
     """A signed grant entry for ``grantee`` lasting ``hours`` from ``not_before``."""
     reads, writes = parse_scope(scope), parse_scope(write_scope, what="write scope")
     if not reads and not writes:
-        raise InputError("a grant needs at least one scope (medications, allergies, reactions)")
+        raise InputError(f"a grant needs at least one scope ({', '.join(SCOPES)})")
     if not hours > 0:
         raise InputError(f"a grant lasts a positive number of hours, not {hours}")
     if not purpose.strip():

@@ -1,4 +1,4 @@
-"""The patient's Merkle log: five trees of signed entries and a history of patient-signed tree heads.
+"""The patient's Merkle log: six trees of signed entries and a history of patient-signed tree heads.
 
 ``verify_log`` is the pure check of a whole ledger (used by ``Ledger.verify`` and by import): every head's
 signature; every entry's bytes, signature, id, kind, patient and author; and that each tree's entries
@@ -28,6 +28,7 @@ from alertsvc.ledger import fhir, merkle
 from alertsvc.ledger.allergy_status import refuse_if_allergies
 from alertsvc.ledger.entries import (
     CLINICAL_KINDS,
+    TREE_OF_KIND,
     TREES,
     SignedEntry,
     TreeHead,
@@ -231,7 +232,7 @@ def _verify_authors(snapshot: LedgerSnapshot) -> None:
             raise BrokenLog(f"{_name('revocations', index, entry.id)}: names grant {revocation.grant_id}, "
                             "which is not in the ledger before it")  # fmt: skip
         revoked_seq.setdefault(revocation.grant_id, seq)
-    for tree in ("medications", "allergies", "reactions"):
+    for tree in (TREE_OF_KIND[kind] for kind in sorted(CLINICAL_KINDS)):
         for index, entry in enumerate(snapshot.trees[tree]):
             problem = write_problem(entry, grants)
             if problem is None and entry.author != entry.patient and entry.grant is not None:

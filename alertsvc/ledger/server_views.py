@@ -15,8 +15,9 @@ from typing import Any, Literal
 from alertsvc.ledger import fhir
 from alertsvc.ledger.allergy_status import allergy_status
 from alertsvc.ledger.entries import format_time
-from alertsvc.ledger.grants import Grant, Revocation
+from alertsvc.ledger.grants import SCOPES, Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.observations import Observation, current_observations
 from alertsvc.ledger.remote import grant_link
 
 EXPIRY_WARNING = timedelta(hours=2)
@@ -70,6 +71,23 @@ def _reaction(patient: str, item: fhir.Reaction) -> dict[str, Any]:
     }
 
 
+def _observation(patient: str, item: Observation) -> dict[str, Any]:
+    code = item.quantity.code
+    return {
+        "entry": item.entry_id,
+        "resource": item.resource_id,
+        "code": code.code,
+        "name": code.short,
+        "value": item.quantity.value,
+        "unit": code.unit_display if code.analyte != "inr" else "",
+        "text": item.quantity.text,
+        "measured": format_time(item.effective),
+        "recorded": format_time(item.recorded),
+        "performer": item.performer,
+        **_signer(patient, item.author),
+    }
+
+
 def grant_status(grant: Grant, revocation: Revocation | None, *, now: datetime) -> GrantStatus:
     if revocation is not None:
         return "revoked"
@@ -88,7 +106,7 @@ def grant_view(grant: Grant, revocation: Revocation | None, *, now: datetime, ur
     return {
         "id": grant.id,
         "grantee": grant.grantee,
-        "scope": [s for s in ("medications", "allergies", "reactions") if s in grant.scope],
+        "scope": [s for s in SCOPES if s in grant.scope],
         "write": sorted(grant.write_scope),
         "purpose": grant.purpose,
         "created": format_time(grant.created),
@@ -129,6 +147,9 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
         "allergies": [_allergy(patient, a) for a in fhir.current_allergies(snapshot.trees["allergies"])],
         "allergy_status": allergy_status(snapshot.trees, None).as_json(),
         "reactions": [_reaction(patient, r) for r in fhir.current_reactions(snapshot.trees["reactions"])],
+        "observations": [
+            _observation(patient, o) for o in current_observations(snapshot.trees["observations"])
+        ],
         "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
         "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),
     }

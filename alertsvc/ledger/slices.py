@@ -32,6 +32,7 @@ from alertsvc.errors import (
 from alertsvc.ledger import fhir, merkle
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import (
+    ADDED_TREES,
     TREES,
     SignedEntry,
     TreeHead,
@@ -53,6 +54,7 @@ from alertsvc.ledger.grants import (
     write_problem,
 )
 from alertsvc.ledger.log import LedgerSnapshot, verify_head_consistency
+from alertsvc.ledger.observations import Observation, current_observations
 
 SLICE_TYPE = "alertsvc-slice"
 UPDATE_TYPE = "alertsvc-slice-update"
@@ -71,6 +73,8 @@ class VerifiedSlice:
     allergies: tuple[fhir.Allergy, ...]
     reactions: tuple[fhir.Reaction, ...]
     revocation: Revocation | None = None
+    observations: tuple[Observation, ...] = ()
+    """The latest value per observation resource, when the grant covers ``observations``."""
 
     @property
     def revoked(self) -> bool:
@@ -285,6 +289,7 @@ def _result(
         allergies=fhir.current_allergies(entries.get("allergies", ())),
         reactions=fhir.current_reactions(entries.get("reactions", ())),
         revocation=revocation,
+        observations=current_observations(entries.get("observations", ())),
     )
 
 
@@ -344,7 +349,12 @@ def verify_update(previous: VerifiedSlice, update_bytes: bytes | str, *, now: da
             f"update starts at head {since}, but the accepted slice is at head {previous.head.seq}"
         )
     raw_proofs = require_dict(document["consistency"], what="update consistency")
-    proofs = {tree: _hashes(raw_proofs.get(tree), what=f"consistency proof of {tree}") for tree in TREES}
+    proofs = {
+        tree: _hashes(
+            raw_proofs.get(tree, [] if tree in ADDED_TREES else None), what=f"consistency proof of {tree}"
+        )
+        for tree in TREES
+    }  # a ledger server older than a tree sends no proof for it: that tree is empty at both heads
     verify_head_consistency(previous.head, head, proofs)
     trees = require_dict(document["trees"], what="update trees")
     _check_tree_names(trees, grant)

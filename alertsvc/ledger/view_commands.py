@@ -74,7 +74,9 @@ def _describe(entry: SignedEntry) -> str:
         return "no known drug allergies (SNOMED CT 409137002)"
     if isinstance(item, fhir.Allergy):
         return f"{item.substance} ({item.category}, criticality {item.criticality})"
-    return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
+    if isinstance(item, fhir.Reaction):
+        return f"{item.drug}: {item.reaction} ({item.severity or 'severity unknown'})"
+    return f"{item.quantity.text} (LOINC {item.code}), measured {format_time(item.effective)}"
 
 
 @click.command("export")

@@ -44,13 +44,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, lookups, storage
+from alertsvc import admissions, audit, idempotency, lookups, observation_desk, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.display import with_notes
 from alertsvc.knowledge.graph import MAX_SUMMARY
 from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication, Source
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.patient_data import with_schedule
 from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
 from alertsvc.service import Service
@@ -88,6 +89,8 @@ TOPICS = {
     "too-soon": "Dose too soon",
     "unchecked": "Not checked",
     "overdue": "Dose overdue",
+    "renal-dose": "Dose for kidney function",
+    "long-qt": "QT-prolonging drug with a long QTc",
 }
 
 
@@ -138,8 +141,10 @@ async def call_service(request: Request) -> JSONResponse:
     flagged: list[FlaggedReaction] = []
     has_meds, has_allergies = "medications" in prefetch or "statements" in prefetch, "allergies" in prefetch
     admission, why_not = _admission(service, context.get("encounterId"))
+    observed: list[LabValue] = []
     if admission is not None:
         patient = await service.patient_of(admission.id)
+        observed = observation_desk.observations_of(service, admission.id, patient)
         doses = admissions.doses(service.db, admission=admission.id)
         current += with_schedule(patient.inputs.medications, doses, now=service.clock())
         allergies += patient.inputs.allergies
@@ -156,7 +161,14 @@ async def call_service(request: Request) -> JSONResponse:
         message = f"no prefetched medications or allergies, and {why_not}"
         return problems.error_response(412, "precondition-failed", message)
     findings = with_notes(
-        check([*current, *drafts.medications], allergies, flagged, service.graph),
+        check(
+            [*current, *drafts.medications],
+            allergies,
+            flagged,
+            service.graph,
+            observations=observed,
+            now=service.clock(),
+        ),
         [*current, *drafts.medications],
     )
     cards = [

@@ -232,6 +232,17 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         ok=(200, "The feedback recorded", RECORDED),
         errors=BODY_ERRORS,
     ),
+    ("POST", "/admissions/{admission}/observations"): _op(
+        "Record an observation (INR, potassium, creatinine, eGFR, QTc) and re-check at once",
+        tag="admissions",
+        security=STAFF,
+        body="ObservationRequest",
+        ok=(201, "Stored with the admission; its alerts raised or changed", ref("ObservationRecorded")),
+        errors=BODY_ERRORS,
+        description="Needs a nurse staff token of the admission's ward. An unknown LOINC code or name, a "
+        "missing or wrong unit, a value out of range or a time in the future is 400 and nothing is stored. "
+        "The observation stays with the admission (not yet delivered to the patient's ledger).",
+    ),
 }
 OPERATIONS[("GET", "/wards/{ward}/alerts/stream")]["responses"]["200"] = STREAM
 

@@ -26,7 +26,9 @@ SEVERITY: Schema = {"type": "string", "enum": ["critical", "major", "moderate", 
 ALERT_KIND: Schema = {
     "type": "string",
     "enum": list(get_args(FindingKind)),
-    "description": "what was found; overdue: a scheduled dose with no outcome by its due time plus the grace",
+    "description": "what was found; overdue: a scheduled dose with no outcome by its due time plus the "
+    "grace; renal-dose, long-qt: from observations (a drug under its labelled kidney threshold, a "
+    "QT-prolonging drug with a QTc above 500 ms)",
 }
 
 
@@ -415,6 +417,59 @@ ACK_REQUEST = example(
     {"reason": {"code": "prescriber-informed"}, "comment": "Dr Okafor will review before 02:00"},
 )
 
+OBSERVATION_REQUEST = example(
+    {
+        **obj(
+            {
+                "code": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "LOINC 6301-6 (INR), 2823-3 (potassium), 2160-0 or 14682-9 (creatinine), "
+                    "33914-3, 62238-1 or 98979-8 (eGFR), 8636-3 (QTc); or INR, potassium, creatinine, "
+                    "eGFR, QTc",
+                },
+                "value": {"type": "number"},
+                "unit": {
+                    "type": ["string", "null"],
+                    "description": "mmol/L, mg/dL, umol/L, mL/min/1.73m2, ms; none for the INR",
+                },
+                "measured": {**INSTANT, "description": "when it was measured (default: now)"},
+                "note": {"type": "string", "maxLength": 2000},
+            },
+            "code value",
+        ),
+        "additionalProperties": False,
+    },
+    {"code": "6301-6", "value": 4.2, "measured": "2030-01-15T08:00:00Z"},
+    {"code": "potassium", "value": 5.6, "unit": "mmol/L"},
+)
+
+OBSERVATION_RECORDED = obj(
+    {
+        "observation": obj(
+            {
+                "id": TEXT,
+                "admission": TEXT,
+                "code": TEXT,
+                "name": TEXT,
+                "value": {"type": "number"},
+                "unit": TEXT,
+                "text": TEXT,
+                "measured": INSTANT,
+                "recorded_by": TEXT,
+                "recorded_at": INSTANT,
+                "note": TEXT,
+                "resource": {"type": "object", "description": "the FHIR Observation (LOINC, UCUM)"},
+            },
+            "id admission code value unit measured recorded_by recorded_at resource",
+        ),
+        "alerts": array(TEXT, description="ids of the alerts raised or changed by the re-check"),
+        "in_patient_ledger": {"type": "boolean"},
+        "ledger_note": TEXT,
+    },
+    "observation alerts in_patient_ledger",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Ingredient": INGREDIENT,
@@ -438,4 +493,6 @@ SCHEMAS: dict[str, Schema] = {
     "AuditTrail": AUDIT_TRAIL,
     "Jwks": JWKS,
     "Health": HEALTH,
+    "ObservationRequest": OBSERVATION_REQUEST,
+    "ObservationRecorded": OBSERVATION_RECORDED,
 }

@@ -85,6 +85,8 @@ const KIND_LABEL = {
   "too-soon": "Too soon",
   unchecked: "Not checked",
   overdue: "Overdue dose",
+  "renal-dose": "Kidney dose",
+  "long-qt": "Long QTc",
 };
 
 /** What kind of alert, in words: "Not checked" for a drug that could not be matched to RxNorm, "Overdue dose"

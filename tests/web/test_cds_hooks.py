@@ -724,3 +724,23 @@ def test_a_malformed_client_setting_is_a_config_error_naming_it(
     trusted = TrustedClients(Settings(cds_clients=clients, cds_client_jwks=str(path) if jwks else ""))
     with pytest.raises(ConfigError, match="cds_client"):
         trusted.keys("https://ehr.example/")
+
+
+def test_an_admissions_observations_reach_the_prescriber(
+    cds_alone: RunningService, patient: PatientCLI, clock: FakeClock
+) -> None:
+    cds = cds_alone
+    patient.ledger_cmd("add-medication", "warfarin", "--dose", "5 mg daily")
+    clock.now = at(13)
+    admission = str(admit(cds, patient)["admission"])
+    with cds.client(cds.token(STORY_WARD, "Nina Nurse")) as client:
+        recorded = client.post(
+            f"/admissions/{admission}/observations",
+            json={"code": "eGFR", "value": 25, "unit": "mL/min/1.73m2"},
+        )
+    assert recorded.status_code == 201, recorded.text
+    draft = r4_order("draft-m", rxnorm("6809", "metformin"))
+    cards = call(cds, SELECT, hook_request("order-select", [draft], encounterId=admission))
+    [renal] = [c for c in cards if c["source"]["topic"]["code"] == "renal-dose"]
+    assert renal["indicator"] == "critical" and "eGFR 25 mL/min/1.73m2" in renal["summary"]
+    assert "Glucophage" in renal["source"]["label"]

@@ -181,4 +181,6 @@ def test_the_openapi_description_lists_overdue_among_the_alert_kinds(running: Ru
         "too-soon",
         "unchecked",
         "overdue",
+        "renal-dose",
+        "long-qt",
     ]

@@ -1,5 +1,5 @@
-// The ledger's clinical entries: medications (stopped ones marked), allergies, flagged reactions, each
-// with who signed it.
+// The ledger's clinical entries: medications (stopped ones marked), allergies, flagged reactions, test
+// results (observations), each with who signed it.
 
 import { fill, h, toggle } from "./dom.js";
 import { capitalise, signedBy, when } from "./format.js";
@@ -42,6 +42,13 @@ function reactionItem(item) {
   h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`));
 }
 
+function observationItem(item) {
+  return h("li", { class: "item observation", dataset: { entryId: item.entry, code: item.code, signedBy: item.signed_by } },
+    h("p", { class: "title" }, h("span", { "data-field": "result" }, item.text)),
+    h("p", { "data-field": "measured" }, `Measured ${when(item.measured)} (LOINC ${item.code})`),
+    h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`));
+}
+
 function renderList(listId, emptyId, items, render) {
   fill($(listId), items.map(render));
   toggle($(emptyId), items.length === 0);
@@ -56,6 +63,7 @@ export function renderLedger(view) {
   renderList("allergies", "no-allergies", view.allergies, allergyItem);
   renderAllergyStatus(view.allergy_status);
   renderList("reactions", "no-reactions", [...view.reactions].reverse(), reactionItem);
+  renderList("observations", "no-observations", [...(view.observations ?? [])].reverse(), observationItem);
 }
 
 /** Known allergies, "no known drug allergies" (who said so, when), or not recorded: the hospital sees the

@@ -1,0 +1,247 @@
+"""Observations recorded on the ward (``POST /admissions/{id}/observations``): an INR, potassium,
+creatinine, eGFR or QTc measured in hospital, stored with the admission, and the check run again at once
+so a changed severity reaches every shift's view (signed alerts, as always).
+
+The value is checked like a ledger observation (``alertsvc.ledger.observations``): an unknown LOINC code
+or name, a missing or wrong unit, a value out of any plausible range, a time in the future or a field
+alertsvc does not know is refused naming what was wrong, and nothing is stored. The stored row keeps the
+FHIR Observation the hospital would sign (performer: the service, with the recording clinician named),
+and is deleted with the rest of the admission when it ends.
+
+Delivery to the patient's own ledger (a practitioner entry under her write grant) is not done here: the
+observation stays in the admission. ``ledger_resource`` is what a delivery queue would sign and send.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from alertsvc import admissions as adm
+from alertsvc import audit, idempotency, storage
+from alertsvc.clock import iso, parse_iso
+from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
+from alertsvc.knowledge.observations import LabValue
+from alertsvc.ledger import observations
+from alertsvc.web.auth import Staff, require
+
+if TYPE_CHECKING:
+    from alertsvc.patient_data import Patient
+    from alertsvc.service import Service
+
+FIELDS = frozenset({"code", "value", "unit", "measured", "note"})
+CLOCK_SKEW = timedelta(seconds=60)
+"""How far after the service's clock a measurement time may be (a ward device's clock runs a little fast)."""
+ROLES = ("nurse",)
+"""Who records observations: ward staff (the roles a staff token can have that work on the ward)."""
+
+
+@dataclass(frozen=True)
+class WardObservation:
+    """An observation recorded for an admission on the ward."""
+
+    id: str
+    admission: str
+    quantity: observations.Quantity
+    measured: datetime
+    recorded_by: str
+    recorded_at: datetime
+    note: str
+    resource: dict[str, Any]
+
+    def lab_value(self) -> LabValue:
+        return observations.lab_value(self.quantity, measured=self.measured, ref="observation:" + self.id)
+
+    def as_json(self) -> dict[str, Any]:
+        code = self.quantity.code
+        return {
+            "id": self.id,
+            "admission": self.admission,
+            "code": code.code,
+            "name": code.short,
+            "value": self.quantity.value,
+            "unit": code.unit,
+            "text": self.quantity.text,
+            "measured": iso(self.measured),
+            "recorded_by": self.recorded_by,
+            "recorded_at": iso(self.recorded_at),
+            "note": self.note,
+            "resource": self.resource,
+        }
+
+
+@dataclass(frozen=True)
+class ObservationRequest:
+    """What a ward asks to record: the checked value, when it was measured (never after now), a note."""
+
+    quantity: observations.Quantity
+    measured: datetime
+    note: str
+
+
+def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_note: int) -> ObservationRequest:
+    """The request's value, time and note, checked; InputError (or LimitExceeded) naming the field."""
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise InputError(f"unknown field {unknown[0]!r}: an observation has {', '.join(sorted(FIELDS))}")
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise InputError(
+            "'code' is required: a LOINC code (6301-6, 2823-3, ...) or INR, potassium, eGFR, QTc"
+        )
+    unit = body.get("unit")
+    if unit is not None and not isinstance(unit, str):
+        raise InputError("'unit' must be text, e.g. mmol/L")
+    for name, text in (("code", code), ("unit", unit or "")):
+        if len(text) > max_chars:
+            raise LimitExceeded(
+                f"'{name}': {len(text)} characters; at most {max_chars} (setting max_name_chars)"
+            )
+    value = body.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError("'value' is required and must be a number, e.g. 4.2")
+    quantity = observations.resolve(code, float(value), unit)
+    measured = now
+    if "measured" in body:
+        if not isinstance(body["measured"], str):
+            raise InputError("'measured' must be an ISO 8601 time like 2026-03-08T09:00:00Z")
+        try:
+            measured = parse_iso(body["measured"])
+        except ValueError as exc:
+            raise InputError(f"'measured': {body['measured']!r} is not an ISO 8601 time with a zone") from exc
+        if measured > now + CLOCK_SKEW:
+            raise InputError(f"'measured' {iso(measured)} is after now ({iso(now)})")
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise InputError("'note' must be text")
+    if len(note) > max_note:
+        raise LimitExceeded(f"'note': {len(note)} characters; at most {max_note} (setting max_note_chars)")
+    return ObservationRequest(quantity, min(measured, now), note.strip())
+
+
+async def record(
+    service: Service,
+    admission_id: str,
+    body: dict[str, Any],
+    staff: Staff,
+    *,
+    once: idempotency.Pending | None = None,
+) -> dict[str, Any]:
+    """Store an observation for the admission, re-check it and raise or change its alerts at once."""
+    admission = adm.get_admission(service.db, admission_id)
+    if admission is None or admission.ward != staff.ward:  # another ward's: as an id that does not exist
+        raise NotFound(f"no admission {admission_id}")
+    require(staff, ward=admission.ward, roles=ROLES)
+    if not admission.active:
+        raise Conflict(f"admission {admission_id} has ended")
+    now = service.clock()
+    settings = service.settings
+    asked = read_request(body, now=now, max_chars=settings.max_name_chars, max_note=settings.max_note_chars)
+    found = WardObservation(
+        id="obs-" + uuid.uuid4().hex[:16],
+        admission=admission.id,
+        quantity=asked.quantity,
+        measured=asked.measured,
+        recorded_by=staff.name,
+        recorded_at=now,
+        note=asked.note,
+        resource=observations.observation_resource(
+            resource_id=str(uuid.uuid4()),
+            patient=admission.patient,
+            quantity=asked.quantity,
+            effective=asked.measured,
+            issued=now,
+            performer=service.identity.public_id,
+            performer_display=f"{staff.name} ({staff.role}, ward {staff.ward})",
+        ),
+    )
+    patient = (await service.patients_of([admission.id], now))[admission.id]
+    with storage.write(service.db):
+        save(service.db, found, ward=admission.ward)
+        audit.record(
+            service.db,
+            now=now,
+            actor=staff.name,
+            action="record-observation",
+            admission=admission.id,
+            ward=admission.ward,
+            detail={"observation": found.id, "code": asked.quantity.code.code},
+        )
+        events = service.reconcile(admission, patient, now)
+        answer = {
+            "observation": found.as_json(),
+            "alerts": sorted({json.loads(e.data)["id"] for e in events if e.type == "alert"}),
+            "in_patient_ledger": False,
+            "ledger_note": "kept with the admission only: not yet in the patient's ledger",
+        }
+        idempotency.remember(service.db, once, answer, admissions=[admission.id])
+    # TODO(i10 delivery): queue ``ledger_resource(found)`` for the patient's ledger, signed by the service
+    # as a practitioner observation entry under her write grant (when it covers observations).
+    service.publish(events)
+    service.rebuild_timers()
+    return answer
+
+
+def ledger_resource(found: WardObservation) -> dict[str, Any]:
+    """The FHIR Observation a delivery to the patient's ledger would sign (performer: the service, with
+    the recording clinician named)."""
+    return found.resource
+
+
+# -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
+
+
+def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> None:
+    db.execute(
+        """INSERT INTO ward_observations(id, admission, ward, code, value, measured, recorded_by,
+               recorded_at, note, resource) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+        [
+            found.id,
+            found.admission,
+            ward,
+            found.quantity.code.code,
+            found.quantity.value,
+            iso(found.measured),
+            found.recorded_by,
+            iso(found.recorded_at),
+            found.note,
+            json.dumps(found.resource, separators=(",", ":")),
+        ],
+    )
+
+
+def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]:
+    """The observations recorded for an admission, oldest measurement first."""
+    rows = db.execute(
+        "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource "
+        "FROM ward_observations WHERE admission = ? ORDER BY measured, id",
+        [admission],
+    ).fetchall()
+    return [
+        WardObservation(
+            id=row[0],
+            admission=row[1],
+            quantity=observations.resolve(row[2], float(row[3]), observations.CODES[row[2]].unit),
+            measured=parse_iso(row[4]),
+            recorded_by=row[5],
+            recorded_at=parse_iso(row[6]),
+            note=row[7],
+            resource=json.loads(row[8]),
+        )
+        for row in rows
+    ]
+
+
+def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]:
+    """The admission's ward observations as the check's modifiers take them."""
+    return [found.lab_value() for found in recorded(db, admission)]
+
+
+def observations_of(service: Service, admission: str, patient: Patient) -> list[LabValue]:
+    """Every observation the check of an admission uses: the slice's and those recorded on the ward."""
+    return [*patient.inputs.observations, *recorded_values(service.db, admission)]
