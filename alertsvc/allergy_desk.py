@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, bedside, storage
 from alertsvc.ledger.allergy_status import allergy_status
 from alertsvc.web.auth import Staff, require
 
@@ -32,7 +32,9 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 "admission": admission.id,
                 "bed": admission.bed,
                 "patient": admission.label,
-                "allergy_status": allergy_status(verified.entries, verified.grant).as_json(),
+                "allergy_status": allergy_status(
+                    *bedside.allergy_trees(service.db, admission.id, verified)  # with the ward's own
+                ).as_json(),
             }
         )
     with storage.write(service.db):

@@ -88,6 +88,12 @@ class Settings:
         60.0, "How far ahead of the service's clock a token's iat may be."
     )
     max_streams_per_token: int = _setting(5, "Most event streams one staff token may hold open (more: 429).")
+    # Practitioner entries written back to the patient's ledger (alertsvc.bedside, alertsvc.delivery).
+    hospital_name: str = _setting(
+        "alertsvc hospital", "The hospital's name, as practitioner entries show it."
+    )
+    delivery_retry_seconds: float = _setting(5.0, "Wait after a first failed delivery to a patient's ledger.")
+    delivery_retry_max_seconds: float = _setting(1800.0, "Longest wait between deliveries (it doubles).")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

@@ -13,6 +13,7 @@ start-up and after every change. Updates are in ``alertsvc.updates``, ending in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ import sqlite_utils
 from alertsvc import admissions as adm
 from alertsvc import (
     audit,
+    bedside,
+    delivery,
     ending,
     failpoints,
     idempotency,
@@ -96,6 +99,7 @@ class Service:
         self.failpoints = failpoints.Failpoints(settings.failpoints)
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -115,6 +119,8 @@ class Service:
 
     async def stop(self) -> None:
         self.runner.shutdown()
+        for task in list(self._deliveries):  # an entry cut short stays pending: sent again at start-up
+            task.cancel()
         self.hub.close_all()
         if self.lookups is not None:
             self.lookups.close()  # and the RxNav client
@@ -273,13 +279,28 @@ class Service:
     def rebuild_timers(self) -> None:
         """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest."""
         ticks, polls = timers.wanted(self, self.clock())
+        wakeup = delivery.next_wakeup(self.db)
+        deliveries = {} if wakeup is None else {"delivery": wakeup}
         for job_id, _ in self.runner.jobs():
-            if job_id not in ticks and job_id not in polls:
+            if job_id not in ticks and job_id not in polls and job_id not in deliveries:
                 self.runner.cancel(job_id)
+        for job_id, when in deliveries.items():
+            self.runner.at(job_id, when, self.deliver)
         for job_id, when in ticks.items():
             self.runner.at(job_id, when, self.tick)
         for job_id, when in polls.items():
             self.runner.at(job_id, when, self.poll_ledgers)
+
+    async def deliver(self) -> None:
+        """Deliver the practitioner entries whose attempt is due to patients' ledgers (``delivery``)."""
+        await delivery.deliver_due(self)
+        self.rebuild_timers()
+
+    def deliver_soon(self) -> None:
+        """Start a delivery now, without waiting for it (the ward's request does not wait for her server)."""
+        task = asyncio.get_running_loop().create_task(self.deliver())
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
 
     async def poll_ledgers(self) -> None:
         """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
@@ -364,6 +385,7 @@ class Service:
         verified = await intake.replayed(
             *stored, patient=admission.patient, now=now, grantee=self.identity.public_id
         )
+        verified = bedside.working_copy_of(self.db, admission.id, verified)  # entries recorded on the ward
         patient = Patient(verified, await self.normalise(verified))
         self.patient_cache[admission.id] = patient
         return patient

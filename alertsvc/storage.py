@@ -105,6 +105,14 @@ CREATE TABLE IF NOT EXISTS ward_observations (
     note TEXT NOT NULL, resource TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ward_observations_by_admission ON ward_observations(admission, measured);
+CREATE TABLE IF NOT EXISTS practitioner_entries (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL,
+    signature BLOB NOT NULL, created TEXT NOT NULL, clinician TEXT NOT NULL, state TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '', delivered_at TEXT, seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS practitioner_entries_by_admission ON practitioner_entries(admission, seq);
+CREATE INDEX IF NOT EXISTS practitioner_entries_due ON practitioner_entries(state, next_attempt_at);
 """
 
 LIVE_GRANT_INDEX = (

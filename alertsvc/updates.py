@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, ending, idempotency, intake, storage
+from alertsvc import audit, bedside, ending, idempotency, intake, storage
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, Conflict, Forbidden
 from alertsvc.ledger.canonical import canonical, loads
@@ -110,7 +110,8 @@ async def apply_update(
             every = adm.active_of_grant(service.db, admission.grant_id)
             ending.end_admissions(service, every, reason=REVOKED, now=now, once=once, answer=ended)
             return ended
-        patient = Patient(updated, await service.normalise(updated))
+        working = bedside.working_copy_of(service.db, admission.id, updated)  # with the ward's entries
+        patient = Patient(working, await service.normalise(working))
         answer = {
             "admission": admission.id,
             "status": "active",

@@ -18,6 +18,7 @@ from alertsvc.errors import InputError
 from alertsvc.ledger import actions, allergy_status, fhir, grants, observation_commands, view_commands
 from alertsvc.ledger import cli_files as files
 from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
+from alertsvc.ledger.handover import import_entries
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.serve_command import serve
@@ -323,3 +324,4 @@ ledger.add_command(view_commands.export)
 ledger.add_command(view_commands.import_)
 ledger.add_command(serve)
 ledger.add_command(observation_commands.add_observation)
+ledger.add_command(import_entries)

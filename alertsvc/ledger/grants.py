@@ -38,6 +38,10 @@ from alertsvc.ledger.identity import Identity, public_key_of
 
 SCOPES = ("medications", "allergies", "reactions", "observations")
 DEFAULT_PURPOSE = "admission"
+HANDOVER_PURPOSE = "handover"
+"""A write grant the patient signs when she imports entries handed over at discharge
+(``ledger import-entries``): it endorses entries written under her grant to that grantee whose write
+scope did not cover them (see ``authorising_grant``)."""
 
 
 def parse_scope(text: str | Iterable[str], *, what: str = "scope") -> frozenset[str]:
@@ -231,7 +235,30 @@ def check_practitioner_write(
         error = OutOfScope if "write scope" in problem else UnknownSigner
         raise error(f"{entry.kind} entry {entry.id}: {problem}")
     assert entry.grant is not None
-    check_current(grants[entry.grant], now=now, revocations=revocations)
+    authority = authorising_grant(entry, grants)
+    assert authority is not None
+    check_current(authority, now=now, revocations=revocations)
+
+
+def authorising_grant(entry: SignedEntry, grants: Mapping[str, Grant]) -> Grant | None:
+    """The grant a practitioner entry is written under: the grant it names when that grant's write scope
+    covers its kind; else a handover grant (purpose ``handover``) the patient signed to the same grantee
+    whose write scope covers the kind and whose period holds the entry's time, so entries recorded in
+    hospital without a write grant enter her ledger only when she imports them herself."""
+    if entry.grant is None:
+        return None
+    named = grants.get(entry.grant)
+    if named is None or named.grantee != entry.author or named.may_write(entry.kind):
+        return named
+    for grant in grants.values():
+        if (
+            grant.purpose == HANDOVER_PURPOSE
+            and grant.grantee == entry.author
+            and grant.may_write(entry.kind)
+            and grant.not_before <= entry.created < grant.expires_at
+        ):
+            return grant
+    return named
 
 
 def write_problem(entry: SignedEntry, grants: Mapping[str, Grant]) -> str | None:
@@ -246,7 +273,7 @@ def write_problem(entry: SignedEntry, grants: Mapping[str, Grant]) -> str | None
         return f"signed by {entry.author}; only the patient signs {entry.kind}s"
     if entry.grant is None:
         return f"signed by {entry.author}, who is not the patient and names no write grant"
-    grant = grants.get(entry.grant)
+    grant = authorising_grant(entry, grants)
     if grant is None:
         return (
             f"signed by {entry.author} under grant {entry.grant}, which is not a known grant of this ledger"

@@ -41,6 +41,7 @@ from alertsvc.ledger.entries import (
 from alertsvc.ledger.grants import (
     Grant,
     Revocation,
+    authorising_grant,
     check_practitioner_write,
     read_grant,
     read_revocation,
@@ -235,12 +236,13 @@ def _verify_authors(snapshot: LedgerSnapshot) -> None:
     for tree in (TREE_OF_KIND[kind] for kind in sorted(CLINICAL_KINDS)):
         for index, entry in enumerate(snapshot.trees[tree]):
             problem = write_problem(entry, grants)
-            if problem is None and entry.author != entry.patient and entry.grant is not None:
+            authority = authorising_grant(entry, grants)
+            if problem is None and entry.author != entry.patient and authority is not None:
                 seq = _first_seq(heads, tree, index)
-                if grant_seq[entry.grant] > seq:
-                    problem = f"grant {entry.grant} entered the ledger after this entry"
-                elif revoked_seq.get(entry.grant, seq) < seq:
-                    problem = f"grant {entry.grant} was revoked before this entry"
+                if grant_seq[authority.id] > seq:
+                    problem = f"grant {authority.id} entered the ledger after this entry"
+                elif revoked_seq.get(authority.id, seq) < seq:
+                    problem = f"grant {authority.id} was revoked before this entry"
             if problem is not None:
                 raise UnknownSigner(f"{_name(tree, index, entry.id)}: {problem}")
 

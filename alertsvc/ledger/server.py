@@ -11,6 +11,8 @@ patient's key; nothing is built at import time. Two audiences, kept apart:
   or the update since head HEAD (``make_update``); for a revoked grant, an update from HEAD up to the
   head carrying the signed revocation (and nothing after), so the hospital can prove the grant ended
   before it purges.
+- The hospital, again: ``POST /entries``, practitioner entries delivered by a write grantee
+  (``server_entries``), appended only when the grant allows them.
 - The patient (pages under ``/``, JSON under ``/api/``): answered only to a loopback client that names
   the server by an IP address or ``localhost`` (no DNS rebinding), else 403. State-changing requests
   (POST) must carry the per-process token of the server-rendered page in ``X-CSRF-Token``, else 403, so
@@ -41,7 +43,7 @@ from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger import server_routes
+from alertsvc.ledger import server_entries, server_notes, server_routes
 from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
@@ -107,6 +109,8 @@ def create_ledger_app(
         Route("/index.html", index, methods=["GET"]),
         Route("/slices/{grant}", slices, methods=["GET"]),
         *server_routes.ROUTES,
+        *server_entries.ROUTES,
+        *server_notes.ROUTES,
     ]
     for folder in ("css", "js"):
         if (server.pages_dir / folder).is_dir():
@@ -231,14 +235,19 @@ def _names_by_address(host_header: str) -> bool:
     return True
 
 
+def _for_the_hospital(path: str) -> bool:
+    """What a grantee reaches from anywhere (signed requests); everything else is the patient's."""
+    return path.startswith("/slices/") or path == "/entries"
+
+
 class _PatientOnly:
-    """Everything except ``/slices/`` is for a loopback client naming the server by address."""
+    """Everything but the grantee's endpoints is for a loopback client naming the server by address."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/slices/"):
+        if scope["type"] == "http" and not _for_the_hospital(scope["path"]):
             client = scope.get("client") or ("", 0)
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
             if not (_is_loopback(client[0]) and _names_by_address(host)):

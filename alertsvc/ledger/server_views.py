@@ -18,6 +18,7 @@ from alertsvc.ledger.entries import format_time
 from alertsvc.ledger.grants import SCOPES, Grant, Revocation
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.observations import Observation, current_observations
+from alertsvc.ledger.practitioners import annotated, recorded_by
 from alertsvc.ledger.remote import grant_link
 
 EXPIRY_WARNING = timedelta(hours=2)
@@ -138,7 +139,7 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
     medications = {m.resource_id: m for m in map(fhir.read_medication, snapshot.trees["medications"])}
     revoked = revocations_by_grant(snapshot.revocations())
     grants = sorted(snapshot.grants().values(), key=lambda g: (g.created, g.id), reverse=True)
-    return {
+    view = {
         "patient": patient,
         "now": format_time(now),
         "url": url,
@@ -153,6 +154,39 @@ def ledger_view(snapshot: LedgerSnapshot, *, now: datetime, url: str) -> dict[st
         "grants": [grant_view(g, revoked.get(g.id), now=now, url=url) for g in grants],
         "expiry_warning_seconds": int(EXPIRY_WARNING.total_seconds()),
     }
+    _name_recorders(snapshot, view)
+    return view
+
+
+def _name_recorders(snapshot: LedgerSnapshot, view: dict[str, Any]) -> None:
+    """Each practitioner entry's ``recorded_by`` (clinician, role, ward, hospital), for "recorded by Nia
+    Brown (nurse), ward-5, signed by St Elsewhere" (null on the patient's own), and her ``notes`` on it
+    (her note entries are shown under the entry they are about, not as items of their own)."""
+    recorders = {
+        e.id: recorded_by(e)
+        for tree in ("medications", "allergies", "reactions")
+        for e in snapshot.trees[tree]
+        if e.author != snapshot.patient
+    }
+    notes: dict[str, list[dict[str, Any]]] = {}
+    note_ids: set[str] = set()
+    for tree in ("allergies", "reactions"):
+        for entry in snapshot.trees[tree]:
+            target = annotated(entry)
+            if target is not None:
+                note_ids.add(entry.id)
+                first = (entry.body.get("note") or [{}])[0]
+                text = str(first.get("text", "")) if isinstance(first, dict) else ""
+                notes.setdefault(target, []).append(
+                    {"entry": entry.id, "text": text, "recorded": format_time(entry.created)}
+                )
+    for name in ("medications", "allergies", "reactions"):
+        view[name] = [item for item in view[name] if item["entry"] not in note_ids]  # shown under theirs
+        for item in view[name]:
+            who = recorders.get(item["entry"])
+            item["recorded_by"] = None if who is None else who.as_json()
+            if who is not None:
+                item["notes"] = notes.get(item["entry"], [])
 
 
 def grant_file(grant: Grant, *, url: str) -> dict[str, Any]:

@@ -243,6 +243,43 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "missing or wrong unit, a value out of range or a time in the future is 400 and nothing is stored. "
         "The observation stays with the admission (not yet delivered to the patient's ledger).",
     ),
+    # Recording at the bedside and discharge (alertsvc.bedside, alertsvc.discharge).
+    ("POST", "/admissions/{admission}/reactions"): _op(
+        "Record a reaction seen on the ward: alerted at once, written back to the patient's ledger",
+        tag="bedside",
+        security=STAFF,
+        body="BedsideReaction",
+        ok=(201, "Recorded, signed by the hospital, and its delivery state", ref("RecordedEntry")),
+        errors=BODY_ERRORS,
+        description="A nurse of the admission's ward. The entry is signed by the service under the "
+        "admission's grant; with a write grant it is delivered to her ledger server, else handed over at "
+        "discharge.",
+    ),
+    ("POST", "/admissions/{admission}/allergies"): _op(
+        "Record a new allergy found on the ward: alerted at once, written back to the patient's ledger",
+        tag="bedside",
+        security=STAFF,
+        body="BedsideAllergy",
+        ok=(201, "Recorded, signed by the hospital, and its delivery state", ref("RecordedEntry")),
+        errors=BODY_ERRORS,
+    ),
+    ("GET", "/admissions/{admission}/practitioner-entries"): _op(
+        "What the ward recorded for this patient, each with its delivery to her ledger",
+        tag="bedside",
+        security=STAFF,
+        ok=(200, "Every entry recorded on the ward for the admission", ref("RecordedEntries")),
+        errors=(*READ_ERRORS, 409),
+    ),
+    ("POST", "/admissions/{admission}/discharge"): _op(
+        "Discharge: write the discharge medicines, deliver or hand over, then end and purge",
+        tag="bedside",
+        security=STAFF,
+        body="DischargeRequest",
+        ok=(200, "Ended; what reached her ledger, and the signed handover file", ref("Discharged")),
+        errors=BODY_ERRORS,
+        description="The answer holds her data (the handover file) and is not kept for an "
+        "Idempotency-Key: a repeated discharge finds the admission ended (409).",
+    ),
 }
 OPERATIONS[("GET", "/wards/{ward}/alerts/stream")]["responses"]["200"] = STREAM
 

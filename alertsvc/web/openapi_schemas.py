@@ -470,6 +470,83 @@ OBSERVATION_RECORDED = obj(
     "observation alerts in_patient_ledger",
 )
 
+CLINICIAN = obj(
+    {"name": NON_EMPTY, "role": {"type": "string", "enum": ["nurse", "pharmacist", "physician"]}},
+    "name role",
+    description="who saw it; the ward is the staff token's",
+)
+BEDSIDE_REACTION = example(
+    obj(
+        {
+            "drug": NON_EMPTY,
+            "reaction": NON_EMPTY,
+            "severity": {"type": "string", "enum": ["mild", "moderate", "severe"]},
+            "observed": INSTANT,
+            "clinician": ref("Clinician"),
+            "note": TEXT,
+        },
+        "drug reaction clinician",
+    ),
+    {"drug": "amoxicillin", "reaction": "rash", "severity": "moderate",
+     "clinician": {"name": "Nia Brown", "role": "nurse"}},
+)  # fmt: skip
+BEDSIDE_ALLERGY = example(
+    obj(
+        {
+            "substance": NON_EMPTY,
+            "reaction": TEXT,
+            "criticality": {"type": "string", "enum": ["low", "high", "unable-to-assess"]},
+            "clinician": ref("Clinician"),
+            "note": TEXT,
+        },
+        "substance clinician",
+    ),
+    {"substance": "penicillin", "reaction": "hives", "clinician": {"name": "Nia Brown", "role": "nurse"}},
+)
+RECORDED_ENTRY = obj(
+    {
+        "admission": TEXT,
+        "entry": TEXT,
+        "kind": {"type": "string", "enum": ["reaction", "allergy", "medication"]},
+        "drug": {"type": ["string", "null"]},
+        "recorded_by": obj({"name": TEXT, "role": TEXT}),
+        "ward": TEXT,
+        "created": INSTANT,
+        "state": {"type": "string", "enum": ["pending", "delivered", "handover"]},
+        "status": TEXT,
+        "attempts": {"type": "integer"},
+        "last_error": {"type": ["string", "null"]},
+        "next_attempt_at": {"type": ["string", "null"]},
+        "delivered_at": {"type": ["string", "null"]},
+    },
+    "entry kind state status",
+)
+RECORDED_ENTRIES = obj({"admission": TEXT, "entries": array(ref("RecordedEntry"))}, "admission entries")
+DISCHARGE_REQUEST = example(
+    obj(
+        {
+            "clinician": ref("Clinician"),
+            "medications": array(obj({"drug": NON_EMPTY, "dose": TEXT, "note": TEXT}, "drug")),
+        },
+        "clinician",
+    ),
+    {"clinician": {"name": "Dr Okafor", "role": "physician"},
+     "medications": [{"drug": "doxycycline", "dose": "100 mg twice daily"}]},
+)  # fmt: skip
+DISCHARGED = obj(
+    {
+        "admission": TEXT,
+        "status": TEXT,
+        "reason": TEXT,
+        "entries": array(ref("RecordedEntry")),
+        "handover": {
+            "oneOf": [{"type": "null"}, obj({"payload": TEXT, "signature": TEXT}, "payload signature")],
+            "description": "the signed handover file for `alertsvc ledger import-entries`, if any",
+        },
+    },
+    "admission status entries handover",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Ingredient": INGREDIENT,
@@ -495,4 +572,11 @@ SCHEMAS: dict[str, Schema] = {
     "Health": HEALTH,
     "ObservationRequest": OBSERVATION_REQUEST,
     "ObservationRecorded": OBSERVATION_RECORDED,
+    "Clinician": CLINICIAN,
+    "BedsideReaction": BEDSIDE_REACTION,
+    "BedsideAllergy": BEDSIDE_ALLERGY,
+    "RecordedEntry": RECORDED_ENTRY,
+    "RecordedEntries": RECORDED_ENTRIES,
+    "DischargeRequest": DISCHARGE_REQUEST,
+    "Discharged": DISCHARGED,
 }

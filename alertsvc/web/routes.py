@@ -14,8 +14,8 @@ from alertsvc import admissions as adm
 from alertsvc import allergy_desk, idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
+from alertsvc.web import bedside_routes, observation_routes
 from alertsvc.web import http as web
-from alertsvc.web import observation_routes
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
 from alertsvc.web.signed_requests import request_target, signed_request_signer
@@ -155,4 +155,5 @@ ROUTES = [
     Route("/wards/{ward}/alerts", alerts, methods=["GET"]),
     Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
     *observation_routes.ROUTES,
+    *bedside_routes.ROUTES,
 ]

@@ -100,5 +100,9 @@ export function createApi(token, onUnauthorized = () => {}) {
     recordOutcome: async (ward, doseId, { status, note }) =>
       (await call("POST", `/wards/${segment(ward)}/schedule/${segment(doseId)}/outcome`, { status, note })).body,
     streamUrl: (ward) => `/wards/${segment(ward)}/alerts/stream`,
+    recordAtBedside: async (admission, kind, body) =>
+      (await call("POST", `/admissions/${segment(admission)}/${kind === "allergy" ? "allergies" : "reactions"}`, body)).body,
+    recordedAtBedside: async (admission) =>
+      (await call("GET", `/admissions/${segment(admission)}/practitioner-entries`)).body,
   };
 }

@@ -134,9 +134,14 @@ export class Sound {
   }
 }
 
-/** The legend dialog: one click away, closed with its button or Escape; focus goes back to the opener. */
-export function wireLegend(button, dialog) {
+/** A dialog one click away, closed with its button or Escape; focus goes back to the opener. */
+export function wireDialog(button, dialog, closeAction) {
   button.addEventListener("click", () => dialog.showModal());
-  dialog.querySelector("[data-action=close-legend]")?.addEventListener("click", () => dialog.close());
+  dialog.querySelector(`[data-action=${closeAction}]`)?.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => button.focus());
+}
+
+/** The legend: what each tier means and asks of the nurse. */
+export function wireLegend(button, dialog) {
+  wireDialog(button, dialog, "close-legend");
 }

@@ -2,9 +2,10 @@
 // the ward's event stream. Events are handled one at a time, in order.
 
 import { ApiError, Unauthorized, createApi } from "./api.js";
-import { CriticalBanner, Sound, renderActionList, wireLegend } from "./attention.js";
+import { CriticalBanner, Sound, renderActionList, wireDialog, wireLegend } from "./attention.js";
 import { WardBoard } from "./beds.js";
 import { Board } from "./board.js";
+import { BedsideForm } from "./bedside.js";
 import { announce } from "./dom.js";
 import { capitalise, drugs, interrupts, setWardLocale, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
@@ -42,6 +43,8 @@ class Dashboard {
     this.sound = new Sound($("sound-toggle"));
     this.banner = new CriticalBanner($("critical-banner"), { open: this.open, sound: this.sound });
     wireLegend($("legend-button"), $("legend"));
+    wireDialog($("bedside-button"), $("bedside"), "close-bedside");
+    this.bedside = new BedsideForm(this.api, this.board, staff);
   }
 
   async start() {
@@ -277,6 +280,7 @@ class Dashboard {
     const waiting = renderActionList($("action-list"), board, this.open);
     $("action-count").textContent = waiting ? `(${waiting})` : "";
     $("no-action").hidden = waiting > 0;
+    this.bedside.render();
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;

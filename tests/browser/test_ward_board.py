@@ -285,6 +285,15 @@ def test_a_24_bed_ward_fits_1920_by_1080_with_every_critical_alert_in_view(
     expect(legend).to_be_hidden()
     expect(page.locator("#legend-button")).to_be_focused()
 
+    # Recording a reaction or allergy is one click away too, in a dialog; every patient is a choice, by bed.
+    page.locator("#bedside-button").click()
+    expect(page.locator("#bedside-form")).to_be_visible()
+    expect(page.locator("#bedside-admission option")).to_have_count(24)
+    expect(page.locator("#bedside-admission option").first).to_have_text("Bed 1: Patient A. Baker")
+    assert_no_serious_violations(page, "the bedside recording dialog")
+    page.locator('[data-action="close-bedside"]').click()
+    expect(page.locator("#bedside-button")).to_be_focused()
+
 
 @pytest.mark.browser
 def test_a_keyboard_pass_reaches_the_most_urgent_critical_alert_and_its_actions_first(

@@ -50,6 +50,7 @@ export const api = {
   flagReaction: ({ drug, rxcui, reaction, severity }) => call("POST", "/api/reactions", { drug, rxcui, reaction, severity }),
   assertNoAllergies: () => call("POST", "/api/no-known-allergies"),
   createGrant: ({ grantee, scope, hours }) => call("POST", "/api/grants", { grantee, scope, hours }),
+  addNote: (entryId, text) => call("POST", `/api/entries/${segment(entryId)}/notes`, { text }),
   revokeGrant: (grantId) => call("POST", `/api/grants/${segment(grantId)}/revoke`),
   audit: ({ grant, hospitalUrl, admission }) =>
     call("POST", "/api/audit", { grant, hospital_url: hospitalUrl, admission }),

@@ -36,9 +36,12 @@ export function shortId(id) {
   return text.length > 24 ? `${text.slice(0, 14)}…${text.slice(-6)}` : text;
 }
 
-/** Who signed an entry, in words. */
+/** Who signed an entry, in words: "Recorded by Nia Brown (nurse), ward-5, signed by St Elsewhere". */
 export function signedBy(item) {
-  return item.signed_by === "patient" ? "Signed by you" : `Signed by practitioner ${shortId(item.author)}`;
+  if (item.signed_by === "patient") return "Signed by you";
+  const who = item.recorded_by;
+  if (who) return `Recorded by ${who.clinician} (${who.role}), ${who.ward}, signed by ${who.hospital}`;
+  return `Signed by practitioner ${shortId(item.author)}`;
 }
 
 export function capitalise(text) {

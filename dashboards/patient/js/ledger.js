@@ -1,6 +1,7 @@
 // The ledger's clinical entries: medications (stopped ones marked), allergies, flagged reactions, test
 // results (observations), each with who signed it.
 
+import { api } from "./api.js";
 import { fill, h, toggle } from "./dom.js";
 import { capitalise, signedBy, when } from "./format.js";
 
@@ -23,12 +24,44 @@ function medicationItem(item) {
   h("p", { class: "meta" }, signer(item), ` · ${stopped ? "stopped" : "recorded"} ${when(item.recorded)}`));
 }
 
+/**
+ * Under an entry a practitioner wrote: her own notes on it, and a small form to add one (a new entry
+ * signed by her; the practitioner's entry is never changed).
+ */
+function notesOf(item) {
+  if (!item.recorded_by) return null;
+  const inputId = `note-${item.entry.replace(/[^A-Za-z0-9]/g, "").slice(-16)}`;
+  const error = h("p", { class: "form-error", role: "alert", "data-field": "note-error" });
+  const input = h("input", { type: "text", id: inputId, maxlength: "2000", autocomplete: "off" });
+  const form = h("form", { class: "note-form", novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!input.value.trim()) {
+      error.textContent = "Write your note first.";
+      return;
+    }
+    try {
+      await api.addNote(item.entry, input.value);
+      document.dispatchEvent(new CustomEvent("ledger-changed"));
+    } catch (failure) {
+      error.textContent = failure.message || String(failure);
+    }
+  } },
+  h("label", { for: inputId }, "Add my own note"), input,
+  h("button", { type: "submit", class: "button", "data-field": "add-note" }, "Add note"), error);
+  return h("div", { class: "notes" },
+    h("ul", { class: "note-list" }, (item.notes ?? []).map((note) =>
+      h("li", { "data-field": "note", dataset: { noteId: note.entry } }, `My note, ${when(note.recorded)}: ${note.text}`))),
+    form);
+}
+
 function allergyItem(item) {
   return h("li", { class: "item", dataset: { entryId: item.entry, signedBy: item.signed_by } },
     h("p", { class: "title" }, h("span", { "data-field": "substance" }, item.substance),
       item.criticality === "high" ? h("span", { class: "badge high-badge" }, "High risk") : null),
     item.reaction ? h("p", { "data-field": "reaction" }, item.reaction) : null,
-    h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`));
+    h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`),
+    notesOf(item));
 }
 
 function reactionItem(item) {
@@ -39,7 +72,8 @@ function reactionItem(item) {
   h("p", { class: "title" }, h("span", { "data-field": "drug" }, item.drug),
     h("span", { class: "badge severity-badge" }, item.severity ? capitalise(item.severity) : "Severity not given")),
   h("p", { "data-field": "reaction" }, item.reaction),
-  h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`));
+  h("p", { class: "meta" }, signer(item), ` · ${when(item.recorded)}`),
+  notesOf(item));
 }
 
 function observationItem(item) {

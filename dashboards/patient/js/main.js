@@ -61,5 +61,6 @@ $("nkda-button").addEventListener("click", async () => {
 setupFlagForm(api, () => load());
 setupShareForm(api, () => load());
 setupAuditForm(api);
+document.addEventListener("ledger-changed", () => load());
 load();
 setInterval(load, REFRESH_MS);
