@@ -178,6 +178,7 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
         "events",
         "ward_observations",
         "practitioner_entries",
+        "scope_requests",
     ):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
     idempotency.forget_admission(db, admission_id)

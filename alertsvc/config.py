@@ -46,6 +46,10 @@ class Settings:
     )
     ledger_poll_seconds: float = _setting(20.0, "Seconds between reads of a linked patient ledger.")
     ledger_timeout: float = _setting(10.0, "Total deadline in seconds for one read of a patient's ledger.")
+    ledger_watch: int = _setting(
+        1,
+        "1: hold a watch on each linked patient ledger (GET /watch) and read changes at once; 0: poll only.",
+    )
     ward_timezone: str = _setting("Europe/London", "IANA time zone of wards created without one.")
     wards: str = _setting(
         "", "Wards to create at start-up: 'id[=Time/Zone][@locale];...', e.g. 'icu=Europe/London@en-GB;ed'."

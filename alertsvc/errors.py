@@ -37,7 +37,8 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
         ├── Conflict                 the request contradicts stored state (e.g. admission already ended)
         ├── Unauthorized             a bad, missing or expired token (shown to clients with no detail)
         ├── Forbidden                a valid token for another ward or role
-        └── TooManyRequests          a client over a per-token limit (e.g. open event streams)
+        ├── TooManyRequests          a client over a per-token limit (e.g. open event streams)
+        └── Unreachable              another server the request needs (her ledger server) failed or is down
 """
 
 from __future__ import annotations
@@ -177,3 +178,7 @@ class Forbidden(ServiceError):
 
 class TooManyRequests(ServiceError):
     """A client over a per-token limit (e.g. open event streams); the message names the limit."""
+
+
+class Unreachable(ServiceError):
+    """Another server the request needs (the patient's ledger server) could not be reached or failed."""

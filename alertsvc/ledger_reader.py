@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from alertsvc import admissions as adm
+from alertsvc import scope_requests
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.canonical import loads
@@ -68,6 +69,9 @@ async def poll(service: Service) -> None:
             continue
         service.next_polls[admission.id] = now + interval
         await read_new_entries(service, admission, now)
+        current = adm.get_admission(service.db, admission.id)
+        if current is not None and current.active:  # answers to its scope requests, if the watch missed them
+            await scope_requests.read_pending_answers(service, current)
 
 
 async def read_new_entries(service: Service, admission: Admission, now: datetime) -> None:

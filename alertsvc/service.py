@@ -32,6 +32,7 @@ from alertsvc import (
     idempotency,
     intake,
     ledger_reader,
+    ledger_watch,
     lookups,
     migrations,
     observation_desk,
@@ -100,6 +101,8 @@ class Service:
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
         self._deliveries: set[asyncio.Task[None]] = set()
+        self.watchers = ledger_watch.LedgerWatchers(self)
+        """One held watch of the patient's ledger server per admission admitted by grant link."""
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -118,6 +121,7 @@ class Service:
         await self.tick()
 
     async def stop(self) -> None:
+        await self.watchers.close()
         self.runner.shutdown()
         for task in list(self._deliveries):  # an entry cut short stays pending: sent again at start-up
             task.cancel()
@@ -290,6 +294,7 @@ class Service:
             self.runner.at(job_id, when, self.tick)
         for job_id, when in polls.items():
             self.runner.at(job_id, when, self.poll_ledgers)
+        self.watchers.sync()  # and one watch per linked admission, on its current grant
 
     async def deliver(self) -> None:
         """Deliver the practitioner entries whose attempt is due to patients' ledgers (``delivery``)."""

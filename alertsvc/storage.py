@@ -113,6 +113,12 @@ CREATE TABLE IF NOT EXISTS practitioner_entries (
 );
 CREATE INDEX IF NOT EXISTS practitioner_entries_by_admission ON practitioner_entries(admission, seq);
 CREATE INDEX IF NOT EXISTS practitioner_entries_due ON practitioner_entries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS scope_requests (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, grant_id TEXT NOT NULL,
+    scope TEXT NOT NULL, reason TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+    status TEXT NOT NULL, answered_at TEXT, new_grant TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS scope_requests_by_admission ON scope_requests(admission);
 """
 
 LIVE_GRANT_INDEX = (

@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.write_bench",
     "bench.bounds_bench",
     "bench.observation_bench",
+    "bench.watch_bench",
 ]
 
 

@@ -15,7 +15,14 @@ from starlette.types import ASGIApp
 @contextmanager
 def uvicorn_thread(app: ASGIApp, *, lifespan: str = "on") -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
     """Serve ``app``; yield its base URL and the event loop it runs on (to run coroutines there)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan=lifespan,
+        timeout_graceful_shutdown=3,  # a held stream (a grantee's watch) must not hold the shutdown
+    )
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)

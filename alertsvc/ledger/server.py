@@ -43,10 +43,11 @@ from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger import server_entries, server_notes, server_routes
+from alertsvc.ledger import scope_request_routes, server_entries, server_notes, server_routes, watch
 from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
+from alertsvc.ledger.scope_requests import ScopeRequests
 from alertsvc.ledger.server_search import DrugIndex
 from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.slices import make_slice, make_update
@@ -55,6 +56,8 @@ from alertsvc.web.auth import bearer
 from alertsvc.web.problems import error_response
 from alertsvc.web.signed_requests import ReplayCache, read_signed_request, request_target
 
+HOSPITAL_PATHS = ("/slices/", "/watch/", "/scope-requests", "/entries")
+"""Paths any client may reach (each answers only requests signed by a grantee); the rest are hers."""
 DEFAULT_PAGES_DIR = REPO / "dashboards" / "patient"  # as in serve_command
 CSRF_PLACEHOLDER = "__ALERTSVC_CSRF_TOKEN__"
 SECURITY_HEADERS = [
@@ -103,14 +106,18 @@ def create_ledger_app(
         public_url=None if public_url is None else public_url.rstrip("/"),
         remote_timeout=remote_timeout,
         replays=ReplayCache(started=clock()),
+        watches=watch.WatchHub(Path(ledger_path)),
+        scope_requests=ScopeRequests(Path(ledger_path)),
     )
     routes: list[Route | Mount] = [
         Route("/", index, methods=["GET"]),
         Route("/index.html", index, methods=["GET"]),
         Route("/slices/{grant}", slices, methods=["GET"]),
+        Route("/watch/{grant}", watch.watch, methods=["GET"]),
         *server_routes.ROUTES,
         *server_entries.ROUTES,
         *server_notes.ROUTES,
+        *scope_request_routes.ROUTES,
     ]
     for folder in ("css", "js"):
         if (server.pages_dir / folder).is_dir():
@@ -195,6 +202,7 @@ async def index(request: Request) -> Response:
 # --- errors: one JSON shape; a token fault is a bare 401 ---
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
+    (errors.TooManyRequests, 429),
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -235,19 +243,14 @@ def _names_by_address(host_header: str) -> bool:
     return True
 
 
-def _for_the_hospital(path: str) -> bool:
-    """What a grantee reaches from anywhere (signed requests); everything else is the patient's."""
-    return path.startswith("/slices/") or path == "/entries"
-
-
 class _PatientOnly:
-    """Everything but the grantee's endpoints is for a loopback client naming the server by address."""
+    """Everything but the hospital's paths is for a loopback client naming the server by address."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _for_the_hospital(scope["path"]):
+        if scope["type"] == "http" and not scope["path"].startswith(HOSPITAL_PATHS):
             client = scope.get("client") or ("", 0)
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
             if not (_is_loopback(client[0]) and _names_by_address(host)):

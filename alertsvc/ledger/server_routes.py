@@ -21,10 +21,11 @@ from alertsvc import errors
 from alertsvc.ledger import actions, fhir
 from alertsvc.ledger.allergy_status import no_known_allergies
 from alertsvc.ledger.entries import SignedEntry, format_time
-from alertsvc.ledger.grants import SCOPES, Grant, new_grant, new_revocation, parse_scope
+from alertsvc.ledger.grants import SCOPES, Grant, new_grant, parse_scope, read_revocation
 from alertsvc.ledger.identity import public_key_of
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.remote import fetch_audit, grant_link
+from alertsvc.ledger.scope_request_routes import revocations_with_widened
 from alertsvc.ledger.server_search import MAX_QUERY, ChosenDrug
 from alertsvc.ledger.server_state import PatientServer, json_body, server_of
 from alertsvc.ledger.server_views import grant_file, grant_view, ledger_view, revocations_by_grant
@@ -56,10 +57,11 @@ def _grant(snapshot: LedgerSnapshot, grant_id: str) -> Grant:
     return found
 
 
-def _append(server: PatientServer, entry: SignedEntry) -> dict[str, Any]:
+def _append(server: PatientServer, entry: SignedEntry, *also: SignedEntry) -> dict[str, Any]:
     now = server.clock()
     with server.ledger() as ledger:
-        head = ledger.append([entry], patient=server.key, now=now)
+        head = ledger.append([entry, *also], patient=server.key, now=now)
+    server.watches.poke()  # the grantees watching learn of it at once
     return {"entry": entry.id, "kind": entry.kind, "head": head.seq}
 
 
@@ -203,9 +205,10 @@ async def revoke(request: Request) -> JSONResponse:
     earlier = revocations_by_grant(snapshot.revocations()).get(grant.id)
     if earlier is not None:
         raise errors.Conflict(f"grant {grant.id} was already revoked at {format_time(earlier.created)}")
-    now = server.clock()
-    result = _append(server, new_revocation(server.key, grant, now=now))
+    first, *widened = revocations_with_widened(server, snapshot, grant)
+    result = _append(server, first, *widened)
     result["grant"] = grant.id
+    result["also_revoked"] = [read_revocation(r).grant_id for r in widened]
     return JSONResponse(result, status_code=201)
 
 

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -16,8 +16,12 @@ from alertsvc.clock import Clock
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
+from alertsvc.ledger.scope_requests import ScopeRequests
 from alertsvc.ledger.server_search import DrugIndex
 from alertsvc.web.signed_requests import ReplayCache
+
+if TYPE_CHECKING:
+    from alertsvc.ledger.watch import WatchHub
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 64 * 1024
@@ -36,6 +40,8 @@ class PatientServer:
     public_url: str | None
     remote_timeout: float
     replays: ReplayCache  # the grantee's signed reads, each accepted once
+    watches: WatchHub  # the grantees' held watches (``GET /watch/{grant}``)
+    scope_requests: ScopeRequests  # the grantees' requests for a wider scope
 
     @property
     def patient(self) -> str:

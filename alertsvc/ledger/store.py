@@ -202,6 +202,15 @@ class LedgerStore:
         except sqlite3.Error as exc:
             raise _translate(self.path, exc) from exc
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (any process) commits to this file
+        (``PRAGMA data_version``): a cheap way to learn that the ledger may have changed."""
+        try:
+            row = self._db.conn.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise _translate(self.path, exc) from exc
+        return int(row[0])
+
     @contextlib.contextmanager
     def writing(self) -> Iterator[StoreWriter]:
         """A write transaction: read the log, decide, add rows; committed only if the block succeeds."""

@@ -28,6 +28,7 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Conflict, 409),
     (errors.IdempotencyKeyReused, 422),
     (errors.TooManyRequests, 429),
+    (errors.Unreachable, 502),
     (errors.BodyTooLarge, 413),
     (errors.LimitExceeded, 422),
     (errors.InputError, 400),

@@ -30,6 +30,7 @@ ERRORS = {
     413: "The request body is larger than the service accepts.",
     422: "Readable, but refused: a ledger, signature, grant, drug or dose time that does not hold.",
     429: "Too many requests or open streams for this token.",
+    502: "Another server the request needs (the patient's ledger server) could not be reached or failed.",
 }
 
 BODY_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429)
@@ -279,6 +280,23 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         errors=BODY_ERRORS,
         description="The answer holds her data (the handover file) and is not kept for an "
         "Idempotency-Key: a repeated discharge finds the admission ended (409).",
+    ),
+    ("POST", "/admissions/{admission}/scope-requests"): _op(
+        "Ask the patient for a wider scope (signed, sent to her ledger server)",
+        tag="admissions",
+        security=STAFF,
+        body="ScopeRequest",
+        ok=(201, "Requested, awaiting the patient", ref("ScopeRequestState")),
+        errors=(*BODY_ERRORS, 502),
+        description="Staff of the admission's ward; the admission must have been admitted by grant link. "
+        "Nothing is stored when her ledger server cannot be reached (502) or refuses it.",
+    ),
+    ("GET", "/admissions/{admission}/scope-requests"): _op(
+        "The admission's scope requests and the patient's answers",
+        tag="admissions",
+        security=STAFF,
+        ok=(200, "Every request of the admission", ref("ScopeRequests")),
+        errors=READ_ERRORS,
     ),
 }
 OPERATIONS[("GET", "/wards/{ward}/alerts/stream")]["responses"]["200"] = STREAM

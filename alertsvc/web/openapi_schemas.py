@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from alertsvc.knowledge.model import FindingKind
+from alertsvc.ledger.grants import SCOPES
 from alertsvc.ward_desk import ACK_REASONS
 
 Schema = dict[str, Any]
@@ -469,6 +470,40 @@ OBSERVATION_RECORDED = obj(
     },
     "observation alerts in_patient_ledger",
 )
+SCOPE_REQUEST = example(
+    {
+        "type": "object",
+        "properties": {
+            "scope": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(SCOPES)},
+                "minItems": 1,
+                "maxItems": len(SCOPES),
+                "description": "what the ward asks to see that the admission's grant lacks",
+            },
+            "reason": {**NON_EMPTY, "maxLength": 500, "description": "why; the patient reads it"},
+        },
+        "required": ["scope", "reason"],
+        "additionalProperties": False,
+    },
+    {"scope": ["reactions"], "reason": "to check new prescriptions against reactions you have flagged"},
+)
+SCOPE_REQUEST_STATE = obj(
+    {
+        "id": TEXT,
+        "admission": TEXT,
+        "scope": array(TEXT),
+        "reason": TEXT,
+        "requested_by": TEXT,
+        "requested_at": INSTANT,
+        "status": {"type": "string", "enum": ["requested", "approved", "declined", "refused"]},
+        "status_text": {"type": "string", "description": "e.g. 'requested, awaiting the patient'"},
+        "answered_at": {"type": ["string", "null"]},
+        "new_grant": {"type": ["string", "null"], "description": "her wider grant, once approved"},
+    },
+    "id admission scope reason status status_text",
+)
+SCOPE_REQUESTS = obj({"admission": TEXT, "requests": array(ref("ScopeRequestState"))}, "admission requests")
 
 CLINICIAN = obj(
     {"name": NON_EMPTY, "role": {"type": "string", "enum": ["nurse", "pharmacist", "physician"]}},
@@ -579,4 +614,7 @@ SCHEMAS: dict[str, Schema] = {
     "RecordedEntries": RECORDED_ENTRIES,
     "DischargeRequest": DISCHARGE_REQUEST,
     "Discharged": DISCHARGED,
+    "ScopeRequest": SCOPE_REQUEST,
+    "ScopeRequestState": SCOPE_REQUEST_STATE,
+    "ScopeRequests": SCOPE_REQUESTS,
 }

@@ -14,7 +14,7 @@ from alertsvc import admissions as adm
 from alertsvc import allergy_desk, idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
-from alertsvc.web import bedside_routes, observation_routes
+from alertsvc.web import bedside_routes, observation_routes, scope_request_routes
 from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
@@ -156,4 +156,5 @@ ROUTES = [
     Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
     *observation_routes.ROUTES,
     *bedside_routes.ROUTES,
+    *scope_request_routes.ROUTES,
 ]

@@ -10,6 +10,7 @@ import { announce } from "./dom.js";
 import { capitalise, drugs, interrupts, setWardLocale, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderConnection, renderShift } from "./render.js";
+import { renderScopeRequests } from "./requests.js";
 import { endSession, beginSession } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
@@ -45,6 +46,7 @@ class Dashboard {
     wireLegend($("legend-button"), $("legend"));
     wireDialog($("bedside-button"), $("bedside"), "close-bedside");
     this.bedside = new BedsideForm(this.api, this.board, staff);
+    this.scopeRequests = new Map();
   }
 
   async start() {
@@ -168,6 +170,7 @@ class Dashboard {
     else if (event.type === "acknowledgement") this.board.addAcknowledgement(data.alert, data.acknowledgement);
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
+    else if (event.type === "scope-request") this.onScopeRequest(data);
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
     this.queueRender();
@@ -217,6 +220,15 @@ class Dashboard {
     if (marked.length) {
       announce($("announcer"), `Warning: a withdrawal of ${marked.length} alert${marked.length > 1 ? "s" : ""} ` +
         "could not be verified. They stay on the list.");
+    }
+  }
+
+  onScopeRequest(request) {
+    if (typeof request?.id !== "string") return;
+    const before = this.scopeRequests.get(request.id);
+    this.scopeRequests.set(request.id, request);
+    if (before && before.status !== request.status) {
+      announce($("status"), `${request.bed ? `Bed ${request.bed}` : "A patient"}: ${request.status_text}.`);
     }
   }
 
@@ -281,6 +293,7 @@ class Dashboard {
     $("action-count").textContent = waiting ? `(${waiting})` : "";
     $("no-action").hidden = waiting > 0;
     this.bedside.render();
+    renderScopeRequests($("scope-requests-section"), $("scope-requests"), this.scopeRequests);
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;

@@ -78,6 +78,7 @@ def test_the_service_reads_the_patients_ledger_until_the_grant_ends(
         alerts = client.get(f"/wards/{WARD}/alerts").json()["alerts"]
     assert any(a["alert"]["kind"] == "reaction" and a["alert"]["severity"] == "critical" for a in alerts)
     assert f"poll:{admission}" in dict(running.service.runner.jobs())
+    assert admission in running.service.watchers.tasks  # and its watch of her ledger server (issue 10)
 
     # The patient revokes: the next read brings the signed revocation and the admission ends.
     with Ledger.open(path) as ledger:
@@ -88,6 +89,7 @@ def test_the_service_reads_the_patients_ledger_until_the_grant_ends(
     with running.client(nurse) as client:
         assert client.get(f"/wards/{WARD}/alerts").json()["alerts"] == []
     assert f"poll:{admission}" not in dict(running.service.runner.jobs())
+    assert admission not in running.service.watchers.tasks
 
 
 def test_an_unreachable_ledger_server_is_retried_and_ends_nothing(

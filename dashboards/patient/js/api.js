@@ -52,6 +52,8 @@ export const api = {
   createGrant: ({ grantee, scope, hours }) => call("POST", "/api/grants", { grantee, scope, hours }),
   addNote: (entryId, text) => call("POST", `/api/entries/${segment(entryId)}/notes`, { text }),
   revokeGrant: (grantId) => call("POST", `/api/grants/${segment(grantId)}/revoke`),
+  scopeRequests: () => call("GET", "/api/scope-requests"),
+  answerScopeRequest: (requestId, answer) => call("POST", `/api/scope-requests/${segment(requestId)}/${answer}`),
   audit: ({ grant, hospitalUrl, admission }) =>
     call("POST", "/api/audit", { grant, hospital_url: hospitalUrl, admission }),
 };

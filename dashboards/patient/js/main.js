@@ -7,10 +7,12 @@ import { announce } from "./dom.js";
 import { setupFlagForm } from "./flag.js";
 import { renderGrants } from "./grants.js";
 import { renderLedger } from "./ledger.js";
+import { renderRequests } from "./requests.js";
 import { setupShareForm, showGrant } from "./share.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 60 * 1000;
+const REQUESTS_MS = 10 * 1000;
 
 async function revoke(grant, button) {
   const item = button.closest("li");
@@ -27,11 +29,26 @@ async function revoke(grant, button) {
   }
 }
 
+async function answer(request, reply, button) {
+  const item = button.closest("li");
+  button.disabled = true;
+  try {
+    await api.answerScopeRequest(request.id, reply);
+    announce(reply === "approve" ? `You now share your ${request.scope.join(", ")} too.` : "Request declined.");
+    await load();
+  } catch (failure) {
+    button.disabled = false;
+    const error = item?.querySelector('[data-field="error"]');
+    if (error) error.textContent = failure.message || String(failure);
+  }
+}
+
 async function load() {
   try {
-    const view = await api.ledger();
+    const [view, asked] = await Promise.all([api.ledger(), api.scopeRequests()]);
     renderLedger(view);
     renderGrants(view.grants, { onRevoke: revoke, onShow: showGrant });
+    renderRequests(asked.requests, view.grants, { onAnswer: answer });
     renderAuditGrants(view.grants);
     const shown = $("share-result").dataset.grantId;
     const current = view.grants.find((grant) => grant.id === shown);
@@ -64,3 +81,12 @@ setupAuditForm(api);
 document.addEventListener("ledger-changed", () => load());
 load();
 setInterval(load, REFRESH_MS);
+setInterval(async () => {  // a hospital's request shows within seconds
+  if (document.hidden || !document.body.dataset.loaded) return;
+  try {
+    const [view, asked] = await Promise.all([api.ledger(), api.scopeRequests()]);
+    renderRequests(asked.requests, view.grants, { onAnswer: answer });
+  } catch {
+    // the full reload says what is wrong
+  }
+}, REQUESTS_MS);
