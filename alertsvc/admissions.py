@@ -179,6 +179,7 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
         "ward_observations",
         "practitioner_entries",
         "scope_requests",
+        *("follow_ups", "given_overrides", "cds_cards", "cds_overrides"),  # issue 11's actions
     ):
         db.execute(f"DELETE FROM {table} WHERE admission = ?", [admission_id])
     idempotency.forget_admission(db, admission_id)

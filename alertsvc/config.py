@@ -41,6 +41,11 @@ class Settings:
     rxnav_timeout: float = _setting(3.0, "Total deadline in seconds for one RxNav look-up, retries included.")
     rxnav_cache_ttl: float = _setting(7 * 24 * 3600.0, "Seconds an RxNav answer stays in the local cache.")
     lead_time_minutes: int = _setting(60, "Minutes before a dose is due that its alert is raised again.")
+    follow_up_minutes: str = _setting(
+        "60",
+        "Minutes after which a held dose's unanswered follow-up comes back to the top (sooner if the next"
+        " dose of the drug is due): 'N' for every ward, or 'N;ward=M;...' to set some wards apart.",
+    )
     overdue_grace_minutes: int = _setting(
         30, "Minutes after a dose is due with no outcome recorded before it is overdue (ISMP: 30)."
     )

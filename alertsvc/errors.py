@@ -9,7 +9,8 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     ├── InputError                   malformed JSON, duplicate keys, a missing or wrong-typed field
     │   ├── IdempotencyKeyReused     an Idempotency-Key used before with a different request body
     │   ├── BodyTooLarge             a request body over the service's byte limit (names the limit)
-    │   └── LimitExceeded            a list or text over one of the service's limits (names field and limit)
+    │   ├── LimitExceeded            a list or text over one of the service's limits (names field and limit)
+    │   └── ReasonRequired           a safety rule needs a reason first (a dose given under a critical alert)
     ├── IdentityError                a key file missing, unreadable, of the wrong kind, or in the way
     ├── LedgerError
     │   ├── LedgerNotFound           no ledger file at that path
@@ -66,6 +67,11 @@ class BodyTooLarge(InputError):
 
 class LimitExceeded(InputError):
     """A list or text over one of the service's limits; the message names the field and the limit."""
+
+
+class ReasonRequired(InputError):
+    """A clinical action that a safety rule lets through only with a coded reason and a name (a dose given
+    while a critical alert concerns it); the message names what is missing."""
 
 
 class IdentityError(AlertsvcError):

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, lookups, storage
+from alertsvc import audit, dose_overrides, idempotency, lookups, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
@@ -112,6 +112,9 @@ async def record_administration(
     recorded = record_dose_outcome(service, ward, dose_id, body, staff)
     now = service.clock()
     admission = service.active_admission(recorded.admission)
+    overrides = (  # a dose given under a critical alert: a coded reason and who gave it, or a 422
+        dose_overrides.given_overrides(service, recorded, body, staff, now) if recorded.counts else []
+    )
     patients = await service.patients_of([admission.id], now)
     with storage.write(service.db):
         service.active_admission(admission.id)  # not ended (and purged) while its slice was read
@@ -135,11 +138,13 @@ async def record_administration(
             ward=ward,
             detail={"dose": dose_id, "status": recorded.outcome.status if recorded.outcome else ""},
         )
+        events.extend(dose_overrides.save_given_overrides(service, overrides, now))
         events.extend(service.reconcile(admission, patients[admission.id], now))
-        idempotency.remember(service.db, once, dose_json(recorded), admissions=[admission.id])
+        answer = dose_json(recorded) | ({"overrides": [o.as_json() for o in overrides]} if overrides else {})
+        idempotency.remember(service.db, once, answer, admissions=[admission.id])
     service.publish(events)
     service.rebuild_timers()
-    return dose_json(recorded)
+    return answer
 
 
 def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any]:

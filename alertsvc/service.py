@@ -24,6 +24,7 @@ import sqlite_utils
 
 from alertsvc import admissions as adm
 from alertsvc import (
+    alert_actions,
     audit,
     bedside,
     delivery,
@@ -51,6 +52,7 @@ from alertsvc.clock import Clock, iso, offset_of, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
 from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
+from alertsvc.knowledge.evidence_text import evidence_sentence, source_names
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
@@ -277,6 +279,7 @@ class Service:
                 events.extend(timers.present_shift(self.db, ward, now))
             for admission in active:
                 events.extend(self.reconcile(admission, patients[admission.id], now))
+            events.extend(alert_actions.bring_back(self, now))  # unanswered follow-ups, to the top again
         self.publish(events)
         self.rebuild_timers()
 
@@ -351,27 +354,35 @@ class Service:
             new_id=lambda: "alert-" + uuid.uuid4().hex[:16],
         )
         events = []
-        acks = alert_store.acknowledgements(self.db, [a.id for a, _ in changes.upserts])
         for alert, reminded in changes.upserts:
-            token = jws.sign(alert.claims(), self.identity, typ=ALERT_TYPE)
-            alert_store.save_alert(self.db, alert, token, reminded_dose=reminded)
-            data = {
-                "id": alert.id,
-                "jws": token,
-                "acknowledgements": [a.as_json() for a in acks.get(alert.id, [])],
-            }
+            claims = alert.claims() | self.plain_words(alert.finding)
+            claims |= alert_actions.latest_claim(self.db, alert.id)
+            token = jws.sign(claims, self.identity, typ=ALERT_TYPE)
+            alert_store.save_alert(self.db, alert, token, reminded_dose=reminded, claims=claims)
+            data = {"id": alert.id, "jws": token} | alert_actions.listed_extras(self.db, [alert.id])[alert.id]
             events.append(
                 alert_store.append_event(
                     self.db, ward=admission.ward, type="alert", data=data, admission=admission.id, now=now
                 )
             )
+        kept = alert_actions.kept_alerts(self.db, admission.id, now)  # a follow-up never hides its alert
         for reason, ids in changes.withdrawals_by_reason().items():
+            ids = tuple(a for a in ids if a not in kept)
+            if not ids:
+                continue
             events.append(
                 withdraw_no_longer_found(
                     self.db, self.identity, admission.ward, admission.id, ids, now=now, reason=reason
                 )
             )
         return events
+
+    def plain_words(self, finding: Finding) -> dict[str, Any]:
+        """The finding's evidence as a sentence and its sources by name, for the screen (no ids)."""
+        return {
+            "evidence_text": evidence_sentence(finding, self.knowledge),
+            "source_names": source_names(finding, self.knowledge),
+        }
 
     # -- helpers -----------------------------------------------------------------------------------
 

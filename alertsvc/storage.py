@@ -121,6 +121,38 @@ CREATE TABLE IF NOT EXISTS scope_requests (
 CREATE INDEX IF NOT EXISTS scope_requests_by_admission ON scope_requests(admission);
 """
 
+ACTIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS follow_ups (
+    id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL, dose TEXT NOT NULL,
+    opened_at TEXT NOT NULL, opened_by TEXT NOT NULL, opened_shift TEXT NOT NULL, state TEXT NOT NULL,
+    comes_back TEXT NOT NULL, raised INTEGER NOT NULL DEFAULT 0, prescriber TEXT NOT NULL DEFAULT '',
+    comment TEXT NOT NULL DEFAULT '', closed_at TEXT, closed_by TEXT, resolution TEXT,
+    resolution_note TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS follow_ups_one_open ON follow_ups(alert) WHERE state = 'open';
+CREATE INDEX IF NOT EXISTS follow_ups_by_alert ON follow_ups(alert, opened_at);
+CREATE TABLE IF NOT EXISTS given_overrides (
+    id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL, dose TEXT NOT NULL,
+    nurse TEXT NOT NULL, recorded_by TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,
+    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS given_overrides_by_alert ON given_overrides(alert, at);
+CREATE TABLE IF NOT EXISTS cds_cards (
+    card TEXT PRIMARY KEY, admission TEXT NOT NULL, dedupe TEXT NOT NULL, user TEXT NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cds_cards_by_admission ON cds_cards(admission);
+CREATE TABLE IF NOT EXISTS cds_overrides (
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, dedupe TEXT NOT NULL, card TEXT NOT NULL,
+    user TEXT NOT NULL, client TEXT NOT NULL, reason_code TEXT NOT NULL, reason_display TEXT NOT NULL,
+    outcome_at TEXT NOT NULL, received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cds_overrides_by_finding ON cds_overrides(dedupe);
+"""
+"""Issue 11's clinical actions: a held dose's follow-up with the prescriber, a dose given under a critical
+alert with its coded override reason, and CDS Hooks cards and overrides linked to an admission's finding.
+Every table names its admission, so a purge deletes its rows (``admissions.purge``)."""
+
 LIVE_GRANT_INDEX = (
     "CREATE UNIQUE INDEX IF NOT EXISTS admissions_live_grant ON admissions(grant_id) WHERE status = 'active'"
 )
@@ -150,7 +182,7 @@ def open_db(path: Path) -> sqlite_utils.Database:
         db.execute(pragma)
     if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
         raise ServiceError(f"{path}: this SQLite build cannot turn secure_delete on; purges would leave data")
-    connection.executescript(SCHEMA)
+    connection.executescript(SCHEMA + ACTIONS_SCHEMA)
     for table, column, definition in ADDED_COLUMNS:  # databases made before the column existed
         if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")

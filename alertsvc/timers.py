@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import idempotency, ledger_reader
+from alertsvc import alert_actions, idempotency, ledger_reader
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
@@ -47,6 +47,7 @@ def wanted(service: Service, now: datetime) -> tuple[dict[str, datetime], dict[s
             ticks[f"overdue:{dose.id}"] = overdue_at(dose, service.overdue_grace)
     for ward in adm.all_wards(db):
         ticks[f"shift:{ward.id}"] = shift_at(ward, now).end
+    ticks.update(alert_actions.wake_ups(db, now))  # follow-ups coming back to the top, or let go
     if service.checkpoint_owed:
         ticks["checkpoint"] = now + CHECKPOINT_RETRY
     expiry = idempotency.next_expiry(db)

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import alert_actions, audit, idempotency, storage
 from alertsvc.alerts import store as alert_store
+from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement
-from alertsvc.clock import iso
+from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
 from alertsvc.web.auth import Staff, require
@@ -57,21 +58,32 @@ def alerts_view(service: Service, ward_id: str, shift_name: str | None, staff: S
     ward = ward_of(service, ward_id)
     shift = current_shift(service, ward, shift_name, now)
     alerts = alert_store.active_alerts(service.db, ward=ward_id)
-    acks = alert_store.acknowledgements(service.db, [a.id for a in alerts])
+    extras = alert_actions.listed_extras(service.db, [a.id for a in alerts])
     listed = []
     for alert in alerts:
-        these = acks.get(alert.id, [])
+        more = extras[alert.id]
+        these = more["acknowledgements"]
+        waiting = next((f for f in more["follow_ups"] if f["state"] == "open"), None)
         listed.append(
             {
                 "id": alert.id,
                 "jws": alert.jws,
                 "alert": alert.claims,
                 "acknowledgements": [
-                    a.as_json() | {"earlier_shift": a.shift_start < shift.start} for a in these
+                    a | {"earlier_shift": parse_iso(a["shift_start"]) < shift.start} for a in these
                 ],
-                "acknowledged_this_shift": any(a.shift_start == shift.start for a in these),
+                "acknowledged_this_shift": any(parse_iso(a["shift_start"]) == shift.start for a in these),
+                "follow_ups": more["follow_ups"],
+                "awaiting_prescriber_since": waiting["opened_at"] if waiting else None,
+                "back_on_top": bool(waiting and waiting["raised"] > 0),
+                "overrides": [
+                    o | {"earlier_shift": parse_iso(o["shift_start"]) < shift.start}
+                    for o in more["overrides"]
+                ],
+                "upstream": more["upstream"],
             }
         )
+    listed.sort(key=lambda item: not item["back_on_top"])  # stable: otherwise most severe first
     with storage.write(service.db):
         audit.record(
             service.db,
@@ -91,6 +103,8 @@ def alerts_view(service: Service, ward_id: str, shift_name: str | None, staff: S
         "shift": shift_json(ward, shift),
         "alerts": listed,
         "reasons": reasons,
+        "override_reasons": [{"code": c, "display": d} for c, d in OVERRIDE_REASONS.items()],
+        "resolutions": [{"code": c, "display": d} for c, d in RESOLUTIONS.items()],
         "last_event_id": alert_store.last_event_id(service.db, ward_id),
     }
 

@@ -73,8 +73,16 @@ def get_alert(db: sqlite_utils.Database, alert_id: str) -> StoredAlert | None:
     return None if row is None else _alert(row)
 
 
-def save_alert(db: sqlite_utils.Database, alert: Alert, jws: str, *, reminded_dose: str | None) -> None:
-    """Insert or replace the alert with this id (a new version replaces the old one)."""
+def save_alert(
+    db: sqlite_utils.Database,
+    alert: Alert,
+    jws: str,
+    *,
+    reminded_dose: str | None,
+    claims: dict[str, Any] | None = None,
+) -> None:
+    """Insert or replace the alert with this id (a new version replaces the old one). ``claims``: what
+    was signed, when more than ``alert.claims()`` (a follow-up, the evidence in words)."""
     db.execute(
         """INSERT INTO alerts(id, admission, ward, dedupe, version, status, severity_rank, dose, due,
                reminded_dose, body, jws, created, updated)
@@ -93,11 +101,19 @@ def save_alert(db: sqlite_utils.Database, alert: Alert, jws: str, *, reminded_do
             alert.dose.id if alert.dose else None,
             iso(alert.dose.due) if alert.dose else None,
             reminded_dose,
-            json.dumps(alert.claims(), sort_keys=True),
+            json.dumps(alert.claims() if claims is None else claims, sort_keys=True),
             jws,
             iso(alert.created),
             iso(alert.updated),
         ],
+    )
+
+
+def save_signed_claims(db: sqlite_utils.Database, alert_id: str, claims: dict[str, Any], jws: str) -> None:
+    """Replace a stored alert's signed claims with a new version of them (e.g. its follow-up changed)."""
+    db.execute(
+        "UPDATE alerts SET version = ?, body = ?, jws = ?, updated = ? WHERE id = ?",
+        [claims["version"], json.dumps(claims, sort_keys=True), jws, claims["updated"], alert_id],
     )
 
 

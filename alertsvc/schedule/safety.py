@@ -123,8 +123,8 @@ def _finding(
     not_before = (earlier.effective_time + interval).astimezone(zone)
     management = steps(
         (
-            f"Hold this dose: do not give {later.drug} (dose {later.id}) before {not_before:%Y-%m-%d %H:%M}.",
-            f"Check the MAR: dose {earlier.id} of {earlier.drug} was {when_earlier}"
+            f"Hold this dose: do not give {later.drug} before {not_before:%d %b %H:%M}.",
+            f"Check the MAR: the dose of {earlier.drug} was {when_earlier}"
             + (f" during the {earlier_shift.label(zone)} shift." if across else "."),
             "Give it sooner only if the prescriber confirms the shorter interval; record who confirmed it.",
         )

@@ -31,6 +31,7 @@ STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
     (errors.Unreachable, 502),
     (errors.BodyTooLarge, 413),
     (errors.LimitExceeded, 422),
+    (errors.ReasonRequired, 422),
     (errors.InputError, 400),
     (errors.GrantError, 403),
     (errors.LedgerError, 422),

@@ -44,7 +44,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, lookups, observation_desk, storage
+from alertsvc import admissions, audit, idempotency, lookups, observation_desk, storage, upstream
+from alertsvc.alerts.build import dedupe_key
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.knowledge.check import check
@@ -183,11 +184,23 @@ async def call_service(request: Request) -> JSONResponse:
     for what, known in (("medications", has_meds), ("allergies", has_allergies)):
         if not known:
             cards.append(unchecked_card(Unchecked(what, "", "the client sent no prefetch for them"), drafts))
+    findings_of = {  # a card's key -> the alert identity of its finding on this admission's ward
+        card(f, drafts, service.knowledge.sources)["key"]: dedupe_key(admission.id, f)
+        for f in findings
+        if admission is not None
+    }
+    issued = []
     for one in cards:
-        one["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_endpoint(request)}#{instance}#{one.pop('key')}"))
+        key = one.pop("key")
+        one["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{_endpoint(request)}#{instance}#{key}"))
+        if key in findings_of:
+            issued.append((one["uuid"], findings_of[key]))
     if admission is not None:
         detail = {"service": service_id, "user": str(context.get("userId", ""))[:200], "cards": len(cards)}
         with storage.write(service.db):
+            upstream.remember_cards(
+                service.db, admission.id, issued, user=str(context.get("userId", "")), now=service.clock()
+            )
             audit.record(
                 service.db,
                 now=service.clock(),
@@ -206,14 +219,14 @@ async def feedback(request: Request) -> Response:
     issuer = authenticate(request, service, audiences={endpoint, endpoint.removesuffix("/feedback")})
 
     async def record(body: dict[str, Any], key: idempotency.Pending | None) -> dict[str, Any]:
-        return _record_feedback(service, service_id, body, key)
+        return _record_feedback(service, service_id, body, key, client=issuer)
 
     caller = idempotency.caller_id("cds", issuer)
     return await once(request, caller=caller, status=200, what="CDS Hooks feedback", write=record)
 
 
 def _record_feedback(
-    service: Service, service_id: str, body: dict[str, Any], key: idempotency.Pending | None
+    service: Service, service_id: str, body: dict[str, Any], key: idempotency.Pending | None, *, client: str
 ) -> dict[str, Any]:
     items = body.get("feedback")
     if not isinstance(items, list) or not items:
@@ -226,6 +239,9 @@ def _record_feedback(
             "VALUES (?,?,?,?,?,?,?)",
             rows,
         )
+        displays = {r["code"]: r["display"] for r in OVERRIDE_REASONS}
+        linked = [(r[2], r[3], r[4], displays.get(r[4], r[4]), r[5]) for r in rows]
+        upstream.link_overrides(service.db, linked, client=client, received=received)
         idempotency.remember(service.db, key, {"recorded": len(rows)})
     return {"recorded": len(rows)}
 

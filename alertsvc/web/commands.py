@@ -140,9 +140,27 @@ def staff() -> None:
     help="How long the token is valid; at most the service's staff_token_max_hours (24).",
 )
 @click.option("--service-key", type=click.Path(path_type=Path), default=None, help="The service's key file.")
-def token(ward: str, name: str, role: str, hours: float, service_key: Path | None) -> None:
-    """Issue a signed staff token bound to one ward and role (printed on stdout)."""
+@click.option(
+    "--link",
+    is_flag=True,
+    help="Print a sign-in link (the token in the URL fragment, which browsers never send to the server) "
+    "instead of the bare token.",
+)
+@click.option(
+    "--url",
+    default=None,
+    help="The ward dashboard's address for --link [default: http://HOST:PORT/ from the settings].",
+)
+def token(
+    ward: str, name: str, role: str, hours: float, service_key: Path | None, link: bool, url: str | None
+) -> None:
+    """Issue a signed staff token bound to one ward and role (printed on stdout), or a sign-in link."""
     settings = settings_from({"service_key": service_key})
+    base = url if url is not None else f"http://{settings.host}:{settings.port}/"
+    if link and (not base.startswith(("http://", "https://")) or "#" in base or "?" in base):
+        raise click.BadParameter(
+            "must be an http:// or https:// address with no query or fragment", param_hint="--url"
+        )
     most = settings.staff_token_max_hours
     if hours <= 0 or hours > most:
         raise click.BadParameter(
@@ -152,4 +170,16 @@ def token(ward: str, name: str, role: str, hours: float, service_key: Path | Non
         )
     identity = load_or_create(settings.service_key)
     role_value: Role = "admission" if role == "admission" else "nurse"
-    click.echo(issue_staff_token(identity, ward=ward, name=name, role=role_value, now=utc_now(), hours=hours))
+    issued = issue_staff_token(identity, ward=ward, name=name, role=role_value, now=utc_now(), hours=hours)
+    click.echo(sign_in_link(base, issued) if link else issued)
+
+
+def sign_in_link(base: str, token: str) -> str:
+    """The dashboard's address with the token in its fragment (``#token=``), never in a query string:
+    the fragment stays in the browser, which reads it, keeps it for the tab and removes it from the
+    address bar.
+
+    >>> sign_in_link("http://127.0.0.1:8000", "a.b.c")
+    'http://127.0.0.1:8000/#token=a.b.c'
+    """
+    return f"{base if base.endswith('/') else base + '/'}#token={token}"

@@ -96,7 +96,8 @@ SHIFT_QUERY = [
 ]
 STREAM = {
     "description": "Server-sent events: `alert`, `acknowledgement`, `withdrawn`, `shift`, `schedule`, "
-    "`administration`; each `id` is the outbox sequence number, each `data` one JSON object.",
+    "`administration`, `follow-up`, `override`; each `id` is the outbox sequence number, each `data` one "
+    "JSON object.",
     "content": {
         "text/event-stream": {
             "schema": {

@@ -323,6 +323,7 @@ OUTCOME_REQUEST = obj(
         "status": {"type": "string", "enum": ["given", "held", "refused"]},
         "note": TEXT,
         "at": {**INSTANT, "description": "when it happened (default: now)"},
+        "override": ref("Override"),
     },
     "status",
 )

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertsvc import admissions as adm
-from alertsvc import allergy_desk, idempotency, schedule_desk, updates, ward_desk
+from alertsvc import alert_actions, allergy_desk, idempotency, schedule_desk, updates, ward_desk
 from alertsvc.errors import NotFound, Unauthorized
 from alertsvc.service import Service
 from alertsvc.web import bedside_routes, observation_routes, scope_request_routes
@@ -144,6 +144,32 @@ async def acknowledge(request: Request) -> Response:
     )
 
 
+async def hold_and_tell(request: Request) -> Response:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    alert = request.path_params["alert"]
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=201,
+        what="hold and tell prescriber",
+        write=lambda body, key: alert_actions.hold_and_tell(service, alert, body, staff, once=key),
+    )
+
+
+async def prescriber_answer(request: Request) -> Response:
+    service = web.service_of(request)
+    staff = staff_of(request)
+    alert = request.path_params["alert"]
+    return await once(
+        request,
+        caller=staff_caller(staff),
+        status=200,
+        what="prescriber's answer",
+        write=lambda body, key: alert_actions.prescriber_answer(service, alert, body, staff, once=key),
+    )
+
+
 ROUTES = [
     Route("/.well-known/jwks.json", jwks, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
@@ -154,6 +180,8 @@ ROUTES = [
     Route("/wards/{ward}/schedule/{dose}/outcome", dose_outcome, methods=["POST"]),
     Route("/wards/{ward}/alerts", alerts, methods=["GET"]),
     Route("/alerts/{alert}/acknowledgements", acknowledge, methods=["POST"]),
+    Route("/alerts/{alert}/hold", hold_and_tell, methods=["POST"]),
+    Route("/alerts/{alert}/prescriber-answer", prescriber_answer, methods=["POST"]),
     *observation_routes.ROUTES,
     *bedside_routes.ROUTES,
     *scope_request_routes.ROUTES,

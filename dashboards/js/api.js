@@ -64,7 +64,8 @@ const segment = (value) => encodeURIComponent(value);
 /** API calls bound to one token. */
 export function createApi(token, onUnauthorized = () => {}) {
   async function call(method, path, body) {
-    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+    const current = typeof token === "function" ? token() : token; // a getter: a renewed token is used at once
+    const headers = { Authorization: `Bearer ${current}`, Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(path, {
       method,
@@ -97,8 +98,13 @@ export function createApi(token, onUnauthorized = () => {}) {
     schedule: async (ward) => (await call("GET", `/wards/${segment(ward)}/schedule`)).body,
     acknowledge: async (alertId, { shift, reason, comment }) =>
       (await call("POST", `/alerts/${segment(alertId)}/acknowledgements`, { shift, reason, comment })).body,
-    recordOutcome: async (ward, doseId, { status, note }) =>
-      (await call("POST", `/wards/${segment(ward)}/schedule/${segment(doseId)}/outcome`, { status, note })).body,
+    recordOutcome: async (ward, doseId, { status, note, override }) =>
+      (await call("POST", `/wards/${segment(ward)}/schedule/${segment(doseId)}/outcome`,
+        override ? { status, note, override } : { status, note })).body,
+    hold: async (alertId, { shift, prescriber }) =>
+      (await call("POST", `/alerts/${segment(alertId)}/hold`, { shift, prescriber })).body,
+    answer: async (alertId, { resolution, prescriber }) =>
+      (await call("POST", `/alerts/${segment(alertId)}/prescriber-answer`, { resolution, prescriber })).body,
     streamUrl: (ward) => `/wards/${segment(ward)}/alerts/stream`,
     recordAtBedside: async (admission, kind, body) =>
       (await call("POST", `/admissions/${segment(admission)}/${kind === "allergy" ? "allergies" : "reactions"}`, body)).body,

@@ -74,7 +74,9 @@ export function renderActionList(list, board, open) {
         ` ${c.kind === "interaction" ? "" : `${kindLabel(c.kind).toLowerCase()}: `}${drugs(c)}`,
         dose ? h("span", { class: "visually-hidden" }, `, dose of ${doseText(dose)}`) : null),
       h("p", { class: "actions" },
-        h("button", { type: "button", class: "button small primary", "data-action": "acknowledge",
+        actLabel(entry) ? h("button", { type: "button", class: "button small primary", "data-action": "act",
+          "aria-describedby": textId, onclick: () => open(entry.id, "act") }, actLabel(entry)) : null,
+        h("button", { type: "button", class: "button small", "data-action": "acknowledge",
           "aria-describedby": textId, onclick: () => open(entry.id, "acknowledge") }, "Acknowledge"),
         h("button", { type: "button", class: "button small", "data-action": "details",
           "aria-describedby": textId, onclick: () => open(entry.id, "details") }, "Details")));
@@ -85,6 +87,12 @@ export function renderActionList(list, board, open) {
       document.getElementById("action-heading"))?.focus();
   }
   return waiting.length;
+}
+
+/** The clinical action a "needs action now" item offers first, in words (none without a dose). */
+function actLabel(entry) {
+  if ((entry.follow_ups ?? []).some((f) => f.state === "open")) return "Prescriber's answer…";
+  return entry.claims?.dose ? "Hold and tell prescriber…" : "";
 }
 
 /** The ward's sound switch: off by default, remembered in this browser; a short WebAudio beep. */

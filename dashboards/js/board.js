@@ -1,6 +1,7 @@
 // The ward's state as the dashboard knows it: the shift, the active alerts (each verified), their
 // acknowledgements, the coded reasons and the schedule. Pure data and ordering; no DOM, no network.
 
+import { backOnTop } from "./actions.js";
 import { interrupts, unresolvedId } from "./format.js";
 
 export const SEVERITY_RANK = { critical: 0, major: 1, moderate: 2, minor: 3 };
@@ -23,6 +24,7 @@ const byBed = new Intl.Collator("en", { numeric: true });
 export function compareAlerts(a, b) {
   return (
     Number(a.verified) - Number(b.verified) ||
+    Number(backOnTop(b)) - Number(backOnTop(a)) || // a follow-up came back unanswered: to the top
     rank(a) - rank(b) ||
     dueOf(a) - dueOf(b) ||
     byBed.compare(String(a.claims?.bed ?? ""), String(b.claims?.bed ?? "")) ||
@@ -35,6 +37,8 @@ export class Board {
     this.ward = ward;
     this.shift = null; // {name, start, end, label, timezone}
     this.reasons = [];
+    this.overrideReasons = []; // coded reasons to give a dose under a critical alert
+    this.resolutions = []; // the prescriber's answers to a held dose's follow-up
     // id -> {id, jws, verified, claims, reason, acknowledgements: [], withdrawalUnverified?: why}
     this.alerts = new Map();
     this.doses = new Map(); // id -> dose json
@@ -150,10 +154,13 @@ export class Board {
   }
 
   /**
-   * A critical alert has been acted on this shift when it was acknowledged in this shift, or when the
-   * dose it is bound to has an outcome recorded (held, refused, or given with its confirmation).
+   * A critical alert has been acted on this shift when it was acknowledged in this shift, when the dose
+   * it is bound to has an outcome recorded (held, refused, or given with its reason), or when its dose was
+   * held and the prescriber told (an open follow-up) and has not come back unanswered.
    */
   actedOnThisShift(entry) {
+    if (backOnTop(entry)) return false; // held and told, but the prescriber has not answered in time
+    if ((entry.follow_ups ?? []).some((f) => f.state === "open")) return true; // held, prescriber told
     if (this.acknowledgedThisShift(entry)) return true;
     const dose = entry.claims?.dose?.id ? this.doses.get(entry.claims.dose.id) : null;
     return Boolean(dose?.outcome);
@@ -161,12 +168,13 @@ export class Board {
 
   /**
    * "Needs action now": verified alerts that interrupt (critical, or a dose whose drug could not be
-   * checked) not yet acted on this shift, the most urgent dose first (alerts without a dose last).
+   * checked) not yet acted on this shift; a follow-up that came back unanswered first, then the most
+   * urgent dose first (alerts without a dose last).
    */
   needsActionNow() {
     return [...this.alerts.values()]
       .filter((entry) => entry.verified && interrupts(entry.claims) && !this.actedOnThisShift(entry))
-      .sort((a, b) => dueOf(a) - dueOf(b) || rank(a) - rank(b) ||
+      .sort((a, b) => Number(backOnTop(b)) - Number(backOnTop(a)) || dueOf(a) - dueOf(b) || rank(a) - rank(b) ||
         byBed.compare(String(a.claims.bed ?? ""), String(b.claims.bed ?? "")) || byBed.compare(a.id, b.id));
   }
 

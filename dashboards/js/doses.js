@@ -45,7 +45,7 @@ function doseLine(dose, alerts, board, handlers) {
   const critical = alerts.filter((a) => interrupts(a.claims));
   const top = alerts[0]?.claims.severity;
   const unchecked = !(dose.ingredients ?? []).length;
-  const form = dose.outcome ? null : outcomeForm(dose, critical, titleId, handlers);
+  const form = dose.outcome ? null : outcomeForm(dose, critical, titleId, board, handlers);
   const what = [h("time", { class: "dose-due", datetime: dose.due }, when(dose.due, zone, board.shift?.start)), " ",
     h("span", { class: "dose-title", id: titleId }, doseText(dose) || dose.drug)];
   // Not yet recorded: the dose itself is the button that opens its form in place.
@@ -87,7 +87,7 @@ function outcomeText(outcome, zone) {
     outcome.note ? `: ${outcome.note}` : "");
 }
 
-function outcomeForm(dose, critical, titleId, handlers) {
+function outcomeForm(dose, critical, titleId, board, handlers) {
   const formId = idFor("dose-form", dose.id);
   const noteId = idFor("dose-note", dose.id);
   const note = h("input", { id: noteId, name: "note", type: "text", maxlength: "500", autocomplete: "off" });
@@ -96,12 +96,30 @@ function outcomeForm(dose, critical, titleId, handlers) {
     h("button", { type: "button", class: `button small outcome-${status}`, "data-outcome-action": status }, capitalise(status)));
   let confirming = false;
   const given = buttons[0];
+  const stops = critical.filter((a) => a.claims.severity === "critical");
+  const override = stops.length ? overrideFields(dose, board) : null;
   const reset = () => {
     confirming = false;
     given.textContent = "Given";
+    if (override) override.root.hidden = true;
   };
   const record = async (status) => {
-    if (status === "given" && critical.length && !confirming) {
+    if (status === "given" && override) { // a critical alert: a coded reason and who gave it
+      if (!confirming) {
+        confirming = true;
+        override.root.hidden = false;
+        given.textContent = "Confirm given";
+        error.textContent = `Critical alert for this dose: ${stops[0].claims.summary} ` +
+          "To give it anyway, choose a reason and name the nurse giving it, then press “Confirm given”.";
+        override.reason.focus();
+        return;
+      }
+      const missing = override.missing();
+      if (missing) {
+        error.textContent = missing;
+        return;
+      }
+    } else if (status === "given" && critical.length && !confirming) {
       confirming = true;
       given.textContent = "Confirm given";
       const what = critical[0].claims.severity === "critical" ? "Critical alert" : kindLabel(critical[0].claims.kind);
@@ -113,7 +131,8 @@ function outcomeForm(dose, critical, titleId, handlers) {
     error.textContent = "";
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      await handlers.recordOutcome(dose.id, status, note.value.trim());
+      await handlers.recordOutcome(dose.id, status, note.value.trim(),
+        status === "given" && override ? override.value() : undefined);
     } catch (failure) {
       error.textContent = failure.message || String(failure);
       reset();
@@ -129,7 +148,45 @@ function outcomeForm(dose, critical, titleId, handlers) {
   const form = h("form", { id: formId, class: "dose-form", hidden: true, "data-outcome-form": dose.id, "aria-labelledby": titleId,
     onsubmit: (event) => event.preventDefault() },
   h("div", { class: "field" }, h("label", { for: noteId }, "Note (optional)"), note),
+  override?.root ?? null,
   h("div", { class: "actions", role: "group", "aria-label": "Record this dose as" }, buttons),
   error);
   return form;
+}
+
+/** The override reason, the giving nurse's name and a text: needed to give a dose under a critical alert. */
+function overrideFields(dose, board) {
+  const reasonId = idFor("override-reason", dose.id);
+  const nurseId = idFor("override-nurse", dose.id);
+  const textId = idFor("override-text", dose.id);
+  const reason = h("select", { id: reasonId, name: "override-reason" },
+    h("option", { value: "" }, "Choose a reason…"),
+    (board.overrideReasons ?? []).map((r) => h("option", { value: r.code }, r.display)));
+  const nurse = h("input", { id: nurseId, name: "override-nurse", type: "text", maxlength: "200", autocomplete: "off" });
+  const text = h("input", { id: textId, name: "override-text", type: "text", maxlength: "500", autocomplete: "off" });
+  const root = h("fieldset", { class: "override", hidden: true },
+    h("legend", {}, "Giving under a critical alert"),
+    h("div", { class: "field" }, h("label", { for: reasonId }, "Reason"), reason),
+    h("div", { class: "field" }, h("label", { for: nurseId }, "Nurse giving the dose"), nurse),
+    h("div", { class: "field" }, h("label", { for: textId }, "Details (needed for “Other”)"), text));
+  return {
+    root,
+    reason,
+    missing() {
+      for (const [field, message] of [[reason, "Choose a reason for giving it."], [nurse, "Name the nurse giving the dose."]]) {
+        if (!field.value.trim()) {
+          field.setAttribute("aria-invalid", "true");
+          field.focus();
+          return message;
+        }
+        field.removeAttribute("aria-invalid");
+      }
+      if (reason.value === "other" && !text.value.trim()) {
+        text.focus();
+        return "Say why in the details.";
+      }
+      return "";
+    },
+    value: () => ({ code: reason.value, nurse: nurse.value.trim(), text: text.value.trim() }),
+  };
 }

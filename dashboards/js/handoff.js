@@ -2,6 +2,7 @@
 // awareness, synthesis by receiver): every active alert with its acknowledgements, per patient, and the
 // doses at risk in the next shift. Built from verified alerts only; untrusted ones are listed apart.
 
+import { actionFacts } from "./actions.js";
 import { Unauthorized, createApi } from "./api.js";
 import { Board, SEVERITY_RANK, nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
@@ -32,6 +33,7 @@ async function build(token, staff) {
   board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
   const checked = await Promise.all(body.alerts.map(async (item) => ({
     id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [],
+    follow_ups: item.follow_ups ?? [], overrides: item.overrides ?? [], upstream: item.upstream ?? [],
     ...(await checkAlert(item.id, item.jws, keys, staff.ward)),
   })));
   checked.forEach((entry) => board.putAlert(entry));
@@ -151,6 +153,10 @@ function patientSection(alerts, board, atRisk, next) {
         alerts.map((a) => h("li", { dataset: { forAlert: a.id } }, h("strong", {}, `${drugs(a.claims)}: `),
           whatToDo(a.claims),
           a.claims.dose ? ` (dose ${doseText(a.claims.dose)} due ${when(a.claims.dose.due, zone, board.shift.start)})` : "")),
+        alerts.filter((a) => (a.follow_ups ?? []).some((f) => f.state === "open")).map((a) =>
+          h("li", { dataset: { forAlert: a.id, followUp: "open" } },
+            h("strong", {}, `Awaiting prescriber: ${drugs(a.claims)}`),
+            ` (dose held ${dateTime(a.follow_ups.find((f) => f.state === "open").opened_at, zone)}). Chase the answer.`)),
         alerts.filter((a) => !board.acknowledgedThisShift(a)).map((a) => h("li", { dataset: { forAlert: a.id } },
           `Not acknowledged this shift: ${drugs(a.claims)} (${a.claims.severity}). Review and acknowledge.`))),
       h("h4", {}, "S: Situation awareness and contingency"),
@@ -160,6 +166,8 @@ function patientSection(alerts, board, atRisk, next) {
             ? h("ul", {}, a.acknowledgements.map((ack) => h("li", {
               dataset: { ackId: ack.id, earlierShift: String(board.isEarlierShift(ack)) } }, ackText(ack, board))))
             : "none yet.")),
+        alerts.flatMap((a) => actionFacts(a, board).map((line) =>
+          h("li", { dataset: { forAlert: a.id, action: "done" } }, `${drugs(a.claims)}: `, ...line.childNodes))),
         recorded.map((d) => h("li", { dataset: { forDose: d.id } },
           `${doseText(d)} due ${when(d.due, zone, board.shift.start)}: ${d.outcome.status} by ${d.outcome.nurse}` +
           `${d.outcome.note ? ` (${d.outcome.note})` : ""}.`))),

@@ -11,7 +11,7 @@ import { capitalise, drugs, interrupts, setWardLocale, shiftText, whatToDo } fro
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
 import { renderConnection, renderShift } from "./render.js";
 import { renderScopeRequests } from "./requests.js";
-import { endSession, beginSession } from "./session.js";
+import { WARN_BEFORE_MS, endSession, beginSession, warnBeforeExpiry } from "./session.js";
 import { ResumableStream } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +23,7 @@ class Dashboard {
   constructor(token, staff) {
     this.token = token;
     this.staff = staff;
-    this.api = createApi(token, () => this.signOut("The service did not accept your staff token. Sign in again."));
+    this.api = createApi(() => this.token, () => this.signOut("The service did not accept your staff token. Sign in again."));
     this.board = new Board(staff.ward);
     this.keys = new KeySet({ keys: [] });
     this.jwksFetchedAt = 0;
@@ -38,6 +38,8 @@ class Dashboard {
     const handlers = {
       acknowledge: (...args) => this.acknowledge(...args),
       recordOutcome: (...args) => this.recordOutcome(...args),
+      hold: (...args) => this.hold(...args),
+      answer: (...args) => this.answer(...args),
     };
     this.wardBoard = new WardBoard($("board"), $("untrusted-list"), handlers);
     this.open = (id, what) => this.wardBoard.open(id, what);
@@ -50,8 +52,7 @@ class Dashboard {
   }
 
   async start() {
-    const untilExpiry = this.staff.exp.getTime() - Date.now();
-    setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."), Math.min(untilExpiry, 2 ** 31 - 1));
+    this.armExpiry();
     this.keys = new KeySet(await this.api.jwks());
     this.jwksFetchedAt = Date.now();
     await this.loadAlerts();
@@ -60,6 +61,10 @@ class Dashboard {
     const critical = this.board.ordered().filter((e) => e.verified && e.claims.severity === "critical").length;
     announce($("status"), `${this.board.alerts.size} active alerts${critical ? `, ${critical} critical` : ""}.`);
     setInterval(() => this.refreshSchedule(), SCHEDULE_REFRESH_MS);
+    this.startStream();
+  }
+
+  startStream() {
     this.stream = new ResumableStream({
       url: this.api.streamUrl(this.staff.ward),
       token: this.token,
@@ -96,13 +101,16 @@ class Dashboard {
     const serverNow = Date.parse(date ?? "");
     this.loadedAt = Number.isNaN(serverNow) ? Date.now() : serverNow;
     const checked = await Promise.all(body.alerts.map(async (item) => ({
-      id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...(await this.check(item.id, item.jws)),
+      id: item.id, jws: item.jws, acknowledgements: item.acknowledgements ?? [], ...actionsOf(item),
+      ...(await this.check(item.id, item.jws)),
     })));
     this.board.shift = body.shift;
     setWardLocale(body.shift?.locale);
     this.board.reasons = body.reasons ?? [];
     this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
     this.admissionsLoadedAt = Date.now();
+    this.board.overrideReasons = body.override_reasons ?? [];
+    this.board.resolutions = body.resolutions ?? [];
     this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
     checked.forEach((entry) => this.board.putAlert(entry));
@@ -171,13 +179,15 @@ class Dashboard {
     else if (event.type === "administration") this.onAdministration(data);
     else if (event.type === "shift") await this.onShift(data);
     else if (event.type === "scope-request") this.onScopeRequest(data);
+    else if (event.type === "follow-up" || event.type === "override") await this.loadAlerts(); // what was done, for every shift
     if (this.stream?.lastEventId) sessionStorage.setItem(this.streamKey, this.stream.lastEventId);
     this.lastUpdate = new Date().toISOString();
     this.queueRender();
   }
 
   async onAlert(data) {
-    const entry = { id: data.id, jws: data.jws, acknowledgements: data.acknowledgements ?? [], ...(await this.check(data.id, data.jws)) };
+    const entry = { id: data.id, jws: data.jws, acknowledgements: data.acknowledgements ?? [], ...actionsOf(data),
+      ...(await this.check(data.id, data.jws)) };
     const before = this.board.alerts.get(entry.id);
     const outcome = this.board.putAlert(entry);
     if (outcome === "stale") return;
@@ -262,11 +272,48 @@ class Dashboard {
     }
   }
 
-  async recordOutcome(doseId, status, note) {
-    const dose = await this.api.recordOutcome(this.staff.ward, doseId, { status, note });
+  async recordOutcome(doseId, status, note, override) {
+    const dose = await this.api.recordOutcome(this.staff.ward, doseId, { status, note, override });
     this.board.putDose(dose);
+    if (dose.overrides) await this.loadAlerts();
     this.render();
-    announce($("status"), `Dose recorded as ${status}.`);
+    announce($("status"), `Dose recorded as ${status}${dose.overrides ? `: ${dose.overrides[0].reason.display}` : ""}.`);
+  }
+
+  /** "Hold dose and tell prescriber": the dose held, the alert acknowledged, a follow-up opened. */
+  async hold(alertId, { prescriber }) {
+    await this.api.hold(alertId, { shift: this.board.shift.name, prescriber });
+    await this.loadAlerts();
+    await this.loadSchedule();
+    this.render();
+    announce($("status"), "Dose held. Awaiting the prescriber's answer.");
+  }
+
+  /** The prescriber's answer closes the follow-up. */
+  async answer(alertId, { resolution, prescriber }) {
+    const closed = await this.api.answer(alertId, { resolution, prescriber });
+    await this.loadAlerts();
+    this.render();
+    announce($("status"), `${closed.resolution.display}: recorded.`);
+  }
+
+  /** A new staff token pasted before this one expires: same ward, used at once, the page kept. */
+  renew(token, staff) {
+    this.token = token;
+    this.staff = { ...this.staff, exp: staff.exp, name: staff.name };
+    this.stream?.stop();
+    this.startStream();
+    this.armExpiry();
+  }
+
+  armExpiry() {
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.warningTimer);
+    const untilExpiry = this.staff.exp.getTime() - Date.now();
+    this.expiryTimer = setTimeout(() => this.signOut("Your staff token has expired. Sign in with a new one."),
+      Math.min(untilExpiry, 2 ** 31 - 1));
+    this.warningTimer = setTimeout(() => warnBeforeExpiry(this.staff, (token, staff) => this.renew(token, staff)),
+      Math.max(0, Math.min(untilExpiry - WARN_BEFORE_MS, 2 ** 31 - 1)));
   }
 
   setConnection(state) {
@@ -308,6 +355,11 @@ class Dashboard {
     $("untrusted-section").hidden = untrusted === 0;
     document.title = `${waiting ? `(${waiting} need action) ` : ""}Ward ${this.staff.ward} board: ${capitalise(board.shift?.name ?? "")} shift`;
   }
+}
+
+/** What the alert list (or an alert event) carries with an alert about what was done. */
+function actionsOf(item) {
+  return { follow_ups: item.follow_ups ?? [], overrides: item.overrides ?? [], upstream: item.upstream ?? [] };
 }
 
 // Last, once the class above exists: a reload with a token kept in this tab signs in at once.

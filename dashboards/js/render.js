@@ -7,6 +7,7 @@
 // never takes a nurse's place away.
 
 import { allergyLine } from "./allergy.js";
+import { actionControls, actionFacts, actionsKey } from "./actions.js";
 import { h, fill, icon, idFor } from "./dom.js";
 import {
   capitalise, clock, dateTime, day, doseText, drugs, evidenceText, flaggedBy, interrupts, kindLabel, ratings,
@@ -51,7 +52,9 @@ export class AlertCards {
     if (what === "acknowledge") card.controls.open();
     else {
       card.setExpanded(true);
-      card.title.focus();
+      // "act": the first clinical action (hold and tell the prescriber, or the prescriber's answer)
+      const action = what === "act" ? card.detail.querySelector(".alert-actions button") : null;
+      (action ?? card.title).focus();
     }
     return true;
   }
@@ -76,7 +79,7 @@ function createCard(entry, handlers) {
   detail.prepend(content);
   const li = h("li", { class: "alert", id: idFor("alert", id), dataset: { alertId: id } },
     h("article", { "aria-labelledby": titleId }, line, detail, controls.form));
-  const card = { li, title, state, due, disclosure, detail, content, acks, controls, contentKey: "", acksKey: "" };
+  const card = { li, title, state, due, disclosure, detail, content, acks, controls, handlers, contentKey: "", acksKey: "" };
   card.setExpanded = (open) => {
     detail.hidden = !open;
     disclosure.setAttribute("aria-expanded", String(open));
@@ -107,11 +110,13 @@ function updateCard(card, entry, board) {
 
   const allergies = JSON.stringify(board.admissions?.get(claims.admission)?.allergy_status ?? null);
   const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified,
-    allergies].join("|");
+    allergies, actionsKey(entry)].join("|");
   if (contentKey !== card.contentKey) {
     fill(card.title, ...(entry.verified ? verifiedTitle(entry) : untrustedTitle(entry)));
     fill(card.due, ...dueText(entry, board));
-    fill(card.content, ...(entry.verified ? verifiedDetail(entry, board) : untrustedDetail(entry)));
+    fill(card.content, ...(entry.verified ? [...verifiedDetail(entry, board), ...actionFacts(entry, board),
+      actionControls(entry, board, card.handlers)] : untrustedDetail(entry)));
+    fill(card.state, ...ackState(entry, board, ackedNow));
     if (entry.withdrawalUnverified || !entry.verified) card.setExpanded(true);
     card.contentKey = contentKey;
   }
@@ -166,13 +171,19 @@ function ackState(entry, board, ackedNow) {
   const latest = acks[acks.length - 1];
   const zone = board.timeZone;
   if (!entry.verified) return [];
+  const open = (entry.follow_ups ?? []).find((f) => f.state === "open");
+  const waiting = [
+    open ? [h("span", { class: "badge follow-up-badge" }, icon("open"),
+      `Awaiting prescriber since ${clock(open.opened_at, zone)}`), " "] : [],
+    (entry.upstream ?? []).length ? [h("span", { class: "badge upstream-badge" }, "Prescriber overrode upstream"), " "] : [],
+  ].flat();
   if (ackedNow) {
-    return [h("span", { class: "badge ack-badge done" }, icon("done"), "Acknowledged this shift"),
+    return [...waiting, h("span", { class: "badge ack-badge done" }, icon("done"), "Acknowledged this shift"),
       ` ${latest.nurse}, ${clock(latest.at, zone)}`];
   }
   const earlier = latest ? [" · earlier: ", h("span", { class: "earlier-ack" },
     `${latest.nurse} (${latest.shift}), ${latest.reason?.display ?? ""}`)] : [];
-  return [h("span", { class: "badge ack-badge" }, icon("open"), "Not yet acknowledged",
+  return [...waiting, h("span", { class: "badge ack-badge" }, icon("open"), "Not yet acknowledged",
     h("span", { class: "visually-hidden" }, " this shift")), ...earlier];
 }
 

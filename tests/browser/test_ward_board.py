@@ -316,7 +316,9 @@ def test_a_keyboard_pass_reaches_the_most_urgent_critical_alert_and_its_actions_
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
     page.keyboard.press("Tab")
-    assert focused(page) == f"acknowledge@{urgent['id']}", "the first stop after the skip link"
+    assert focused(page) == f"act@{urgent['id']}", "the first stop after the skip link"
+    page.keyboard.press("Tab")
+    assert focused(page) == f"acknowledge@{urgent['id']}"
     page.keyboard.press("Tab")
     assert focused(page) == f"details@{urgent['id']}"
 

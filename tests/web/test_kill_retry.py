@@ -253,7 +253,9 @@ def workload(client: Client, slices: list[dict[str, Any]]) -> dict[str, Any]:
                 path = f"/alerts/{alert['id']}/acknowledgements"
                 answer = client.write(path, ack, f"ack-{alert['id']}", token=client.nurse, expect=201)
                 done["acks"].append(answer.json()["id"])
-        outcome = {"status": "given", "note": "as planned"}
+        # Given under a critical alert (a flagged drug, a contraindicated pair): a coded reason and a name.
+        override = {"code": "prescriber-confirmed", "nurse": "Nia Nurse"}
+        outcome = {"status": "given", "note": "as planned", "override": override}
         path = f"/wards/{WARD}/schedule/{doses[0]}/outcome"
         client.write(path, outcome, f"give-{n}", token=client.nurse, expect=200)
         done["given"].append(doses[0])

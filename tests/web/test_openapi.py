@@ -69,7 +69,9 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(tmp_p
     assert health.status_code == 200
     assert report["exit_code"] == 0, output[-20000:]
     summary = summarise(report)
-    assert summary["operations tested"] == 21, summary  # 14, observations, 4 bedside, 2 scope requests
+    assert summary["operations tested"] == 23, (
+        summary
+    )  # 14, observations, 4 bedside, 2 scope requests, 2 actions
     assert summary["cases"] >= 500, summary
     assert summary["server errors"] == 0 and summary["failures"] == 0, output[-20000:]
     print(f"schemathesis: {summary}")

@@ -312,7 +312,8 @@ def test_two_doses_of_one_ingredient_an_hour_apart_are_too_soon(
     assert "1 h" in too_soon["summary"]
     assert too_soon["dose"] is not None, "a too-soon alert concerns the later dose"
     assert too_soon["dose"]["id"] == later["id"]
-    assert earlier["id"] in too_soon["management"]
+    assert "the dose of paracetamol was due" in too_soon["management"]  # named by drug and time
+    assert earlier["id"] not in too_soon["management"] and later["id"] not in too_soon["management"]
 
 
 # -- outcomes -------------------------------------------------------------------------------------
