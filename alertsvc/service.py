@@ -36,18 +36,14 @@ from alertsvc import (
     ledger_watch,
     lookups,
     migrations,
-    observation_desk,
+    reconciling,
     storage,
     timers,
     updates,
 )
 from alertsvc.admissions import Admission
-from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
-from alertsvc.alerts.build import AdmissionRef
 from alertsvc.alerts.hub import Event, Hub
-from alertsvc.alerts.reconcile import plan
-from alertsvc.alerts.withdrawal import withdraw_no_longer_found
 from alertsvc.clock import Clock, iso, offset_of, utc_now
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
@@ -56,6 +52,7 @@ from alertsvc.knowledge.evidence_text import evidence_sentence, source_names
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import Finding
+from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.canonical import canonical
@@ -63,13 +60,14 @@ from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.locks import KeyedLocks
 from alertsvc.patient_data import ClinicalInputs, Patient, admission_findings, clinical_inputs
+from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
 from alertsvc.web.auth import Staff, TokenRules, read_staff_token, require
 from alertsvc.web.signed_requests import ReplayCache
 
-ALERT_TYPE = "alertsvc-alert+jwt"
+ALERT_TYPE = reconciling.ALERT_TYPE
 REVOKED = updates.REVOKED
 log = logging.getLogger("alertsvc.service")
 __all__ = ["Patient", "Service"]
@@ -207,6 +205,7 @@ class Service:
             status="active",
             ledger_url=ledger_url,
         )
+        ready = await self.prepare_reconcile(admission, patient, now)  # checked and signed off the loop
         with storage.write(self.db):
             self._ensure_ward(ward_id)
             if not adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq):
@@ -225,12 +224,12 @@ class Service:
                     "unresolved": len(patient.inputs.unresolved),
                 },
             )
-            events = self.reconcile(admission, patient, now)
+            events = self.reconcile(admission, patient, now, ready)
             answer = {
                 "admission": admission.id,
                 "expires_at": iso(admission.expires_at),
                 "head": verified.head.seq,
-                "alerts": len(alert_store.active_alerts(self.db, admission=admission.id)),
+                "alerts": alert_store.count_active(self.db, admission=admission.id),
                 "unresolved": [
                     {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
                 ],
@@ -272,13 +271,14 @@ class Service:
         ending.finish_checkpoint(self)
         active = adm.active_admissions(self.db)
         patients = await self.patients_of([a.id for a in active], now)
+        ready = {a.id: await self.prepare_reconcile(a, patients[a.id], now) for a in active}
         events: list[Event] = []
         with storage.write(self.db):
             idempotency.forget_expired(self.db, now)
             for ward in adm.all_wards(self.db):
                 events.extend(timers.present_shift(self.db, ward, now))
             for admission in active:
-                events.extend(self.reconcile(admission, patients[admission.id], now))
+                events.extend(self.reconcile(admission, patients[admission.id], now, ready[admission.id]))
             events.extend(alert_actions.bring_back(self, now))  # unanswered follow-ups, to the top again
         self.publish(events)
         self.rebuild_timers()
@@ -317,14 +317,17 @@ class Service:
 
     # -- the check ---------------------------------------------------------------------------------
 
-    def findings_for(self, admission: Admission, patient: Patient, now: datetime) -> list[Finding]:
-        """The pure check over the slice and the ward's schedule for this admission, in the ward's drug
-        names, each finding saying how a drug it involves was read when that needs saying."""
-        ward = adm.get_ward(self.db, admission.ward)
-        if ward is None:
-            raise NotFound(f"admission {admission.id} is on ward {admission.ward}, which does not exist")
-        doses = adm.doses(self.db, admission=admission.id)
-        recorded = observation_desk.recorded_values(self.db, admission.id)
+    def findings(
+        self,
+        ward: Ward,
+        doses: list[ScheduledDose],
+        patient: Patient,
+        now: datetime,
+        recorded: list[LabValue],
+    ) -> list[Finding]:
+        """The pure check over the slice, the ward's schedule and the observations ``recorded`` on the
+        ward for one admission, in the ward's drug names, each finding saying how a drug it involves was
+        read when that needs saying (no database: it may run in a worker thread)."""
         findings = admission_findings(
             patient.inputs,
             doses,
@@ -341,41 +344,19 @@ class Service:
         """IN RxCUI -> the drug name the ward reads (empty for en-US: RxNorm's names)."""
         return display_table(self.knowledge.display_names, ward.locale if ward else US)
 
-    def reconcile(self, admission: Admission, patient: Patient, now: datetime) -> list[Event]:
-        """Bring the admission's alerts in line with a fresh check; sign and outbox what changed."""
-        changes = plan(
-            AdmissionRef(admission.id, admission.ward, admission.bed, admission.label, admission.expires_at),
-            self.findings_for(admission, patient, now),
-            adm.doses(self.db, admission=admission.id),
-            [a for a in alert_store.active_alerts(self.db, admission=admission.id)],
-            flagged_by=patient.inputs.flagged_by,
-            now=now,
-            lead=self.lead,
-            new_id=lambda: "alert-" + uuid.uuid4().hex[:16],
-        )
-        events = []
-        for alert, reminded in changes.upserts:
-            claims = alert.claims() | self.plain_words(alert.finding)
-            claims |= alert_actions.latest_claim(self.db, alert.id)
-            token = jws.sign(claims, self.identity, typ=ALERT_TYPE)
-            alert_store.save_alert(self.db, alert, token, reminded_dose=reminded, claims=claims)
-            data = {"id": alert.id, "jws": token} | alert_actions.listed_extras(self.db, [alert.id])[alert.id]
-            events.append(
-                alert_store.append_event(
-                    self.db, ward=admission.ward, type="alert", data=data, admission=admission.id, now=now
-                )
-            )
-        kept = alert_actions.kept_alerts(self.db, admission.id, now)  # a follow-up never hides its alert
-        for reason, ids in changes.withdrawals_by_reason().items():
-            ids = tuple(a for a in ids if a not in kept)
-            if not ids:
-                continue
-            events.append(
-                withdraw_no_longer_found(
-                    self.db, self.identity, admission.ward, admission.id, ids, now=now, reason=reason
-                )
-            )
-        return events
+    def reconcile(
+        self, admission: Admission, patient: Patient, now: datetime, ready: reconciling.Prepared | None = None
+    ) -> list[Event]:
+        """Bring the admission's alerts in line with a fresh check; sign and outbox what changed. With
+        ``ready`` (from ``prepare_reconcile``) the check and signatures are those done off the loop, as
+        long as nothing they were made from has changed since (see ``alertsvc.reconciling``)."""
+        return reconciling.reconcile(self, admission, patient, now, ready)
+
+    async def prepare_reconcile(
+        self, admission: Admission, patient: Patient, now: datetime
+    ) -> reconciling.Prepared:
+        """The check and signatures of ``reconcile``, done in a worker thread before a transaction."""
+        return await reconciling.prepared(self, admission, patient, now)
 
     def plain_words(self, finding: Finding) -> dict[str, Any]:
         """The finding's evidence as a sentence and its sources by name, for the screen (no ids)."""
@@ -423,13 +404,13 @@ class Service:
 
     def _ensure_ward(self, ward_id: str) -> None:
         if adm.get_ward(self.db, ward_id) is None:
-            ward = Ward(
-                id=ward_id,
-                name=ward_id,
-                timezone=self.settings.ward_timezone,
-                locale=self.settings.ward_locale,
-            )
-            adm.save_ward(self.db, ward)
+            adm.save_ward(self.db, self.default_ward(ward_id))
+
+    def default_ward(self, ward_id: str) -> Ward:
+        """A ward not configured, as it is saved when first admitted to: the default zone and locale."""
+        return Ward(
+            id=ward_id, name=ward_id, timezone=self.settings.ward_timezone, locale=self.settings.ward_locale
+        )
 
     def publish(self, events: list[Event]) -> None:
         """Push committed events to the ward streams (they are already durable in the outbox)."""

@@ -37,9 +37,9 @@ def wanted(service: Service, now: datetime) -> tuple[dict[str, datetime], dict[s
         ticks[f"expiry:{admission.id}"] = admission.expires_at
         if admission.ledger_url:
             polls[f"poll:{admission.id}"] = ledger_reader.next_poll(service, admission, now)
-    for alert in alert_store.active_alerts(db):
-        if alert.due is not None and alert.reminded_dose != alert.dose:
-            ticks[f"dose:{alert.id}"] = max(now, alert.due - service.lead)
+    for alert in alert_store.dose_reminders(db):
+        if alert.reminded_dose != alert.dose:
+            ticks[f"dose:{alert.alert}"] = max(now, alert.due - service.lead)
     for dose in adm.doses(db):
         if dose.outcome is None and dose.due > now:
             ticks[f"due:{dose.id}"] = dose.due

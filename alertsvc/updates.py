@@ -118,6 +118,7 @@ async def apply_update(
             "head": updated.head.seq,
             "applied": True,
         }
+        ready = await service.prepare_reconcile(admission, patient, now)  # checked and signed off the loop
         with storage.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it during the normalisation
             stored = adm.accepted_head(service.db, admission.id)
@@ -136,7 +137,7 @@ async def apply_update(
                 ward=admission.ward,
                 detail={"head": updated.head.seq},
             )
-            events = service.reconcile(admission, patient, now)
+            events = service.reconcile(admission, patient, now, ready)
             idempotency.remember(service.db, once, answer, admissions=[admission.id])
         service.patient_cache[admission.id] = patient
     service.publish(events)

@@ -15,7 +15,6 @@ from alertsvc import admissions as adm
 from alertsvc import alert_actions, audit, idempotency, storage
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
-from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
@@ -198,15 +197,17 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
     return code, display or ACK_REASONS[code]
 
 
-def stream_backlog(service: Service, ward: str, after: int, staff: Staff, *, limit: int = -1) -> list[Event]:
-    """A stream's backlog (its first ``limit`` events; -1: all); opening a stream is a read of the
-    ward's alerts, so it is audited."""
-    now = service.clock()
+def audit_stream_opened(service: Service, ward: str, after: int, staff: Staff) -> None:
+    """Opening a ward's event stream is a read of its alerts, so it is audited (before any is sent)."""
     with storage.write(service.db):
         audit.record(
-            service.db, now=now, actor=staff.name, action="open-stream", ward=ward, detail={"after": after}
+            service.db,
+            now=service.clock(),
+            actor=staff.name,
+            action="open-stream",
+            ward=ward,
+            detail={"after": after},
         )
-    return alert_store.events_since(service.db, ward, after, limit=limit)
 
 
 def audit_trail(service: Service, admission_id: str, token: str, *, path: str) -> dict[str, Any]:

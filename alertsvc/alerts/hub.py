@@ -29,7 +29,12 @@ class Event:
 
     @functools.cached_property
     def wire(self) -> bytes:
-        """The event as server-sent-event bytes, encoded once however many streams carry it."""
+        """The event as server-sent-event bytes, encoded once however many streams carry it (a live
+        event, shared by every stream of the ward)."""
+        return self.encode()
+
+    def encode(self) -> bytes:
+        """The event as server-sent-event bytes, encoded afresh (a backlog event, read by one stream)."""
         return f"id: {self.seq}\r\nevent: {self.type}\r\ndata: {self.data}\r\n\r\n".encode()
 
 

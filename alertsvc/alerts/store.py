@@ -70,19 +70,14 @@ ALERT_COLUMNS = (
 
 def get_alert(db: sqlite_utils.Database, alert_id: str) -> StoredAlert | None:
     row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
-    return None if row is None else _alert(row)
+    return None if row is None else stored_alert(row)
 
 
 def save_alert(
-    db: sqlite_utils.Database,
-    alert: Alert,
-    jws: str,
-    *,
-    reminded_dose: str | None,
-    claims: dict[str, Any] | None = None,
+    db: sqlite_utils.Database, alert: Alert, jws: str, *, reminded_dose: str | None, body: str | None = None
 ) -> None:
-    """Insert or replace the alert with this id (a new version replaces the old one). ``claims``: what
-    was signed, when more than ``alert.claims()`` (a follow-up, the evidence in words)."""
+    """Insert or replace the alert with this id (a new version replaces the old one). ``body`` is its
+    claims as ``alert_body`` writes them, if already written (e.g. in a worker thread)."""
     db.execute(
         """INSERT INTO alerts(id, admission, ward, dedupe, version, status, severity_rank, dose, due,
                reminded_dose, body, jws, created, updated)
@@ -101,7 +96,7 @@ def save_alert(
             alert.dose.id if alert.dose else None,
             iso(alert.dose.due) if alert.dose else None,
             reminded_dose,
-            json.dumps(alert.claims() if claims is None else claims, sort_keys=True),
+            alert_body(alert.claims()) if body is None else body,
             jws,
             iso(alert.created),
             iso(alert.updated),
@@ -117,10 +112,23 @@ def save_signed_claims(db: sqlite_utils.Database, alert_id: str, claims: dict[st
     )
 
 
+def alert_body(claims: dict[str, Any]) -> str:
+    """An alert's claims as stored (its ``body``)."""
+    return json.dumps(claims, sort_keys=True)
+
+
 def active_alerts(
     db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
 ) -> list[StoredAlert]:
     """Active alerts, most severe first, then by the due time of the dose concerned."""
+    return [stored_alert(row) for row in active_alert_rows(db, ward=ward, admission=admission)]
+
+
+def active_alert_rows(
+    db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
+) -> list[Any]:
+    """``active_alerts`` as their rows (``ALERT_COLUMNS``), not yet decoded (``stored_alert``): reading
+    is quick, decoding hundreds of claims is not, and can be left to a worker thread."""
     where, params = ["status = 'active'"], []
     if ward is not None:
         where.append("ward = ?")
@@ -133,7 +141,32 @@ def active_alerts(
         "ORDER BY severity_rank, due IS NULL, due, created, id",
         params,
     ).fetchall()
-    return [_alert(row) for row in rows]
+    return list(rows)
+
+
+def count_active(db: sqlite_utils.Database, *, admission: str) -> int:
+    """How many alerts of the admission are active."""
+    row = db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'active' AND admission = ?", [admission])
+    return int(row.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class DoseReminder:
+    """An active alert bound to a dose: when the dose is due and which dose it was last reminded for."""
+
+    alert: str
+    dose: str | None
+    due: datetime
+    reminded_dose: str | None
+
+
+def dose_reminders(db: sqlite_utils.Database) -> list[DoseReminder]:
+    """Every active alert bound to a dose, read without decoding its claims (the timers need these
+    after every change, for every admission)."""
+    rows = db.execute(
+        "SELECT id, dose, due, reminded_dose FROM alerts WHERE status = 'active' AND due IS NOT NULL"
+    ).fetchall()
+    return [DoseReminder(row[0], row[1], parse_iso(row[2]), row[3]) for row in rows]
 
 
 def add_acknowledgement(
@@ -181,12 +214,13 @@ def append_event(
     *,
     ward: str,
     type: str,
-    data: dict[str, Any],
+    data: dict[str, Any] | str,
     admission: str | None,
     now: datetime,
 ) -> Event:
-    """Write one event to the outbox; publish it to the hub only after the transaction commits."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    """Write one event to the outbox; publish it to the hub only after the transaction commits. ``data``
+    is JSON, or its text as ``event_text`` writes it."""
+    text = data if isinstance(data, str) else event_text(data)
     cursor = db.execute(
         "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?)",
         [ward, type, text, admission, iso(now)],
@@ -208,13 +242,19 @@ def events_since(db: sqlite_utils.Database, ward: str, after: int, *, limit: int
     ]
 
 
+def event_text(data: dict[str, Any]) -> str:
+    """An event's data as stored and sent."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
 def last_event_id(db: sqlite_utils.Database, ward: str) -> int:
     """The sequence number of the ward's latest event (0 when none): where a fresh stream resumes."""
     row = db.execute("SELECT MAX(seq) FROM events WHERE ward = ?", [ward]).fetchone()
     return int(row[0] or 0)
 
 
-def _alert(row: Any) -> StoredAlert:
+def stored_alert(row: Any) -> StoredAlert:
+    """An alert from its row (``ALERT_COLUMNS``)."""
     id_, admission, ward, dedupe, version, status, rank, dose, due, reminded, body, jws = row
     return StoredAlert(
         id=id_,

@@ -1,7 +1,8 @@
 """``GET /wards/{ward}/alerts/stream``: the ward's events as server-sent events, resumable.
 
-Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox (a page at a time), then
-live events with a higher sequence number: no event is lost between the two and none is sent twice.
+Subscribe first, then send the backlog after ``Last-Event-ID`` from the outbox (read a page at a time as
+it is sent, so an open stream holds none of it), then live events with a higher sequence number: no
+event is lost between the two and none is sent twice.
 Pings keep proxies from closing an idle stream and let the server notice clients that have gone. What a
 stream may hold is bounded: a backlog page, the subscription's queue (``hub.QUEUE_LIMIT``; a stream
 that falls behind is ended and resumes from the outbox) and the socket's buffers; a reader that takes
@@ -14,15 +15,17 @@ shuts down, or the response never starts, as for HEAD).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import anyio
+import sqlite_utils
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from alertsvc import ward_desk
 from alertsvc.alerts import store as alert_store
+from alertsvc.alerts.hub import Event
 from alertsvc.errors import InputError, TooManyRequests
 from alertsvc.web import http
 from alertsvc.web.auth import bearer
@@ -104,7 +107,7 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     release = counter.open(staff.token_id)
     try:
         subscription = service.hub.subscribe(ward)
-        backlog = ward_desk.stream_backlog(service, ward, after, staff, limit=BACKLOG_PAGE)
+        ward_desk.audit_stream_opened(service, ward, after, staff)
     except BaseException:
         release()
         raise
@@ -115,18 +118,11 @@ async def alert_stream(request: Request) -> EventSourceResponse:
 
     async def events() -> AsyncIterator[ServerSentEvent | bytes]:
         sent = after
-        page = backlog
         try:
             yield ServerSentEvent(retry=RETRY_MS, comment="alertsvc ward stream")
-            while page:  # a page at a time: a stream from Last-Event-ID 0 never holds the whole outbox
-                for past in page:
-                    yield past.wire
-                    sent = past.seq
-                page = (
-                    alert_store.events_since(service.db, ward, sent, limit=BACKLOG_PAGE)
-                    if len(page) == BACKLOG_PAGE
-                    else []
-                )
+            for past in _backlog(service.db, ward, after):
+                yield past.encode()  # this stream's own copy of the event: not kept on it
+                sent = past.seq
             while (live := await subscription.next()) is not None:
                 if live.seq > sent:
                     # Let the loop run between events: a client that vanished is noticed after one
@@ -138,6 +134,20 @@ async def alert_stream(request: Request) -> EventSourceResponse:
             end()
 
     return _Stream(events(), headers={"Cache-Control": "no-store"}, on_end=end)
+
+
+def _backlog(db: sqlite_utils.Database, ward: str, after: int) -> Iterator[Event]:
+    """The ward's events after ``after`` from the outbox, read a page (``BACKLOG_PAGE``) at a time as
+    the stream sends them. A page is let go as the next is read and the last when the backlog is sent:
+    an open stream holds no backlog, and streams opened together do not each hold a page while they
+    wait for their turn to send (which is what made a thousand streams from Last-Event-ID 0 double the
+    server's heap)."""
+    while True:
+        page = alert_store.events_since(db, ward, after, limit=BACKLOG_PAGE)
+        yield from page
+        if len(page) < BACKLOG_PAGE:
+            return
+        after = page[-1].seq
 
 
 def _last_event_id(request: Request) -> int:

@@ -42,6 +42,12 @@ def rss_mib() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+def heap_blocks() -> int:
+    """Python heap blocks in use after a full garbage collection (``sys.getallocatedblocks``)."""
+    gc.collect()
+    return sys.getallocatedblocks()
+
+
 def server_tasks(running: RunningService) -> int:
     """asyncio tasks alive on the server's loop (the counting task itself included)."""
 
@@ -52,7 +58,7 @@ def server_tasks(running: RunningService) -> int:
     return result
 
 
-def publish(running: RunningService, ward: str, count: int) -> None:
+def publish(running: RunningService, ward: str, count: int, type: str = "schedule") -> None:
     """``count`` events committed to the outbox and pushed to the ward's streams, the service's way."""
 
     async def commit_and_push() -> None:
@@ -62,7 +68,7 @@ def publish(running: RunningService, ward: str, count: int) -> None:
                 alert_store.append_event(
                     service.db,
                     ward=ward,
-                    type="schedule",
+                    type=type,
                     data={"admission": "load-test", "doses": [], "n": i},
                     admission=None,
                     now=running.clock.now,
@@ -133,9 +139,11 @@ class Clients:
 
 @dataclass
 class Churn:
-    """Figures of a churn run, each taken idle (every stream let go) at the start, after the first cycle
-    (warm: buffers and caches sized) and at the end: resident memory (MiB, after malloc_trim), Python
-    heap blocks (``sys.getallocatedblocks`` after a full collection) and asyncio tasks on the server."""
+    """Figures of a churn run, each taken idle (every stream let go and every server task but the
+    standing ones finished) at the start, after the first cycle (warm: buffers and caches sized) and at
+    the end: resident memory (MiB, after malloc_trim), Python heap blocks (``sys.getallocatedblocks``
+    after a full collection) and asyncio tasks on the server; and the heap with every stream open once
+    more before the last close, per open stream (``open_blocks``), with the outbox at its largest."""
 
     clients: int
     cycles: int
@@ -143,15 +151,25 @@ class Churn:
     blocks: list[int] = field(default_factory=list)
     tasks: list[int] = field(default_factory=list)
     events: int = 0
+    opened_after_warm: int = 0
+    open_blocks: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
         return (
             f"{self.clients} stream clients, half aborted, x {self.cycles} cycles, {self.events} events "
-            f"pushed, in {self.seconds:.0f} s: server tasks {self.tasks[0]} -> {self.tasks[1]} -> "
-            f"{self.tasks[-1]}; Python heap blocks {self.blocks[1]} (warm) -> {self.blocks[-1]}; "
+            f"pushed, {self.opened_after_warm} streams opened after warm-up, in {self.seconds:.0f} s: "
+            f"server tasks {self.tasks[0]} -> {self.tasks[1]} -> {self.tasks[-1]}; Python heap blocks "
+            f"{self.blocks[1]} (warm) -> {self.blocks[-1]} ({self.blocks[-1] - self.blocks[1]:+d}); "
+            f"{self.open_blocks / self.clients:.0f} blocks per open stream; "
             f"RSS {self.rss[0]:.0f} -> {self.rss[1]:.0f} (warm) -> {self.rss[-1]:.0f} MiB"
         )
+
+    def heap_tolerance(self) -> int:
+        """Growth of the idle heap from warm to the end that is not a leak: 2,000 blocks (caches such as
+        SQLite's statements settling) plus one block for every two streams opened after warm-up, so a
+        leak of a single object per stream, ~50 blocks for a task or request, stands out."""
+        return 2000 + self.opened_after_warm // 2
 
 
 def churn(running: RunningService, ward: str, token: str, *, clients: int, cycles: int) -> Churn:
@@ -163,11 +181,14 @@ def churn(running: RunningService, ward: str, token: str, *, clients: int, cycle
     figures = Churn(clients, cycles)
 
     def idle() -> None:
+        # Measured once the server has finished with every stream: its subscription closed and its
+        # request's task done (a stream whose subscription is closed may still be unwinding, holding
+        # its response, and a heap counted then counts those streams, not a leak).
         assert settle(lambda: hub.subscribers(ward) == 0), f"{hub.subscribers(ward)} subscriptions left"
-        figures.rss.append(trimmed_rss_mib())
-        figures.blocks.append(sys.getallocatedblocks())
         assert settle(lambda: server_tasks(running) <= figures.tasks[0] if figures.tasks else True)
         figures.tasks.append(server_tasks(running))
+        figures.rss.append(trimmed_rss_mib())
+        figures.blocks.append(heap_blocks())
 
     Clients(running, ward, token, 1).close()  # the first stream starts sse-starlette's one watcher task
     idle()
@@ -180,11 +201,15 @@ def churn(running: RunningService, ward: str, token: str, *, clients: int, cycle
             figures.events += 40
             assert settle(lambda: hub.subscribers(ward) == clients - half), hub.subscribers(ward)
             streams.command(f"reopen {half}", "open", clients)
+            figures.opened_after_warm += half if cycle else 0
             publish(running, ward, 20)
             if cycle == 0:
                 streams.command(f"abort {clients}", "aborted", clients)
                 idle()
                 streams.command(f"reopen {clients}", "open", clients)
+                figures.opened_after_warm += clients
+        # every stream open, each having been sent the whole outbox from Last-Event-ID 0
+        figures.open_blocks = heap_blocks() - figures.blocks[1]
     finally:
         streams.close()
     idle()

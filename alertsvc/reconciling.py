@@ -1,0 +1,185 @@
+"""Bringing an admission's alerts in line with a fresh check, in three steps, so that the costly middle
+one can run off the event loop.
+
+    read     (event loop)  the ward, the admission's doses and its active alerts, as stored (not decoded)
+    prepare  (any thread)  decode, check, plan, and sign every new or changed alert: no database, no clock
+    write    (event loop)  in the caller's transaction, and only if the database still holds exactly what
+                           was read: save the alerts and the events announcing them (else prepare again,
+                           from what it now holds, there and then)
+
+The largest admission the limits allow (100 interacting medications) raises hundreds of alerts, each
+signed: done on the loop, that held ``/healthz`` for up to a second (``bench.bounds_bench``).
+``prepared()`` runs the middle step in a worker thread; a caller awaits it before opening its transaction
+and passes it to ``reconcile``, whose write then only inserts rows. ``reconcile`` without a preparation
+(callers that change the doses in the same transaction) does all three steps at once, on the loop.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from alertsvc import admissions as adm
+from alertsvc import alert_actions, observation_desk
+from alertsvc.admissions import Admission
+from alertsvc.alerts import jws
+from alertsvc.alerts import store as alert_store
+from alertsvc.alerts.build import AdmissionRef, Alert
+from alertsvc.alerts.hub import Event
+from alertsvc.alerts.reconcile import plan
+from alertsvc.alerts.withdrawal import withdraw_no_longer_found
+from alertsvc.knowledge.observations import LabValue
+from alertsvc.patient_data import Patient
+from alertsvc.schedule.mar import ScheduledDose
+from alertsvc.schedule.shifts import Ward
+
+if TYPE_CHECKING:
+    from alertsvc.service import Service
+
+ALERT_TYPE = "alertsvc-alert+jwt"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a check of one admission reads from the database (alerts as their stored rows)."""
+
+    ward: Ward
+    doses: tuple[ScheduledDose, ...]
+    alerts: tuple[tuple[Any, ...], ...]
+    recorded: tuple[LabValue, ...]
+    follow_ups: tuple[tuple[str, str], ...]
+    """(alert id, its latest follow-up claim as JSON) for the active alerts that have one."""
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A new or changed alert, written out: the dose it was reminded for, its JWS, its stored body and
+    the text of the event announcing it (as if it had no acknowledgements)."""
+
+    alert: Alert
+    reminded: str | None
+    token: str
+    body: str
+    event: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A check's outcome, ready to write: each new or changed alert, signed, and the ids of alerts to
+    withdraw, by the reason the ward is told; valid while the database holds ``inputs``."""
+
+    inputs: Inputs
+    now: datetime
+    signed: tuple[Signed, ...]
+    withdrawals: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def read(service: Service, admission: Admission) -> Inputs:
+    """The admission's inputs, as the database holds them now (a ward not yet saved reads as the one
+    ``Service`` would save for it)."""
+    db = service.db
+    alerts = tuple(tuple(row) for row in alert_store.active_alert_rows(db, admission=admission.id))
+    return Inputs(
+        ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
+        doses=tuple(adm.doses(db, admission=admission.id)),
+        alerts=alerts,
+        recorded=tuple(observation_desk.recorded_values(db, admission.id)),
+        follow_ups=_follow_up_claims(db, [row[0] for row in alerts]),
+    )
+
+
+def _follow_up_claims(db: Any, alert_ids: list[str]) -> tuple[tuple[str, str], ...]:
+    """Each alert's latest follow-up claim (signed with its next version), as comparable text."""
+    found = []
+    for alert_id in alert_ids:
+        claim = alert_actions.latest_claim(db, alert_id)
+        if claim:
+            found.append((alert_id, alert_store.alert_body(claim)))
+    return tuple(found)
+
+
+def prepare(
+    service: Service, admission: Admission, patient: Patient, inputs: Inputs, now: datetime
+) -> Prepared:
+    """Check, plan and sign (pure: safe in a worker thread; it touches neither the database nor the hub)."""
+    existing = [alert_store.stored_alert(row) for row in inputs.alerts]
+    changes = plan(
+        AdmissionRef(admission.id, admission.ward, admission.bed, admission.label, admission.expires_at),
+        service.findings(inputs.ward, list(inputs.doses), patient, now, list(inputs.recorded)),
+        inputs.doses,
+        existing,
+        flagged_by=patient.inputs.flagged_by,
+        now=now,
+        lead=service.lead,
+        new_id=lambda: "alert-" + uuid.uuid4().hex[:16],
+    )
+    signed = []
+    follow_ups = {alert_id: json.loads(text) for alert_id, text in inputs.follow_ups}
+    for alert, reminded in changes.upserts:
+        claims = alert.claims() | service.plain_words(alert.finding)
+        claims |= follow_ups.get(alert.id, {})  # a follow-up stays signed into every later version
+        token = jws.sign(claims, service.identity, typ=ALERT_TYPE)
+        body, event = alert_store.alert_body(claims), _event_text(alert, token)
+        signed.append(Signed(alert, reminded, token, body, event))
+    return Prepared(inputs, now, tuple(signed), tuple(changes.withdrawals_by_reason().items()))
+
+
+def _event_text(alert: Alert, token: str) -> str:
+    """The ``alert`` event announcing this version of the alert, as it reads with nothing beside it yet
+    (no acknowledgement, follow-up, override or upstream decision: see ``alert_actions.listed_extras``)."""
+    empty: list[Any] = []
+    data = {"id": alert.id, "jws": token, "acknowledgements": empty, "follow_ups": empty, "overrides": empty}
+    return alert_store.event_text(data | {"upstream": empty})
+
+
+async def prepared(service: Service, admission: Admission, patient: Patient, now: datetime) -> Prepared:
+    """Read on the loop, then prepare in a worker thread: the loop keeps serving meanwhile."""
+    inputs = read(service, admission)
+    result: Prepared = await anyio.to_thread.run_sync(prepare, service, admission, patient, inputs, now)
+    return result
+
+
+def reconcile(
+    service: Service, admission: Admission, patient: Patient, now: datetime, ready: Prepared | None = None
+) -> list[Event]:
+    """Write the check's outcome in the caller's transaction; ``ready`` is used only if nothing it was
+    prepared from has changed since (another request may have run while it was prepared)."""
+    inputs = read(service, admission)
+    if ready is None or ready.inputs != inputs or ready.now != now:
+        ready = prepare(service, admission, patient, inputs, now)
+    return write(service, admission, ready)
+
+
+def write(service: Service, admission: Admission, ready: Prepared) -> list[Event]:
+    """Save each signed alert and the event announcing it, with what the ward's list carries beside it
+    (acknowledgements, follow-ups, overrides, upstream decisions); withdraw the rest, except alerts a
+    follow-up keeps."""
+    db, now = service.db, ready.now
+    extras = alert_actions.listed_extras(db, [s.alert.id for s in ready.signed])
+    events = []
+    for s in ready.signed:
+        alert_store.save_alert(db, s.alert, s.token, reminded_dose=s.reminded, body=s.body)
+        extra = extras[s.alert.id]
+        bare = not any(extra.values())
+        text = s.event if bare else alert_store.event_text({"id": s.alert.id, "jws": s.token} | extra)
+        events.append(
+            alert_store.append_event(
+                db, ward=admission.ward, type="alert", data=text, admission=admission.id, now=now
+            )
+        )
+    kept = alert_actions.kept_alerts(db, admission.id, now)  # a follow-up never hides its alert
+    for reason, found in ready.withdrawals:
+        ids = tuple(a for a in found if a not in kept)
+        if not ids:
+            continue
+        events.append(
+            withdraw_no_longer_found(
+                db, service.identity, admission.ward, admission.id, ids, now=now, reason=reason
+            )
+        )
+    return events
