@@ -3,15 +3,26 @@ shared), listed beside the ward's alerts so the night shift can tell "no allergi
 
 The status is computed from the admission's verified slice and grant (``ledger.allergy_status``, pure);
 reading it is a read of the patient's data, so each admission listed is audited.
+
+A clinician may assert "no known drug allergies" from the ward (``POST /admissions/{id}/allergies`` with
+``{"no_known_allergies": true, "clinician"}``, recorded by ``alertsvc.bedside``): ``none_known_entry``
+signs it, or refuses it when allergies are recorded or not shared.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, storage
-from alertsvc.ledger.allergy_status import allergy_status
+from alertsvc.admissions import Admission
+from alertsvc.errors import Conflict, InputError
+from alertsvc.ledger import fhir
+from alertsvc.ledger.allergy_status import AllergiesRecorded, allergy_status, refuse_if_allergies
+from alertsvc.ledger.entries import SignedEntry
+from alertsvc.ledger.practitioners import Clinician, no_known_allergies_entry
+from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
@@ -48,3 +59,52 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 ward=ward_id,
             )
     return listed
+
+
+NONE_KNOWN_FIELDS = frozenset({"no_known_allergies", "clinician"})
+
+
+def asserts_none_known(body: dict[str, Any]) -> bool:
+    """Whether an allergy request asserts "no known drug allergies" (then it says nothing else); false or
+    absent: it records an allergy."""
+    if body.get("no_known_allergies", False) is False:
+        return False
+    if body["no_known_allergies"] is not True:
+        raise InputError("'no_known_allergies' is true or false")
+    other = sorted(set(body) - NONE_KNOWN_FIELDS)
+    if other:
+        raise InputError(
+            f"'no_known_allergies' is asserted alone, with 'clinician': remove {', '.join(map(repr, other))}"
+        )
+    return True
+
+
+def none_known_entry(
+    service: Service, admission: Admission, verified: VerifiedSlice, clinician: Clinician, now: datetime
+) -> SignedEntry:
+    """The clinician's signed "no known drug allergies", refused (Conflict, nothing stored) when the
+    admission records allergies, or when its grant does not share them: the ward cannot know there are
+    none, and the assertion would hide allergies the patient has not shared."""
+    if "allergies" not in verified.grant.scope:
+        raise Conflict(
+            f"admission {admission.id}: the patient's grant does not share her allergies, so the ward "
+            "cannot assert she has none; ask for the allergies scope (POST /admissions/{id}/scope-requests)"
+        )
+    entry = no_known_allergies_entry(
+        service.identity,
+        patient=admission.patient,
+        clinician=clinician,
+        hospital=bedside.hospital_of(service),
+        grant_id=verified.grant.id,
+        now=now,
+    )
+    trees, _ = bedside.allergy_trees(service.db, admission.id, verified)
+    try:
+        refuse_if_allergies(entry, trees.get("allergies", ()))
+    except AllergiesRecorded as exc:
+        names = ", ".join(sorted({a.substance for a in fhir.current_allergies(trees.get("allergies", ()))}))
+        raise Conflict(
+            f"admission {admission.id} records allergies ({names}): 'no known drug allergies' is refused "
+            "(an allergy cannot be ended)"
+        ) from exc
+    return entry

@@ -1,7 +1,9 @@
 """Recording at the bedside: a reaction seen on the ward, or a new allergy, written back to the patient.
 
     POST /admissions/{id}/reactions | /allergies  (a nurse of the admission's ward)
-      -> validate (bounded texts, a drug the normaliser knows, a clinician named in full)
+      -> validate (bounded texts, a drug the normaliser knows, a clinician named in full; or, for
+         ``{"no_known_allergies": true, "clinician"}``, that the admission records no allergy and its
+         grant shares allergies)
       -> a practitioner entry signed by the service under the admission's grant (``ledger.practitioners``)
       -> in one transaction: the entry row (its delivery state), the audit record, the re-check of the
          admission with the entry in its working copy (alerts signed and outboxed), the Idempotency-Key
@@ -10,7 +12,9 @@
 The working copy of an admission is its verified slice with the practitioner entries recorded on the
 ward that the slice does not yet hold (``working_copy``): an entry delivered to her ledger comes back in
 the next read of it with the same id and is not counted twice. Entries belong to the admission's data:
-they are purged with it (``admissions.purge``), after discharge has handed them over.
+they are purged with it (``admissions.purge``), after discharge has handed them over. Observations
+recorded on the ward (``alertsvc.observation_desk``) use the same queue; the check reads them from the
+admission's ``ward_observations``.
 
 Delivery states (``practitioner_entries.state``): ``pending`` (awaiting delivery: the grant's write scope
 covers the kind and her ledger server's address is known), ``delivered`` (in the patient's ledger) and
@@ -30,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, lookups, storage
+from alertsvc import allergy_desk, audit, idempotency, lookups, storage
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.ledger import fhir
 from alertsvc.ledger.entries import SignedEntry, format_time, parse_time, read_entry_parts
 from alertsvc.ledger.grants import Grant
+from alertsvc.ledger.observations import read_observation
 from alertsvc.ledger.practitioners import (
     ROLES,
     Clinician,
@@ -88,10 +93,13 @@ class StoredEntry:
     def as_json(self) -> dict[str, Any]:
         body = self.entry.body
         concept = body.get("code") or body.get("medicationCodeableConcept") or {}
+        observed = read_observation(self.entry).quantity.text if self.entry.kind == "observation" else None
         return {
             "entry": self.entry.id,
             "kind": self.entry.kind,
-            "drug": concept.get("text"),
+            "drug": None if observed else concept.get("text"),
+            "observation": observed,
+            "no_known_allergies": self.entry.kind == "allergy" and fhir.is_no_known_allergy(body),
             "recorded_by": {"name": self.clinician.name, "role": self.clinician.role},
             "ward": self.clinician.ward,
             "created": format_time(self.entry.created),
@@ -186,7 +194,7 @@ def working_copy(verified: VerifiedSlice, recorded: Sequence[SignedEntry]) -> Ve
             continue
         if entry.kind == "reaction":
             reactions.append(fhir.read_reaction(entry))
-        elif entry.kind == "allergy":
+        elif entry.kind == "allergy" and not fhir.is_no_known_allergy(entry.body):  # not an allergen
             allergies.append(fhir.read_allergy(entry))
     if len(reactions) == len(verified.reactions) and len(allergies) == len(verified.allergies):
         return verified
@@ -214,6 +222,15 @@ def allergy_trees(
 
 
 # -- recording -----------------------------------------------------------------------------------------
+
+
+def delivery_state(grant: Grant, admission: Admission, kind: str) -> tuple[str, str]:
+    """Where a new practitioner entry of ``kind`` starts: (state, reason)."""
+    if not grant.may_write(kind):
+        return HANDOVER, NO_WRITE_GRANT
+    if not admission.ledger_url:
+        return HANDOVER, NO_LEDGER_ADDRESS
+    return PENDING, ""
 
 
 def ward_admission(service: Service, admission_id: str, staff: Staff) -> Admission:
@@ -264,20 +281,24 @@ async def record(
     admission = ward_admission(service, admission_id, staff)
     clinician = clinician_of(body, staff, name_limit=service.settings.max_name_chars)
     now = service.clock()
-    fhir_body = await _fhir_body(service, admission, kind, body, clinician, now)
+    none_known = kind == "allergy" and allergy_desk.asserts_none_known(body)
+    fhir_body = None if none_known else await _fhir_body(service, admission, kind, body, clinician, now)
     async with service.locks.hold(("slice", admission.id)):
         admission = ward_admission(service, admission_id, staff)
         [previous] = (await service.patients_of([admission.id], now)).values()
         grant = previous.verified.grant
-        entry = practitioner_entry(
-            service.identity, kind=kind, patient=admission.patient, body=fhir_body, grant_id=grant.id, now=now
-        )
-        if not grant.may_write(kind):
-            state, reason = HANDOVER, NO_WRITE_GRANT
-        elif not admission.ledger_url:
-            state, reason = HANDOVER, NO_LEDGER_ADDRESS
+        if fhir_body is None:
+            entry = allergy_desk.none_known_entry(service, admission, previous.verified, clinician, now)
         else:
-            state, reason = PENDING, ""
+            entry = practitioner_entry(
+                service.identity,
+                kind=kind,
+                patient=admission.patient,
+                body=fhir_body,
+                grant_id=grant.id,
+                now=now,
+            )
+        state, reason = delivery_state(grant, admission, kind)
         stored = StoredEntry(
             entry, admission.id, clinician, state, reason, 0, now if state == PENDING else None, "", None
         )

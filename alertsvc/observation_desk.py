@@ -4,12 +4,15 @@ so a changed severity reaches every shift's view (signed alerts, as always).
 
 The value is checked like a ledger observation (``alertsvc.ledger.observations``): an unknown LOINC code
 or name, a missing or wrong unit, a value out of any plausible range, a time in the future or a field
-alertsvc does not know is refused naming what was wrong, and nothing is stored. The stored row keeps the
-FHIR Observation the hospital would sign (performer: the service, with the recording clinician named),
-and is deleted with the rest of the admission when it ends.
+alertsvc does not know is refused naming what was wrong, and nothing is stored.
 
-Delivery to the patient's own ledger (a practitioner entry under her write grant) is not done here: the
-observation stays in the admission. ``ledger_resource`` is what a delivery queue would sign and send.
+It is also written back to the patient, like a reaction or allergy recorded at the bedside: a
+practitioner entry (kind ``observation``, FHIR Observation whose ``performer`` is the recording clinician
+in a contained PractitionerRole, ``ledger.practitioners.observation_body``) signed by the service under
+the admission's grant, queued in ``practitioner_entries`` in the same transaction and delivered by
+``alertsvc.delivery`` when the grant's write scope covers ``observations``, else handed over at
+discharge. The row in ``ward_observations`` names that entry: once the patient's ledger sends it back in
+a slice, the check counts it once (``distinct_values``). Both are deleted with the admission.
 """
 
 from __future__ import annotations
@@ -23,18 +26,20 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import audit, bedside, idempotency, storage
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger import observations
+from alertsvc.ledger.practitioners import Clinician, observation_body, practitioner_entry
+from alertsvc.patient_data import distinct_values
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.patient_data import Patient
     from alertsvc.service import Service
 
-FIELDS = frozenset({"code", "value", "unit", "measured", "note"})
+FIELDS = frozenset({"code", "value", "unit", "measured", "note", "clinician"})
 CLOCK_SKEW = timedelta(seconds=60)
 """How far after the service's clock a measurement time may be (a ward device's clock runs a little fast)."""
 ROLES = ("nurse",)
@@ -53,9 +58,13 @@ class WardObservation:
     recorded_at: datetime
     note: str
     resource: dict[str, Any]
+    entry: str = ""
+    """The practitioner entry written for the patient's ledger ("" for a row made before they were)."""
 
     def lab_value(self) -> LabValue:
-        return observations.lab_value(self.quantity, measured=self.measured, ref="observation:" + self.id)
+        """As the check takes it; named by its ledger entry, as the same value read from her ledger is."""
+        ref = "entry:" + self.entry if self.entry else "observation:" + self.id
+        return observations.lab_value(self.quantity, measured=self.measured, ref=ref)
 
     def as_json(self) -> dict[str, Any]:
         code = self.quantity.code
@@ -72,6 +81,7 @@ class WardObservation:
             "recorded_at": iso(self.recorded_at),
             "note": self.note,
             "resource": self.resource,
+            "entry": self.entry or None,
         }
 
 
@@ -132,7 +142,7 @@ async def record(
     *,
     once: idempotency.Pending | None = None,
 ) -> dict[str, Any]:
-    """Store an observation for the admission, re-check it and raise or change its alerts at once."""
+    """Store an observation for the admission, queue it for her ledger, re-check and alert at once."""
     admission = adm.get_admission(service.db, admission_id)
     if admission is None or admission.ward != staff.ward:  # another ward's: as an id that does not exist
         raise NotFound(f"no admission {admission_id}")
@@ -142,55 +152,87 @@ async def record(
     now = service.clock()
     settings = service.settings
     asked = read_request(body, now=now, max_chars=settings.max_name_chars, max_note=settings.max_note_chars)
-    found = WardObservation(
-        id="obs-" + uuid.uuid4().hex[:16],
-        admission=admission.id,
-        quantity=asked.quantity,
-        measured=asked.measured,
-        recorded_by=staff.name,
-        recorded_at=now,
-        note=asked.note,
-        resource=observations.observation_resource(
-            resource_id=str(uuid.uuid4()),
-            patient=admission.patient,
-            quantity=asked.quantity,
-            effective=asked.measured,
-            issued=now,
-            performer=service.identity.public_id,
-            performer_display=f"{staff.name} ({staff.role}, ward {staff.ward})",
-        ),
+    clinician = (
+        bedside.clinician_of(body, staff, name_limit=settings.max_name_chars)
+        if "clinician" in body
+        else Clinician(name=staff.name, role=staff.role, ward=staff.ward)
     )
-    patient = (await service.patients_of([admission.id], now))[admission.id]
-    with storage.write(service.db):
-        save(service.db, found, ward=admission.ward)
-        audit.record(
-            service.db,
-            now=now,
-            actor=staff.name,
-            action="record-observation",
-            admission=admission.id,
-            ward=admission.ward,
-            detail={"observation": found.id, "code": asked.quantity.code.code},
+    async with service.locks.hold(("slice", admission.id)):
+        admission = bedside.ward_admission(service, admission_id, staff)
+        patient = (await service.patients_of([admission.id], now))[admission.id]
+        grant = patient.verified.grant
+        resource = observation_body(
+            patient=admission.patient,
+            clinician=clinician,
+            hospital=bedside.hospital_of(service),
+            quantity=asked.quantity,
+            measured=asked.measured,
+            recorded=now,
+            note=asked.note or None,
         )
-        events = service.reconcile(admission, patient, now)
-        answer = {
-            "observation": found.as_json(),
-            "alerts": sorted({json.loads(e.data)["id"] for e in events if e.type == "alert"}),
-            "in_patient_ledger": False,
-            "ledger_note": "kept with the admission only: not yet in the patient's ledger",
-        }
-        idempotency.remember(service.db, once, answer, admissions=[admission.id])
-    # TODO(i10 delivery): queue ``ledger_resource(found)`` for the patient's ledger, signed by the service
-    # as a practitioner observation entry under her write grant (when it covers observations).
+        entry = practitioner_entry(
+            service.identity,
+            kind="observation",
+            patient=admission.patient,
+            body=resource,
+            grant_id=grant.id,
+            now=now,
+        )
+        state, reason = bedside.delivery_state(grant, admission, "observation")
+        stored = bedside.StoredEntry(
+            entry,
+            admission.id,
+            clinician,
+            state,
+            reason,
+            0,
+            now if state == bedside.PENDING else None,
+            "",
+            None,
+        )
+        found = WardObservation(
+            id="obs-" + uuid.uuid4().hex[:16],
+            admission=admission.id,
+            quantity=asked.quantity,
+            measured=asked.measured,
+            recorded_by=clinician.name,
+            recorded_at=now,
+            note=asked.note,
+            resource=resource,
+            entry=entry.id,
+        )
+        with storage.write(service.db):
+            service.active_admission(admission.id)  # a tick may have ended it meanwhile
+            save(service.db, found, ward=admission.ward)
+            bedside.insert(service.db, stored)
+            audit.record(
+                service.db,
+                now=now,
+                actor=staff.name,
+                action="record-observation",
+                admission=admission.id,
+                ward=admission.ward,
+                detail={
+                    "observation": found.id,
+                    "code": asked.quantity.code.code,
+                    "entry": entry.id,
+                    "delivery": state,
+                },
+            )
+            events = service.reconcile(admission, patient, now)
+            answer = {
+                "observation": found.as_json(),
+                "alerts": sorted({json.loads(e.data)["id"] for e in events if e.type == "alert"}),
+                "in_patient_ledger": False,
+                "ledger_note": stored.status,
+                "delivery": {"admission": admission.id, **stored.as_json()},
+            }
+            idempotency.remember(service.db, once, answer, admissions=[admission.id])
     service.publish(events)
     service.rebuild_timers()
+    if state == bedside.PENDING:
+        service.deliver_soon()
     return answer
-
-
-def ledger_resource(found: WardObservation) -> dict[str, Any]:
-    """The FHIR Observation a delivery to the patient's ledger would sign (performer: the service, with
-    the recording clinician named)."""
-    return found.resource
 
 
 # -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
@@ -199,7 +241,7 @@ def ledger_resource(found: WardObservation) -> dict[str, Any]:
 def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> None:
     db.execute(
         """INSERT INTO ward_observations(id, admission, ward, code, value, measured, recorded_by,
-               recorded_at, note, resource) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+               recorded_at, note, resource, entry) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
         [
             found.id,
             found.admission,
@@ -211,6 +253,7 @@ def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> Non
             iso(found.recorded_at),
             found.note,
             json.dumps(found.resource, separators=(",", ":")),
+            found.entry,
         ],
     )
 
@@ -218,7 +261,7 @@ def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> Non
 def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]:
     """The observations recorded for an admission, oldest measurement first."""
     rows = db.execute(
-        "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource "
+        "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource, entry "
         "FROM ward_observations WHERE admission = ? ORDER BY measured, id",
         [admission],
     ).fetchall()
@@ -232,6 +275,7 @@ def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]
             recorded_at=parse_iso(row[6]),
             note=row[7],
             resource=json.loads(row[8]),
+            entry=row[9],
         )
         for row in rows
     ]
@@ -244,4 +288,4 @@ def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]
 
 def observations_of(service: Service, admission: str, patient: Patient) -> list[LabValue]:
     """Every observation the check of an admission uses: the slice's and those recorded on the ward."""
-    return [*patient.inputs.observations, *recorded_values(service.db, admission)]
+    return distinct_values(patient.inputs.observations, recorded_values(service.db, admission))

@@ -171,6 +171,13 @@ def with_schedule(
     return [*kept, *scheduled]
 
 
+def distinct_values(ledger: Sequence[LabValue], recorded: Sequence[LabValue]) -> list[LabValue]:
+    """The ledger's values, and those recorded on the ward that the ledger does not hold yet (a ward
+    value delivered to her ledger comes back in the slice under the same ``entry:`` ref). Pure."""
+    held = {value.ref for value in ledger}
+    return [*ledger, *(value for value in recorded if value.ref not in held)]
+
+
 def admission_findings(
     inputs: ClinicalInputs,
     doses: Sequence[ScheduledDose],
@@ -196,7 +203,7 @@ def admission_findings(
         inputs.allergies,
         inputs.flagged,
         graph,
-        observations=(*inputs.observations, *recorded),
+        observations=distinct_values(inputs.observations, recorded),
         now=now,
     )
     findings += too_soon(

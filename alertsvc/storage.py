@@ -102,7 +102,7 @@ CREATE INDEX IF NOT EXISTS idempotency_admissions_by_answer ON idempotency_admis
 CREATE TABLE IF NOT EXISTS ward_observations (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,
     value REAL NOT NULL, measured TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,
-    note TEXT NOT NULL, resource TEXT NOT NULL
+    note TEXT NOT NULL, resource TEXT NOT NULL, entry TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS ward_observations_by_admission ON ward_observations(admission, measured);
 CREATE TABLE IF NOT EXISTS practitioner_entries (
@@ -161,7 +161,10 @@ LIVE_GRANT_INDEX = (
 CHECKPOINT = "wal-checkpoint"
 """Owed work: a purge's ``wal_checkpoint(TRUNCATE)`` that a reader blocked."""
 
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("wards", "locale", "TEXT NOT NULL DEFAULT 'en-US'"),)
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("wards", "locale", "TEXT NOT NULL DEFAULT 'en-US'"),
+    ("ward_observations", "entry", "TEXT NOT NULL DEFAULT ''"),
+)
 """Columns added to a table after its first release, added to an older database when it is opened."""
 
 BUSY_TIMEOUT_MS = 5000

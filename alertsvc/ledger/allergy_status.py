@@ -99,11 +99,17 @@ class AllergyStatus:
 
 
 def no_known_allergies_body(
-    *, resource_id: str, patient: str, recorded: datetime, asserter: Mapping[str, Any] | None = None
+    *,
+    resource_id: str,
+    patient: str,
+    recorded: datetime,
+    asserter: Mapping[str, Any] | None = None,
+    contained: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The assertion's FHIR AllergyIntolerance; ``asserter`` is a FHIR Reference (default: the patient)."""
+    """The assertion's FHIR AllergyIntolerance; ``asserter`` is a FHIR Reference (default: the patient),
+    which may refer to a resource in ``contained`` (a practitioner's PractitionerRole)."""
     who = dict(asserter) if asserter is not None else fhir.identity_ref(patient)
-    return {
+    body: dict[str, Any] = {
         "resourceType": "AllergyIntolerance",
         "id": resource_id,
         "clinicalStatus": {"coding": [{"system": fhir.CLINICAL_STATUS, "code": "active"}]},
@@ -119,6 +125,9 @@ def no_known_allergies_body(
         "recorder": who,
         "asserter": who,
     }
+    if contained:
+        body["contained"] = [dict(c) for c in contained]
+    return body
 
 
 def no_known_allergies(
@@ -128,11 +137,16 @@ def no_known_allergies(
     patient: str | None = None,
     grant: str | None = None,
     asserter: Mapping[str, Any] | None = None,
+    contained: Sequence[Mapping[str, Any]] = (),
 ) -> SignedEntry:
     """The signed assertion: by the patient (``author``), or by a practitioner under write ``grant``."""
     owner = patient or author.public_id
     body = no_known_allergies_body(
-        resource_id=fhir.new_resource_id(), patient=owner, recorded=now, asserter=asserter
+        resource_id=fhir.new_resource_id(),
+        patient=owner,
+        recorded=now,
+        asserter=asserter,
+        contained=contained,
     )
     return sign_entry(author, kind="allergy", patient=owner, body=body, created=now, grant=grant)
 

@@ -1,12 +1,14 @@
-"""Entries the hospital writes into a patient's ledger: a reaction seen on the ward, a new allergy, the
-discharge medicines. Pure: the signer, the grant and ``now`` come in.
+"""Entries the hospital writes into a patient's ledger: a reaction seen on the ward, a new allergy, a
+"no known drug allergies" assertion, an observation measured on the ward, the discharge medicines. Pure:
+the signer, the grant and ``now`` come in.
 
 Such an entry is authored (signed) by the hospital service's own identity, names the patient's grant it
 is written under (``grant`` in the payload; the ledger accepts it only when that grant's write scope
 covers the kind, see ``grants.write_problem``), and names the clinician who recorded it inside the body:
 a contained FHIR ``PractitionerRole`` (``#recorder``: the clinician's name, role and ward, and the
 hospital as its ``organization``, identified by the service's public id) that ``recorder`` and
-``asserter`` (AllergyIntolerance) or ``informationSource`` (MedicationStatement) refer to. The
+``asserter`` (AllergyIntolerance), ``performer`` (Observation) or ``informationSource``
+(MedicationStatement) refer to. The
 reference also carries the service's identity, so ``fhir.read_reaction``'s rule "the asserter is the
 author" holds for practitioner-flagged reactions as for the patient's own.
 
@@ -23,8 +25,11 @@ from typing import Any
 
 from alertsvc.errors import InputError
 from alertsvc.ledger import fhir
+from alertsvc.ledger.allergen_category import category_of
+from alertsvc.ledger.allergy_status import no_known_allergies
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_list, sign_entry
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.observations import Quantity, observation_resource
 
 ANNOTATES = "urn:ietf:params:alertsvc:annotates"
 """Extension on a patient's note naming the practitioner entry it is about (valueIdentifier: entry id)."""
@@ -160,7 +165,8 @@ def allergy_body(
     note: str | None = None,
     resource_id: str | None = None,
 ) -> dict[str, Any]:
-    """A new allergy found on the ward: AllergyIntolerance (allergy, confirmed), recorded by the clinician."""
+    """A new allergy found on the ward: AllergyIntolerance (allergy, confirmed), recorded by the clinician;
+    its ``category`` read from the allergen's name (food, environment, biologic, else medication)."""
     body = fhir.allergy_intolerance(
         resource_id=resource_id or fhir.new_resource_id(),
         patient=patient,
@@ -169,6 +175,7 @@ def allergy_body(
         criticality=criticality,
         reaction=reaction,
         recorded=recorded,
+        category=category_of(substance),
     )
     body["verificationStatus"] = {"coding": [{"system": fhir.VERIFICATION_STATUS, "code": "confirmed"}]}
     return _signed_by_clinician(body, clinician, hospital, note, recorded)
@@ -181,6 +188,54 @@ def _signed_by_clinician(
     body["contained"] = [practitioner_role(clinician, hospital)]
     body["recorder"] = ref
     body["asserter"] = ref
+    notes = _note(note, clinician, recorded)
+    if notes:
+        body["note"] = notes
+    return body
+
+
+def no_known_allergies_entry(
+    service: Identity, *, patient: str, clinician: Clinician, hospital: Hospital, grant_id: str, now: datetime
+) -> SignedEntry:
+    """A practitioner's "no known drug allergies" assertion (``allergy_status.no_known_allergies``), signed
+    by the service under ``grant_id``, asserted and recorded by the clinician (contained PractitionerRole).
+    The caller refuses it first when allergies are recorded (``allergy_status.refuse_if_allergies``)."""
+    if service.public_id == patient:
+        raise InputError("a practitioner entry is signed by the hospital, not by the patient")
+    return no_known_allergies(
+        service,
+        now=now,
+        patient=patient,
+        grant=grant_id,
+        asserter=recorder_ref(clinician, hospital),
+        contained=[practitioner_role(clinician, hospital)],
+    )
+
+
+def observation_body(
+    *,
+    patient: str,
+    clinician: Clinician,
+    hospital: Hospital,
+    quantity: Quantity,
+    measured: datetime,
+    recorded: datetime,
+    note: str | None = None,
+    resource_id: str | None = None,
+) -> dict[str, Any]:
+    """A value measured on the ward: Observation (final, LOINC, UCUM) whose ``performer`` is the clinician."""
+    ref = recorder_ref(clinician, hospital)
+    body = observation_resource(
+        resource_id=resource_id or fhir.new_resource_id(),
+        patient=patient,
+        quantity=quantity,
+        effective=measured,
+        issued=recorded,
+        performer=hospital.public_id,
+        performer_display=str(ref["display"]),
+    )
+    body["contained"] = [practitioner_role(clinician, hospital)]
+    body["performer"] = [ref]
     notes = _note(note, clinician, recorded)
     if notes:
         body["note"] = notes

@@ -9,8 +9,10 @@ one new patient-signed head, or not at all:
 
 - its signature verifies over the exact payload bytes, which are canonical JSON (else 400
   ``bad-signature`` / ``bad-entry``);
-- it is for this patient, a medication, allergy or reaction, and signed by the requester (else 403
-  ``not-the-author``); its body is a well-formed FHIR resource of its kind (else 400 ``bad-entry``);
+- it is for this patient, a medication, allergy, reaction or observation, and signed by the requester
+  (else 403 ``not-the-author``); its body is a well-formed FHIR resource of its kind (else 400
+  ``bad-entry``); a "no known drug allergies" assertion while her ledger records allergies is 409
+  ``allergies-recorded``;
 - it names a grant of this ledger (else 404 ``no-such-grant``) whose grantee is the requester (403
   ``wrong-grantee``), whose write scope covers the kind (403 ``out-of-scope``), that was written within
   the grant's period and that holds now: not revoked, not expired (403 ``grant-revoked`` /
@@ -31,6 +33,7 @@ from starlette.routing import Route
 
 from alertsvc import errors
 from alertsvc.ledger import fhir
+from alertsvc.ledger.allergy_status import AllergiesRecorded, refuse_if_allergies
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import CLINICAL_KINDS, SignedEntry, format_time, open_envelope, read_entry_parts
 from alertsvc.ledger.grants import Grant, check_current, write_problem
@@ -92,6 +95,12 @@ async def post_entries(request: Request) -> Response:
                 raise Refused(403, code, f"{entry.kind} entry {entry.id}: {exc}") from exc
             if entry.id not in {e.id for e in fresh}:
                 fresh.append(entry)
+        allergies = [*snapshot.trees["allergies"], *(e for e in fresh if e.kind == "allergy")]
+        for entry in fresh:
+            try:
+                refuse_if_allergies(entry, allergies)
+            except AllergiesRecorded as exc:
+                raise Refused(409, "allergies-recorded", str(exc)) from exc
     except Refused as refusal:
         log.warning("refused entries from %s: %s", signed.issuer, refusal.message)
         return error_response(refusal.status, refusal.code, refusal.message)

@@ -239,11 +239,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         tag="admissions",
         security=STAFF,
         body="ObservationRequest",
-        ok=(201, "Stored with the admission; its alerts raised or changed", ref("ObservationRecorded")),
+        ok=(
+            201,
+            "Stored with the admission, its alerts raised or changed, signed for her ledger",
+            ref("ObservationRecorded"),
+        ),
         errors=BODY_ERRORS,
         description="Needs a nurse staff token of the admission's ward. An unknown LOINC code or name, a "
         "missing or wrong unit, a value out of range or a time in the future is 400 and nothing is stored. "
-        "The observation stays with the admission (not yet delivered to the patient's ledger).",
+        "The observation is signed by the service under the admission's grant (a practitioner entry, "
+        "performer the clinician) and delivered to her ledger server when the grant's write scope covers "
+        "observations, else handed over at discharge; `delivery` and "
+        "`GET /admissions/{admission}/practitioner-entries` show where it is.",
     ),
     # Recording at the bedside and discharge (alertsvc.bedside, alertsvc.discharge).
     ("POST", "/admissions/{admission}/reactions"): _op(
@@ -264,6 +271,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         body="BedsideAllergy",
         ok=(201, "Recorded, signed by the hospital, and its delivery state", ref("RecordedEntry")),
         errors=BODY_ERRORS,
+        description="A new allergy (`substance`), or `{no_known_allergies: true, clinician}`: the "
+        "clinician's signed 'no known drug allergies', refused (409, nothing stored) when the admission "
+        "records allergies (named) or its grant does not share allergies. Delivered like any entry.",
     ),
     ("GET", "/admissions/{admission}/practitioner-entries"): _op(
         "What the ward recorded for this patient, each with its delivery to her ledger",

@@ -437,6 +437,10 @@ OBSERVATION_REQUEST = example(
                 },
                 "measured": {**INSTANT, "description": "when it was measured (default: now)"},
                 "note": {"type": "string", "maxLength": 2000},
+                "clinician": {
+                    **ref("Clinician"),
+                    "description": "who measured it (default: the staff token's name, as a nurse)",
+                },
             },
             "code value",
         ),
@@ -461,15 +465,24 @@ OBSERVATION_RECORDED = obj(
                 "recorded_by": TEXT,
                 "recorded_at": INSTANT,
                 "note": TEXT,
-                "resource": {"type": "object", "description": "the FHIR Observation (LOINC, UCUM)"},
+                "resource": {
+                    "type": "object",
+                    "description": "the FHIR Observation (LOINC, UCUM) signed for her ledger; performer: "
+                    "the clinician, for the hospital",
+                },
+                "entry": {"type": ["string", "null"], "description": "the practitioner entry's id"},
             },
             "id admission code value unit measured recorded_by recorded_at resource",
         ),
         "alerts": array(TEXT, description="ids of the alerts raised or changed by the re-check"),
-        "in_patient_ledger": {"type": "boolean"},
-        "ledger_note": TEXT,
+        "in_patient_ledger": {
+            "type": "boolean",
+            "description": "false when answered: delivery to her ledger follows (see delivery)",
+        },
+        "ledger_note": {"type": "string", "description": "the delivery status the ward reads"},
+        "delivery": ref("RecordedEntry"),
     },
-    "observation alerts in_patient_ledger",
+    "observation alerts in_patient_ledger delivery",
 )
 SCOPE_REQUEST = example(
     {
@@ -527,24 +540,42 @@ BEDSIDE_REACTION = example(
      "clinician": {"name": "Nia Brown", "role": "nurse"}},
 )  # fmt: skip
 BEDSIDE_ALLERGY = example(
-    obj(
-        {
-            "substance": NON_EMPTY,
-            "reaction": TEXT,
-            "criticality": {"type": "string", "enum": ["low", "high", "unable-to-assess"]},
-            "clinician": ref("Clinician"),
-            "note": TEXT,
-        },
-        "substance clinician",
-    ),
+    {
+        "oneOf": [
+            obj(
+                {
+                    "substance": NON_EMPTY,
+                    "reaction": TEXT,
+                    "criticality": {"type": "string", "enum": ["low", "high", "unable-to-assess"]},
+                    "clinician": ref("Clinician"),
+                    "note": TEXT,
+                    "no_known_allergies": {"const": False},
+                },
+                "substance clinician",
+                description="a new allergy",
+            ),
+            {
+                **obj(
+                    {"no_known_allergies": {"const": True}, "clinician": ref("Clinician")},
+                    "no_known_allergies clinician",
+                    description="the clinician asserts no known drug allergies (SNOMED CT 409137002): "
+                    "409 when the admission records allergies or its grant does not share them",
+                ),
+                "additionalProperties": False,
+            },
+        ]
+    },
     {"substance": "penicillin", "reaction": "hives", "clinician": {"name": "Nia Brown", "role": "nurse"}},
+    {"no_known_allergies": True, "clinician": {"name": "Dr Okafor", "role": "physician"}},
 )
 RECORDED_ENTRY = obj(
     {
         "admission": TEXT,
         "entry": TEXT,
-        "kind": {"type": "string", "enum": ["reaction", "allergy", "medication"]},
+        "kind": {"type": "string", "enum": ["reaction", "allergy", "medication", "observation"]},
         "drug": {"type": ["string", "null"]},
+        "observation": {"type": ["string", "null"], "description": "an observation's value, e.g. INR 4.2"},
+        "no_known_allergies": {"type": "boolean", "description": "a 'no known drug allergies' assertion"},
         "recorded_by": obj({"name": TEXT, "role": TEXT}),
         "ward": TEXT,
         "created": INSTANT,

@@ -4,6 +4,13 @@
 import { fill, h } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
+const KINDS = { allergy: "Allergy", reaction: "Reaction", observation: "Observation", medication: "Discharge medicine" };
+
+/** "Allergy: penicillin", "Observation: INR 4.2", "No known drug allergies". */
+function what(entry) {
+  if (entry.no_known_allergies) return "No known drug allergies";
+  return `${KINDS[entry.kind] ?? entry.kind}: ${entry.observation ?? entry.drug}`;
+}
 
 export class BedsideForm {
   constructor(api, board, staff) {
@@ -74,8 +81,7 @@ export class BedsideForm {
     try {
       const { entries } = await this.api.recordedAtBedside(admission);
       fill($("bedside-entries"), entries.map((entry) => h("li", { dataset: { entry: entry.entry, state: entry.state } },
-        `${entry.kind === "allergy" ? "Allergy" : "Reaction"}: ${entry.drug}, recorded by ${entry.recorded_by.name} ` +
-        `(${entry.recorded_by.role}): ${entry.status}`)));
+        `${what(entry)}, recorded by ${entry.recorded_by.name} (${entry.recorded_by.role}): ${entry.status}`)));
     } catch {
       fill($("bedside-entries"));
     }

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from alertsvc.errors import GrantExpired, GrantRevoked, InputError, OutOfScope, UnknownSigner
-from alertsvc.ledger import fhir, grants
+from alertsvc.ledger import fhir, grants, observations
+from alertsvc.ledger.allergy_status import allergy_status
 from alertsvc.ledger.entries import SignedEntry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
@@ -19,6 +20,8 @@ from alertsvc.ledger.practitioners import (
     allergy_body,
     annotated,
     discharge_statement_body,
+    no_known_allergies_entry,
+    observation_body,
     patient_note,
     practitioner_entry,
     reaction_body,
@@ -240,3 +243,110 @@ def test_every_practitioner_body_and_her_note_validate_as_fhir_r4b() -> None:
     )
     with pytest.raises(InputError, match="notes are on reactions and allergies"):
         patient_note(PATIENT, statement, "x", now=NOW)
+
+
+def test_a_ward_allergy_to_a_food_is_signed_as_food_not_medication() -> None:
+    """``allergy_body`` reads the category from the allergen's name (``allergen_category.category_of``)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    def category(substance: str) -> list[str]:
+        body = allergy_body(
+            patient=PATIENT.public_id,
+            clinician=NURSE,
+            hospital=ST_ELSEWHERE,
+            substance=substance,
+            rxcui=None,
+            criticality="high",
+            reaction="wheeze",
+            recorded=NOW,
+        )
+        get_fhir_model_class("AllergyIntolerance").parse_obj(body)
+        categories: list[str] = body["category"]
+        return categories
+
+    assert category("peanut") == ["food"]
+    assert category("latex gloves") == ["environment"]
+    assert category("amoxicillin") == ["medication"]
+
+
+def ward_inr(grant_id: str, *, value: float = 4.2, signer: Identity = HOSPITAL) -> SignedEntry:
+    body = observation_body(
+        patient=PATIENT.public_id,
+        clinician=NURSE,
+        hospital=ST_ELSEWHERE,
+        quantity=observations.resolve("INR", value, None),
+        measured=NOW - timedelta(hours=1),
+        recorded=NOW,
+        note="point-of-care INR",
+    )
+    return practitioner_entry(
+        signer, kind="observation", patient=PATIENT.public_id, body=body, grant_id=grant_id, now=NOW
+    )
+
+
+def test_an_observation_measured_on_the_ward_names_the_clinician_as_performer(ledger: Ledger) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    grant = write_grant(("observations",))
+    entry = ward_inr(grant.id)
+    body = entry.body
+    get_fhir_model_class("Observation").parse_obj(body)
+    [performer] = body["performer"]
+    assert performer["reference"] == "#recorder" and performer["type"] == "PractitionerRole"
+    assert performer["display"] == "Nia Brown (nurse, ward-5), St Elsewhere"
+    assert body["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "6301-6",
+        "display": "INR in Platelet poor plasma by Coagulation assay",
+    }
+    read = observations.read_observation(entry)
+    assert read.quantity.value == 4.2 and read.performer.startswith("Nia Brown (nurse, ward-5)")
+    ledger.append([grant, entry], patient=PATIENT, now=NOW)
+    [stored] = ledger.verify().trees["observations"]
+    who = recorded_by(stored)
+    assert stored.id == entry.id and who is not None and who.clinician.name == "Nia Brown"
+
+
+def test_an_observation_needs_a_write_grant_covering_observations(ledger: Ledger) -> None:
+    grant = write_grant(("allergies", "reactions"))
+    ledger.append([grant], patient=PATIENT, now=NOW)
+    with pytest.raises(OutOfScope, match="does not cover observation"):
+        ledger.append([ward_inr(grant.id)], patient=PATIENT, now=NOW)
+    assert ledger.verify().trees["observations"] == ()
+
+
+def test_a_practitioners_no_known_allergies_is_signed_by_the_hospital_naming_the_clinician(
+    ledger: Ledger,
+) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    grant = write_grant(("allergies",))
+    doctor = Clinician("Dr Okafor", "physician", "ward-5")
+    entry = no_known_allergies_entry(
+        HOSPITAL,
+        patient=PATIENT.public_id,
+        clinician=doctor,
+        hospital=ST_ELSEWHERE,
+        grant_id=grant.id,
+        now=NOW,
+    )
+    get_fhir_model_class("AllergyIntolerance").parse_obj(entry.body)
+    assert fhir.is_no_known_allergy(entry.body) and entry.author == HOSPITAL.public_id
+    assert entry.body["asserter"]["reference"] == "#recorder"
+    ledger.append([grant, entry], patient=PATIENT, now=NOW)
+    snapshot = ledger.verify()
+    status = allergy_status(snapshot.trees, None)
+    assert status.state == "none-known" and status.assertion is not None
+    assert status.assertion.asserted_by == "practitioner"
+    assert status.assertion.recorder == "Dr Okafor (physician, ward-5), St Elsewhere"
+    who = recorded_by(snapshot.trees["allergies"][0])
+    assert who is not None and who.clinician.role == "physician"
+    with pytest.raises(InputError, match="signed by the hospital"):
+        no_known_allergies_entry(
+            PATIENT,
+            patient=PATIENT.public_id,
+            clinician=doctor,
+            hospital=ST_ELSEWHERE,
+            grant_id=grant.id,
+            now=NOW,
+        )

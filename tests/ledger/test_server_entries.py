@@ -13,11 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertsvc.ledger import grants
+from alertsvc.ledger import actions, grants, observations
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.practitioners import Clinician, Hospital, practitioner_entry, reaction_body
+from alertsvc.ledger.practitioners import (
+    Clinician,
+    Hospital,
+    no_known_allergies_entry,
+    observation_body,
+    practitioner_entry,
+    reaction_body,
+)
 from alertsvc.ledger.remote_entries import Refusal, entries_body, post_entries
 from alertsvc.ledger.server import create_ledger_app
 from alertsvc.web.signed_requests import sign_request
@@ -248,3 +255,60 @@ def test_she_adds_her_own_signed_note_and_the_hospitals_entry_is_unchanged(serve
         reactions = ledger.verify().trees["reactions"]
     assert reactions[0].payload == entry.payload  # byte for byte
     assert reactions[1].author == PATIENT.public_id
+
+
+def test_a_practitioners_no_known_allergies_is_refused_while_her_ledger_records_allergies(
+    served: Served,
+) -> None:
+    assert_none = no_known_allergies_entry(
+        HOSPITAL,
+        patient=PATIENT.public_id,
+        clinician=NURSE,
+        hospital=Hospital(HOSPITAL.public_id, "St Elsewhere"),
+        grant_id=served.write.id,
+        now=NOW,
+    )
+    with Ledger.open(served.path) as ledger:
+        ledger.append([actions.allergy(PATIENT, "penicillin", now=NOW)], patient=PATIENT, now=NOW)
+    before = served.entries()
+    with pytest.raises(Refusal) as refused:
+        served.post([assert_none])
+    assert refused.value.status == 409 and refused.value.code == "allergies-recorded"
+    assert "penicillin" in str(refused.value)
+    assert served.entries() == before
+
+
+def test_an_observation_is_appended_under_a_grant_writing_observations(served: Served) -> None:
+    observing = grants.new_grant(
+        PATIENT,
+        grantee=HOSPITAL.public_id,
+        scope=("medications", "observations"),
+        write_scope=("observations",),
+        not_before=NOW,
+        hours=48,
+        now=NOW,
+    )
+    with Ledger.open(served.path) as ledger:
+        ledger.append([observing], patient=PATIENT, now=NOW)
+
+    def inr(grant_id: str) -> SignedEntry:
+        body = observation_body(
+            patient=PATIENT.public_id,
+            clinician=NURSE,
+            hospital=Hospital(HOSPITAL.public_id, "St Elsewhere"),
+            quantity=observations.resolve("INR", 4.2, None),
+            measured=NOW,
+            recorded=NOW,
+        )
+        return practitioner_entry(
+            HOSPITAL, kind="observation", patient=PATIENT.public_id, body=body, grant_id=grant_id, now=NOW
+        )
+
+    with pytest.raises(Refusal) as refused:  # the reactions-and-allergies grant does not write observations
+        served.post([inr(served.write.id)])
+    assert refused.value.code == "out-of-scope" and served.entries() == 0
+    entry = inr(observing.id)
+    assert served.post([entry])["appended"] == [entry.id]
+    with Ledger.open(served.path) as ledger:
+        [stored] = ledger.verify().trees["observations"]
+    assert stored.id == entry.id and stored.author == HOSPITAL.public_id

@@ -50,12 +50,19 @@ def her(tmp_path: Path, clock: FakeClock) -> Iterator[Her]:
         yield Her(url, path, patient)
 
 
-def admit(running: RunningService, her: Her, *, write: tuple[str, ...], bed: str = "4") -> str:
+def admit(
+    running: RunningService,
+    her: Her,
+    *,
+    write: tuple[str, ...],
+    bed: str = "4",
+    scope: tuple[str, ...] = ("medications", "allergies", "reactions"),
+) -> str:
     with Ledger.open(her.path) as ledger:
         grant = grants.new_grant(
             her.key,
             grantee=running.service.identity.public_id,
-            scope=("medications", "allergies", "reactions"),
+            scope=scope,
             write_scope=write,
             not_before=running.clock.now,
             hours=48,

@@ -110,7 +110,13 @@ class Patient:
         return [e for t in ("medications", "allergies", "reactions") for e in snapshot.trees[t]]
 
 
-def her_ledger(tmp_path: Path, service_id: str, *, write: tuple[str, ...]) -> tuple[Patient, str]:
+def her_ledger(
+    tmp_path: Path,
+    service_id: str,
+    *,
+    write: tuple[str, ...],
+    scope: tuple[str, ...] = ("medications", "allergies", "reactions"),
+) -> tuple[Patient, str]:
     home = tmp_path / "patient"
     home.mkdir()
     key = Identity.generate()
@@ -118,7 +124,7 @@ def her_ledger(tmp_path: Path, service_id: str, *, write: tuple[str, ...]) -> tu
     now = datetime.now(UTC)
     with Ledger.init(home / "p.ledger", key, now=now) as ledger:
         grant = grants.new_grant(
-            key, grantee=service_id, scope=("medications", "allergies", "reactions"), write_scope=write,
+            key, grantee=service_id, scope=scope, write_scope=write,
             not_before=now, hours=24, now=now,
         )  # fmt: skip
         ledger.append([actions.medication(key, "warfarin", now=now), grant], patient=key, now=now)
@@ -252,3 +258,49 @@ def test_an_entry_waiting_for_delivery_survives_a_restart_of_the_service(tmp_pat
         assert [e.id for e in patient.clinical() if e.kind == "allergy"] == [entry["entry"]]
     finally:
         second.close()
+
+
+def test_an_observation_and_no_known_allergies_from_the_ward_reach_her_ledger_which_verifies(
+    live: RunningService, tmp_path: Path
+) -> None:
+    patient, grant_id = her_ledger(
+        tmp_path,
+        live.service.identity.public_id,
+        write=("observations", "allergies"),
+        scope=("medications", "allergies", "reactions", "observations"),
+    )
+    with patient.serving():
+        admission = admit(live, patient, grant_id)
+        with live.client(live.token(WARD, "Nia")) as client:
+            observed = client.post(
+                f"/admissions/{admission}/observations",
+                json={"code": "eGFR", "value": 25, "unit": "mL/min/1.73m2", "clinician": NURSE},
+            )
+            assert observed.status_code == 201, observed.text
+            asserted = client.post(
+                f"/admissions/{admission}/allergies",
+                json={"no_known_allergies": True, "clinician": {"name": "Dr Okafor", "role": "physician"}},
+            )
+            assert asserted.status_code == 201, asserted.text
+        deadline = time.monotonic() + 20
+        while {e["state"] for e in entries_of(live, admission)} != {"delivered"}:
+            assert time.monotonic() < deadline, entries_of(live, admission)
+            time.sleep(0.1)
+        shown = httpx.get(patient.url + "/api/ledger", timeout=10).json()
+    listed = entries_of(live, admission)
+    assert [(e["kind"], e["status"]) for e in listed] == [
+        ("observation", "in the patient's ledger"),
+        ("allergy", "in the patient's ledger"),
+    ]
+    with Ledger.open(patient.home / "p.ledger") as ledger:
+        snapshot = ledger.verify()
+    [observation] = snapshot.trees["observations"]
+    [none_known] = snapshot.trees["allergies"]
+    assert observation.id == observed.json()["delivery"]["entry"] == listed[0]["entry"]
+    assert none_known.id == asserted.json()["entry"] == listed[1]["entry"]
+    assert {observation.author, none_known.author} == {live.service.identity.public_id}
+    assert observation.body["performer"][0]["display"] == "Nia Brown (nurse, ward-5), St Elsewhere"
+    assert shown["allergy_status"]["state"] == "none-known"
+    assert shown["allergy_status"]["assertion"]["recorder"] == "Dr Okafor (physician, ward-5), St Elsewhere"
+    verify = patient.cli("ledger", "verify", "p.ledger")
+    assert verify.returncode == 0, verify.stderr

@@ -79,6 +79,9 @@ def test_an_inr_above_range_makes_the_ward_alert_critical_at_once(
     answer = response.json()
     assert answer["observation"]["code"] == "6301-6" and answer["observation"]["text"] == "INR 4.2"
     assert answer["in_patient_ledger"] is False and "not yet in the patient's ledger" in answer["ledger_note"]
+    delivery = answer["delivery"]  # her grant writes nothing: handed over at discharge
+    assert delivery["kind"] == "observation" and delivery["state"] == "handover"
+    assert "(no write grant)" in delivery["status"] and delivery["observation"] == "INR 4.2"
     resource = answer["observation"]["resource"]
     assert resource["resourceType"] == "Observation" and "Nina Nurse" in resource["performer"][0]["display"]
     assert answer["alerts"] == [before["id"]]
