@@ -115,6 +115,7 @@ def shift_json(ward: Ward, shift: Shift) -> dict[str, str]:
         "end": iso(shift.end),
         "label": shift.label(ward.zone),
         "timezone": ward.timezone,
+        "locale": ward.locale,
     }
 
 

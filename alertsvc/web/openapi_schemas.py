@@ -144,7 +144,7 @@ LISTED_ALERT = obj(
 )
 
 SHIFT = obj(
-    {"name": TEXT, "start": INSTANT, "end": INSTANT, "label": TEXT, "timezone": TEXT},
+    {"name": TEXT, "start": INSTANT, "end": INSTANT, "label": TEXT, "timezone": TEXT, "locale": TEXT},
     "name start end timezone",
 )
 

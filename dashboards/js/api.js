@@ -50,7 +50,11 @@ export function readStaffToken(token, now = new Date()) {
     throw new Error("This token does not name a nurse, a ward and an expiry.");
   }
   const expires = new Date(exp * 1000);
-  if (expires <= now) throw new Error(`This staff token expired at ${expires.toISOString()}. Ask for a new one.`);
+  if (expires <= now) {
+    const at = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(expires);
+    throw new Error(`This staff token expired on ${at}. Ask for a new one.`);
+  }
   if (role !== "nurse") throw new Error(`This token is for the ${role} role; the ward dashboard needs a nurse token.`);
   return { name: sub, ward, role, exp: expires };
 }

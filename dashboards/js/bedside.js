@@ -25,20 +25,21 @@ export class BedsideForm {
     $("bedside-admission").addEventListener("change", () => this.showRecorded());
   }
 
-  /** The ward's patients (from their doses and verified alerts) as the choices. */
+  /** The ward's patients (its admissions, and those of its doses and verified alerts) by bed as the choices. */
   render() {
     const select = $("bedside-admission");
-    const admissions = new Set([...this.board.doses.values()].map((dose) => dose.admission));
+    const admissions = new Set([...this.board.admissions.keys(), ...[...this.board.doses.values()].map((dose) => dose.admission)]);
     for (const entry of this.board.alerts.values()) {
       if (entry.verified && entry.claims?.admission) admissions.add(entry.claims.admission);
     }
-    const wanted = [...admissions].sort();
+    const bed = (admission) => String(this.board.patientOf(admission)?.bed ?? this.board.admissions.get(admission)?.bed ?? "");
+    const wanted = [...admissions].sort((a, b) => bed(a).localeCompare(bed(b), "en", { numeric: true }) || a.localeCompare(b));
     const shown = [...select.options].map((option) => option.value);
     if (wanted.join("\n") === shown.join("\n")) return;
     const chosen = select.value;
     fill(select, wanted.map((admission) => {
-      const who = this.board.patientOf(admission);
-      const label = who ? `Bed ${who.bed}: ${who.patient}` : admission;
+      const who = this.board.patientOf(admission) ?? this.board.admissions.get(admission);
+      const label = who ? `Bed ${who.bed}: ${who.patient}` : "Patient not named";
       return h("option", { value: admission, selected: admission === chosen }, label);
     }));
   }

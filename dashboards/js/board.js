@@ -2,7 +2,7 @@
 // acknowledgements, the coded reasons and the schedule. Pure data and ordering; no DOM, no network.
 
 import { backOnTop } from "./actions.js";
-import { unresolvedId } from "./format.js";
+import { interrupts, unresolvedId } from "./format.js";
 
 export const SEVERITY_RANK = { critical: 0, major: 1, moderate: 2, minor: 3 };
 /** Rules of "unchecked" alerts about an allergy or flagged reaction that did not resolve: every dose of
@@ -140,14 +140,71 @@ export class Board {
     });
   }
 
-  /** Bed and patient label of an admission, from its verified alerts (the schedule names neither). */
+  /** Bed and patient label of an admission, from its verified alerts or the schedule (which names both). */
   patientOf(admission) {
     for (const entry of this.alerts.values()) {
       if (entry.verified && entry.claims?.admission === admission) {
         return { bed: entry.claims.bed, patient: entry.claims.patient };
       }
     }
+    for (const dose of this.doses.values()) {
+      if (dose.admission === admission && dose.bed) return { bed: dose.bed, patient: dose.patient };
+    }
     return null;
+  }
+
+  /**
+   * A critical alert has been acted on this shift when it was acknowledged in this shift, when the dose
+   * it is bound to has an outcome recorded (held, refused, or given with its reason), or when its dose was
+   * held and the prescriber told (an open follow-up) and has not come back unanswered.
+   */
+  actedOnThisShift(entry) {
+    if (backOnTop(entry)) return false; // held and told, but the prescriber has not answered in time
+    if ((entry.follow_ups ?? []).some((f) => f.state === "open")) return true; // held, prescriber told
+    if (this.acknowledgedThisShift(entry)) return true;
+    const dose = entry.claims?.dose?.id ? this.doses.get(entry.claims.dose.id) : null;
+    return Boolean(dose?.outcome);
+  }
+
+  /**
+   * "Needs action now": verified alerts that interrupt (critical, or a dose whose drug could not be
+   * checked) not yet acted on this shift; a follow-up that came back unanswered first, then the most
+   * urgent dose first (alerts without a dose last).
+   */
+  needsActionNow() {
+    return [...this.alerts.values()]
+      .filter((entry) => entry.verified && interrupts(entry.claims) && !this.actedOnThisShift(entry))
+      .sort((a, b) => Number(backOnTop(b)) - Number(backOnTop(a)) || dueOf(a) - dueOf(b) || rank(a) - rank(b) ||
+        byBed.compare(String(a.claims.bed ?? ""), String(b.claims.bed ?? "")) || byBed.compare(a.id, b.id));
+  }
+
+  /**
+   * One row per occupied bed, in bed order: {admission, bed, patient, allergyStatus, alerts (display
+   * order), doses}. Beds come from the ward's admissions (with the alert list), verified alerts and the
+   * schedule; `from`/`to` bound the doses shown.
+   */
+  beds(from, to) {
+    const rows = new Map();
+    const row = (admission) => {
+      if (!rows.has(admission)) {
+        const who = this.admissions.get(admission) ?? this.patientOf(admission) ?? { bed: "", patient: "" };
+        rows.set(admission, { admission, bed: String(who.bed ?? ""), patient: String(who.patient ?? ""),
+          allergyStatus: this.admissions.get(admission)?.allergy_status ?? null, alerts: [], doses: [] });
+      }
+      return rows.get(admission);
+    };
+    for (const admission of this.admissions.keys()) row(admission); // every admitted patient has a row
+    for (const entry of this.ordered()) {
+      if (entry.verified && entry.claims?.admission) row(entry.claims.admission).alerts.push(entry);
+    }
+    const shown = from && to ? this.dosesBetween(from, to) : [...this.doses.values()];
+    for (const dose of shown) row(dose.admission).doses.push(dose);
+    return [...rows.values()].sort((a, b) => byBed.compare(a.bed, b.bed) || byBed.compare(a.admission, b.admission));
+  }
+
+  /** Alerts whose signature did not verify: they cannot be placed on a bed (their bed is unverified). */
+  untrusted() {
+    return this.ordered().filter((entry) => !entry.verified);
   }
 
   /** Doses from `from` to `to` (ISO), plus earlier doses still without an outcome, by due time. */

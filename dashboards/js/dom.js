@@ -29,22 +29,32 @@ export function fill(element, ...children) {
   return element;
 }
 
-/** A decorative icon (hidden from screen readers: the text next to it says the same). */
+/**
+ * A decorative icon (hidden from screen readers: the text next to it says the same). Each tier has its
+ * own shape, so it reads without colour: critical an octagon (stop), major a triangle, moderate a
+ * circle, minor a square.
+ */
+const ICONS = {
+  critical: "M7.86 2h8.28L22 7.86v8.28L16.14 22H7.86L2 16.14V7.86zM11 6h2v8h-2zM11 16h2v2h-2z",
+  major: "M12 2 1 21h22zM11 9h2v6h-2zM11 17h2v2h-2z",
+  moderate: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM11 10h2v8h-2zM11 6h2v2h-2z",
+  minor: "M4 4h16v16H4zM8 11h8v2H8z",
+  warning: "M12 2 1 21h22zM11 9h2v6h-2zM11 17h2v2h-2z",
+  info: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM11 10h2v8h-2zM11 6h2v2h-2z",
+  done: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM10 17l-5-5 1.4-1.4 3.6 3.6 7.6-7.6L19 8z",
+  open: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM12 5a7 7 0 1 1 0 14 7 7 0 0 1 0-14z",
+  verified: "M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5l-9-4zm-2 16-4-4 1.4-1.4L10 14.2l6.6-6.6L18 9l-8 8z",
+  untrusted: "M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5l-9-4zm-1 6h2v6h-2V7zm0 8h2v2h-2v-2z",
+};
 export function icon(name) {
-  const paths = {
-    critical: "M12 2 1 21h22L12 2zm-1 7h2v6h-2V9zm0 8h2v2h-2v-2z",
-    warning: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-1 5h2v7h-2V7zm0 9h2v2h-2v-2z",
-    info: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-1 8h2v8h-2v-8zm0-4h2v2h-2V6z",
-    verified: "M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5l-9-4zm-2 16-4-4 1.4-1.4L10 14.2l6.6-6.6L18 9l-8 8z",
-    untrusted: "M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5l-9-4zm-1 6h2v6h-2V7zm0 8h2v2h-2v-2z",
-  };
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
   svg.setAttribute("class", `icon icon-${name}`);
   const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", paths[name] ?? paths.info);
+  path.setAttribute("d", ICONS[name] ?? ICONS.info);
+  path.setAttribute("fill-rule", "evenodd");
   svg.append(path);
   return svg;
 }

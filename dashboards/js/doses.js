@@ -1,84 +1,99 @@
-// The scheduled doses of this shift and the next, each with the alerts that concern it and buttons to
-// record it as given, held or refused. Giving a dose that an interruptive alert concerns (critical, or a
-// drug that could not be checked) takes a second, deliberate press ("Confirm given").
+// A bed's next doses on the ward board: one line each (due time, drug, the alerts that concern it) and a
+// "Record" button that opens, in place, the form to record it as given, held or refused. Giving a dose
+// that an interruptive alert concerns (critical, or a drug that could not be checked) takes a second,
+// deliberate press ("Confirm given").
 
-import { nextShiftWindow } from "./board.js";
-import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, dateTime, doseText, drugs, interrupts, kindLabel, when } from "./format.js";
+import { h, icon, idFor } from "./dom.js";
+import { capitalise, clock, doseText, drugs, interrupts, kindLabel, when } from "./format.js";
+import { TIER_ICON } from "./render.js";
 
-const rows = new WeakMap(); // list element -> Map(dose id -> {li, key})
-
-/** Show the doses due from the start of this shift to the end of the next (and overdue ones). */
-export function renderDoses(list, board, handlers) {
-  if (!board.shift) return;
-  if (!rows.has(list)) rows.set(list, new Map());
-  const known = rows.get(list);
-  const focused = list.contains(document.activeElement) ? document.activeElement.closest("[data-dose-id]") : null;
-  const doses = board.dosesBetween(board.shift.start, nextShiftWindow(board.shift).end);
-  const wanted = new Set(doses.map((d) => d.id));
-  for (const [id, row] of known) {
-    if (!wanted.has(id)) {
-      row.li.remove();
-      known.delete(id);
-    }
+/** A line for every dose id, rebuilt only when the dose, its alerts or the shift change. */
+export class DoseItems {
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.items = new Map(); // dose id -> {li, key}
   }
-  doses.forEach((dose, index) => {
+
+  item(dose, board) {
     const alerts = board.alertsForDose(dose);
-    const key = JSON.stringify([dose, alerts.map((a) => a.jws), board.patientOf(dose.admission), board.shift.start]);
-    let row = known.get(dose.id);
-    if (!row || row.key !== key) {
-      const li = doseRow(dose, alerts, board, handlers);
-      if (row) row.li.replaceWith(li);
-      row = { li, key };
-      known.set(dose.id, row);
+    const key = JSON.stringify([dose, alerts.map((a) => a.jws), board.shift?.start]);
+    let item = this.items.get(dose.id);
+    if (!item || item.key !== key) {
+      const open = item ? !item.li.querySelector("form[data-outcome-form]")?.hidden : false;
+      const li = doseLine(dose, alerts, board, this.handlers);
+      if (open) li.querySelector("[data-action=record]")?.click();
+      if (item) item.li.replaceWith(li);
+      item = { li, key };
+      this.items.set(dose.id, item);
     }
-    if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
-  });
-  if (focused && !list.contains(document.activeElement)) {
-    known.get(focused.dataset.doseId)?.li.querySelector(".dose-title")?.focus();
+    return item;
   }
-  const empty = document.getElementById("no-doses");
-  if (empty) empty.hidden = doses.length > 0;
+
+  prune(wanted) {
+    for (const [id, item] of this.items) {
+      if (!wanted.has(id)) {
+        item.li.remove();
+        this.items.delete(id);
+      }
+    }
+  }
 }
 
-function doseRow(dose, alerts, board, handlers) {
+function doseLine(dose, alerts, board, handlers) {
   const zone = board.timeZone;
-  const who = board.patientOf(dose.admission);
   const titleId = idFor("dose-title", dose.id);
   const critical = alerts.filter((a) => interrupts(a.claims));
   const top = alerts[0]?.claims.severity;
   const unchecked = !(dose.ingredients ?? []).length;
+  const form = dose.outcome ? null : outcomeForm(dose, critical, titleId, board, handlers);
+  const what = [h("time", { class: "dose-due", datetime: dose.due }, when(dose.due, zone, board.shift?.start)), " ",
+    h("span", { class: "dose-title", id: titleId }, doseText(dose) || dose.drug)];
+  // Not yet recorded: the dose itself is the button that opens its form in place.
+  const record = form ? h("button", { type: "button", class: "dose-button", "aria-expanded": "false",
+    "aria-controls": form.id, "data-action": "record" }, ...what,
+  h("span", { class: "visually-hidden" }, ": record given, held or refused")) : null;
+  record?.addEventListener("click", () => {
+    const opening = form.hidden;
+    form.hidden = !opening;
+    record.setAttribute("aria-expanded", String(opening));
+    if (opening) form.querySelector("input")?.focus();
+  });
   return h("li", {
     class: `dose${alerts.length ? ` at-risk severity-${top}` : ""}${critical.length ? " interruptive" : ""}` +
       `${dose.outcome ? " done" : ""}`,
     dataset: { doseId: dose.id, admission: dose.admission, due: dose.due, outcome: dose.outcome?.status ?? "",
       atRisk: String(alerts.length > 0), unchecked: String(unchecked) },
   },
-  h("p", { class: "dose-due" }, h("time", { datetime: dose.due }, when(dose.due, zone, board.shift.start))),
-  h("h3", { class: "dose-title", id: titleId, tabindex: "-1" }, doseText(dose) || dose.drug),
-  h("p", { class: "dose-patient" }, who ? `Bed ${who.bed} · ${who.patient}` : `Admission ${dose.admission}`),
-  alerts.length
-    ? h("ul", { class: "dose-alerts" }, alerts.map((a) => h("li", {},
-      h("a", { href: `#${idFor("alert", a.id)}` }, icon(interrupts(a.claims) ? "critical" : "warning"),
-        a.claims.kind === "unchecked" ? `Not checked (${a.claims.severity}): ${drugs(a.claims)}`
-          : a.claims.kind === "overdue" ? `Overdue, no outcome recorded (${a.claims.severity}): ${drugs(a.claims)}`
-            : `${capitalise(a.claims.severity)} alert: ${drugs(a.claims)}`))))
-    : h("p", { class: "dose-alerts none" }, "No alert concerns this dose."),
-  dose.outcome ? outcomeText(dose.outcome, zone) : outcomeForm(dose, critical, titleId, board, handlers));
+  h("p", { class: "dose-line" },
+    record ?? h("span", { class: "dose-recorded" }, ...what),
+    alerts.length ? h("span", { class: "dose-alerts" }, alerts.map((a) => h("a", {
+      href: `#${idFor("alert", a.id)}`, class: `dose-alert tier-${a.claims.severity}` },
+    icon(TIER_ICON[a.claims.severity] ?? "minor"),
+    h("span", { class: "visually-hidden" }, doseAlertText(a.claims))))) : null,
+    dose.outcome ? outcomeText(dose.outcome, zone) : null),
+  form);
+}
+
+/** How a dose's alert is named beside it (said to screen readers; the icon shows its tier). */
+function doseAlertText(claims) {
+  if (claims.kind === "unchecked") return `Not checked (${claims.severity}) alert: ${drugs(claims)}`;
+  if (claims.kind === "overdue") return `Overdue, no outcome recorded (${claims.severity}): ${drugs(claims)}`;
+  return `${capitalise(claims.severity)} alert: ${drugs(claims)}`;
 }
 
 function outcomeText(outcome, zone) {
-  return h("p", { class: `dose-outcome outcome-${outcome.status}` },
-    h("strong", {}, capitalise(outcome.status)), ` by ${outcome.nurse} at ${dateTime(outcome.recorded_at, zone)}`,
+  return h("span", { class: `dose-outcome outcome-${outcome.status}` },
+    icon("done"), h("strong", {}, capitalise(outcome.status)), ` by ${outcome.nurse}, ${clock(outcome.recorded_at, zone)}`,
     outcome.note ? `: ${outcome.note}` : "");
 }
 
 function outcomeForm(dose, critical, titleId, board, handlers) {
+  const formId = idFor("dose-form", dose.id);
   const noteId = idFor("dose-note", dose.id);
   const note = h("input", { id: noteId, name: "note", type: "text", maxlength: "500", autocomplete: "off" });
   const error = h("p", { class: "form-error", role: "alert" });
   const buttons = ["given", "held", "refused"].map((status) =>
-    h("button", { type: "button", class: `button outcome-${status}`, "data-outcome-action": status }, capitalise(status)));
+    h("button", { type: "button", class: `button small outcome-${status}`, "data-outcome-action": status }, capitalise(status)));
   let confirming = false;
   const given = buttons[0];
   const stops = critical.filter((a) => a.claims.severity === "critical");
@@ -130,12 +145,13 @@ function outcomeForm(dose, critical, titleId, board, handlers) {
     if (status !== "given") reset();
     record(status);
   }));
-  return h("form", { class: "dose-form", "data-outcome-form": dose.id, "aria-labelledby": titleId,
+  const form = h("form", { id: formId, class: "dose-form", hidden: true, "data-outcome-form": dose.id, "aria-labelledby": titleId,
     onsubmit: (event) => event.preventDefault() },
   h("div", { class: "field" }, h("label", { for: noteId }, "Note (optional)"), note),
   override?.root ?? null,
-  h("div", { class: "actions", role: "group", "aria-label": `Record outcome, due ${dateTime(dose.due, board.timeZone)}` }, buttons),
+  h("div", { class: "actions", role: "group", "aria-label": "Record this dose as" }, buttons),
   error);
+  return form;
 }
 
 /** The override reason, the giving nurse's name and a text: needed to give a dose under a critical alert. */

@@ -1,15 +1,28 @@
-// Times in the ward's own time zone (the service sends UTC "...Z"), 24-hour clock, and small text helpers.
+// Times in the ward's own time zone and locale (the service sends UTC "...Z"), always on the 24-hour
+// clock, and small text helpers. Nothing here shows an ISO timestamp or an internal id.
 
 const formatters = new Map();
+let wardLocale = "en-GB";
+
+/** The ward's locale (from its settings, sent with the shift): "en-GB" or "en-US". */
+export function setWardLocale(locale) {
+  if (typeof locale !== "string" || !locale) return;
+  try {
+    new Intl.DateTimeFormat(locale);
+    wardLocale = locale;
+  } catch {
+    // an unknown locale keeps the default
+  }
+}
 
 function formatter(timeZone, options) {
-  const key = timeZone + JSON.stringify(options);
+  const key = wardLocale + timeZone + JSON.stringify(options);
   if (!formatters.has(key)) {
     let made;
     try {
-      made = new Intl.DateTimeFormat("en-GB", { ...options, timeZone, hourCycle: "h23" });
+      made = new Intl.DateTimeFormat(wardLocale, { ...options, timeZone, hourCycle: "h23" });
     } catch {
-      made = new Intl.DateTimeFormat("en-GB", { ...options, timeZone: "UTC", hourCycle: "h23" });
+      made = new Intl.DateTimeFormat(wardLocale, { ...options, timeZone: "UTC", hourCycle: "h23" });
     }
     formatters.set(key, made);
   }
@@ -31,9 +44,13 @@ export function day(iso, timeZone) {
   return Number.isNaN(date.getTime()) ? "" : formatter(timeZone, DAY).format(date);
 }
 
-/** "02:00" when on the same local day as `reference`, else "Tue 14 Jan 02:00". */
+/**
+ * "02:00" when on the same local day as `reference` or within the 24 hours after it (a night shift's
+ * 02:00 dose is plainly "02:00"), else "Tue 14 Jan 02:00".
+ */
 export function when(iso, timeZone, reference = new Date().toISOString()) {
-  const sameDay = day(iso, timeZone) === day(reference, timeZone);
+  const ahead = Date.parse(iso) - Date.parse(reference);
+  const sameDay = day(iso, timeZone) === day(reference, timeZone) || (ahead >= 0 && ahead < 86400000);
   return sameDay ? clock(iso, timeZone) : `${day(iso, timeZone)} ${clock(iso, timeZone)}`;
 }
 
@@ -109,4 +126,73 @@ export function doseText(dose) {
   if (dose?.dose && !drug.includes(dose.dose)) parts.push(dose.dose);
   if (dose?.route && !drug.toLowerCase().includes(String(dose.route).toLowerCase())) parts.push(dose.route);
   return parts.filter(Boolean).join(" ");
+}
+
+/** Readable names of the knowledge sources the service names by code. */
+const SOURCE_NAMES = {
+  "onc-hp": "ONC high-priority list",
+  "onc-ni": "ONC non-interruptive list",
+  ansm: "ANSM thesaurus (France)",
+  "us-labelling": "US labelling",
+  ndfrt: "VA NDF-RT",
+  "fda-ddi": "FDA table of CYP and transporter drugs",
+  pddi: "HL7 PDDI-CDS",
+  "pddi-cds": "HL7 PDDI-CDS",
+  rxnorm: "RxNorm",
+  curated: "alertsvc's curated rules",
+  "curated-names": "alertsvc's curated names",
+  "curated-terms": "alertsvc's curated terms",
+  cpic: "CPIC",
+  vsac: "VSAC value sets",
+  "fda-orange-book": "FDA Orange Book",
+  ledger: "the patient's own record",
+  patient: "the patient's own record",
+};
+
+/**
+ * "ONC high-priority list, US labelling": the sources of an alert in words, the service's own names when it
+ * sends them (`source_names`), else ours for its codes (an unknown code: as words).
+ */
+export function sourceNames(claims) {
+  if (Array.isArray(claims?.source_names) && claims.source_names.length) return claims.source_names.join(", ");
+  const names = (claims?.sources ?? []).map((code) => SOURCE_NAMES[code] ?? String(code).replace(/[-_:]+/g, " "));
+  return [...new Set(names)].join(", ") || "not named";
+}
+
+/** Each source's own rating, in the source's words ("ANSM: Contraindication"), once each. */
+export function ratings(claims) {
+  return [...new Set((claims?.ratings ?? []).map((r) => String(r.rating ?? "")).filter(Boolean))];
+}
+
+/**
+ * The evidence path in words: the service's readable text when it sends one, else the ingredients it
+ * passes through, by name ("simvastatin → 2 drug classes → clarithromycin"); never the graph's node ids.
+ */
+export function evidenceText(claims) {
+  if (typeof claims?.evidence_text === "string" && claims.evidence_text) return claims.evidence_text;
+  const names = new Map((claims?.ingredients ?? []).map((i) => [`in:${i.rxcui}`, i.name]));
+  const steps = [];
+  let classes = 0;
+  const flush = () => {
+    if (classes) steps.push(classes === 1 ? "a drug class" : `${classes} drug classes`);
+    classes = 0;
+  };
+  for (const node of claims?.evidence ?? []) {
+    const name = names.get(String(node));
+    if (name) {
+      flush();
+      steps.push(name);
+    } else classes += 1;
+  }
+  flush();
+  return steps.length > 1 ? steps.join(" → ") : "";
+}
+
+/** "in 25 min", "45 min ago", "now": how far `iso` is from `now` (ms). */
+export function relative(iso, now = Date.now()) {
+  const minutes = Math.round((Date.parse(iso) - now) / 60000);
+  if (Number.isNaN(minutes)) return "";
+  if (Math.abs(minutes) < 1) return "now";
+  const span = Math.abs(minutes) < 60 ? `${Math.abs(minutes)} min` : `${Math.floor(Math.abs(minutes) / 60)} h ${Math.abs(minutes) % 60} min`;
+  return minutes > 0 ? `in ${span}` : `${span} ago`;
 }

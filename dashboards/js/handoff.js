@@ -6,7 +6,7 @@ import { actionFacts } from "./actions.js";
 import { Unauthorized, createApi } from "./api.js";
 import { Board, SEVERITY_RANK, nextShiftWindow } from "./board.js";
 import { h, fill, icon, idFor } from "./dom.js";
-import { capitalise, dateTime, day, doseText, drugs, flaggedBy, kindLabel, shiftText, whatToDo, when } from "./format.js";
+import { capitalise, dateTime, day, doseText, drugs, flaggedBy, kindLabel, setWardLocale, shiftText, sourceNames, whatToDo, when } from "./format.js";
 import { KeySet, checkAlert } from "./jws.js";
 import { beginSession, endSession } from "./session.js";
 
@@ -28,6 +28,7 @@ async function build(token, staff) {
   const { body } = await api.alerts(staff.ward, requested);
   const board = new Board(staff.ward);
   board.shift = body.shift;
+  setWardLocale(body.shift?.locale);
   board.reasons = body.reasons ?? [];
   board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
   const checked = await Promise.all(body.alerts.map(async (item) => ({
@@ -97,7 +98,7 @@ function render(board, staff, next) {
 
   $("handoff-untrusted").hidden = untrusted.length === 0;
   fill($("untrusted-list"), untrusted.map((e) => h("li", { dataset: { alertId: e.id, verified: "false" } },
-    h("strong", {}, "UNTRUSTED: "), `alert ${e.id}: ${e.reason}. Do not act on its content; report to pharmacy or IT.`)));
+    h("strong", {}, "UNTRUSTED: "), `an alert (shown as bed ${e.claims?.bed ?? "?"}, not verified): ${e.reason}. Do not act on its content; report to pharmacy or IT.`)));
 
   const patients = groupByAdmission(verified);
   $("no-patients").hidden = patients.length > 0;
@@ -143,7 +144,7 @@ function patientSection(alerts, board, atRisk, next) {
       h("ul", {}, alerts.map((a) => h("li", { dataset: { alertId: a.id, verified: "true" } },
         h("span", { class: `sev-text ${a.claims.severity}` }, a.claims.severity), ` ${["unchecked", "overdue"].includes(a.claims.kind) ? kindLabel(a.claims.kind).toLowerCase() : a.claims.kind}: `,
         a.claims.summary, ` Flagged by: ${flaggedBy(a.claims.flagged_by, a.claims.kind)}. `,
-        `Rule ${a.claims.rule}${a.claims.sources?.length ? ` (${a.claims.sources.join(", ")})` : ""}.`))),
+        `Sources: ${sourceNames(a.claims)}.`))),
       h("h4", {}, "A: Action list"),
       h("ul", {},
         doses.map(({ dose, alerts: concerned }) => h("li", { dataset: { forDose: dose.id } },
@@ -188,7 +189,7 @@ function doseRow(dose, alerts, board, next) {
   const top = alerts[0].claims;
   return h("tr", { dataset: { doseId: dose.id, admission: dose.admission } },
     h("td", {}, h("time", { datetime: dose.due }, when(dose.due, zone, board.shift.start)), dueNote(dose, next)),
-    h("td", {}, who ? `Bed ${who.bed} · ${who.patient}` : dose.admission),
+    h("td", {}, who ? `Bed ${who.bed} · ${who.patient}` : "Patient not named"),
     h("td", {}, doseText(dose)),
     h("td", {}, h("span", { class: `sev-text ${top.severity}` }, capitalise(top.severity)), `: ${alerts.map((a) => drugs(a.claims)).join("; ")}`),
     h("td", {}, [...new Set(alerts.map((a) => whatToDo(a.claims)))].join(" ")));

@@ -2,13 +2,14 @@
 // the ward's event stream. Events are handled one at a time, in order.
 
 import { ApiError, Unauthorized, createApi } from "./api.js";
+import { CriticalBanner, Sound, renderActionList, wireDialog, wireLegend } from "./attention.js";
+import { WardBoard } from "./beds.js";
 import { Board } from "./board.js";
 import { BedsideForm } from "./bedside.js";
 import { announce } from "./dom.js";
-import { renderDoses } from "./doses.js";
-import { capitalise, interrupts, shiftText, whatToDo } from "./format.js";
+import { capitalise, drugs, interrupts, setWardLocale, shiftText, whatToDo } from "./format.js";
 import { KeySet, checkAlert, checkWithdrawal, kidOf } from "./jws.js";
-import { renderAlerts, renderConnection, renderPatients, renderShift } from "./render.js";
+import { renderConnection, renderShift } from "./render.js";
 import { renderScopeRequests } from "./requests.js";
 import { WARN_BEFORE_MS, endSession, beginSession, warnBeforeExpiry } from "./session.js";
 import { ResumableStream } from "./sse.js";
@@ -34,6 +35,18 @@ class Dashboard {
     this.loadedAt = Date.now();
     this.renderQueued = false;
     this.streamKey = `alertsvc.lastEventId.${staff.ward}`;
+    const handlers = {
+      acknowledge: (...args) => this.acknowledge(...args),
+      recordOutcome: (...args) => this.recordOutcome(...args),
+      hold: (...args) => this.hold(...args),
+      answer: (...args) => this.answer(...args),
+    };
+    this.wardBoard = new WardBoard($("board"), $("untrusted-list"), handlers);
+    this.open = (id, what) => this.wardBoard.open(id, what);
+    this.sound = new Sound($("sound-toggle"));
+    this.banner = new CriticalBanner($("critical-banner"), { open: this.open, sound: this.sound });
+    wireLegend($("legend-button"), $("legend"));
+    wireDialog($("bedside-button"), $("bedside"), "close-bedside");
     this.bedside = new BedsideForm(this.api, this.board, staff);
     this.scopeRequests = new Map();
   }
@@ -92,11 +105,12 @@ class Dashboard {
       ...(await this.check(item.id, item.jws)),
     })));
     this.board.shift = body.shift;
+    setWardLocale(body.shift?.locale);
     this.board.reasons = body.reasons ?? [];
-    this.board.overrideReasons = body.override_reasons ?? [];
-    this.board.resolutions = body.resolutions ?? [];
     this.board.admissions = new Map((body.admissions ?? []).map((a) => [a.admission, a]));
     this.admissionsLoadedAt = Date.now();
+    this.board.overrideReasons = body.override_reasons ?? [];
+    this.board.resolutions = body.resolutions ?? [];
     this.listedEventId = body.last_event_id;
     this.board.alerts.clear();
     checked.forEach((entry) => this.board.putAlert(entry));
@@ -185,9 +199,12 @@ class Dashboard {
     if (claims.dose?.id && !this.board.doses.has(claims.dose.id)) this.refreshScheduleSoon();
     const fresh = Date.parse(claims.updated) >= this.loadedAt - FRESH_MS;
     const changed = !before || before.claims?.version !== claims.version;
-    if (interrupts(claims) && fresh && changed) {
-      const what = claims.severity === "critical" ? "Critical alert" : "Dose not checked";
-      announce($("announcer"), `${what}, bed ${claims.bed}, ${claims.patient}: ${String(claims.summary).replace(/\.?$/, ".")} What to do: ${whatToDo(claims)}`);
+    if (!fresh || !changed) return;
+    if (interrupts(claims)) {
+      // The banner's role="alert" says it (the focus stays where the nurse is).
+      if (!this.board.actedOnThisShift(this.board.alerts.get(entry.id))) this.banner.raise(entry.id);
+    } else {
+      announce($("status"), `New ${claims.severity} alert, bed ${claims.bed}, ${claims.patient}: ${drugs(claims)}. ${whatToDo(claims)}`);
     }
   }
 
@@ -221,7 +238,7 @@ class Dashboard {
     const before = this.scopeRequests.get(request.id);
     this.scopeRequests.set(request.id, request);
     if (before && before.status !== request.status) {
-      announce($("status"), `${request.bed ? `Bed ${request.bed}` : request.admission}: ${request.status_text}.`);
+      announce($("status"), `${request.bed ? `Bed ${request.bed}` : "A patient"}: ${request.status_text}.`);
     }
   }
 
@@ -317,23 +334,26 @@ class Dashboard {
     const board = this.board;
     renderShift($("shift"), board.shift);
     renderConnection($("connection"), this.connection, this.lastUpdate, board.timeZone);
-    renderPatients($("patients"), board);
-    renderAlerts($("alerts"), board, { acknowledge: (...args) => this.acknowledge(...args),
-      hold: (...args) => this.hold(...args), answer: (...args) => this.answer(...args) });
-    renderDoses($("doses"), board, { recordOutcome: (...args) => this.recordOutcome(...args) });
+    const { beds } = this.wardBoard.render(board);
+    this.banner.render(board);
+    const waiting = renderActionList($("action-list"), board, this.open);
+    $("action-count").textContent = waiting ? `(${waiting})` : "";
+    $("no-action").hidden = waiting > 0;
     this.bedside.render();
     renderScopeRequests($("scope-requests-section"), $("scope-requests"), this.scopeRequests);
     const all = board.ordered();
     const critical = all.filter((e) => e.verified && e.claims.severity === "critical").length;
     const untrusted = all.filter((e) => !e.verified).length;
     const unchecked = all.filter((e) => e.verified && e.claims.kind === "unchecked").length;
-    const parts = [`${all.length} active`];
+    const parts = [`${beds} bed${beds === 1 ? "" : "s"}`, `${all.length} active alert${all.length === 1 ? "" : "s"}`];
     if (critical) parts.push(`${critical} critical`);
     if (unchecked) parts.push(`${unchecked} not checked`);
     if (untrusted) parts.push(`${untrusted} untrusted`);
     $("alert-count").textContent = `(${parts.join(", ")})`;
     $("no-alerts").hidden = all.length > 0;
-    document.title = `${critical ? `(${critical} critical) ` : ""}Ward ${this.staff.ward} alerts: ${capitalise(board.shift?.name ?? "")} shift`;
+    $("no-beds").hidden = beds > 0;
+    $("untrusted-section").hidden = untrusted === 0;
+    document.title = `${waiting ? `(${waiting} need action) ` : ""}Ward ${this.staff.ward} board: ${capitalise(board.shift?.name ?? "")} shift`;
   }
 }
 

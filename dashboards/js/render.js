@@ -1,58 +1,91 @@
-// Alert cards, their acknowledgements and the acknowledge form; the shift and connection lines.
+// One alert on the ward board: a single line (tier icon and word, kind, drugs, dose time, whether it
+// was acted on this shift, and its buttons) with its detail and acknowledge form expanding in place.
+// Also the shift and connection lines.
 //
-// The list is reconciled by alert id: a card is rebuilt only when its signed alert or its
-// acknowledgements change, and its acknowledge form is kept, so a nurse typing a comment or moving
-// through the list with the keyboard does not lose her place when the stream brings news.
+// Cards are kept by alert id across renders: a card is rebuilt only when its signed alert or its
+// acknowledgements change, and its open detail and half-typed form are kept, so news from the stream
+// never takes a nurse's place away.
 
-import { h, fill, icon, idFor } from "./dom.js";
+import { allergyLine } from "./allergy.js";
 import { actionControls, actionFacts, actionsKey } from "./actions.js";
-import { capitalise, clock, dateTime, day, doseText, drugs, flaggedBy, interrupts, kindLabel, shiftText, whatToDo, when } from "./format.js";
+import { h, fill, icon, idFor } from "./dom.js";
+import {
+  capitalise, clock, dateTime, day, doseText, drugs, evidenceText, flaggedBy, interrupts, kindLabel, ratings,
+  shiftText, sourceNames, when, whatToDo,
+} from "./format.js";
 
-const SEVERITY_ICON = { critical: "critical", major: "warning", moderate: "info", minor: "info" };
-const cards = new WeakMap(); // list element -> Map(alert id -> card parts)
+/** Each tier's icon: a different shape per tier, so the tier reads in greyscale too (with its word). */
+export const TIER_ICON = { critical: "critical", major: "major", moderate: "moderate", minor: "minor" };
 
-/** Show `board.ordered()` in `list`; `handlers.acknowledge(id, reason, comment)` returns a promise. */
-export function renderAlerts(list, board, handlers) {
-  if (!cards.has(list)) cards.set(list, new Map());
-  const known = cards.get(list);
-  const focused = document.activeElement;
-  const focusedCard = list.contains(focused) ? focused.closest("[data-alert-id]") : null;
-  const focusKey = focused?.dataset?.focusKey;
-
-  const order = board.ordered();
-  const wanted = new Set(order.map((entry) => entry.id));
-  for (const [id, card] of known) {
-    if (!wanted.has(id)) {
-      card.li.remove();
-      known.delete(id);
-    }
+/** A card for every alert id: {li, line, detail, acks, controls, ...}. */
+export class AlertCards {
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.cards = new Map();
   }
-  order.forEach((entry, index) => {
-    let card = known.get(entry.id);
+
+  /** The card of `entry`, made or brought up to date. */
+  card(entry, board) {
+    let card = this.cards.get(entry.id);
     if (!card) {
-      card = createCard(entry, handlers);
-      known.set(entry.id, card);
+      card = createCard(entry, this.handlers);
+      this.cards.set(entry.id, card);
     }
     updateCard(card, entry, board);
-    if (list.children[index] !== card.li) list.insertBefore(card.li, list.children[index] ?? null);
-  });
+    return card;
+  }
 
-  if (focusedCard && !document.activeElement?.closest?.("[data-alert-id]")) {
-    const again = focusedCard.isConnected ? focusedCard : null;
-    const target = again && focusKey ? again.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`) : null;
-    (target ?? again?.querySelector("h3") ?? document.getElementById("alerts-heading"))?.focus();
+  /** Forget cards of alerts no longer shown. */
+  prune(wanted) {
+    for (const [id, card] of this.cards) {
+      if (!wanted.has(id)) {
+        card.li.remove();
+        this.cards.delete(id);
+      }
+    }
+  }
+
+  /** Open an alert's detail (or its acknowledge form) in place and move focus there: the nurse asked. */
+  open(id, what = "details") {
+    const card = this.cards.get(id);
+    if (!card) return false;
+    if (what === "acknowledge") card.controls.open();
+    else {
+      card.setExpanded(true);
+      // "act": the first clinical action (hold and tell the prescriber, or the prescriber's answer)
+      const action = what === "act" ? card.detail.querySelector(".alert-actions button") : null;
+      (action ?? card.title).focus();
+    }
+    return true;
   }
 }
 
 function createCard(entry, handlers) {
   const id = entry.id;
   const titleId = idFor("alert-title", id);
-  const content = h("div", { class: "alert-content" });
-  const acks = h("div", { class: "acks" });
+  const detailId = idFor("alert-detail", id);
+  const title = h("h4", { class: "alert-title", id: titleId, tabindex: "-1", "data-focus-key": "title" });
+  const state = h("span", { class: "ack-state" });
+  const due = h("span", { class: "alert-due", dataset: { field: "due" } });
+  const disclosure = h("button", { type: "button", class: "button small disclosure", "aria-expanded": "false",
+    "aria-controls": detailId, "data-action": "details", "data-focus-key": "details" }, "Details");
   const controls = ackControls(id, titleId, handlers);
+  const line = h("div", { class: "alert-line" }, title, due, state,
+    h("span", { class: "alert-buttons" }, disclosure, controls.buttons));
+  const detail = h("div", { class: "alert-detail", id: detailId, hidden: true });
+  const acks = h("div", { class: "acks" });
+  detail.append(acks);
+  const content = h("div", { class: "alert-content" });
+  detail.prepend(content);
   const li = h("li", { class: "alert", id: idFor("alert", id), dataset: { alertId: id } },
-    h("article", { "aria-labelledby": titleId }, content, acks, controls.root));
-  return { li, content, acks, controls, titleId, contentKey: "", acksKey: "", handlers };
+    h("article", { "aria-labelledby": titleId }, line, detail, controls.form));
+  const card = { li, title, state, due, disclosure, detail, content, acks, controls, handlers, contentKey: "", acksKey: "" };
+  card.setExpanded = (open) => {
+    detail.hidden = !open;
+    disclosure.setAttribute("aria-expanded", String(open));
+  };
+  disclosure.addEventListener("click", () => card.setExpanded(detail.hidden));
+  return card;
 }
 
 function updateCard(card, entry, board) {
@@ -68,79 +101,118 @@ function updateCard(card, entry, board) {
     version: String(claims.version ?? ""),
     acknowledgedThisShift: String(ackedNow),
     withdrawalUnverified: String(Boolean(entry.withdrawalUnverified)),
+    rule: entry.verified ? String(claims.rule ?? "") : "",
   });
   const kind = entry.verified ? ` kind-${claims.kind}` : "";
   card.li.className = `alert severity-${severity}${kind}${stops ? " interruptive" : ""}` +
     `${entry.verified ? "" : " untrusted"}${ackedNow ? " acknowledged" : ""}` +
     `${entry.withdrawalUnverified ? " withdrawal-unverified" : ""}`;
 
-  const allergies = board.admissions.get(claims.admission)?.allergy_status?.label ?? "";
-  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified, allergies,
-    actionsKey(entry)].join("|");
+  const allergies = JSON.stringify(board.admissions?.get(claims.admission)?.allergy_status ?? null);
+  const contentKey = [entry.jws, entry.verified, ackedNow, board.shift?.start, entry.withdrawalUnverified,
+    allergies, actionsKey(entry)].join("|");
   if (contentKey !== card.contentKey) {
-    const open = card.content.querySelector("details")?.open ?? false;
-    fill(card.content, ...(entry.verified ? [...verifiedContent(entry, card.titleId, board, ackedNow),
-      ...actionFacts(entry, board), actionControls(entry, board, card.handlers)] :
-      untrustedContent(entry, card.titleId)));
-    const details = card.content.querySelector("details");
-    if (details) details.open = open;
+    fill(card.title, ...(entry.verified ? verifiedTitle(entry) : untrustedTitle(entry)));
+    fill(card.due, ...dueText(entry, board));
+    fill(card.content, ...(entry.verified ? [...verifiedDetail(entry, board), ...actionFacts(entry, board),
+      actionControls(entry, board, card.handlers)] : untrustedDetail(entry)));
+    fill(card.state, ...ackState(entry, board, ackedNow));
+    if (entry.withdrawalUnverified || !entry.verified) card.setExpanded(true);
     card.contentKey = contentKey;
   }
-  const acksKey = entry.acknowledgements.map((a) => a.id).join(",") + "|" + board.shift?.start;
+  const acksKey = entry.acknowledgements.map((a) => a.id).join(",") + "|" + board.shift?.start + "|" + ackedNow;
   if (acksKey !== card.acksKey) {
     fill(card.acks, ...acknowledgementList(entry, board));
+    fill(card.state, ...ackState(entry, board, ackedNow));
     card.acksKey = acksKey;
   }
   card.controls.update(entry, board.reasons, claims);
 }
 
-function verifiedContent(entry, titleId, board, ackedNow) {
+/** The tier in words with its own icon shape: "Critical", "Major", ... */
+export function tierBadge(severity, extra = "") {
+  return h("span", { class: `badge tier-badge tier-${severity}${extra}` }, icon(TIER_ICON[severity] ?? "minor"),
+    capitalise(severity));
+}
+
+function verifiedTitle(entry) {
   const c = entry.claims;
-  const zone = board.timeZone;
-  const reference = board.shift?.start;
-  const dose = c.dose;
   return [
-    h("p", { class: "badges" },
-      h("span", { class: "badge severity-badge" }, icon(SEVERITY_ICON[c.severity] ?? "info"), capitalise(c.severity)),
-      h("span", { class: "badge kind-badge" }, kindLabel(c.kind)),
-      interrupts(c) && dose ? h("span", { class: "badge interrupt-badge" }, icon("critical"), "Check before giving") : null,
-      h("span", { class: "badge verified-badge", title: "Signature checked against the service key" },
-        icon("verified"), "Verified"),
-      h("span", { class: `badge ack-badge${ackedNow ? " done" : ""}` },
-        ackedNow ? "Acknowledged this shift" : "Not yet acknowledged this shift"),
-      withdrawalBadge(entry)),
-    h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" },
-      h("span", { class: "bed" }, `Bed ${c.bed}`), " · ", h("span", { class: "patient-name" }, c.patient)),
-    allergyLine(board.admissions.get(c.admission)?.allergy_status, zone),
-    withdrawalNote(entry),
-    h("p", { class: "summary" }, c.summary),
-    h("dl", { class: "facts" },
-      fact("Drugs", "drugs", drugs(c)),
-      fact("Due", "due", dose
-        ? [h("time", { datetime: dose.due }, when(dose.due, zone, reference)), ` · ${doseText(dose)}`]
-        : "No scheduled dose concerned"),
-      fact("What to do", "management", whatToDo(c)),
-      fact("Flagged by", "flagged-by", flaggedBy(c.flagged_by, c.kind)),
-      fact("Rule and source", "rule", `${c.rule}${c.sources?.length ? ` · ${c.sources.join(", ")}` : ""}`)),
-    h("details", { class: "more" },
-      h("summary", { "data-focus-key": "details" }, "Why: mechanism, evidence, version"),
-      h("dl", { class: "facts" },
-        fact("Mechanism", "mechanism", c.mechanism || "Not given"),
-        fact("Evidence", "evidence", c.evidence_text || "Named by the sources below"),
-        fact("Sources", "sources", c.source_names?.length ? h("ul", {}, c.source_names.map((s) => h("li", {}, s))) : (c.sources ?? []).join(", ")),
-        fact("Detail", "detail", c.detail || ""),
-        fact("Alert", "version", `version ${c.version}, updated ${dateTime(c.updated, zone)}; knowledge ${c.knowledge_version}`),
-        fact("Access ends", "expires", dateTime(c.expires_at, zone)))),
+    h("span", { class: "visually-hidden" }, `Bed ${c.bed} · ${c.patient}: `),
+    tierBadge(c.severity),
+    " ",
+    // The kind in words, except "interaction", which a pair of drug names already says.
+    c.kind === "interaction" ? h("span", { class: "visually-hidden" }, kindLabel(c.kind))
+      : h("span", { class: "kind-badge" }, kindLabel(c.kind)),
+    interrupts(c) && c.dose && c.severity !== "critical"
+      ? [" ", h("span", { class: "badge interrupt-badge" }, icon("critical"), "Check before giving")] : null,
+    withdrawalBadge(entry),
+    " ",
+    h("span", { class: "alert-drugs", dataset: { field: "drugs" } }, drugs(c)),
   ];
 }
 
-function untrustedContent(entry, titleId) {
+function untrustedTitle(entry) {
+  return [h("span", { class: "badge untrusted-badge" }, icon("untrusted"), "Untrusted: signature not verified"),
+    withdrawalBadge(entry), " ", h("span", {}, "Untrusted alert: do not act on its content")];
+}
+
+function dueText(entry, board) {
+  const dose = entry.verified ? entry.claims.dose : null;
+  if (!entry.verified) return [];
+  if (!dose) return ["no dose bound"];
+  return [h("span", { class: "visually-hidden" }, `dose of ${doseText(dose)} due `),
+    h("time", { datetime: dose.due }, when(dose.due, board.timeZone, board.shift?.start))];
+}
+
+/** Acted on this shift or not; and the latest acknowledgement of an earlier shift, which later shifts see. */
+function ackState(entry, board, ackedNow) {
+  const acks = entry.acknowledgements;
+  const latest = acks[acks.length - 1];
+  const zone = board.timeZone;
+  if (!entry.verified) return [];
+  const open = (entry.follow_ups ?? []).find((f) => f.state === "open");
+  const waiting = [
+    open ? [h("span", { class: "badge follow-up-badge" }, icon("open"),
+      `Awaiting prescriber since ${clock(open.opened_at, zone)}`), " "] : [],
+    (entry.upstream ?? []).length ? [h("span", { class: "badge upstream-badge" }, "Prescriber overrode upstream"), " "] : [],
+  ].flat();
+  if (ackedNow) {
+    return [...waiting, h("span", { class: "badge ack-badge done" }, icon("done"), "Acknowledged this shift"),
+      ` ${latest.nurse}, ${clock(latest.at, zone)}`];
+  }
+  const earlier = latest ? [" · earlier: ", h("span", { class: "earlier-ack" },
+    `${latest.nurse} (${latest.shift}), ${latest.reason?.display ?? ""}`)] : [];
+  return [...waiting, h("span", { class: "badge ack-badge" }, icon("open"), "Not yet acknowledged",
+    h("span", { class: "visually-hidden" }, " this shift")), ...earlier];
+}
+
+function verifiedDetail(entry, board) {
   const c = entry.claims;
+  const zone = board.timeZone;
+  const path = evidenceText(c);
+  const rated = ratings(c);
   return [
     h("p", { class: "badges" },
-      h("span", { class: "badge untrusted-badge" }, icon("untrusted"), "Untrusted: signature not verified"),
-      withdrawalBadge(entry)),
-    h("h3", { id: titleId, tabindex: "-1", "data-focus-key": "title" }, "Untrusted alert: do not act on its content"),
+      h("span", { class: "badge verified-badge", title: "Signature checked against the service key" },
+        icon("verified"), "Verified")),
+    withdrawalNote(entry),
+    allergyLine(board.admissions?.get(c.admission)?.allergy_status, zone),
+    h("p", { class: "summary" }, c.summary),
+    h("dl", { class: "facts" },
+      fact("What to do", "management", whatToDo(c)),
+      fact("Flagged by", "flagged-by", flaggedBy(c.flagged_by, c.kind)),
+      fact("Sources", "rule", sourceNames(c)),
+      path ? fact("How", "evidence", path) : null,
+      fact("Why", "mechanism", c.mechanism || "Not given"),
+      rated.length ? fact("Ratings", "ratings", h("ul", {}, rated.map((r) => h("li", {}, r)))) : null,
+      fact("Alert", "version", `Updated ${dateTime(c.updated, zone)}; access ends ${dateTime(c.expires_at, zone)}`)),
+  ];
+}
+
+function untrustedDetail(entry) {
+  const c = entry.claims;
+  return [
     withdrawalNote(entry),
     h("p", { class: "untrusted-reason" }, `Why: ${entry.reason}. Report this to pharmacy or IT, and check the patient's medicines by the usual route.`),
     c ? h("div", { class: "unverified-claims" },
@@ -152,8 +224,8 @@ function untrustedContent(entry, titleId) {
 /** A withdrawal of this alert arrived that could not be verified: the alert stays, and says so. */
 function withdrawalBadge(entry) {
   if (!entry.withdrawalUnverified) return null;
-  return h("span", { class: "badge withdrawal-badge", title: "A message said this alert was withdrawn; its signature did not check out" },
-    icon("untrusted"), "Withdrawal not verified");
+  return [" ", h("span", { class: "badge withdrawal-badge", title: "A message said this alert was withdrawn; its signature did not check out" },
+    icon("untrusted"), "Withdrawal not verified")];
 }
 
 function withdrawalNote(entry) {
@@ -169,7 +241,7 @@ function fact(term, key, value) {
 
 function acknowledgementList(entry, board) {
   const zone = board.timeZone;
-  const heading = h("h4", {}, `Acknowledgements (${entry.acknowledgements.length})`);
+  const heading = h("h5", {}, `Acknowledgements (${entry.acknowledgements.length})`);
   if (!entry.acknowledgements.length) return [heading, h("p", { class: "none" }, "None yet.")];
   return [heading, h("ul", {}, entry.acknowledgements.map((ack) => {
     const earlier = board.isEarlierShift(ack);
@@ -181,15 +253,20 @@ function acknowledgementList(entry, board) {
   }))];
 }
 
-/** The acknowledge button and form of one alert, kept across updates. */
+/**
+ * The acknowledge buttons and form of one alert, kept across updates. An alert that interrupts needs a
+ * reason other than "Seen" (the form); a lower tier is acknowledged in one step ("Seen") or with the form.
+ */
 function ackControls(alertId, titleId, handlers) {
   const formId = idFor("ack-form", alertId);
   const reasonId = idFor("ack-reason", alertId);
   const commentId = idFor("ack-comment", alertId);
   const hintId = idFor("ack-hint", alertId);
   const errorId = idFor("ack-error", alertId);
-  const toggle = h("button", { type: "button", class: "button", "aria-expanded": "false", "aria-controls": formId,
+  const toggle = h("button", { type: "button", class: "button small", "aria-expanded": "false", "aria-controls": formId,
     "data-action": "acknowledge", "data-focus-key": "acknowledge" }, "Acknowledge");
+  const seen = h("button", { type: "button", class: "button small secondary", "data-action": "seen",
+    "data-focus-key": "seen", hidden: true }, "Seen");
   const reason = h("select", { id: reasonId, name: "reason", required: true, "aria-describedby": hintId, "data-focus-key": "reason" });
   const comment = h("textarea", { id: commentId, name: "comment", rows: "2", maxlength: "2000", "data-focus-key": "comment" });
   const hint = h("p", { class: "hint", id: hintId });
@@ -200,26 +277,37 @@ function ackControls(alertId, titleId, handlers) {
     h("div", { class: "field" }, h("label", { for: reasonId }, "Reason"), reason, hint),
     h("div", { class: "field" }, h("label", { for: commentId }, "Comment (optional)"), comment),
     error, h("div", { class: "actions" }, submit, cancel));
-  const note = h("p", { class: "hint", hidden: true }, "An untrusted alert cannot be acknowledged here.");
-  const root = h("div", { class: "ack-controls" }, toggle, form, note);
+  const note = h("span", { class: "hint", hidden: true }, "Cannot be acknowledged: not verified.");
   let critical = false; // the alert interrupts (critical, or a dose not checked): "Seen" is not enough
   let stopWord = "A critical alert";
+  let seenReason = null;
 
   const close = () => {
     form.hidden = true;
     toggle.setAttribute("aria-expanded", "false");
     error.textContent = "";
   };
-  toggle.addEventListener("click", () => {
-    const opening = form.hidden;
-    if (!opening) return close();
+  const open = () => {
     form.hidden = false;
     toggle.setAttribute("aria-expanded", "true");
     reason.focus();
-  });
+  };
+  toggle.addEventListener("click", () => (form.hidden ? open() : close()));
   cancel.addEventListener("click", () => { close(); toggle.focus(); });
   form.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { close(); toggle.focus(); }
+  });
+  seen.addEventListener("click", async () => {
+    if (!seenReason) return;
+    seen.disabled = true;
+    try {
+      await handlers.acknowledge(alertId, { code: seenReason.code, display: seenReason.display }, "");
+    } catch (failure) {
+      form.hidden = false;
+      error.textContent = failure.message || String(failure);
+    } finally {
+      seen.disabled = false;
+    }
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -251,13 +339,17 @@ function ackControls(alertId, titleId, handlers) {
   });
 
   return {
-    root,
+    buttons: [seen, toggle, note],
+    form,
+    open,
     update(entry, reasons, claims) {
       const trusted = entry.verified;
       toggle.hidden = !trusted;
       note.hidden = trusted;
       if (!trusted) close();
       critical = trusted && interrupts(claims);
+      seenReason = reasons.find((r) => r.code === "seen") ?? null;
+      seen.hidden = !trusted || critical || !seenReason;
       stopWord = claims.severity === "critical" ? "A critical alert" : "An alert for a dose not checked";
       toggle.textContent = entry.acknowledgements.length ? "Add acknowledgement" : "Acknowledge";
       const offered = reasons.filter((r) => !(critical && r.code === "seen"));
@@ -283,14 +375,13 @@ export function renderShift(element, shift) {
   const zone = shift.timezone;
   fill(element, h("span", { class: "shift-name" }, `${capitalise(shift.name)} shift`), " ",
     h("time", { datetime: shift.start }, clock(shift.start, zone)), "–",
-    h("time", { datetime: shift.end }, clock(shift.end, zone)), " ",
-    h("span", { class: "zone" }, `(${zone})`));
+    h("time", { datetime: shift.end }, clock(shift.end, zone)));
   element.title = shiftText(shift);
 }
 
 const CONNECTION_TEXT = {
   connecting: "Connecting to live updates…",
-  live: "Live: alerts update by themselves",
+  live: "Live",
   reconnecting: "Connection lost: reconnecting…",
   stopped: "Not connected to live updates",
 };
@@ -298,41 +389,6 @@ const CONNECTION_TEXT = {
 /** The #connection line: text and a data-state for styling and tests. */
 export function renderConnection(element, state, lastUpdate, zone) {
   element.dataset.state = state;
-  const since = lastUpdate && state !== "live" ? ` Alerts shown as of ${clock(lastUpdate, zone)}.` : "";
+  const since = lastUpdate && state !== "live" ? ` Shown as of ${clock(lastUpdate, zone)}.` : "";
   fill(element, h("span", { class: "dot", "aria-hidden": "true" }), CONNECTION_TEXT[state] + since);
-}
-
-const ALLERGY_STATE_TEXT = {
-  known: "Known allergies",
-  "none-known": "No known drug allergies",
-  "not-recorded": "Allergies not recorded",
-  "not-shared": "Allergies not shared",
-};
-
-/** One line on a patient's allergy status: which allergies, or who asserted none and when, or that
- * nobody recorded them, or that the patient's grant does not share them. */
-function allergyLine(status, zone) {
-  if (!status) return null;
-  let text = ALLERGY_STATE_TEXT[status.state] ?? status.state;
-  if (status.state === "known") {
-    text += `: ${status.allergies.map((a) => a.substance).join(", ")}`;
-  } else if (status.state === "none-known" && status.assertion) {
-    const a = status.assertion;
-    text += ` (asserted by ${a.recorder ?? a.asserted_by}, ${dateTime(a.asserted_at, zone)})`;
-  } else if (status.state === "not-recorded") {
-    text += ": ask the patient";
-  } else if (status.state === "not-shared") {
-    text += " by the patient's grant";
-  }
-  return h("p", { class: `allergy-status allergy-${status.state}`, dataset: { allergyState: status.state } }, text);
-}
-
-/** The ward's patients by bed, each with their allergy status line. */
-export function renderPatients(list, board) {
-  if (!list) return;
-  fill(list, ...board.patients().map((a) => h("li", { class: "patient", dataset: { admission: a.admission } },
-    h("span", { class: "bed" }, `Bed ${a.bed}`), " · ", h("span", { class: "patient-name" }, a.patient),
-    allergyLine(a.allergy_status, board.timeZone))));
-  const empty = document.getElementById("no-patients");
-  if (empty) empty.hidden = board.admissions.size > 0;
 }

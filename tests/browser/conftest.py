@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,7 +115,11 @@ class WardPage:
             expect(self.page.locator("#connection")).to_have_attribute("data-state", "live")
 
     def alert(self, alert_id: str) -> Locator:
-        return self.page.locator(f'#alerts li[data-alert-id="{alert_id}"]')
+        """An alert on the board (in its bed's row, or with the untrusted ones)."""
+        return self.page.locator(f'#app li.alert[data-alert-id="{alert_id}"]')
+
+    def dose(self, dose_id: str) -> Locator:
+        return self.page.locator(f'#board li.dose[data-dose-id="{dose_id}"]')
 
     def mark_document(self) -> None:
         """Tag the current document, to prove later that the page was not reloaded."""
@@ -128,6 +133,23 @@ class WardPage:
         path = SCREENSHOTS / name
         self.page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
         return path
+
+
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+INTERNAL_ID = re.compile(
+    r"\b(dose-[0-9a-f]{6,}|alert-[0-9a-f]{6,}|adm-[0-9a-f]{6,}|ack-[0-9a-f]{6,}|in:\d+|class:[a-z-]+:"
+    r"|kb-\d{4}-|Rule [a-z]+-[a-z])"
+)
+
+
+def assert_plain_words(page: Page) -> None:
+    """What the nurse can see holds no ISO timestamp and no internal id (alert, dose, graph node, rule)."""
+    text = page.locator("body").inner_text()
+    for pattern in (ISO_TIMESTAMP, INTERNAL_ID):
+        found = pattern.search(text)
+        assert not found, (
+            f"{found.group(0)!r} on screen: …{text[max(0, found.start() - 60) : found.end() + 60]}…"
+        )
 
 
 OpenTab = Callable[..., WardPage]

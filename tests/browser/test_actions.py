@@ -72,16 +72,19 @@ def test_hold_and_tell_leaves_the_dose_held_and_the_follow_up_for_the_next_shift
     signed_in_by_link(tab, running, "Nico Night")
     assert "token" not in tab.page.url  # taken out of the address bar
     assert tab.page.evaluate("sessionStorage.getItem('alertsvc.staffToken')").count(".") == 2
-    card = tab.page.locator('#alerts li[data-severity="critical"]')
+    card = tab.page.locator('#app li.alert[data-severity="critical"]')
+    # "Needs action now" opens the alert's detail in place with its first action in focus.
+    tab.page.locator('#action-list > li [data-action="act"]').first.click()
+    expect(card.locator('[data-action="hold"]')).to_be_focused()
     expect(card.locator('[data-field="evidence"]')).to_have_text(EVIDENCE)
     expect(card).not_to_contain_text("in:21212")
     card.get_by_label("Prescriber told (optional)").fill("Dr Lee")
     card.locator('[data-action="hold"]').click()
     expect(card.locator('[data-follow-up="open"]')).to_contain_text("Awaiting prescriber since 01:50")
     expect(card.locator('[data-follow-up="open"]')).to_contain_text("Dr Lee told")
-    expect(tab.page.locator(f'#doses li[data-dose-id="{dose["id"]}"]')).to_have_attribute(
-        "data-outcome", "held"
-    )
+    expect(card.locator(".ack-state")).to_contain_text("Awaiting prescriber since 01:50")
+    expect(tab.page.locator("#action-list > li")).to_have_count(0)  # acted on: held, prescriber told
+    expect(tab.dose(dose["id"])).to_have_attribute("data-outcome", "held")
     assert the_dose(running)["outcome"]["status"] == "held"
 
     # 07:30, the day shift, on another computer: unanswered, the alert is back at the top.
@@ -90,8 +93,11 @@ def test_hold_and_tell_leaves_the_dose_held_and_the_follow_up_for_the_next_shift
     day = open_tab()
     day.set_time(clock.now)
     day.sign_in(running.token(WARD, "Dana Day"))
-    first = day.page.locator("#alerts > li").first
-    expect(first).to_have_attribute("data-severity", "critical")
+    first = day.page.locator('#app li.alert[data-severity="critical"]')
+    expect(day.page.locator("#action-list > li").first).to_have_attribute(
+        "data-action-for", str(first.get_attribute("data-alert-id"))
+    )  # back in "needs action now", first
+    first.locator('[data-action="details"]').click()
     expect(first.locator('[data-follow-up="open"]')).to_contain_text("Awaiting prescriber since 01:50")
     expect(first.locator('[data-follow-up="open"]')).to_contain_text("came back 1 time unanswered")
     expect(first.locator('.acks li[data-earlier-shift="true"]')).to_contain_text("Nico Night")
@@ -118,7 +124,8 @@ def test_given_under_a_critical_alert_is_refused_without_a_reason(
     tab = open_tab()
     tab.set_time(clock.now)
     tab.sign_in(running.token(WARD, "Nico Night"))
-    row = tab.page.locator(f'#doses li[data-dose-id="{dose["id"]}"]')
+    row = tab.dose(dose["id"])
+    row.locator('[data-action="record"]').click()
     given = row.locator('[data-outcome-action="given"]')
     given.click()
     expect(given).to_have_text("Confirm given")
@@ -141,7 +148,7 @@ def test_given_under_a_critical_alert_is_refused_without_a_reason(
     row.get_by_label("Nurse giving the dose").fill("Nico Night")
     given.click()
     expect(row).to_have_attribute("data-outcome", "given")
-    card = tab.page.locator('#alerts li[data-severity="critical"]')
+    card = tab.page.locator('#app li.alert[data-severity="critical"]')
     expect(card.locator(".given-override")).to_contain_text("Given under this alert by Nico Night")
     expect(card.locator(".given-override")).to_contain_text("Prescriber confirmed the order")
 
@@ -168,7 +175,8 @@ def test_an_override_upstream_is_shown_and_a_token_is_renewed_without_leaving_th
     tab = open_tab()
     tab.set_time(clock.now)
     tab.sign_in(running.token(WARD, "Nico Night", hours=0.1))  # six minutes left: the warning shows
-    alert = tab.page.locator('#alerts li[data-severity="critical"]')
+    alert = tab.page.locator('#app li.alert[data-severity="critical"]')
+    expect(alert.locator(".ack-state")).to_contain_text("Prescriber overrode upstream")
     expect(alert.locator(".upstream-override")).to_contain_text(
         "Prescriber overrode this upstream: Practitioner/dr-lee"
     )

@@ -92,15 +92,20 @@ def test_the_ward_tells_none_known_from_not_recorded_and_not_shared(
     admit(running, cat, "3", "medications,reactions")
     tab = open_tab()
     tab.sign_in(running.token(WARD, "Nico Night"))
-    rows = tab.page.locator("#patients > li")
+    rows = tab.page.locator("#board > li.bed-row")  # every admitted patient has a row, alerts or not
     expect(rows).to_have_count(3)
+    slots = tab.page.locator('#board [data-slot="allergy-status"] .allergy-status')
     expect(rows.nth(0)).to_contain_text("Bed 1")
-    expect(rows.nth(0).locator(".allergy-status")).to_have_attribute("data-allergy-state", "none-known")
-    expect(rows.nth(0)).to_contain_text("No known drug allergies (asserted by patient,")
-    expect(rows.nth(1)).to_contain_text("Allergies not recorded: ask the patient")
-    expect(rows.nth(2)).to_contain_text("Allergies not shared by the patient's grant")
-    card = tab.page.locator("#alerts li[data-alert-id]").first
-    expect(card.locator(".allergy-status")).to_have_text("Allergies not recorded: ask the patient")
+    expect(slots.nth(0)).to_have_attribute("data-allergy-state", "none-known")
+    expect(slots.nth(0)).to_contain_text("No known drug allergies (asserted by patient,")
+    expect(slots.nth(0).locator(".allergy-short")).to_have_text("NKDA")
+    expect(slots.nth(1)).to_contain_text("Allergies not recorded: ask the patient")
+    expect(slots.nth(1).locator(".allergy-short")).to_have_text("Not recorded")
+    expect(slots.nth(2)).to_contain_text("Allergies not shared by the patient's grant")
+    card = tab.page.locator("#board li.alert[data-alert-id]").first
+    expect(card.locator(".alert-detail .allergy-status")).to_have_text(
+        "Allergies not recorded: ask the patient"
+    )
     assert_no_serious_violations(tab.page, "the ward dashboard with allergy status")
     tab.page.locator("#handoff-link").click()
     tab.page.wait_for_url("**/handoff.html")

@@ -89,13 +89,15 @@ def test_a_reaction_recorded_on_the_ward_alerts_the_night_shift_and_goes_back_to
     clock.now = at(14)
     night = open_tab()
     night.sign_in(running.token(WARD, "Nadia Night"))
-    expect(night.page.locator('#alerts li[data-severity="critical"]')).to_have_count(0)
+    expect(night.page.locator('#app li.alert[data-severity="critical"]')).to_have_count(0)
     night.mark_document()
 
     # The day nurse sees the rash and records it on the ward dashboard's small form.
     ward = open_tab()
     ward.sign_in(day_nurse)
+    ward.page.locator("#bedside-button").click()  # the form is one click away, in a dialog
     form = ward.page.locator("#bedside-form")
+    expect(form).to_be_visible()
     expect(form.locator(f'#bedside-admission option[value="{admission}"]')).to_have_count(1)
     form.locator("#bedside-admission").select_option(admission)
     form.locator("#bedside-kind").select_option("reaction")
@@ -109,7 +111,7 @@ def test_a_reaction_recorded_on_the_ward_alerts_the_night_shift_and_goes_back_to
     expect(form.locator("#bedside-result")).to_contain_text("Recorded: amoxicillin")
 
     # At once, on the night nurse's open dashboard: a verified critical alert for the amoxicillin dose.
-    card = night.page.locator('#alerts li[data-severity="critical"]')
+    card = night.page.locator('#app li.alert[data-severity="critical"]')
     expect(card).to_have_attribute("data-verified", "true", timeout=LIVE_WITHIN_S * 1000)
     elapsed = time.monotonic() - started
     assert elapsed < LIVE_WITHIN_S, f"the alert took {elapsed:.2f} s to reach the other dashboard"

@@ -116,7 +116,7 @@ def test_a_reaction_flagged_on_the_patient_page_reaches_the_ward_from_her_ledger
     clock.now = at(14)
     ward = open_tab()
     ward.sign_in(nurse)
-    expect(ward.page.locator('#alerts li[data-severity="critical"]')).to_have_count(0)
+    expect(ward.page.locator('#app li.alert[data-severity="critical"]')).to_have_count(0)
     ward.mark_document()
 
     # She flags ibuprofen on her page: search, pick the ingredient, say what happened and how bad.
@@ -139,7 +139,7 @@ def test_a_reaction_flagged_on_the_patient_page_reaches_the_ward_from_her_ledger
     expect(flagged).to_have_attribute("data-severity", "severe")
     expect(flagged.locator('[data-field="drug"]')).to_contain_text("ibuprofen")
     # Her ledger server's watch tells the service at once (issue 10): no poll of her ledger is needed.
-    card = ward.page.locator('#alerts li[data-severity="critical"]')
+    card = ward.page.locator('#app li.alert[data-severity="critical"]')
     expect(card).to_have_attribute("data-verified", "true", timeout=LIVE_WITHIN_S * 1000)
     elapsed = time.monotonic() - started
     assert elapsed < LIVE_WITHIN_S, f"the alert took {elapsed:.2f} s from her flag to the dashboard"

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from playwright.sync_api import Route, expect
 
 from tests.browser.axe import assert_no_serious_violations, describe
-from tests.browser.conftest import OpenTab, WardPage
+from tests.browser.conftest import OpenTab, WardPage, assert_plain_words
 from tests.browser.tampering import alter_one_character, payload_of, run_proxy
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, verify_with_cryptography
 from tests.web.test_story import WARD, admit, at
@@ -75,13 +75,13 @@ def test_a_reaction_flagged_mid_stay_appears_verified_within_two_seconds(
     day = open_tab()
     day.sign_in(running.token(WARD, "Dana Day"))
     expect(day.page.locator("#shift")).to_have_attribute("data-shift-name", "day")
-    expect(day.page.locator('#alerts li[data-severity="critical"]')).to_have_count(0)
+    expect(day.page.locator('#app li.alert[data-severity="critical"]')).to_have_count(0)
     update = reaction_update(patient, head)
     day.mark_document()
 
     started = time.monotonic()
     send_update(running, admission_id, update)
-    card = day.page.locator('#alerts li[data-severity="critical"]')
+    card = day.page.locator('#app li.alert[data-severity="critical"]')
     expect(card).to_have_attribute("data-verified", "true", timeout=LIVE_WITHIN_S * 1000)
     elapsed = time.monotonic() - started
 
@@ -95,7 +95,9 @@ def test_a_reaction_flagged_mid_stay_appears_verified_within_two_seconds(
     expect(card.locator('[data-field="flagged-by"]')).to_have_text("Patient")
     expect(card.locator('[data-field="due"]')).to_contain_text("02:00")
     expect(card).to_have_attribute("data-acknowledged-this-shift", "false")
-    expect(day.page.locator("#announcer")).to_contain_text("Critical alert, bed 12, Mrs Night Story")
+    banner = day.page.locator("#critical-banner")
+    expect(banner).to_have_attribute("role", "alert")
+    expect(banner).to_contain_text("Critical alert: Bed 12, Mrs Night Story")
     expect(day.page.locator("#connection")).to_have_attribute("data-state", "live")
     print(f"\nflagged reaction to verified card on the dashboard: {elapsed * 1000:.0f} ms")
 
@@ -116,6 +118,7 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     expect(card).to_have_attribute("data-verified", "true")
     card.locator('[data-action="acknowledge"]').click()
     form = card.locator("form[data-ack-form]")
+    expect(form).to_be_visible()
     expect(form.locator("select[name=reason] option[value=seen]")).to_have_count(
         0
     )  # not for a critical alert
@@ -153,15 +156,21 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     expect(card).to_contain_text("Not yet acknowledged this shift")
     ack = card.locator("li[data-ack-id]")
     expect(ack).to_have_attribute("data-earlier-shift", "true")
-    expect(ack).to_contain_text("Earlier shift: day, Tue 15 Jan")
+    expect(ack).to_contain_text("Earlier shift: day, Tue, Jan 15")
     expect(ack).to_contain_text("Dana Day")
     expect(ack).to_contain_text("Dr Lee to review")
-    expect(night.page.locator("#doses li[data-dose-id]")).to_have_attribute("data-at-risk", "true")
-    boxed = card.locator("h3").evaluate(
+    expect(night.page.locator("#board li[data-dose-id]")).to_have_attribute("data-at-risk", "true")
+    bed_row = night.page.locator(f'#board li.bed-row[data-admission="{admission_id}"]')
+    expect(bed_row.locator("h3")).to_have_text("Bed 12 Mrs Night Story")
+    boxed = bed_row.locator("h3").evaluate(
         "title => [...title.querySelectorAll('*')]"
         ".filter(e => getComputedStyle(e).borderLeftStyle !== 'none').map(e => e.className)"
     )
-    assert boxed == [], f"parts of the alert title are drawn as boxes: {boxed}"
+    assert boxed == [], f"parts of the bed's title are drawn as boxes: {boxed}"
+    card.locator('[data-action="details"]').click()  # the detail opens in place: verified, the day's note
+    expect(card.locator(".alert-detail")).to_contain_text("Verified")
+    expect(ack).to_be_visible()
+    assert_plain_words(night.page)
     night.page.mouse.move(0, 0)
     night.screenshot("ward-dashboard.png")
     lesser = assert_no_serious_violations(night.page, "the ward dashboard, signed in, with a critical alert")
@@ -179,12 +188,13 @@ def test_the_day_acknowledgement_stays_for_the_night_shift_and_the_handoff(
     handoff_ack = patient_section.locator("li[data-ack-id]")
     expect(handoff_ack).to_have_count(1)
     expect(handoff_ack).to_have_attribute("data-earlier-shift", "true")
-    expect(handoff_ack).to_contain_text("Dana Day, earlier shift (day, Tue 15 Jan)")
+    expect(handoff_ack).to_contain_text("Dana Day, earlier shift (day, Tue, Jan 15)")
     expect(handoff_ack).to_contain_text("“Dr Lee to review”")
     expect(night.page.locator("#handoff-doses-body tr[data-dose-id]")).to_contain_text(
         "ibuprofen 400 mg oral"
     )
     expect(night.page.locator("#handoff-untrusted")).to_be_hidden()
+    assert_plain_words(night.page)
     night.screenshot("handoff.png")
     lesser = assert_no_serious_violations(night.page, "the shift handoff page")
     print(f"\naxe, handoff: {describe(lesser) or 'no violations'}")
@@ -212,7 +222,7 @@ def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_int
 
     tab = open_tab()
     tab.sign_in(running.token(WARD, "Dana Day"))
-    card = tab.page.locator('#alerts li[data-kind="unchecked"]')
+    card = tab.page.locator('#app li.alert[data-kind="unchecked"]')
     expect(card).to_have_attribute("data-verified", "true")
     expect(card).to_have_attribute("data-interruptive", "true")
     expect(card).to_have_attribute("data-severity", "major")
@@ -224,10 +234,12 @@ def test_a_dose_of_a_drug_that_could_not_be_checked_shows_as_not_checked_and_int
     card.locator('[data-action="acknowledge"]').click()
     expect(card.locator("select[name=reason] option[value=seen]")).to_have_count(0)
 
-    row = tab.page.locator(f'#doses li[data-dose-id="{planned["id"]}"]')
+    row = tab.dose(planned["id"])
     expect(row).to_have_attribute("data-unchecked", "true")
     expect(row).to_have_attribute("data-at-risk", "true")
-    expect(row.locator(".dose-alerts")).to_contain_text("Not checked (major): Zorvantix")
+    expect(row.locator(".dose-alerts")).to_contain_text("Not checked (major)")
+    expect(row.locator(".dose-alerts")).to_contain_text("Zorvantix")
+    row.locator('[data-action="record"]').click()
     row.locator('[data-outcome-action="given"]').click()
     expect(row.locator(".form-error")).to_contain_text("Not checked for this dose: Scheduled Zorvantix")
     expect(row.locator('[data-outcome-action="given"]')).to_have_text("Confirm given")
@@ -287,10 +299,11 @@ def expect_untrusted(tab: WardPage, original: dict[str, Any], *, untrusted: int)
     expect(card.locator(".unverified-claims")).to_contain_text(f"Bed {forged_bed}")
     expect(card.locator('[data-action="acknowledge"]')).to_be_hidden()
     expect(card).not_to_contain_text("Verified")
-    first = tab.page.locator("#alerts > li").first
-    expect(first).to_have_attribute("data-alert-id", alert_id)  # untrusted alerts come first
+    first = tab.page.locator("#untrusted-list > li").first
+    expect(first).to_have_attribute("data-alert-id", alert_id)  # untrusted alerts stand apart, first
+    expect(tab.page.locator("#board")).not_to_contain_text("Untrusted")
     expect(tab.page.locator("#alert-count")).to_contain_text(f"{untrusted} untrusted")
-    expect(tab.page.locator('#alerts li[data-verified="false"]')).to_have_count(untrusted)
+    expect(tab.page.locator('#app li.alert[data-verified="false"]')).to_have_count(untrusted)
 
 
 @pytest.mark.browser
@@ -318,7 +331,7 @@ def test_an_alert_altered_in_the_alert_list_is_shown_untrusted(
 
     expect_untrusted(tab, original, untrusted=1)
     assert altered == [original["id"]]
-    others = tab.page.locator('#alerts li[data-verified="true"]')
+    others = tab.page.locator('#app li.alert[data-verified="true"]')
     with running.client(running.token(WARD, "Quinn Query")) as client:
         genuine = client.get(f"/wards/{WARD}/alerts").json()["alerts"]
     expect(others).to_have_count(len(genuine) - 1)  # the alerts left alone still verify
@@ -337,7 +350,7 @@ def test_an_alert_altered_in_the_alert_list_is_shown_untrusted(
     tab.page.reload()
     expect(tab.alert(original["id"])).to_have_attribute("data-verified", "true")
     expect(tab.alert(original["id"])).to_have_attribute("data-severity", "critical")
-    expect(tab.page.locator('#alerts li[data-verified="false"]')).to_have_count(0)
+    expect(tab.page.locator('#app li.alert[data-verified="false"]')).to_have_count(0)
 
 
 @pytest.mark.browser
@@ -350,7 +363,7 @@ def test_an_alert_altered_in_the_event_stream_is_shown_untrusted(
         tab = open_tab(proxy_url)
         try:
             tab.sign_in(running.token(WARD, "Dana Day"))
-            expect(tab.page.locator('#alerts li[data-severity="critical"]')).to_have_count(0)
+            expect(tab.page.locator('#app li.alert[data-severity="critical"]')).to_have_count(0)
             update = reaction_update(patient, head)
             tab.mark_document()
 
@@ -389,12 +402,12 @@ def test_an_overdue_dose_shows_as_overdue_until_its_outcome_is_recorded(
 
     tab = open_tab()
     tab.sign_in(running.token(WARD, "Dana Day"))
-    card = tab.page.locator('#alerts li[data-kind="overdue"]')
+    card = tab.page.locator('#app li.alert[data-kind="overdue"]')
     expect(card).to_have_attribute("data-verified", "true")
     expect(card).to_have_attribute("data-severity", "moderate")
     expect(card.locator(".kind-badge")).to_have_text("Overdue dose")
     expect(card).to_contain_text("Dose of paracetamol 1 g due 12:00 not recorded; give or record why not")
-    row = tab.page.locator(f'#doses li[data-dose-id="{planned["id"]}"]')
+    row = tab.dose(planned["id"])
     expect(row.locator(".dose-alerts")).to_contain_text("Overdue, no outcome recorded (moderate)")
     assert_no_serious_violations(tab.page, "the ward dashboard with an overdue dose")
 
@@ -406,6 +419,7 @@ def test_an_overdue_dose_shows_as_overdue_until_its_outcome_is_recorded(
         "overdue dose: Dose of paracetamol 1 g due 12:00 not recorded"
     )
 
+    row.locator('[data-action="record"]').click()
     row.locator("input[name=note]").fill("nil by mouth")
     row.locator('[data-outcome-action="held"]').click()
     expect(card).to_have_count(0)  # withdrawn by a signed withdrawal the browser verified

@@ -1,7 +1,8 @@
-// Times in this browser's own time zone (the server sends UTC "...Z"), and small text helpers.
+// Times in this browser's own time zone and language (the server sends UTC "...Z"), always on the
+// 24-hour clock as the ward's are (an en-US browser would otherwise show "2:00 AM"), and small text helpers.
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, {
-  weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
 });
 
 /** "Tue 14 Jan, 02:00" in local time. */
