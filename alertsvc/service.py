@@ -123,6 +123,7 @@ class Service:
     async def stop(self) -> None:
         await self.watchers.close()
         self.runner.shutdown()
+        await self.runner.finished()  # no timer's run may touch the database once it is closed
         for task in list(self._deliveries):  # an entry cut short stays pending: sent again at start-up
             task.cancel()
         self.hub.close_all()

@@ -10,6 +10,7 @@ runs at once, and errors and missed or skipped runs are logged at ERROR level.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -36,9 +37,22 @@ MAX_INSTANCES = 64
 skipped (APScheduler skips a run when max_instances is reached)."""
 
 
-async def _invoke(func: TimerFunc) -> None:
-    """Await the timer's function on the event loop (APScheduler runs coroutine functions there)."""
-    await func()
+async def _invoke(runner: TimerRunner, func: TimerFunc) -> None:
+    """Await the timer's function on the event loop (APScheduler runs coroutine functions there), known
+    to ``runner`` while it runs so that ``shutdown`` can cut it short (its transaction rolls back and the
+    database, the only truth, has it done again at the next start)."""
+    task = asyncio.current_task()
+    if task is not None:
+        runner._running.add(task)
+    try:
+        await func()
+    except asyncio.CancelledError:
+        if runner.running:
+            raise
+        # cut short by shutdown: nothing was committed, nothing to report
+    finally:
+        if task is not None:
+            runner._running.discard(task)
 
 
 class TimerRunner:
@@ -57,6 +71,7 @@ class TimerRunner:
             self._on_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
         )
         self._pending: dict[str, tuple[datetime, TimerFunc]] = {}
+        self._running: set[asyncio.Task[Any]] = set()
 
     @property
     def running(self) -> bool:
@@ -70,9 +85,17 @@ class TimerRunner:
             self._add(job_id, when, func)
 
     def shutdown(self) -> None:
-        """Stop firing timers (timers not yet run are dropped: rebuild them from the database)."""
+        """Stop firing timers and cut short the runs in progress (timers not yet run are dropped: rebuild
+        them from the database); ``finished`` waits for the runs cut short."""
         if self.running:
             self._scheduler.shutdown(wait=False)
+        for task in list(self._running):
+            task.cancel()
+
+    async def finished(self) -> None:
+        """Wait until no timer's run is in progress (after ``shutdown``: until those cut short ended)."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     def at(self, job_id: str, when: datetime, func: TimerFunc) -> None:
         """Run ``func`` at ``when`` (aware), replacing any timer with that id; a past time runs at once."""
@@ -109,7 +132,7 @@ class TimerRunner:
         self._scheduler.add_job(
             _invoke,
             trigger=DateTrigger(run_date=when - self.offset, timezone=UTC),
-            args=[func],
+            args=[self, func],
             id=job_id,
             name=job_id,
             replace_existing=True,
