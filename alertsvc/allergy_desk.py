@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, storage
+from alertsvc import audit, bedside, observation_desk, storage
 from alertsvc.admissions import Admission
+from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError
+from alertsvc.knowledge.observations import LabValue, latest
 from alertsvc.ledger import fhir
 from alertsvc.ledger.allergy_status import AllergiesRecorded, allergy_status, refuse_if_allergies
 from alertsvc.ledger.entries import SignedEntry
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
 
 
 async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[dict[str, Any]]:
-    """Each active admission of the ward (by bed) with its ``allergy_status`` object."""
+    """Each active admission of the ward (by bed) with its ``allergy_status`` object and its ``labs``: the
+    latest value of each analyte the check uses (the slice's and the ward's), stale ones marked."""
     require(staff, ward=ward_id, roles=("nurse",))
     now = service.clock()
     admitted = sorted(adm.active_admissions(service.db, ward=ward_id), key=lambda a: (a.bed, a.id))
@@ -46,6 +49,9 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 "allergy_status": allergy_status(
                     *bedside.allergy_trees(service.db, admission.id, verified)  # with the ward's own
                 ).as_json(),
+                "labs": labs_json(
+                    observation_desk.observations_of(service, admission.id, patients[admission.id]), now
+                ),
             }
         )
     with storage.write(service.db):
@@ -59,6 +65,19 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 ward=ward_id,
             )
     return listed
+
+
+def labs_json(values: list[LabValue], now: datetime) -> list[dict[str, Any]]:
+    """The latest value per analyte, in a fixed order, each ``stale`` when too old for the check to use."""
+    found = latest(values, now=now)
+    rows = [(v, False) for v in found.current.values()] + [(v, True) for v in found.stale.values()]
+    return [
+        {"analyte": v.analyte, "text": v.text, "measured": iso(v.measured), "stale": stale}
+        for v, stale in sorted(rows, key=lambda row: ANALYTE_ORDER.index(row[0].analyte))
+    ]
+
+
+ANALYTE_ORDER = ("inr", "potassium", "creatinine", "egfr", "qtc")
 
 
 NONE_KNOWN_FIELDS = frozenset({"no_known_allergies", "clinician"})

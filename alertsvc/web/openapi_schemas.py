@@ -194,10 +194,30 @@ ALERTS_VIEW = obj(
         "alerts": array(ref("ListedAlert")),
         "admissions": array(
             obj(
-                {"admission": TEXT, "bed": TEXT, "patient": TEXT, "allergy_status": ref("AllergyStatus")},
+                {
+                    "admission": TEXT,
+                    "bed": TEXT,
+                    "patient": TEXT,
+                    "allergy_status": ref("AllergyStatus"),
+                    "labs": array(
+                        obj(
+                            {
+                                "analyte": {
+                                    "type": "string",
+                                    "enum": ["inr", "potassium", "creatinine", "egfr", "qtc"],
+                                },
+                                "text": TEXT,
+                                "measured": INSTANT,
+                                "stale": {"type": "boolean"},
+                            },
+                            "analyte text measured stale",
+                        ),
+                        description="latest value per analyte the check uses; a stale one is not used",
+                    ),
+                },
                 "admission bed patient allergy_status",
             ),
-            description="Every active admission of the ward, by bed, with its allergy status.",
+            description="Every active admission of the ward, by bed: allergy status, latest labs.",
         ),
         "reasons": array(obj({"code": TEXT, "display": TEXT}, "code display")),
         "last_event_id": {"type": "integer", "minimum": 0},

@@ -9,6 +9,7 @@ import { nextShiftWindow } from "./board.js";
 import { DoseItems } from "./doses.js";
 import { h, fill, idFor } from "./dom.js";
 import { interrupts } from "./format.js";
+import { labsSlot } from "./labs.js";
 import { AlertCards } from "./render.js";
 
 /**
@@ -114,6 +115,11 @@ function updateRow(row, bed, board) {
   if (row.allergies !== allergies) {
     fillSlot(row.li, "allergy-status", allergySlot(bed.allergyStatus, board.timeZone));
     row.allergies = allergies;
+  }
+  const labs = JSON.stringify(bed.labs ?? []);
+  if (row.labs !== labs) {
+    fillSlot(row.li, "labs", labsSlot(bed.labs, board.timeZone));
+    row.labs = labs;
   }
   const key = `${bed.bed}|${bed.patient}`;
   if (row.key !== key) {

@@ -179,7 +179,7 @@ export class Board {
   }
 
   /**
-   * One row per occupied bed, in bed order: {admission, bed, patient, allergyStatus, alerts (display
+   * One row per occupied bed, in bed order: {admission, bed, patient, allergyStatus, labs, alerts (display
    * order), doses}. Beds come from the ward's admissions (with the alert list), verified alerts and the
    * schedule; `from`/`to` bound the doses shown.
    */
@@ -189,7 +189,8 @@ export class Board {
       if (!rows.has(admission)) {
         const who = this.admissions.get(admission) ?? this.patientOf(admission) ?? { bed: "", patient: "" };
         rows.set(admission, { admission, bed: String(who.bed ?? ""), patient: String(who.patient ?? ""),
-          allergyStatus: this.admissions.get(admission)?.allergy_status ?? null, alerts: [], doses: [] });
+          allergyStatus: this.admissions.get(admission)?.allergy_status ?? null,
+          labs: this.admissions.get(admission)?.labs ?? [], alerts: [], doses: [] });
       }
       return rows.get(admission);
     };

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from alertsvc.clock import iso
 from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import OpenTab, assert_plain_words
 from tests.browser.test_ward_dashboard import reaction_update, send_update
@@ -59,9 +60,15 @@ def test_a_new_critical_alert_raises_a_banner_announced_without_moving_focus(
     admission = admit(running, patient)
     admission_id, head = str(admission["admission"]), str(admission["head"])
     clock.now = at(14)
+    with running.client(running.token(WARD, "Dana Day")) as client:  # her INR, taken on the ward at 13:00
+        inr = {"code": "INR", "value": 2.5, "measured": iso(at(13))}
+        assert client.post(f"/admissions/{admission_id}/observations", json=inr).status_code == 201
     tab = open_tab()
     tab.sign_in(running.token(WARD, "Dana Day"))
     page = tab.page
+    labs = page.locator('#board li.bed-row[data-bed="12"] [data-slot="labs"]')
+    expect(labs).to_contain_text("INR 2.5")  # the row's latest labs, with the day it was measured
+    expect(labs.locator('li[data-stale="false"]')).to_have_count(1)
     expect(page.locator("#critical-banner")).to_be_empty()
     expect(page.locator("#no-action")).to_be_visible()
 

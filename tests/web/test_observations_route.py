@@ -207,3 +207,34 @@ def test_a_ledger_update_bringing_an_inr_raises_the_alert(
     raised = bleeding(running)["alert"]
     assert raised["severity"] == "critical" and raised["rule"] == "inr-above-range"
     assert "INR 4.6 on" in raised["summary"] and rows(running) == 0  # from the ledger, not the ward
+
+
+def test_the_ward_reads_each_patients_latest_labs_with_old_ones_marked(
+    running: RunningService, patient: PatientCLI, clock: FakeClock
+) -> None:
+    patient.ledger_cmd("add-medication", "warfarin")
+    admission = admit(running, patient)["admission"]
+
+    def labs() -> list[dict[str, Any]]:
+        with running.client(running.token(WARD, "Nina Nurse")) as client:
+            view = client.get(f"/wards/{WARD}/alerts").json()
+        [row] = [a for a in view["admissions"] if a["admission"] == admission]
+        found: list[dict[str, Any]] = row["labs"]
+        return found
+
+    assert labs() == []
+    old = {
+        "code": "potassium",
+        "value": 4.1,
+        "unit": "mmol/L",
+        "measured": iso(clock.now - timedelta(days=5)),
+    }
+    assert post(running, admission, old).status_code == 201
+    for value, hours in ((3.1, 30), (4.2, 2)):  # the later INR is the one shown
+        body = {"code": "INR", "value": value, "measured": iso(clock.now - timedelta(hours=hours))}
+        assert post(running, admission, body).status_code == 201
+    assert [(lab["analyte"], lab["text"], lab["stale"]) for lab in labs()] == [
+        ("inr", "INR 4.2", False),
+        ("potassium", "potassium 4.1 mmol/L", True),  # older than its 3-day useful life: not used
+    ]
+    assert labs()[0]["measured"] == iso(clock.now - timedelta(hours=2))
