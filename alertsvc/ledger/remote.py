@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -298,20 +299,32 @@ def _get(http: requests.Session, target: str, headers: dict[str, str], deadline:
     except requests.RequestException as exc:
         raise _Unreachable(f"cannot get {target} ({_root_cause(exc)})") from exc
     with closing(response):
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            try:
-                chunk = response.raw.read1(65536)
-            except (Urllib3Error, OSError) as exc:
-                raise _Unreachable(f"connection broken while reading {target} ({exc})") from exc
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise InputError(f"the answer of {target} is over {MAX_ANSWER_BYTES} bytes")
-            chunks.append(chunk)
-        return response.status_code, b"".join(chunks)
+        return response.status_code, read_answer(response, target, broken=_Unreachable, too_big=InputError)
+
+
+def read_answer(
+    response: requests.Response,
+    target: str,
+    *,
+    broken: Callable[[str], Exception],
+    too_big: Callable[[str], Exception],
+    limit: int = MAX_ANSWER_BYTES,
+) -> bytes:
+    """A streamed answer's body, read to at most ``limit`` bytes (else ``too_big``); a connection broken
+    while reading raises ``broken``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = response.raw.read1(65536)
+        except (Urllib3Error, OSError) as exc:
+            raise broken(f"connection broken while reading the answer of {target} ({exc})") from exc
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise too_big(f"the answer of {target} is over {limit} bytes")
+        chunks.append(chunk)
 
 
 def _json_object(body: bytes, *, what: str) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import HTTPError as Urllib3Error
 
 from alertsvc.errors import AlertsvcError, InputError, LedgerError
 from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.remote import read_answer
 from alertsvc.web.signed_requests import sign_request
 
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -116,20 +116,9 @@ def _post(
     except requests.RequestException as exc:
         raise LedgerError(f"cannot post to {target} ({type(exc).__name__})") from exc
     with response:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            try:
-                chunk = response.raw.read1(65536)
-            except (Urllib3Error, OSError) as exc:
-                raise LedgerError(f"connection broken while reading the answer of {target}") from exc
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise LedgerError(f"the answer of {target} is over {MAX_ANSWER_BYTES} bytes")
-            chunks.append(chunk)
-        return response.status_code, b"".join(chunks)
+        return response.status_code, read_answer(
+            response, target, broken=LedgerError, too_big=LedgerError, limit=MAX_ANSWER_BYTES
+        )
 
 
 def _json(body: bytes) -> dict[str, Any] | None:
