@@ -49,7 +49,8 @@ KEEP_ANSWERED = timedelta(hours=24)
 ALERT_TYPE = "alertsvc-alert+jwt"
 
 
-def _alert_of(service: Service, alert_id: str, staff: Staff) -> StoredAlert:
+def active_alert_of(service: Service, alert_id: str, staff: Staff) -> StoredAlert:
+    """The active alert a nurse of its ward acts on; another ward's answers as an unknown id (NotFound)."""
     alert = alert_store.get_alert(service.db, alert_id)
     if alert is None or alert.status != "active" or alert.ward != staff.ward:  # another ward's: as unknown
         raise NotFound(f"no active alert {alert_id}")
@@ -67,13 +68,15 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
 
 
 def ward_of(service: Service, ward_id: str) -> Ward:
+    """The ward, or NotFound naming it."""
     ward = adm.get_ward(service.db, ward_id)
     if ward is None:
         raise NotFound(f"no ward {ward_id!r}")
     return ward
 
 
-def _current_shift(service: Service, ward_id: str, body: dict[str, Any], now: datetime) -> tuple[Ward, Shift]:
+def shift_acting(service: Service, ward_id: str, body: dict[str, Any], now: datetime) -> tuple[Ward, Shift]:
+    """The ward and its current shift; a request naming another shift (``body["shift"]``) is refused."""
     ward = ward_of(service, ward_id)
     shift = shift_at(ward, now)
     named = body.get("shift")
@@ -91,9 +94,9 @@ async def hold_and_tell(
     once: idempotency.Pending | None = None,
 ) -> dict[str, Any]:
     """Hold the alert's dose, acknowledge the alert and open a follow-up with the prescriber: one step."""
-    alert = _alert_of(service, alert_id, staff)
+    alert = active_alert_of(service, alert_id, staff)
     now = service.clock()
-    ward, shift = _current_shift(service, alert.ward, body, now)
+    ward, shift = shift_acting(service, alert.ward, body, now)
     comment = _text(body, "comment", service.settings.max_note_chars)
     prescriber = _text(body, "prescriber", service.settings.max_name_chars)
     if alert.dose is None:
@@ -185,7 +188,7 @@ async def prescriber_answer(
     once: idempotency.Pending | None = None,
 ) -> dict[str, Any]:
     """Close the alert's open follow-up with the prescriber's answer: who (nurse, prescriber) and when."""
-    alert = _alert_of(service, alert_id, staff)
+    alert = active_alert_of(service, alert_id, staff)
     now = service.clock()
     code = body.get("resolution")
     if code not in RESOLUTIONS:

@@ -39,11 +39,7 @@ ACK_REASONS: dict[str, str] = {
 "seen"."""
 
 
-def ward_of(service: Service, ward_id: str) -> Ward:
-    ward = adm.get_ward(service.db, ward_id)
-    if ward is None:
-        raise NotFound(f"no ward {ward_id!r}")
-    return ward
+ward_of = alert_actions.ward_of
 
 
 def current_shift(service: Service, ward: Ward, name: str | None, now: datetime) -> Shift:
@@ -128,16 +124,9 @@ async def acknowledge(
     once: idempotency.Pending | None = None,
 ) -> dict[str, Any]:
     """Record a nurse's acknowledgement for the current shift; later shifts still see the alert."""
-    alert = alert_store.get_alert(service.db, alert_id)
-    if alert is None or alert.status != "active" or alert.ward != staff.ward:  # another ward's: as unknown
-        raise NotFound(f"no active alert {alert_id}")
-    require(staff, ward=alert.ward, roles=("nurse",))
+    alert = alert_actions.active_alert_of(service, alert_id, staff)
     now = service.clock()
-    ward = ward_of(service, alert.ward)
-    shift = shift_at(ward, now)
-    named = body.get("shift")
-    if named is not None and named != shift.name:
-        raise InputError(f"shift {named!r} is not the current shift ({shift.name}) of ward {ward.id}")
+    _, shift = alert_actions.shift_acting(service, alert.ward, body, now)
     # An interruptive alert (critical, or a dose that could not be checked) needs a reason for what was done.
     interrupts = alert.claims.get("severity") == "critical" or alert.claims.get("interruptive") is True
     code, display = _reason(body.get("reason"), critical=interrupts)
