@@ -26,6 +26,15 @@ from tests.web.test_admissions import InProcessPatient
 from tests.web.test_story import WARD, admit, at
 
 LIVE_MS = 2000
+USUAL_DOSE = {
+    "simvastatin": "40 mg",
+    "clarithromycin": "500 mg",
+    "warfarin": "5 mg",
+    "ibuprofen": "400 mg",
+    "paracetamol": "1 g",
+    "acetaminophen": "1 g",
+}
+"""Doses a ward would give, so the pictures the tests take read true to a nurse."""
 
 
 def focused(page: Page) -> str:
@@ -189,7 +198,7 @@ def seed_ward(
             {
                 "admission": admission_id,
                 "drug": drugs[0],
-                "dose": "40 mg",
+                "dose": USUAL_DOSE[drugs[0]],
                 "route": "oral",
                 "due": due.isoformat(),
             }
@@ -199,7 +208,7 @@ def seed_ward(
                 {
                     "admission": admission_id,
                     "drug": drugs[1],
-                    "dose": "500 mg",
+                    "dose": USUAL_DOSE[drugs[1]],
                     "route": "oral",
                     "due": at(18 + number % 4).isoformat(),
                 }
