@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 import alertsvc
-from alertsvc.web import openapi_actions
+from alertsvc.web import openapi_actions, openapi_ledger_schemas
 from alertsvc.web.openapi_operations import CDS_SCHEMAS, ERRORS
 from alertsvc.web.openapi_operations import OPERATIONS as BASE_OPERATIONS
 from alertsvc.web.openapi_schemas import SCHEMAS, ref
@@ -106,7 +106,7 @@ def document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": openapi_actions.with_actions(SCHEMAS | CDS_SCHEMAS),
+            "schemas": openapi_actions.with_actions(SCHEMAS | openapi_ledger_schemas.SCHEMAS | CDS_SCHEMAS),
             "responses": {f"E{code}": _error(code, text) for code, text in ERRORS.items()},
             "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY},
             "securitySchemes": SECURITY_SCHEMES,
