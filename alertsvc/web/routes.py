@@ -6,6 +6,9 @@ token is a bare 401 whatever the key.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,6 +22,9 @@ from alertsvc.web import http as web
 from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
 from alertsvc.web.signed_requests import request_target, signed_request_signer
+
+AlertAct = Callable[..., Awaitable[dict[str, Any]]]
+"""A desk's write about one alert: ``act(service, alert_id, body, staff, *, once=key)``."""
 
 
 def staff_of(request: Request) -> Staff:
@@ -131,42 +137,33 @@ async def alerts(request: Request) -> JSONResponse:
     return JSONResponse(view)
 
 
-async def acknowledge(request: Request) -> Response:
+async def _act_on_alert(request: Request, *, status: int, what: str, act: AlertAct) -> Response:
+    """A nurse's write about one alert (``act(service, alert, body, staff, once=key)``), once per key."""
     service = web.service_of(request)
     staff = staff_of(request)
     alert = request.path_params["alert"]
     return await once(
         request,
         caller=staff_caller(staff),
-        status=201,
-        what="acknowledgement",
-        write=lambda body, key: ward_desk.acknowledge(service, alert, body, staff, once=key),
+        status=status,
+        what=what,
+        write=lambda body, key: act(service, alert, body, staff, once=key),
     )
 
 
+async def acknowledge(request: Request) -> Response:
+    return await _act_on_alert(request, status=201, what="acknowledgement", act=ward_desk.acknowledge)
+
+
 async def hold_and_tell(request: Request) -> Response:
-    service = web.service_of(request)
-    staff = staff_of(request)
-    alert = request.path_params["alert"]
-    return await once(
-        request,
-        caller=staff_caller(staff),
-        status=201,
-        what="hold and tell prescriber",
-        write=lambda body, key: alert_actions.hold_and_tell(service, alert, body, staff, once=key),
+    return await _act_on_alert(
+        request, status=201, what="hold and tell prescriber", act=alert_actions.hold_and_tell
     )
 
 
 async def prescriber_answer(request: Request) -> Response:
-    service = web.service_of(request)
-    staff = staff_of(request)
-    alert = request.path_params["alert"]
-    return await once(
-        request,
-        caller=staff_caller(staff),
-        status=200,
-        what="prescriber's answer",
-        write=lambda body, key: alert_actions.prescriber_answer(service, alert, body, staff, once=key),
+    return await _act_on_alert(
+        request, status=200, what="prescriber's answer", act=alert_actions.prescriber_answer
     )
 
 
