@@ -19,10 +19,16 @@ from alertsvc.ledger.identity import Identity, jwk, public_key_of, verify_raw
 
 def sign(claims: Mapping[str, Any], identity: Identity, *, typ: str) -> str:
     """A compact JWS over the canonical JSON of ``claims``, with ``kid`` = the signer's JWK thumbprint."""
-    header = {"alg": "EdDSA", "kid": key_id(identity.public_id), "typ": typ}
-    signing_input = b64url(canonical(header)) + "." + b64url(canonical(dict(claims)))
-    signature = identity.sign(signing_input.encode("ascii"))
-    return signing_input + "." + b64url(signature)
+    payload = canonical(claims if type(claims) is dict else dict(claims))
+    signing_input = _header_part(identity.public_id, typ) + b64url(payload).encode("ascii")
+    return (signing_input + b"." + b64url(identity.sign(signing_input)).encode("ascii")).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _header_part(public_id: str, typ: str) -> bytes:
+    """The encoded protected header and its dot, the same for every token of one signer and type."""
+    header = {"alg": "EdDSA", "kid": key_id(public_id), "typ": typ}
+    return b64url(canonical(header)).encode("ascii") + b"."
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import struct
 from typing import Any
 
@@ -334,3 +336,43 @@ def test_the_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None
             canonical(value)
         return
     assert canonical(value) == expected
+
+
+def test_subclasses_are_written_as_their_base_types_and_cycles_are_refused() -> None:
+    class Severity(enum.StrEnum):
+        MAJOR = "major"
+
+    class Count(enum.IntEnum):
+        TWO = 2
+
+    value = {
+        "s": Severity.MAJOR,
+        "n": Count.TWO,
+        "o": collections.OrderedDict([("b", 1), ("a", [Severity.MAJOR])]),
+    }
+    assert canonical(value) == b'{"n":2,"o":{"a":["major"],"b":1},"s":"major"}'
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(InputError, match="nested too deeply"):
+        canonical({"loop": loop})
+    # Keys beyond the Basic Multilingual Plane sort by UTF-16 code units (RFC 8785), not code points.
+    assert canonical({"\U0001f600": 1, "\uffff": 2}) == b'{"\xf0\x9f\x98\x80":1,"\xef\xbf\xbf":2}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('["\ud800"]', id="raw-surrogate-in-str"),
+        pytest.param('{"a": "é", "b": ["\udfff"]}', id="raw-surrogate-after-non-ascii"),
+        pytest.param('["\\uDBFF"]', id="upper-case-escape"),
+        pytest.param('["\\ud83d\\u0041"]', id="high-surrogate-before-a-letter"),
+    ],
+)
+def test_loads_refuses_lone_surrogates_given_as_text(text: str) -> None:
+    with pytest.raises(InputError, match="lone surrogate"):
+        loads(text, what="t")
+
+
+def test_loads_reads_surrogate_pairs_and_escaped_backslashes() -> None:
+    assert loads(b'["\\ud83d\\ude00", "\\\\ud800"]', what="t") == ["\U0001f600", "\\ud800"]
+    assert loads('["é", "\U0001f600"]', what="t") == ["é", "\U0001f600"]
