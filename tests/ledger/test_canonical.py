@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import collections
 import enum
 import struct
@@ -376,3 +377,16 @@ def test_loads_refuses_lone_surrogates_given_as_text(text: str) -> None:
 def test_loads_reads_surrogate_pairs_and_escaped_backslashes() -> None:
     assert loads(b'["\\ud83d\\ude00", "\\\\ud800"]', what="t") == ["\U0001f600", "\\ud800"]
     assert loads('["é", "\U0001f600"]', what="t") == ["é", "\U0001f600"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=12))
+def test_unb64url_accepts_exactly_the_texts_b64url_writes(text: str) -> None:
+    if len(text) % 4 == 1:
+        return
+    spelled = b64url(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    if spelled == text:
+        assert b64url(unb64url(text, what="t")) == text
+    else:
+        with pytest.raises(InputError, match="non-canonical"):
+            unb64url(text, what="t")
