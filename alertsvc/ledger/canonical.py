@@ -27,6 +27,8 @@ _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _UNUSED_BITS = {2: 0b1111, 3: 0b11}
 """By the length of the text modulo 4: which low bits of the last character no byte uses."""
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_PADDING = {0: b"", 2: b"==", 3: b"="}
 _SAFE_INT = 2**53 - 1
 _MAX_PLAIN_DEPTH = 64
 _JSON_TYPES = frozenset({str, bool, type(None), int, dict, list, tuple})
@@ -189,6 +191,15 @@ def _check_strings(value: Any) -> None:
             stack.extend(item)
 
 
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs_without_duplicates,
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    parse_int=_int_or_exact_double,
+)
+"""Made once (``json.loads`` with hooks builds a decoder and its scanner per call); keeps no state."""
+
+
 def _may_hold_lone_surrogate(text: str, *, decoded_from_utf8: bool) -> bool:
     """Whether parsing ``text`` can have produced a lone surrogate, so ``_check_strings`` must look.
 
@@ -228,13 +239,7 @@ def loads(data: bytes | str, *, what: str) -> Any:
     if text.startswith("\ufeff"):
         raise InputError(f"{what}: starts with a byte-order mark, which JSON does not allow")
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_pairs_without_duplicates,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-            parse_int=_int_or_exact_double,
-        )
+        value = _STRICT_DECODER.decode(text)
         if _may_hold_lone_surrogate(text, decoded_from_utf8=decoded_from_utf8):
             _check_strings(value)
     except _Refused as exc:
@@ -260,20 +265,30 @@ def unb64url(text: str, *, what: str) -> bytes:
     Canonical means the unused low bits of the last character are zero, so each byte string has
     exactly one spelling and a re-encoding gives back ``text``.
     """
+    if isinstance(text, str) and text.isascii() and not ("+" in text or "/" in text or "=" in text):
+        remainder = len(text) % 4
+        if remainder != 1:
+            standard = text.encode("ascii").translate(_TO_STANDARD_ALPHABET) + _PADDING[remainder]
+            try:
+                data = binascii.a2b_base64(standard, strict_mode=True)
+            except binascii.Error:
+                pass  # a character outside the alphabet: the checks below name it
+            else:
+                if not (remainder and _B64URL_ALPHABET.index(text[-1]) & _UNUSED_BITS[remainder]):
+                    return data
+    raise _not_base64url(text, what=what)
+
+
+def _not_base64url(text: object, *, what: str) -> InputError:
+    """The error saying why ``text`` is not canonical unpadded base64url."""
     if not isinstance(text, str):
-        raise InputError(f"{what}: expected base64url text, got {type(text).__name__}")
+        return InputError(f"{what}: expected base64url text, got {type(text).__name__}")
     if not _B64URL_TEXT.fullmatch(text):
         bad = next(ch for ch in text if not _B64URL_TEXT.fullmatch(ch))
-        raise InputError(f"{what}: {bad!r} is not a base64url character (no padding, no + or /)")
+        return InputError(f"{what}: {bad!r} is not a base64url character (no padding, no + or /)")
     if len(text) % 4 == 1:
-        raise InputError(f"{what}: {len(text)} base64url characters cannot encode whole bytes")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks above
-        raise InputError(f"{what}: not base64url ({exc})") from exc
-    if len(text) % 4 and _B64URL_ALPHABET.index(text[-1]) & _UNUSED_BITS[len(text) % 4]:
-        raise InputError(f"{what}: non-canonical base64url (unused bits of the last character are set)")
-    return data
+        return InputError(f"{what}: {len(text)} base64url characters cannot encode whole bytes")
+    return InputError(f"{what}: non-canonical base64url (unused bits of the last character are set)")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import collections
 import enum
+import re
 import struct
 from typing import Any
 
@@ -390,3 +391,22 @@ def test_unb64url_accepts_exactly_the_texts_b64url_writes(text: str) -> None:
     else:
         with pytest.raises(InputError, match="non-canonical"):
             unb64url(text, what="t")
+
+
+def _reference_unb64url(text: str) -> bytes | None:
+    """What the strict decoder must do, written the slow and obvious way (None: refused)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+        return None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="AQgw_-+/=. \n\u00e9\u0660Zz09", max_size=14))
+def test_unb64url_agrees_with_the_obvious_decoder(text: str) -> None:
+    expected = _reference_unb64url(text)
+    if expected is None:
+        with pytest.raises(InputError, match=r"^t: "):
+            unb64url(text, what="t")
+    else:
+        assert unb64url(text, what="t") == expected
