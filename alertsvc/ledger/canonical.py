@@ -9,7 +9,6 @@ would defeat the signature. Verify signatures over the exact bytes received, nev
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -21,13 +20,14 @@ import rfc8785
 
 from alertsvc.errors import InputError
 
-__all__ = ["b64url", "canonical", "loads", "sha256_hex", "unb64url"]
+__all__ = ["b64url", "b64url_bytes", "canonical", "loads", "sha256_hex", "unb64url"]
 
 _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _UNUSED_BITS = {2: 0b1111, 3: 0b11}
 """By the length of the text modulo 4: which low bits of the last character no byte uses."""
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE_ALPHABET = bytes.maketrans(b"+/", b"-_")
 _PADDING = {0: b"", 2: b"==", 3: b"="}
 _SAFE_INT = 2**53 - 1
 _MAX_PLAIN_DEPTH = 64
@@ -256,7 +256,12 @@ def loads(data: bytes | str, *, what: str) -> Any:
 
 def b64url(data: bytes) -> str:
     """Base64url without padding (RFC 4648 section 5, as used by JOSE)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64url_bytes(data).decode("ascii")
+
+
+def b64url_bytes(data: bytes) -> bytes:
+    """``b64url(data)`` as ASCII bytes (for a JWS, which is assembled as bytes and signed as such)."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE_ALPHABET).rstrip(b"=")
 
 
 def unb64url(text: str, *, what: str) -> bytes:
