@@ -38,6 +38,7 @@ ADDED_TREES = frozenset({"observations"})
 """Trees added after the first release: a head may leave them out, meaning they were empty."""
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # ASCII digits only
 _ROOT = re.compile(r"[0-9a-f]{64}")
+_ENTRY_FIELDS = frozenset({"v", "kind", "patient", "author", "created", "body", "grant"})
 
 
 # --- small typed readers for parsed JSON, shared by every module that reads ledger documents ---
@@ -217,10 +218,8 @@ def read_entry_parts(
 
 
 def _entry_from(data: dict[str, Any], payload: bytes, signature: bytes, *, what: str) -> SignedEntry:
-    allowed = {"v", "kind", "patient", "author", "created", "body", "grant"}
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise InputError(f"{what}: unknown fields {extra}")
+    if not data.keys() <= _ENTRY_FIELDS:
+        raise InputError(f"{what}: unknown fields {sorted(set(data) - _ENTRY_FIELDS)}")
     kind = require_str(data.get("kind"), what=f"{what} kind")
     tree_of(kind)
     grant = data.get("grant")
