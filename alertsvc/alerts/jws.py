@@ -13,16 +13,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from alertsvc.errors import BadSignature, InputError
-from alertsvc.ledger.canonical import b64url, canonical, loads, unb64url
+from alertsvc.ledger.canonical import b64url_bytes, canonical, loads, unb64url
 from alertsvc.ledger.identity import Identity, jwk, public_key_of, verify_raw
 
 
 def sign(claims: Mapping[str, Any], identity: Identity, *, typ: str) -> str:
     """A compact JWS over the canonical JSON of ``claims``, with ``kid`` = the signer's JWK thumbprint."""
-    header = {"alg": "EdDSA", "kid": key_id(identity.public_id), "typ": typ}
-    signing_input = b64url(canonical(header)) + "." + b64url(canonical(dict(claims)))
-    signature = identity.sign(signing_input.encode("ascii"))
-    return signing_input + "." + b64url(signature)
+    payload = canonical(claims if type(claims) is dict else dict(claims))
+    signing_input = _header_part(identity.public_id, typ) + b64url_bytes(payload)
+    return (signing_input + b"." + b64url_bytes(identity.sign(signing_input))).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _header_part(public_id: str, typ: str) -> bytes:
+    """The encoded protected header and its dot, the same for every token of one signer and type."""
+    header = {"alg": "EdDSA", "kid": key_id(public_id), "typ": typ}
+    return b64url_bytes(canonical(header)) + b"."
 
 
 @functools.lru_cache(maxsize=64)

@@ -9,7 +9,6 @@ would defeat the signature. Verify signatures over the exact bytes received, nev
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -21,10 +20,22 @@ import rfc8785
 
 from alertsvc.errors import InputError
 
-__all__ = ["b64url", "canonical", "loads", "sha256_hex", "unb64url"]
+__all__ = ["b64url", "b64url_bytes", "canonical", "loads", "sha256_hex", "unb64url"]
 
 _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}
+"""By the length of the text modulo 4: which low bits of the last character no byte uses."""
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE_ALPHABET = bytes.maketrans(b"+/", b"-_")
+_PADDING = {0: b"", 2: b"==", 3: b"="}
 _SAFE_INT = 2**53 - 1
+_MAX_PLAIN_DEPTH = 64
+_JSON_TYPES = frozenset({str, bool, type(None), int, dict, list, tuple})
+_SCALARS = frozenset({str, bool, type(None)})
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_FAST_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+"""Stateless and made once: ``json.dumps`` with these arguments builds a new encoder per call."""
 _NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
 
@@ -42,9 +53,9 @@ def canonical(value: object) -> bytes:
     alerts) take a fast path through the C JSON encoder: for them its output is exactly RFC 8785's (keys
     sorted by code point equal UTF-16 order; the same escapes). Everything else goes through ``rfc8785``.
     """
-    if _plain(value, 0):
+    if _plain(value):
         try:
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            return _FAST_ENCODER.encode(value).encode()
         except UnicodeEncodeError:
             pass  # a lone surrogate: let rfc8785 say what is wrong
     try:
@@ -64,22 +75,55 @@ def canonical(value: object) -> bytes:
         raise InputError("cannot write canonical JSON: the value is nested too deeply") from exc
 
 
-def _plain(value: object, depth: int) -> bool:
-    """Whether ``value`` needs nothing of RFC 8785 beyond sorted keys and JSON's own escapes."""
-    if value is None or isinstance(value, (str, bool)):
-        return True
-    if isinstance(value, int):
-        return -_SAFE_INT <= value <= _SAFE_INT
-    if depth > 64:
-        return False
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and (k.isascii() or max(k) < "\U00010000") and _plain(v, depth + 1)
-            for k, v in value.items()
-        )
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v, depth + 1) for v in value)
+def _plain(value: object) -> bool:
+    """Whether ``value`` needs nothing of RFC 8785 beyond sorted keys and JSON's own escapes.
+
+    Walks the value one nesting level at a time (no recursion, no call per item); anything deeper than
+    64 levels (or a cycle) goes the slow way, whose errors say what is wrong.
+    """
+    level: list[Any] = [value]
+    for _ in range(_MAX_PLAIN_DEPTH + 1):
+        below: list[Any] = []
+        for item in level:
+            kind: type | None = type(item)
+            if kind not in _JSON_TYPES:
+                kind = _json_base(item)  # a subclass (a StrEnum, an OrderedDict) is read as its base
+            if kind in _SCALARS:
+                continue
+            if kind is dict:
+                if not _bmp_keys(item):
+                    return False
+                below += item.values()
+            elif kind is int:
+                if not -_SAFE_INT <= item <= _SAFE_INT:
+                    return False
+            elif kind is list or kind is tuple:
+                below += item
+            else:
+                return False  # floats and anything else: rfc8785 decides
+        if not below:
+            return True
+        level = below
     return False
+
+
+def _bmp_keys(mapping: dict[Any, Any]) -> bool:
+    """Whether every key is a string within the Basic Multilingual Plane (so code-point order is
+    UTF-16 order)."""
+    try:
+        if all(map(str.isascii, mapping)):
+            return True
+    except TypeError:  # a key that is not a string
+        return False
+    return all(max(key, default="") < "\U00010000" for key in mapping)
+
+
+def _json_base(item: object) -> type | None:
+    """The JSON type a subclass instance is written as, or None (floats and the rest)."""
+    for base in (str, bool, int, dict, list, tuple):
+        if isinstance(item, base):
+            return base
+    return None
 
 
 class _Refused(Exception):
@@ -87,11 +131,13 @@ class _Refused(Exception):
 
 
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Refused(f"duplicate key {key!r} in an object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # rare: find the first repeated key to name it
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"duplicate key {key!r} in an object")
+            seen.add(key)
     return result
 
 
@@ -145,6 +191,33 @@ def _check_strings(value: Any) -> None:
             stack.extend(item)
 
 
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs_without_duplicates,
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+    parse_int=_int_or_exact_double,
+)
+"""Made once (``json.loads`` with hooks builds a decoder and its scanner per call); keeps no state."""
+
+
+def _may_hold_lone_surrogate(text: str, *, decoded_from_utf8: bool) -> bool:
+    """Whether parsing ``text`` can have produced a lone surrogate, so ``_check_strings`` must look.
+
+    Only a ``\\uD800``-``\\uDFFF`` escape can make one, or a surrogate already in a str handed to
+    ``loads`` (UTF-8 decoding refuses them). A false alarm (an escaped backslash before ``ud800``)
+    only costs the full walk.
+    """
+    if _LONE_SURROGATE_ESCAPE.search(text):
+        return True
+    if decoded_from_utf8 or text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def loads(data: bytes | str, *, what: str) -> Any:
     """Parse strict JSON, raising InputError(f"{what}: <reason>") for anything ambiguous.
 
@@ -158,21 +231,17 @@ def loads(data: bytes | str, *, what: str) -> Any:
             text = bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(f"{what}: invalid UTF-8 at byte {exc.start}") from exc
+        decoded_from_utf8 = True
     elif isinstance(data, str):
-        text = data
+        text, decoded_from_utf8 = data, False
     else:
         raise InputError(f"{what}: expected JSON text, got {type(data).__name__}")
     if text.startswith("\ufeff"):
         raise InputError(f"{what}: starts with a byte-order mark, which JSON does not allow")
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_pairs_without_duplicates,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-            parse_int=_int_or_exact_double,
-        )
-        _check_strings(value)
+        value = _STRICT_DECODER.decode(text)
+        if _may_hold_lone_surrogate(text, decoded_from_utf8=decoded_from_utf8):
+            _check_strings(value)
     except _Refused as exc:
         raise InputError(f"{what}: {exc}") from exc
     except json.JSONDecodeError as exc:
@@ -187,7 +256,12 @@ def loads(data: bytes | str, *, what: str) -> Any:
 
 def b64url(data: bytes) -> str:
     """Base64url without padding (RFC 4648 section 5, as used by JOSE)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64url_bytes(data).decode("ascii")
+
+
+def b64url_bytes(data: bytes) -> bytes:
+    """``b64url(data)`` as ASCII bytes (for a JWS, which is assembled as bytes and signed as such)."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE_ALPHABET).rstrip(b"=")
 
 
 def unb64url(text: str, *, what: str) -> bytes:
@@ -196,20 +270,30 @@ def unb64url(text: str, *, what: str) -> bytes:
     Canonical means the unused low bits of the last character are zero, so each byte string has
     exactly one spelling and a re-encoding gives back ``text``.
     """
+    if isinstance(text, str) and text.isascii() and not ("+" in text or "/" in text or "=" in text):
+        remainder = len(text) % 4
+        if remainder != 1:
+            standard = text.encode("ascii").translate(_TO_STANDARD_ALPHABET) + _PADDING[remainder]
+            try:
+                data = binascii.a2b_base64(standard, strict_mode=True)
+            except binascii.Error:
+                pass  # a character outside the alphabet: the checks below name it
+            else:
+                if not (remainder and _B64URL_ALPHABET.index(text[-1]) & _UNUSED_BITS[remainder]):
+                    return data
+    raise _not_base64url(text, what=what)
+
+
+def _not_base64url(text: object, *, what: str) -> InputError:
+    """The error saying why ``text`` is not canonical unpadded base64url."""
     if not isinstance(text, str):
-        raise InputError(f"{what}: expected base64url text, got {type(text).__name__}")
+        return InputError(f"{what}: expected base64url text, got {type(text).__name__}")
     if not _B64URL_TEXT.fullmatch(text):
         bad = next(ch for ch in text if not _B64URL_TEXT.fullmatch(ch))
-        raise InputError(f"{what}: {bad!r} is not a base64url character (no padding, no + or /)")
+        return InputError(f"{what}: {bad!r} is not a base64url character (no padding, no + or /)")
     if len(text) % 4 == 1:
-        raise InputError(f"{what}: {len(text)} base64url characters cannot encode whole bytes")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks above
-        raise InputError(f"{what}: not base64url ({exc})") from exc
-    if b64url(data) != text:
-        raise InputError(f"{what}: non-canonical base64url (unused bits of the last character are set)")
-    return data
+        return InputError(f"{what}: {len(text)} base64url characters cannot encode whole bytes")
+    return InputError(f"{what}: non-canonical base64url (unused bits of the last character are set)")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -422,17 +422,31 @@ def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction | Obser
 
 def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...]:
     """Medications still active: the last statement per resource id, dropping those stopped."""
-    latest = {m.resource_id: m for m in map(read_medication, entries)}
+    return latest_medications(map(read_medication, entries))
+
+
+def latest_medications(medications: Iterable[Medication]) -> tuple[Medication, ...]:
+    """``current_medications`` of statements already read (in ledger order)."""
+    latest = {m.resource_id: m for m in medications}
     return tuple(m for m in latest.values() if m.status == "active")
 
 
 def current_allergies(entries: Iterable[SignedEntry]) -> tuple[Allergy, ...]:
     """The last allergy entry per resource id, leaving out "no known drug allergies" assertions: they
     are not allergens, and one can never end an allergy (see ``alertsvc.ledger.allergy_status``)."""
-    allergies = (a for a in map(read_allergy, entries) if not a.no_known)
-    return tuple({a.resource_id: a for a in allergies}.values())
+    return latest_allergies(map(read_allergy, entries))
+
+
+def latest_allergies(allergies: Iterable[Allergy]) -> tuple[Allergy, ...]:
+    """``current_allergies`` of allergy entries already read (in ledger order)."""
+    return tuple({a.resource_id: a for a in allergies if not a.no_known}.values())
 
 
 def current_reactions(entries: Iterable[SignedEntry]) -> tuple[Reaction, ...]:
     """The last flagged reaction per resource id."""
-    return tuple({r.resource_id: r for r in map(read_reaction, entries)}.values())
+    return latest_reactions(map(read_reaction, entries))
+
+
+def latest_reactions(reactions: Iterable[Reaction]) -> tuple[Reaction, ...]:
+    """``current_reactions`` of reaction entries already read (in ledger order)."""
+    return tuple({r.resource_id: r for r in reactions}.values())

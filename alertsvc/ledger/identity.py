@@ -15,6 +15,7 @@ forget to check.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -265,19 +266,29 @@ def verify_raw(public_key: bytes, message: bytes, signature: bytes, *, what: str
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
         size = len(public_key) if isinstance(public_key, bytes) else type(public_key).__name__
         raise BadSignature(f"{what}: public key is {size} bytes, expected {PUBLIC_KEY_BYTES}")
-    _verify(public_key, message, signature, what=what, signer=_public_id(public_key))
+    _verify(public_key, message, signature, what=what, signer=None)
 
 
-def _verify(public_key: bytes, message: bytes, signature: bytes, *, what: str, signer: str) -> None:
+def _verify(public_key: bytes, message: bytes, signature: bytes, *, what: str, signer: str | None) -> None:
+    """``signer`` names the key in the error (None: spelled from ``public_key`` only when one is raised)."""
     if not isinstance(signature, bytes) or len(signature) != SIGNATURE_BYTES:
         size = f"{len(signature)} bytes" if isinstance(signature, bytes) else type(signature).__name__
         raise BadSignature(
-            f"{what}: signature does not verify with {signer} (it is {size}, expected {SIGNATURE_BYTES})"
+            f"{what}: signature does not verify with {signer or _public_id(public_key)} "
+            f"(it is {size}, expected {SIGNATURE_BYTES})"
         )
     try:
-        nacl.signing.VerifyKey(public_key).verify(message, signature)
+        _verify_key(public_key).verify(message, signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError) as exc:
-        raise BadSignature(f"{what}: signature does not verify with {signer}") from exc
+        raise BadSignature(
+            f"{what}: signature does not verify with {signer or _public_id(public_key)}"
+        ) from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _verify_key(public_key: bytes) -> nacl.signing.VerifyKey:
+    """One PyNaCl VerifyKey per signer, made once: a slice carries hundreds of one patient's entries."""
+    return nacl.signing.VerifyKey(public_key)
 
 
 def jwk(public_id: str) -> dict[str, str]:

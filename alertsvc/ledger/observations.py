@@ -309,7 +309,12 @@ def read_observation(entry: SignedEntry) -> Observation:
 
 def current_observations(entries: Iterable[SignedEntry]) -> tuple[Observation, ...]:
     """The last entry per resource id (an amended value replaces the one it amends)."""
-    return tuple({o.resource_id: o for o in map(read_observation, entries)}.values())
+    return latest_observations(map(read_observation, entries))
+
+
+def latest_observations(observations: Iterable[Observation]) -> tuple[Observation, ...]:
+    """``current_observations`` of observation entries already read (in ledger order)."""
+    return tuple({o.resource_id: o for o in observations}.values())
 
 
 def lab_value(quantity: Quantity, *, measured: datetime, ref: str) -> LabValue:

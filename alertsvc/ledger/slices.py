@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from alertsvc.errors import (
     BrokenLog,
@@ -54,8 +54,9 @@ from alertsvc.ledger.grants import (
     write_problem,
 )
 from alertsvc.ledger.log import LedgerSnapshot, verify_head_consistency
-from alertsvc.ledger.observations import Observation, current_observations
+from alertsvc.ledger.observations import Observation, latest_observations
 
+_R = TypeVar("_R")
 SLICE_TYPE = "alertsvc-slice"
 UPDATE_TYPE = "alertsvc-slice-update"
 
@@ -217,11 +218,21 @@ def _check_tree_names(names: Iterable[str], grant: Grant) -> None:
         raise OutOfScope(f"slice lacks tree {missing[0]}, which grant {grant.id} covers: it is incomplete")
 
 
+Record = fhir.Medication | fhir.Allergy | fhir.Reaction | Observation | Revocation
+"""What an entry's body says, read once when the entry is checked."""
+
+
+def _read_body(entry: SignedEntry, tree: str) -> Record:
+    return read_revocation(entry) if tree == "revocations" else fhir.read_clinical(entry)
+
+
 def _verified_entries(
     tree: str, items: object, *, start: int, patient: str, grant: Grant, write_grants: Mapping[str, Grant]
-) -> list[SignedEntry]:
-    """Each entry's signature, tree, patient and author; ``start`` is the index of the first item."""
-    entries = []
+) -> tuple[list[SignedEntry], list[Record]]:
+    """Each entry's signature, tree, patient, author and body; ``start`` is the index of the first item.
+
+    Returns the entries and what each body says (read here once, for ``_result``)."""
+    entries, records = [], []
     for offset, item in enumerate(require_list(items, what=f"slice tree {tree}")):
         name = f"{tree}[{start + offset}]"
         entry = read_entry(item, what=name)
@@ -237,11 +248,11 @@ def _verified_entries(
         if problem is not None:
             raise UnknownSigner(f"{name}: {problem}")
         try:
-            read_revocation(entry) if tree == "revocations" else fhir.read_clinical(entry)
+            records.append(_read_body(entry, tree))
         except InputError as exc:
             raise BrokenLog(f"{name}: {exc}") from exc
         entries.append(entry)
-    return entries
+    return entries, records
 
 
 def _check_root(tree: str, entries: Sequence[SignedEntry], head: TreeHead) -> None:
@@ -275,21 +286,24 @@ def _result(
     grant: Grant,
     head: TreeHead,
     entries: Mapping[str, tuple[SignedEntry, ...]],
+    records: Mapping[str, Sequence[Record]],
     write_grants: Mapping[str, Grant],
 ) -> VerifiedSlice:
-    revocations = [read_revocation(e) for e in entries["revocations"]]
-    revocation = next((r for r in revocations if r.grant_id == grant.id), None)
+    def read(tree: str, kind: type[_R]) -> list[_R]:
+        return [r for r in records.get(tree, ()) if isinstance(r, kind)]
+
+    revocation = next((r for r in read("revocations", Revocation) if r.grant_id == grant.id), None)
     return VerifiedSlice(
         patient=patient,
         grant=grant,
         head=head,
         entries=entries,
         write_grants=write_grants,
-        medications=fhir.current_medications(entries.get("medications", ())),
-        allergies=fhir.current_allergies(entries.get("allergies", ())),
-        reactions=fhir.current_reactions(entries.get("reactions", ())),
+        medications=fhir.latest_medications(read("medications", fhir.Medication)),
+        allergies=fhir.latest_allergies(read("allergies", fhir.Allergy)),
+        reactions=fhir.latest_reactions(read("reactions", fhir.Reaction)),
         revocation=revocation,
-        observations=current_observations(entries.get("observations", ())),
+        observations=latest_observations(read("observations", Observation)),
     )
 
 
@@ -315,13 +329,14 @@ def verify_slice(
     _check_tree_names(trees, grant)
     write_grants = _write_grants(document["write_grants"], head, owner)
     entries: dict[str, tuple[SignedEntry, ...]] = {}
+    records: dict[str, list[Record]] = {}
     for tree in grant.trees:
-        checked = _verified_entries(
+        checked, records[tree] = _verified_entries(
             tree, trees[tree], start=0, patient=owner, grant=grant, write_grants=write_grants
         )
         _check_root(tree, checked, head)
         entries[tree] = tuple(checked)
-    result = _result(owner, grant, head, entries, write_grants)
+    result = _result(owner, grant, head, entries, records, write_grants)
     if result.revocation is not None:
         raise GrantRevoked(f"grant {grant.id} was revoked by entry {result.revocation.id}")
     check_current(grant, now=now, revocations=())
@@ -360,14 +375,16 @@ def verify_update(previous: VerifiedSlice, update_bytes: bytes | str, *, now: da
     _check_tree_names(trees, grant)
     write_grants = {**previous.write_grants, **_write_grants(document["write_grants"], head, owner)}
     entries: dict[str, tuple[SignedEntry, ...]] = {}
+    records: dict[str, list[Record]] = {}
     for tree in grant.trees:
         before = previous.entries[tree]
-        added = _verified_entries(
+        added, added_records = _verified_entries(
             tree, trees[tree], start=len(before), patient=owner, grant=grant, write_grants=write_grants
         )
         entries[tree] = (*before, *added)
         _check_root(tree, entries[tree], head)
-    result = _result(owner, grant, head, entries, write_grants)
+        records[tree] = [*(_read_body(e, tree) for e in before), *added_records]
+    result = _result(owner, grant, head, entries, records, write_grants)
     if result.revocation is None:
         check_current(grant, now=now, revocations=())
     return result

@@ -74,3 +74,39 @@ def test_alg_none_and_malformed_tokens_are_refused() -> None:
     for bad in ("", "a.b", "a..c", token + ".x"):
         with pytest.raises(InputError):
             jws.verify(bad, SIGNER.public_key)
+
+
+PINNED_CLAIMS = {
+    "id": "alert-0123456789abcdef",
+    "version": 1,
+    "ward": "ward-7",
+    "severity": "critical",
+    "summary": "ibuprofen: réaction sévère (lèvres gonflées) — 2 × 400 mg",
+    "sources": ["patient ledger"],
+    "dose": {"id": "dose-1", "due": "2026-11-25T02:00:00Z", "amount": 0.5, "big": 1e21},
+    "acknowledged": None,
+    "interrupts": True,
+}
+PINNED_TOKEN = (
+    "eyJhbGciOiJFZERTQSIsImtpZCI6IjFJRzJ0TUg3SjJ3Ykpabk9mOExKelFpdEtmN0xNdm9BRWxzdURNVk01NFkiLCJ0eXAiOiJh"
+    "bGVydHN2Yy1hbGVydCtqd3QifQ.eyJhY2tub3dsZWRnZWQiOm51bGwsImRvc2UiOnsiYW1vdW50IjowLjUsImJpZyI6MWUrMjEsIm"
+    "R1ZSI6IjIwMjYtMTEtMjVUMDI6MDA6MDBaIiwiaWQiOiJkb3NlLTEifSwiaWQiOiJhbGVydC0wMTIzNDU2Nzg5YWJjZGVmIiwiaW"
+    "50ZXJydXB0cyI6dHJ1ZSwic2V2ZXJpdHkiOiJjcml0aWNhbCIsInNvdXJjZXMiOlsicGF0aWVudCBsZWRnZXIiXSwic3VtbWFyeS"
+    "I6ImlidXByb2ZlbjogcsOpYWN0aW9uIHPDqXbDqHJlIChsw6h2cmVzIGdvbmZsw6llcykg4oCUIDIgw5cgNDAwIG1nIiwidmVyc2"
+    "lvbiI6MSwid2FyZCI6IndhcmQtNyJ9.LPezbhN_ykXN9XXO2mBqqZDil_R99jpkj-Tj33065rNJ4hpCoHbOJaFpW_-qpS8nF71qiE"
+    "d-GrLNnqOpWN0lAA"
+)
+
+
+def test_the_exact_token_for_a_fixed_key_and_claims_is_pinned() -> None:
+    """Every byte of a JWS is pinned (header, canonical payload with non-ASCII text, a float and 1e21,
+    Ed25519 signature), so making signing cheaper cannot change what the browser verifies."""
+    assert jws.sign(PINNED_CLAIMS, SIGNER, typ="alertsvc-alert+jwt") == PINNED_TOKEN
+    assert jws.sign({"n": 1}, SIGNER, typ="t") == (
+        "eyJhbGciOiJFZERTQSIsImtpZCI6IjFJRzJ0TUg3SjJ3Ykpabk9mOExKelFpdEtmN0xNdm9BRWxzdURNVk01NFkiLCJ0eXAiOiJ0"
+        "In0.eyJuIjoxfQ.iDsOh9E9H1yYdvNsR7CmRTO2dmESB4Z06z3lwqmMAHxRk5b_eoTeTDJ5C9qHORh3YsZKhg27UtOOrsmewcMaDA"
+    )
+    # The same signer with another typ, then the first again: a cached header must follow the typ.
+    assert jws.sign({"n": 1}, SIGNER, typ="u").split(".")[0] != PINNED_TOKEN.split(".")[0]
+    assert jws.sign(PINNED_CLAIMS, SIGNER, typ="alertsvc-alert+jwt") == PINNED_TOKEN
+    assert jws.verify(PINNED_TOKEN, SIGNER.public_key, typ="alertsvc-alert+jwt") == PINNED_CLAIMS

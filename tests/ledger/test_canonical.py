@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import collections
+import enum
+import re
 import struct
 from typing import Any
 
@@ -334,3 +338,75 @@ def test_the_fast_path_writes_exactly_what_rfc8785_writes(value: object) -> None
             canonical(value)
         return
     assert canonical(value) == expected
+
+
+def test_subclasses_are_written_as_their_base_types_and_cycles_are_refused() -> None:
+    class Severity(enum.StrEnum):
+        MAJOR = "major"
+
+    class Count(enum.IntEnum):
+        TWO = 2
+
+    value = {
+        "s": Severity.MAJOR,
+        "n": Count.TWO,
+        "o": collections.OrderedDict([("b", 1), ("a", [Severity.MAJOR])]),
+    }
+    assert canonical(value) == b'{"n":2,"o":{"a":["major"],"b":1},"s":"major"}'
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(InputError, match="nested too deeply"):
+        canonical({"loop": loop})
+    # Keys beyond the Basic Multilingual Plane sort by UTF-16 code units (RFC 8785), not code points.
+    assert canonical({"\U0001f600": 1, "\uffff": 2}) == b'{"\xf0\x9f\x98\x80":1,"\xef\xbf\xbf":2}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('["\ud800"]', id="raw-surrogate-in-str"),
+        pytest.param('{"a": "é", "b": ["\udfff"]}', id="raw-surrogate-after-non-ascii"),
+        pytest.param('["\\uDBFF"]', id="upper-case-escape"),
+        pytest.param('["\\ud83d\\u0041"]', id="high-surrogate-before-a-letter"),
+    ],
+)
+def test_loads_refuses_lone_surrogates_given_as_text(text: str) -> None:
+    with pytest.raises(InputError, match="lone surrogate"):
+        loads(text, what="t")
+
+
+def test_loads_reads_surrogate_pairs_and_escaped_backslashes() -> None:
+    assert loads(b'["\\ud83d\\ude00", "\\\\ud800"]', what="t") == ["\U0001f600", "\\ud800"]
+    assert loads('["é", "\U0001f600"]', what="t") == ["é", "\U0001f600"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=12))
+def test_unb64url_accepts_exactly_the_texts_b64url_writes(text: str) -> None:
+    if len(text) % 4 == 1:
+        return
+    spelled = b64url(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    if spelled == text:
+        assert b64url(unb64url(text, what="t")) == text
+    else:
+        with pytest.raises(InputError, match="non-canonical"):
+            unb64url(text, what="t")
+
+
+def _reference_unb64url(text: str) -> bytes | None:
+    """What the strict decoder must do, written the slow and obvious way (None: refused)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+        return None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="AQgw_-+/=. \n\u00e9\u0660Zz09", max_size=14))
+def test_unb64url_agrees_with_the_obvious_decoder(text: str) -> None:
+    expected = _reference_unb64url(text)
+    if expected is None:
+        with pytest.raises(InputError, match=r"^t: "):
+            unb64url(text, what="t")
+    else:
+        assert unb64url(text, what="t") == expected

@@ -102,6 +102,10 @@ def test_times_are_utc_to_the_second() -> None:
         pytest.param("2026-03-08T02:00:00+00:00", id="offset"),
         pytest.param("2026-02-30T02:00:00Z", id="no-such-day"),
         pytest.param("2026-03-08T02:00:00.5Z", id="fraction"),
+        pytest.param("2026-03-08T24:00:00Z", id="hour-24"),
+        pytest.param("2026-03-08T23:59:60Z", id="leap-second"),
+        pytest.param("0000-01-01T00:00:00Z", id="year-0"),
+        pytest.param("\u0662\u0660\u0662\u0666-03-08T02:00:00Z", id="arabic-indic-digits"),
     ],
 )
 def test_bad_times_are_refused(text: str) -> None:

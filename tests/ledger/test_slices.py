@@ -10,7 +10,7 @@ import pytest
 
 from alertsvc import errors
 from alertsvc.ledger.canonical import b64url, unb64url
-from alertsvc.ledger.entries import SignedEntry
+from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.grants import new_grant, new_revocation, read_grant
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import VerifiedSlice, make_slice, make_update, verify_slice, verify_update
@@ -266,3 +266,55 @@ def test_a_revocation_in_an_update_is_returned_verified(filled: Filled) -> None:
     result = verify_update(first, update, now=NOW + timedelta(hours=30))  # even after expiry
     assert result.revoked and result.revocation is not None
     assert result.revocation.grant_id == grant.id
+
+
+def _signed_misshapen_medication() -> SignedEntry:
+    """A medication entry the patient really signed whose body is an AllergyIntolerance."""
+    body = {**allergy("penicillin").body}
+    return sign_entry(PATIENT, kind="medication", patient=PATIENT.public_id, body=body, created=NOW)
+
+
+def test_a_signed_entry_whose_body_is_not_its_kind_is_refused(filled: Filled) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["trees"]["medications"][1] = _signed_misshapen_medication().envelope()
+
+    with pytest.raises(
+        errors.BrokenLog, match=r"medications\[1\] \(entry sha256:.*expected MedicationStatement"
+    ):
+        _verify(_edited(_slice(filled), edit))
+
+
+def test_a_write_grant_with_a_wrong_proof_is_refused(ledger: Ledger) -> None:
+    write_grant = grant_to(PRACTITIONER, scope=(), write=("reactions",))
+    read_grant_entry = grant_to(HOSPITAL, scope=("reactions",))
+    add(ledger, write_grant, read_grant_entry)
+    add(ledger, reaction("morphine", author=PRACTITIONER, grant=write_grant.id))
+    data = make_slice(ledger.read(), read_grant_entry.id, now=NOW)
+
+    def wrong_index(doc: dict[str, Any]) -> None:
+        doc["write_grants"][0]["index"] = 1
+
+    def wrong_node(doc: dict[str, Any]) -> None:
+        doc["write_grants"][0]["proof"][0] = "00" * 32
+
+    for edit in (wrong_index, wrong_node):
+        with pytest.raises(errors.ProofError, match=r"write_grants\[0\]: grant .* is not proven"):
+            _verify(_edited(data, edit))
+
+
+def test_an_update_keeps_what_the_slice_said_and_refuses_a_misshapen_new_entry(filled: Filled) -> None:
+    ledger, grant = filled
+    first = _verify(_slice(filled))
+    add(ledger, medication("heparin"), reaction("morphine"))
+    update = make_update(ledger.read(), grant.id, first.head.seq)
+    second = verify_update(first, update, now=NOW + timedelta(hours=2))
+    assert sorted(m.drug for m in second.medications) == ["5640", "aspirin", "heparin", "warfarin"]
+    assert sorted(r.drug for r in second.reactions) == ["codeine", "morphine"]
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["trees"]["medications"][0] = _signed_misshapen_medication().envelope()
+
+    with pytest.raises(
+        errors.BrokenLog, match=r"medications\[3\] \(entry sha256:.*expected MedicationStatement"
+    ):
+        verify_update(first, _edited(update, edit), now=NOW + timedelta(hours=2))
