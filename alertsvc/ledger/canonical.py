@@ -207,7 +207,7 @@ def _may_hold_lone_surrogate(text: str, *, decoded_from_utf8: bool) -> bool:
     ``loads`` (UTF-8 decoding refuses them). A false alarm (an escaped backslash before ``ud800``)
     only costs the full walk.
     """
-    if _LONE_SURROGATE_ESCAPE.search(text):
+    if "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text):
         return True
     if decoded_from_utf8 or text.isascii():
         return False

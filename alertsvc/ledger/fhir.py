@@ -11,6 +11,7 @@ MedicationStatement with the same id and status ``stopped``): current state = la
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -406,18 +407,24 @@ def read_reaction(entry: SignedEntry) -> Reaction:
 def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction | Observation:
     """Read a medication, allergy, reaction or observation entry's body (InputError naming the entry if
     malformed). Observations are read by ``alertsvc.ledger.observations``, which builds on this module."""
+    try:
+        return _clinical_readers()[entry.kind](entry)
+    except KeyError:
+        raise InputError(f"{_what(entry)} is not a medication, allergy, reaction or observation") from None
+
+
+@functools.cache
+def _clinical_readers() -> Mapping[
+    str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]
+]:
     from alertsvc.ledger.observations import read_observation  # here: that module imports this one
 
-    readers: dict[str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]] = {
+    return {
         "medication": read_medication,
         "allergy": read_allergy,
         "reaction": read_reaction,
         "observation": read_observation,
     }
-    try:
-        return readers[entry.kind](entry)
-    except KeyError:
-        raise InputError(f"{_what(entry)} is not a medication, allergy, reaction or observation") from None
 
 
 def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...]:
