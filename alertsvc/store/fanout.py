@@ -101,21 +101,36 @@ async def append_event(
     at: datetime,
     admission: str | None = None,
 ) -> int:
-    """Insert an event and notify its channel, in the caller's transaction (or one of its own); its seq.
+    """Insert an event and notify its channel; its seq. On a connection in autocommit mode this is a
+    transaction of its own; otherwise it joins the caller's transaction, and the caller commits.
 
     The append lock is held until that transaction ends, so events commit in seq order."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", [lease_key(f"{schema}:events")])
-        cursor = await conn.execute(
-            sql.SQL(
-                "INSERT INTO {} (ward, type, data, admission, at) VALUES (%s, %s, %s, %s, %s) RETURNING seq"
-            ).format(_table(schema)),
-            [ward, type, data, admission, at],
-        )
-        row = await cursor.fetchone()
-        assert row is not None  # INSERT ... RETURNING returns the row
-        seq = int(row[0])
-        await notify(conn, schema, ward, seq)
+    if conn.autocommit:
+        async with conn.transaction():
+            return await _append(conn, schema, ward, type, data, at, admission)
+    return await _append(conn, schema, ward, type, data, at, admission)
+
+
+async def _append(
+    conn: psycopg.AsyncConnection[Any],
+    schema: str,
+    ward: str,
+    type: str,
+    data: str,
+    at: datetime,
+    admission: str | None,
+) -> int:
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", [lease_key(f"{schema}:events")])
+    cursor = await conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (ward, type, data, admission, at) VALUES (%s, %s, %s, %s, %s) RETURNING seq"
+        ).format(_table(schema)),
+        [ward, type, data, admission, at],
+    )
+    row = await cursor.fetchone()
+    assert row is not None  # INSERT ... RETURNING returns the row
+    seq = int(row[0])
+    await notify(conn, schema, ward, seq)
     return seq
 
 
