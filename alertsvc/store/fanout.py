@@ -208,7 +208,7 @@ class Fanout:
     ``on_wake(Wake)`` follows a notification; ``on_wake(None)`` asks for a read with no news: after each
     (re)connection (notifications sent while not listening are lost) and every ``poll_every`` seconds,
     after checking that the listening connection still answers. A dropped connection is reopened after
-    ``reconnect_after`` seconds; ``stop()`` takes effect within ``poll_every`` seconds.
+    ``reconnect_after`` seconds; ``stop()`` ends ``run()`` at once.
     """
 
     def __init__(
@@ -247,12 +247,24 @@ class Fanout:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             self.connections += 1
             await on_wake(None)  # listening now: read what was committed while we were not
-            while not self._stopping.is_set():
-                async for note in conn.notifies(timeout=self.poll_every):
-                    await on_wake(parse_wake(note.payload))
-                    if self._stopping.is_set():
-                        return
-                await asyncio.wait_for(conn.execute("SELECT 1"), self.check_timeout)
-                await on_wake(None)
+            listening = asyncio.create_task(self._wake_on_notifications(conn, on_wake))
+            stopping = asyncio.create_task(self._stopping.wait())
+            try:
+                await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                listening.cancel()
+                stopping.cancel()
+                await asyncio.wait({listening, stopping})
+            if not listening.cancelled():
+                listening.result()  # the error that ended it, if one did
         finally:
             await conn.close()
+
+    async def _wake_on_notifications(
+        self, conn: psycopg.AsyncConnection[Any], on_wake: Callable[[Wake | None], Awaitable[None]]
+    ) -> None:
+        while True:
+            async for note in conn.notifies(timeout=self.poll_every):
+                await on_wake(parse_wake(note.payload))
+            await asyncio.wait_for(conn.execute("SELECT 1"), self.check_timeout)  # still listening?
+            await on_wake(None)

@@ -8,15 +8,17 @@ of its own:
   waiting process (every ``retry_every`` seconds) takes the lease;
 - the holder's machine vanishes from the network: the server's TCP keepalives (set for this session
   below: probes after 4 s of silence, then 3 one second apart) end the backend after about 7 s;
-- the holder loses its connection (server restart, ``pg_terminate_backend``, a check that does not answer
-  within ``check_timeout``): it calls ``on_lost`` at once, before anyone else can take the lease over,
-  because it checks every ``check_every`` seconds and gives up after at most ``check_every +
-  check_timeout`` (3 s by default), well inside the server's 7 s.
+- the holder's connection fails or a check does not answer within ``check_timeout``: it calls
+  ``on_lost`` at once (stop firing). On a broken network it gives up after at most ``check_every +
+  check_timeout`` (3 s by default), before the server's keepalives (7 s) free the lock for another.
+  When the server itself ends the session (restart, ``pg_terminate_backend``) the lock is free at once
+  and the old holder notices within ``check_every`` (1 s): for that long two processes may fire.
 
-``idle_session_timeout`` is switched off for the lease's session, or a server configured with one would
-end an idle holder. The lease is not a fence: a timer fires in a transaction that also records it under a
-unique key, so a rare double firing across a takeover writes nothing twice; ``still_held`` lets that
-transaction check, on its own connection, that the lease's session is still alive.
+So the lease is not a fence. A timer fires in a transaction that also records it under a unique key, so
+a double firing across a takeover writes nothing twice; ``still_held`` lets that transaction check, on
+its own connection, that the lease's session is still alive. ``idle_session_timeout`` is switched off
+for the lease's session (and the fan-out listener's), or a server configured with one would end an idle
+holder.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ import psycopg
 
 logger = logging.getLogger(__name__)
 
-# Server-side settings of the lease's session: never end it for idleness, and notice a vanished peer
-# in about 4 + 3 × 1 = 7 s.
+# Server-side settings of a dedicated session (a lease's, a listener's): never end it for idleness, and
+# notice a vanished peer in about 4 + 3 × 1 = 7 s. They replace any ``options`` of the connection string.
 SESSION_OPTIONS = (
     "-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0 "
     "-c tcp_keepalives_idle=4 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3"
@@ -49,16 +51,14 @@ SELECT EXISTS (
 """
 
 
-async def connect_dedicated(
-    conninfo: str, application_name: str, options: str = ""
-) -> psycopg.AsyncConnection[Any]:
+async def connect_dedicated(conninfo: str, application_name: str) -> psycopg.AsyncConnection[Any]:
     """A connection of its own (autocommit) for a lease or a listener, with client-side (libpq) keepalives
     and a connect bound, so a dead server or network is noticed here too."""
     return await psycopg.AsyncConnection.connect(
         conninfo,
         autocommit=True,
         application_name=application_name,
-        options=options,
+        options=SESSION_OPTIONS,
         keepalives=1,
         keepalives_idle=4,
         keepalives_interval=1,
@@ -140,7 +140,7 @@ class TimerLease:
 
     async def _session(self) -> None:
         """One connection's life: try until the lock is ours, check it is alive, release it at stop."""
-        conn = await connect_dedicated(self._conninfo, self._application_name, SESSION_OPTIONS)
+        conn = await connect_dedicated(self._conninfo, self._application_name)
         try:
             self.backend_pid = conn.info.backend_pid
             while not self._stopping.is_set():

@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
+from alertsvc.alerts.hub import Event, Hub
 from alertsvc.errors import ConfigError
 from alertsvc.store.fanout import (
     Fanout,
@@ -162,3 +163,33 @@ def test_a_lost_notification_costs_only_latency(database_url: str, schema: str) 
 
     asyncio.run(main())
     assert [(event.ward, event.data) for event in published] == [("4B", "quiet")]
+
+
+def test_the_service_hub_plugs_in_and_a_ward_stream_gets_its_wards_events_from_another_process(
+    database_url: str, schema: str, workers: Callable[..., Worker]
+) -> None:
+    hub = Hub()
+
+    def publish(event: OutboxEvent) -> None:
+        hub.publish(Event(event.seq, event.ward, event.type, event.data))
+
+    async def main() -> list[Event]:
+        subscription = hub.subscribe("ICU")
+        async with AsyncConnectionPool(database_url, min_size=1, max_size=2, open=False) as pool:
+            follower = OutboxFollower(pool, schema, publish=publish, after=0)
+            fanout = Fanout(database_url, schema, poll_every=60)
+            task = asyncio.create_task(fanout.run(follower.on_wake))
+            while fanout.connections == 0:
+                await asyncio.sleep(0.02)
+            writer = workers("append", database_url, schema, "4B,ICU,5A", "30")
+            received = [await asyncio.wait_for(subscription.next(), 10) for _ in range(10)]
+            await asyncio.to_thread(writer.finish)
+            fanout.stop()
+            await asyncio.wait_for(task, 70)
+        subscription.close()
+        return [event for event in received if event is not None]
+
+    received = asyncio.run(main())
+    icu = [(seq, data) for seq, ward, data in outbox(database_url, schema) if ward == "ICU"]
+    assert [(event.seq, event.data) for event in received] == icu
+    assert all(event.ward == "ICU" for event in received)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import psycopg
 
-from alertsvc.store.lease import TimerLease, lease_key, still_held
+from alertsvc.store.lease import TimerLease, connect_dedicated, lease_key, still_held
 from tests.cluster.conftest import Worker
 
 TAKEOVER_LIMIT = 10.0
@@ -125,3 +125,20 @@ def test_one_holder_at_a_time_and_stop_releases_to_the_other(database_url: str, 
 
     run_with_lease(a, body, b, other_schema)
     assert not any(both), "both held the lease at once"
+
+
+def test_a_dedicated_session_is_never_ended_for_idleness_and_notices_a_vanished_peer(
+    database_url: str,
+) -> None:
+    async def settings() -> list[str]:
+        async with await connect_dedicated(database_url, "alertsvc test") as conn:
+            names = ["idle_session_timeout", "idle_in_transaction_session_timeout", "tcp_keepalives_idle"]
+            cursor = await conn.execute(
+                "SELECT current_setting(name) FROM unnest(%s::text[]) WITH ORDINALITY s(name, n) ORDER BY n",
+                [names],
+            )
+            return [row[0] for row in await cursor.fetchall()]
+
+    idle, idle_in_transaction, keepalive_idle = asyncio.run(settings())
+    assert (idle, idle_in_transaction) == ("0", "0")
+    assert keepalive_idle in ("4", "4s", "0")  # "0" only on a Unix socket, where keepalives do not apply
