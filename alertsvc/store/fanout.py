@@ -104,11 +104,14 @@ async def append_event(
     """Insert an event and notify its channel; its seq. On a connection in autocommit mode this is a
     transaction of its own; otherwise it joins the caller's transaction, and the caller commits.
 
-    The append lock is held until that transaction ends, so events commit in seq order."""
-    if conn.autocommit:
-        async with conn.transaction():
-            return await _append(conn, schema, ward, type, data, at, admission)
-    return await _append(conn, schema, ward, type, data, at, admission)
+    The append lock is held until that transaction ends, so events commit in seq order. The lock, the
+    insert and the notification go to the server together (pipeline mode): one round trip, then the
+    commit."""
+    async with conn.pipeline():
+        if conn.autocommit:
+            async with conn.transaction():
+                return await _append(conn, schema, ward, type, data, at, admission)
+        return await _append(conn, schema, ward, type, data, at, admission)
 
 
 async def _append(
@@ -123,19 +126,19 @@ async def _append(
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", [lease_key(f"{schema}:events")])
     cursor = await conn.execute(
         sql.SQL(
-            "INSERT INTO {} (ward, type, data, admission, at) VALUES (%s, %s, %s, %s, %s) RETURNING seq"
+            "INSERT INTO {} (ward, type, data, admission, at) VALUES (%s, %s, %s, %s, %s) "
+            "RETURNING seq, pg_notify(%s, json_build_object('ward', ward, 'seq', seq)::text)"
         ).format(_table(schema)),
-        [ward, type, data, admission, at],
+        [ward, type, data, admission, at, channel_name(schema)],
     )
     row = await cursor.fetchone()
     assert row is not None  # INSERT ... RETURNING returns the row
-    seq = int(row[0])
-    await notify(conn, schema, ward, seq)
-    return seq
+    return int(row[0])
 
 
 async def notify(conn: psycopg.AsyncConnection[Any], schema: str, ward: str, seq: int) -> None:
-    """Send the wake-up for event ``seq`` of ``ward``; delivered when (and if) the transaction commits."""
+    """Send the wake-up for event ``seq`` of ``ward``; delivered when (and if) the transaction commits.
+    (``append_event`` sends the same payload from its INSERT; this is for a replay or a manual nudge.)"""
     payload = json.dumps({"ward": ward, "seq": seq})
     await conn.execute("SELECT pg_notify(%s, %s)", [channel_name(schema), payload])
 

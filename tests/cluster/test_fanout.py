@@ -193,3 +193,34 @@ def test_the_service_hub_plugs_in_and_a_ward_stream_gets_its_wards_events_from_a
     icu = [(seq, data) for seq, ward, data in outbox(database_url, schema) if ward == "ICU"]
     assert [(event.seq, event.data) for event in received] == icu
     assert all(event.ward == "ICU" for event in received)
+
+
+def test_a_committed_append_wakes_a_listener_with_its_ward_and_seq_and_a_rolled_back_one_does_not(
+    database_url: str, schema: str
+) -> None:
+    wakes: list[Wake | None] = []
+
+    async def on_wake(wake: Wake | None) -> None:
+        wakes.append(wake)
+
+    async def main() -> int:
+        fanout = Fanout(database_url, schema, poll_every=60)
+        task = asyncio.create_task(fanout.run(on_wake))
+        while fanout.connections == 0:
+            await asyncio.sleep(0.02)
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            await append_event(conn, schema, ward="5A", type="alert", data="rolled back", at=NOW)
+            await conn.rollback()
+            seq = await append_event(conn, schema, ward="ICU", type="alert", data="kept", at=NOW)
+            await conn.commit()
+        for _ in range(250):
+            if len(wakes) > 1:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        fanout.stop()
+        await asyncio.wait_for(task, 5)
+        return seq
+
+    seq = asyncio.run(main())
+    assert wakes == [None, Wake("ICU", seq)]  # the catch-up on connecting, then the one committed event
