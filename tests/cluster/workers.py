@@ -31,8 +31,7 @@ async def hold_lease(url: str, name: str) -> None:
         name,
         on_gained=lambda: say(f"gained {time.monotonic():.6f}"),
         on_lost=lambda: say(f"lost {time.monotonic():.6f}"),
-        retry_every=0.5,
-    )
+    )  # the default timings, as the service runs them
     await lease.run()
 
 
