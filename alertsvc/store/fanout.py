@@ -237,6 +237,9 @@ class Fanout:
         self._stopping.set()
 
     async def run(self, on_wake: Callable[[Wake | None], Awaitable[None]]) -> None:
+        """Listen, wake ``on_wake``, and reconnect when the connection drops, until ``stop()``. A database
+        error raised by ``on_wake`` (its read failed) counts as a drop: the read is retried after
+        reconnecting."""
         while not self._stopping.is_set():
             try:
                 await self._listen(on_wake)

@@ -224,3 +224,35 @@ def test_a_committed_append_wakes_a_listener_with_its_ward_and_seq_and_a_rolled_
 
     seq = asyncio.run(main())
     assert wakes == [None, Wake("ICU", seq)]  # the catch-up on connecting, then the one committed event
+
+
+def test_a_failed_read_counts_as_a_drop_and_is_retried_after_reconnecting(
+    database_url: str, schema: str
+) -> None:
+    published: list[OutboxEvent] = []
+
+    async def main() -> int:
+        async with AsyncConnectionPool(database_url, min_size=1, max_size=1, open=False) as pool:
+            follower = OutboxFollower(pool, schema, publish=published.append, after=0)
+            fanout = Fanout(database_url, schema, poll_every=60, reconnect_after=0.1)
+            failures = [psycopg.OperationalError("the outbox read failed")]
+
+            async def on_wake(wake: Wake | None) -> None:
+                if wake is not None and failures:
+                    raise failures.pop()
+                await follower.on_wake(wake)
+
+            task = asyncio.create_task(fanout.run(on_wake))
+            while fanout.connections == 0:
+                await asyncio.sleep(0.02)
+            await asyncio.to_thread(append_now, database_url, schema, ["4B"])  # its own event loop
+            for _ in range(250):
+                if published:
+                    break
+                await asyncio.sleep(0.02)
+            fanout.stop()
+            await asyncio.wait_for(task, 5)
+            return fanout.connections
+
+    assert asyncio.run(main()) == 2
+    assert [(event.ward, event.data) for event in published] == [("4B", "d0")]
