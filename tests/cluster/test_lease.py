@@ -40,6 +40,45 @@ def test_kill_9_of_the_holder_hands_the_lease_to_the_other_process_within_10_s(
     assert 0 < takeover < TAKEOVER_LIMIT
 
 
+def test_three_processes_holder_after_holder_killed_one_holder_at_a_time(
+    database_url: str, schema: str, workers: Callable[..., Worker]
+) -> None:
+    alive = [workers("lease", database_url, f"{schema}:timers") for _ in range(3)]
+    takeovers: list[float] = []
+    killed_at: float | None = None
+    while True:
+        holder = _the_one_holder(alive)
+        if killed_at is not None:
+            takeovers.append(_gained(holder) - killed_at)
+        if len(alive) == 1:
+            break
+        killed_at = time.monotonic()
+        holder.kill()
+        alive.remove(holder)
+    print("takeovers after kill -9: " + ", ".join(f"{t:.2f} s" for t in takeovers))
+    assert len(takeovers) == 2 and all(0 < t < TAKEOVER_LIMIT for t in takeovers)
+
+
+def _the_one_holder(alive: list[Worker]) -> Worker:
+    """Wait until one of the processes holds the lease, then check for a while that no other does."""
+    deadline = time.monotonic() + TAKEOVER_LIMIT + 15
+    while not any(_gained(worker) for worker in alive):
+        assert time.monotonic() < deadline, [worker.lines for worker in alive]
+        for worker in alive:
+            worker.collect(0.05)
+    for worker in alive:
+        worker.collect(0.5)
+    holders = [worker for worker in alive if _gained(worker)]
+    assert len(holders) == 1, [worker.lines for worker in alive]
+    return holders[0]
+
+
+def _gained(worker: Worker) -> float:
+    """When the worker gained the lease (0.0 if it has not)."""
+    times = [float(line.split()[1]) for line in worker.lines if line.startswith("gained")]
+    return times[-1] if times else 0.0
+
+
 def run_with_lease(lease: TimerLease, body: Callable[[], Awaitable[None]], *others: TimerLease) -> None:
     """Run the leases while ``body`` runs, then stop them and wait for their release."""
 
