@@ -1,6 +1,6 @@
 """The ``alertsvc`` command line.
 
-Each area registers its own click group here (``ledger``/``keys`` from ``alertsvc.ledger.commands``,
+Each area registers its own click group here (``ledger``/``keys`` from ``alertsvc.patient_server.commands``,
 ``knowledge``/``normalize``/``check`` from ``alertsvc.knowledge.commands``, ``serve``/``staff`` from
 ``alertsvc.web.commands``). Errors of the one tree become one line on stderr and exit status 1.
 """
@@ -17,8 +17,8 @@ from alertsvc.errors import AlertsvcError
 
 # (module, attribute) pairs of click commands or groups added to the top-level group when present.
 COMMANDS: list[tuple[str, str]] = [
-    ("alertsvc.ledger.commands", "keys"),
-    ("alertsvc.ledger.commands", "ledger"),
+    ("alertsvc.patient_server.commands", "keys"),
+    ("alertsvc.patient_server.commands", "ledger"),
     ("alertsvc.knowledge.commands", "knowledge"),
     ("alertsvc.knowledge.commands", "normalize"),
     ("alertsvc.knowledge.check_command", "check"),

@@ -1,8 +1,8 @@
 """Watching patients' ledgers: seconds from a flag on her page to the alert on the ward, not a poll.
 
 For each live admission admitted by grant link, the service holds one ``GET /watch/{grant}`` open on the
-patient's ledger server (``alertsvc.ledger.watch``), signed like its slice reads. On a signed notice it
-acts at once through the paths it already has: ``changed`` or ``watching`` read the update
+patient's ledger server (``alertsvc.patient_server.watch``), signed like its slice reads. On a signed
+notice it acts at once through the paths it already has: ``changed`` or ``watching`` read the update
 (``ledger_reader.read_new_entries``, verified as always); ``scope-request`` reads the answer to a scope
 request (``scope_requests.read_answer``); ``ended`` reads the update that carries the revocation (or
 leaves the expiry to the service's own timer) and stops. A dropped connection is opened again after a

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from alertsvc.web.signed_requests import sign_request
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.test_patient_pages import LedgerPages, page

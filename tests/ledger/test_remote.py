@@ -36,8 +36,8 @@ from alertsvc.ledger.remote import (
     grant_link,
     read_grant_link,
 )
-from alertsvc.ledger.server import create_ledger_app
 from alertsvc.ledger.slices import verify_slice, verify_update
+from alertsvc.patient_server.server import create_ledger_app
 from alertsvc.web.app import create_app
 from alertsvc.web.auth import issue_staff_token
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, medication, reaction

@@ -26,7 +26,7 @@ from alertsvc.ledger.practitioners import (
     reaction_body,
 )
 from alertsvc.ledger.remote_entries import Refusal, entries_body, post_entries
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from alertsvc.web.signed_requests import sign_request
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER
 from tests.servers import serve_app

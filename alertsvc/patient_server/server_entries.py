@@ -37,13 +37,13 @@ from alertsvc.ledger.allergy_status import AllergiesRecorded, refuse_if_allergie
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import CLINICAL_KINDS, SignedEntry, format_time, open_envelope, read_entry_parts
 from alertsvc.ledger.grants import Grant, check_current, write_problem
-from alertsvc.ledger.server_state import MAX_BODY_BYTES, server_of
+from alertsvc.patient_server.server_state import MAX_BODY_BYTES, server_of
 from alertsvc.web.auth import bearer
 from alertsvc.web.problems import error_response
 from alertsvc.web.signed_requests import read_signed_request, request_target, signed_request_signer
 
 MAX_ENTRIES = 100
-log = logging.getLogger("alertsvc.ledger.server")
+log = logging.getLogger("alertsvc.patient_server.server")
 
 
 class Refused(Exception):

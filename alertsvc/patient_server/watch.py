@@ -35,9 +35,9 @@ from starlette.types import Receive, Scope, Send
 from alertsvc import errors
 from alertsvc.ledger.grants import Grant, check_current
 from alertsvc.ledger.log import LedgerSnapshot
-from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.store import LedgerStore
 from alertsvc.ledger.watch_notices import sign_notice
+from alertsvc.patient_server.server_state import PatientServer, server_of
 from alertsvc.web.auth import bearer
 from alertsvc.web.signed_requests import read_signed_request, request_target
 
@@ -48,7 +48,7 @@ CHECK_SECONDS = 0.2
 """How often the hub asks SQLite whether another process has written to the ledger."""
 WAKE_SECONDS = 1.0
 """How often an idle watch wakes up to see whether its grant has expired."""
-log = logging.getLogger("alertsvc.ledger.watch")
+log = logging.getLogger("alertsvc.patient_server.watch")
 
 
 class _Watch:

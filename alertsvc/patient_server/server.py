@@ -43,14 +43,14 @@ from alertsvc import errors
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger import scope_request_routes, server_entries, server_notes, server_routes, watch
 from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
-from alertsvc.ledger.server_search import DrugIndex
-from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.slices import make_slice, make_update
+from alertsvc.patient_server import scope_request_routes, server_entries, server_notes, server_routes, watch
+from alertsvc.patient_server.server_search import DrugIndex
+from alertsvc.patient_server.server_state import PatientServer, server_of
 from alertsvc.web import problems
 from alertsvc.web.auth import bearer
 from alertsvc.web.problems import error_response
@@ -71,7 +71,7 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
-log = logging.getLogger("alertsvc.ledger.server")
+log = logging.getLogger("alertsvc.patient_server.server")
 
 
 def create_ledger_app(

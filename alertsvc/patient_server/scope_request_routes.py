@@ -27,8 +27,8 @@ from alertsvc.ledger.entries import SignedEntry, format_time, parse_time
 from alertsvc.ledger.grants import Grant, check_current, new_grant, new_revocation
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequest, read_request
-from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.server_views import revocations_by_grant
+from alertsvc.patient_server.server_state import PatientServer, server_of
 from alertsvc.web.auth import bearer
 from alertsvc.web.signed_requests import (
     body_digest,

@@ -17,11 +17,11 @@ from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
-from alertsvc.ledger.server_search import DrugIndex
+from alertsvc.patient_server.server_search import DrugIndex
 from alertsvc.web.signed_requests import ReplayCache
 
 if TYPE_CHECKING:
-    from alertsvc.ledger.watch import WatchHub
+    from alertsvc.patient_server.watch import WatchHub
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 64 * 1024
