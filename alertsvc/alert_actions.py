@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, idempotency, storage
+from alertsvc.access import Staff, require
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -37,7 +38,6 @@ from alertsvc.errors import Conflict, InputError, NotFound
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.shifts import Shift, Ward, shift_at
 from alertsvc.upstream import upstream_overrides
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     import sqlite_utils

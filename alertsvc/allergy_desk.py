@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, observation_desk, storage
+from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError
@@ -25,7 +26,6 @@ from alertsvc.ledger.allergy_status import AllergiesRecorded, allergy_status, re
 from alertsvc.ledger.entries import SignedEntry
 from alertsvc.ledger.practitioners import Clinician, no_known_allergies_entry
 from alertsvc.ledger.slices import VerifiedSlice
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

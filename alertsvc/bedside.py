@@ -35,6 +35,7 @@ import sqlite_utils
 
 from alertsvc import admissions as adm
 from alertsvc import allergy_desk, audit, idempotency, lookups, storage
+from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
@@ -52,7 +53,6 @@ from alertsvc.ledger.practitioners import (
 )
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

@@ -32,13 +32,13 @@ import anyio
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, ending, idempotency, lookups, storage
+from alertsvc.access import Staff
 from alertsvc.admissions import Admission
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
 from alertsvc.ledger.handover import handover_file
 from alertsvc.ledger.practitioners import discharge_statement_body, practitioner_entry
 from alertsvc.ledger.remote_entries import post_entries
-from alertsvc.web.auth import Staff
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import audit
+from alertsvc.access import Staff
 from alertsvc.alert_actions import ward_of
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import store as alert_store
@@ -19,7 +20,6 @@ from alertsvc.alerts.hub import Event
 from alertsvc.errors import ReasonRequired
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import shift_at
-from alertsvc.web.auth import Staff
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
+from alertsvc.access import sign_request
 from alertsvc.admissions import Admission
 from alertsvc.errors import Conflict, InputError, Unreachable
-from alertsvc.web.signed_requests import sign_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

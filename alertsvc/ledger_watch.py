@@ -28,10 +28,10 @@ import httpx
 
 from alertsvc import admissions as adm
 from alertsvc import ledger_reader, scope_requests
+from alertsvc.access import sign_request
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, LedgerError
 from alertsvc.ledger.watch_notices import Notice, read_notice
-from alertsvc.web.signed_requests import sign_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

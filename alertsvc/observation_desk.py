@@ -27,13 +27,13 @@ import sqlite_utils
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, idempotency, storage
+from alertsvc.access import Staff, require
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger import observations
 from alertsvc.ledger.practitioners import Clinician, observation_body, practitioner_entry
 from alertsvc.patient_data import distinct_values
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.patient_data import Patient

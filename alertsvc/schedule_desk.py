@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, dose_overrides, idempotency, lookups, storage
+from alertsvc.access import Staff, require
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
@@ -25,7 +26,6 @@ from alertsvc.knowledge.model import RXNORM_SYSTEM, Resolution
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.schedule.mar import Outcome, ScheduledDose, doses_from_medication_request, record_outcome
 from alertsvc.ward_desk import ward_of
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

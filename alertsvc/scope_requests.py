@@ -32,6 +32,7 @@ import anyio
 
 from alertsvc import admissions as adm
 from alertsvc import audit, idempotency, intake, storage
+from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
@@ -48,7 +49,6 @@ from alertsvc.ledger.grants import SCOPES, parse_scope
 from alertsvc.ledger.remote import fetch_slice
 from alertsvc.ledger_calls import call_ledger_server
 from alertsvc.patient_data import Patient
-from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

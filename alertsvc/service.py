@@ -41,6 +41,7 @@ from alertsvc import (
     timers,
     updates,
 )
+from alertsvc.access import ReplayCache, Staff, TokenRules, read_staff_token, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event, Hub
@@ -64,8 +65,6 @@ from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Staff, TokenRules, read_staff_token, require
-from alertsvc.web.signed_requests import ReplayCache
 
 ALERT_TYPE = reconciling.ALERT_TYPE
 REVOKED = updates.REVOKED

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, ending, idempotency, intake, storage
+from alertsvc.access import Role, Staff, read_signed_request, require
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, Conflict, Forbidden
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import read_head
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
-from alertsvc.web.auth import Role, Staff, require
-from alertsvc.web.signed_requests import read_signed_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

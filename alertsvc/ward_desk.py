@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import alert_actions, audit, idempotency, storage
+from alertsvc.access import Staff, read_signed_request, require
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
-from alertsvc.web.auth import Staff, require
-from alertsvc.web.signed_requests import read_signed_request
 
 if TYPE_CHECKING:
     from alertsvc.service import Service

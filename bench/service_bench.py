@@ -26,6 +26,7 @@ import httpx
 import nacl.signing
 import uvloop
 
+from alertsvc.access import issue_staff_token
 from alertsvc.alerts import jws
 from alertsvc.clock import utc_now
 from alertsvc.config import Settings
@@ -36,7 +37,6 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice, make_update
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 WARD = "bench"
 DRUGS = [

@@ -9,10 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alertsvc import alert_actions, allergy_desk, demo
+from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
 from alertsvc.clock import parse_iso
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 NOW = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 14:30 in London: the day shift, as `make run` seeds
 

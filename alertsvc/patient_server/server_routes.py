@@ -30,7 +30,7 @@ from alertsvc.ledger.slices import make_slice
 from alertsvc.patient_server.scope_request_routes import revocations_with_widened
 from alertsvc.patient_server.server_search import MAX_QUERY, ChosenDrug
 from alertsvc.patient_server.server_state import PatientServer, json_body, server_of
-from alertsvc.web.problems import error_response, kebab
+from alertsvc.server_http import error_response, kebab
 
 MAX_TEXT = 500
 MAX_GRANT_HOURS = 24 * 366

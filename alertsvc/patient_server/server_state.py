@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from alertsvc import errors
+from alertsvc.access import ReplayCache
 from alertsvc.clock import Clock
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
 from alertsvc.patient_server.server_search import DrugIndex
-from alertsvc.web.signed_requests import ReplayCache
 
 if TYPE_CHECKING:
     from alertsvc.patient_server.watch import WatchHub

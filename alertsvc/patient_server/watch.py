@@ -33,13 +33,13 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from alertsvc import errors
+from alertsvc.access import read_signed_request
 from alertsvc.ledger.grants import Grant, check_current
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.store import LedgerStore
 from alertsvc.ledger.watch_notices import sign_notice
 from alertsvc.patient_server.server_state import PatientServer, server_of
-from alertsvc.web.auth import bearer
-from alertsvc.web.signed_requests import read_signed_request, request_target
+from alertsvc.server_http import bearer, request_target
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 10.0

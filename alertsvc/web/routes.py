@@ -15,13 +15,13 @@ from starlette.routing import Route
 
 from alertsvc import admissions as adm
 from alertsvc import alert_actions, allergy_desk, idempotency, schedule_desk, updates, ward_desk
+from alertsvc.access import Staff, signed_request_signer
 from alertsvc.errors import NotFound, Unauthorized
+from alertsvc.server_http import bearer, request_target
 from alertsvc.service import Service
 from alertsvc.web import bedside_routes, observation_routes, scope_request_routes
 from alertsvc.web import http as web
-from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
-from alertsvc.web.signed_requests import request_target, signed_request_signer
 
 AlertAct = Callable[..., Awaitable[dict[str, Any]]]
 """A desk's write about one alert: ``act(service, alert_id, body, staff, *, once=key)``."""

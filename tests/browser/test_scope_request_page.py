@@ -14,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from alertsvc.access import sign_request
 from alertsvc.ledger.log import Ledger
 from alertsvc.patient_server.server import create_ledger_app
-from alertsvc.web.signed_requests import sign_request
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.test_patient_pages import LedgerPages, page
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, add, grant_to, medication

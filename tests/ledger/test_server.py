@@ -24,6 +24,7 @@ import pytest
 import segno
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from alertsvc.access import sign_request
 from alertsvc.knowledge import kb as kb_files
 from alertsvc.knowledge.model import Brand, Ingredient, KnowledgeBase, Product
 from alertsvc.knowledge.terminology import Normalizer
@@ -35,7 +36,6 @@ from alertsvc.ledger.remote import read_grant_link
 from alertsvc.ledger.slices import verify_slice, verify_update
 from alertsvc.patient_server.server import CSRF_PLACEHOLDER, create_ledger_app
 from alertsvc.patient_server.server_state import CSRF_HEADER
-from alertsvc.web.signed_requests import sign_request
 from tests.ledger.conftest import (
     HOSPITAL,
     NOW,

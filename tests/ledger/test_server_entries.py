@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alertsvc.access import sign_request
 from alertsvc.ledger import actions, grants, observations
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
@@ -27,7 +28,6 @@ from alertsvc.ledger.practitioners import (
 )
 from alertsvc.ledger.remote_entries import Refusal, entries_body, post_entries
 from alertsvc.patient_server.server import create_ledger_app
-from alertsvc.web.signed_requests import sign_request
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER
 from tests.servers import serve_app
 
