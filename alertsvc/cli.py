@@ -1,8 +1,9 @@
 """The ``alertsvc`` command line.
 
-Each area registers its own click group here (``ledger``/``keys`` from ``alertsvc.patient_server.commands``,
-``knowledge``/``normalize``/``check`` from ``alertsvc.knowledge.commands``, ``serve``/``staff`` from
-``alertsvc.web.commands``). Errors of the one tree become one line on stderr and exit status 1.
+Each area registers its own click group here (``ledger``/``keys`` from
+``alertsvc.patient_server.commands``, ``knowledge``/``normalize`` from ``alertsvc.knowledge.commands``,
+``check`` from ``alertsvc.check_command``, ``serve``/``staff`` from ``alertsvc.web.commands``). Errors of
+the one tree become one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("alertsvc.patient_server.commands", "ledger"),
     ("alertsvc.knowledge.commands", "knowledge"),
     ("alertsvc.knowledge.commands", "normalize"),
-    ("alertsvc.knowledge.check_command", "check"),
+    ("alertsvc.check_command", "check"),
     ("alertsvc.web.commands", "serve"),
     ("alertsvc.web.commands", "staff"),
 ]

@@ -31,6 +31,7 @@ from alertsvc.access import Staff, require
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.observations import LabValue
+from alertsvc.lab_values import lab_value
 from alertsvc.ledger import observations
 from alertsvc.ledger.practitioners import Clinician, observation_body, practitioner_entry
 from alertsvc.patient_data import distinct_values
@@ -64,7 +65,7 @@ class WardObservation:
     def lab_value(self) -> LabValue:
         """As the check takes it; named by its ledger entry, as the same value read from her ledger is."""
         ref = "entry:" + self.entry if self.entry else "observation:" + self.id
-        return observations.lab_value(self.quantity, measured=self.measured, ref=ref)
+        return lab_value(self.quantity, measured=self.measured, ref=ref)
 
     def as_json(self) -> dict[str, Any]:
         code = self.quantity.code
