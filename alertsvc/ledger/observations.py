@@ -41,8 +41,8 @@ from alertsvc.ledger.entries import (
     require_str,
     sign_entry,
 )
-from alertsvc.ledger.fhir import identity_ref, new_resource_id, read_identity_ref
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.references import identity_ref, new_resource_id, read_identity_ref
 
 Analyte = Literal["inr", "potassium", "creatinine", "egfr", "qtc"]
 """What a LOINC code measures, in the words the check's modifiers key on (the same five names as

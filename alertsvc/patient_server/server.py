@@ -52,6 +52,7 @@ from alertsvc.ledger.slices import make_slice, make_update
 from alertsvc.patient_server import scope_request_routes, server_entries, server_notes, server_routes, watch
 from alertsvc.patient_server.server_search import DrugIndex
 from alertsvc.patient_server.server_state import PatientServer, server_of
+from alertsvc.patient_server.watch_hub import WatchHub
 from alertsvc.server_http import bearer, error_response, request_target
 
 HOSPITAL_PATHS = ("/slices/", "/watch/", "/scope-requests", "/entries")
@@ -104,7 +105,7 @@ def create_ledger_app(
         public_url=None if public_url is None else public_url.rstrip("/"),
         remote_timeout=remote_timeout,
         replays=ReplayCache(started=clock()),
-        watches=watch.WatchHub(Path(ledger_path)),
+        watches=WatchHub(Path(ledger_path)),
         scope_requests=ScopeRequests(Path(ledger_path)),
     )
     routes: list[Route | Mount] = [

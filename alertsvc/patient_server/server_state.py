@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
@@ -19,9 +19,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
 from alertsvc.patient_server.server_search import DrugIndex
-
-if TYPE_CHECKING:
-    from alertsvc.patient_server.watch import WatchHub
+from alertsvc.patient_server.watch_hub import WatchHub
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 64 * 1024
