@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
@@ -31,9 +31,10 @@ from alertsvc.alerts.follow_up import (
     comes_back_at,
     interval_for,
 )
+from alertsvc.alerts.follow_up_store import KEEP_ANSWERED
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement, StoredAlert
-from alertsvc.clock import iso, parse_iso
+from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError, NotFound
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.shifts import Shift, Ward, shift_at
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 
     from alertsvc.service import Service
 
-KEEP_ANSWERED = timedelta(hours=24)
-"""An answered follow-up keeps its alert on the ward's list this long, so every shift sees the answer."""
 ALERT_TYPE = "alertsvc-alert+jwt"
 
 
@@ -263,20 +262,6 @@ def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set
         [admission, iso(now - KEEP_ANSWERED)],
     ).fetchall()
     return {row[0] for row in rows}
-
-
-def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
-    """Timers (job id -> instant): open follow-ups coming back, answered ones whose alert may now go."""
-    found: dict[str, datetime] = {}
-    for waiting in fu_store.open_follow_ups(db):
-        found[f"follow-up:{waiting.id}"] = max(now, waiting.comes_back)
-    rows = db.execute(
-        "SELECT id, closed_at FROM follow_ups WHERE state = 'closed' AND closed_at > ?",
-        [iso(now - KEEP_ANSWERED)],
-    ).fetchall()
-    for follow_up_id, closed_at in rows:
-        found[f"follow-up-kept:{follow_up_id}"] = parse_iso(closed_at) + KEEP_ANSWERED
-    return found
 
 
 def latest_claim(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any]:

@@ -311,8 +311,8 @@ class Service:
         task.add_done_callback(self._deliveries.discard)
 
     async def poll_ledgers(self) -> None:
-        """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
-        await ledger_reader.poll(self)
+        """Read new entries from the ledgers of admissions admitted by grant link (see ledger_watch)."""
+        await ledger_watch.poll(self)
         self.rebuild_timers()
 
     # -- the check ---------------------------------------------------------------------------------
