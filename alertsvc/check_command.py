@@ -190,7 +190,8 @@ def observations_json(values: Sequence[LabValue], *, now: datetime) -> list[dict
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
-    """One finding as DESIGN.md shapes ``check --json``, plus its evidence path and knowledge version."""
+    """One finding as docs/design.md ("Severity tiers") shapes ``check --json``, with its evidence path
+    and the knowledge version."""
     return {
         "kind": finding.kind,
         "severity": finding.severity,

@@ -24,7 +24,6 @@ import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,9 +33,7 @@ from alertsvc.access import sign_request
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, LedgerError
 from alertsvc.ledger.watch_notices import Notice, read_notice
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 READ_TIMEOUT = 45.0
 BACKOFF_FIRST = 0.5
@@ -46,7 +43,7 @@ MAX_LINE_BYTES = 16 * 1024
 log = logging.getLogger("alertsvc.ledger_watch")
 
 
-async def poll(service: Service) -> None:
+async def poll(service: ServiceApi) -> None:
     """Read and apply new entries for every admission whose polling time has come."""
     now = service.clock()
     interval = timedelta(seconds=service.settings.ledger_poll_seconds)
@@ -62,7 +59,7 @@ async def poll(service: Service) -> None:
             await scope_requests.read_pending_answers(service, current)
 
 
-async def read_new_entries(service: Service, admission: Admission, now: datetime) -> None:
+async def read_new_entries(service: ServiceApi, admission: Admission, now: datetime) -> None:
     """One read of the admission's ledger: apply an update with a newer head; log and retry on failure."""
     patient = await service.patient_of(admission.id)
     update = await ledger_reader.new_update(service, admission, patient.verified.head.seq, now)
@@ -77,7 +74,7 @@ async def read_new_entries(service: Service, admission: Admission, now: datetime
 class LedgerWatchers:
     """The watch tasks of one service, one per live admission with a ledger server."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: ServiceApi) -> None:
         self.service = service
         self.tasks: dict[str, tuple[str, asyncio.Task[None]]] = {}
 
@@ -114,7 +111,7 @@ class LedgerWatchers:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def watch_admission(service: Service, admission: Admission) -> None:
+async def watch_admission(service: ServiceApi, admission: Admission) -> None:
     """Hold the admission's watch until it ends or moves to another grant, reconnecting with backoff."""
     backoff = BACKOFF_FIRST
     while True:
@@ -138,7 +135,7 @@ async def watch_admission(service: Service, admission: Admission) -> None:
         backoff = min(backoff * 2, BACKOFF_MAX)
 
 
-async def _act(service: Service, admission: Admission, notice: Notice) -> bool:
+async def _act(service: ServiceApi, admission: Admission, notice: Notice) -> bool:
     """Do what ``notice`` calls for; False when the watch should stop for good."""
     if notice.type in ("watching", "changed", "ended"):
         await read_new_entries(service, admission, service.clock())
@@ -157,7 +154,7 @@ async def _act(service: Service, admission: Admission, notice: Notice) -> bool:
     )
 
 
-async def _notices(service: Service, admission: Admission) -> AsyncGenerator[Notice, None]:
+async def _notices(service: ServiceApi, admission: Admission) -> AsyncGenerator[Notice, None]:
     """The verified notices of one connection to the admission's watch, until it closes."""
     url = f"{admission.ledger_url}/watch/{admission.grant_id}"
     path = httpx.URL(url).raw_path.decode("ascii")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, ending, idempotency, intake, storage
@@ -23,9 +23,7 @@ from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import read_head
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 REVOKED = "grant revoked"
 
@@ -40,7 +38,7 @@ class Signer:
 Credential = Staff | Signer
 
 
-def signer(service: Service, admission_id: str, authorization: str, *, target: str, raw: bytes) -> Signer:
+def signer(service: ServiceApi, admission_id: str, authorization: str, *, target: str, raw: bytes) -> Signer:
     """The admission's patient, when ``authorization`` is a request she signed for exactly this method,
     target and body (``raw``); Unauthorized or Forbidden otherwise. A signed request is accepted once: its
     nonce enters the replay cache here, before any Idempotency-Key answer could be replayed for it, and only
@@ -68,7 +66,7 @@ def author(admission: Admission, who: Credential) -> str:
 
 
 async def add_entries(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     body: dict[str, Any],
     who: Credential,
@@ -84,7 +82,7 @@ async def add_entries(
 
 
 async def apply_update(
-    service: Service,
+    service: ServiceApi,
     admission: Admission,
     update_bytes: bytes,
     *,

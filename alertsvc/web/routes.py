@@ -1,4 +1,5 @@
-"""The JSON routes of DESIGN.md. Each reads who is asking and the body, and hands both to the service.
+"""The JSON routes of docs/design.md ("Interfaces"). Each reads who is asking and the body, and hands
+both to the service.
 
 Every POST takes an ``Idempotency-Key`` (``web.idempotent.once``): who is asking is read first, so a bad
 token is a bare 401 whatever the key.
