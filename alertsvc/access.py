@@ -12,7 +12,8 @@ lifetime (``TokenRules``, from the settings ``staff_token_max_hours`` and ``toke
 a token fault too: a stolen token must not outlive a shift by much, and a clock cannot mint tomorrow's
 tokens.
 
-Signed requests, and the replay cache that makes each usable once. Who uses them: the hospital service
+Signed requests (made by ``alertsvc.ledger.request_tokens``, where identities are), and the replay cache
+that makes each usable once. Who uses them: the hospital service
 reads a patient's ledger server (``GET /slices/{grant}[?since=N]``, signed by the service as grantee,
 audience the patient's id); the patient reads the hospital's audit trail of her data
 (``GET /admissions/{id}/audit``) and may post ledger updates herself (``POST /admissions/{id}/entries``),
@@ -41,7 +42,6 @@ is bounded besides, and when full it refuses rather than forgets.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import logging
 import math
@@ -52,11 +52,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from alertsvc.alerts import jws
 from alertsvc.config import Settings
 from alertsvc.errors import AlertsvcError, Forbidden, Unauthorized
-from alertsvc.ledger.canonical import b64url
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.request_tokens import SIGNED_REQUEST_LIFETIME, SIGNED_REQUEST_TYPE, body_digest
 
 Role = Literal["nurse", "admission"]
 ROLES: tuple[Role, ...] = ("nurse", "admission")
@@ -141,8 +141,6 @@ def require(staff: Staff, *, ward: str, roles: Collection[str]) -> None:
         raise Forbidden(f"role {staff.role!r} may not do this (needs {' or '.join(roles)})")
 
 
-SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
-SIGNED_REQUEST_LIFETIME = timedelta(seconds=60)
 CLOCK_SKEW = timedelta(seconds=30)
 """How far ahead of the server's clock a signer's may be (a token issued that far 'in the future')."""
 MAX_NONCE_CHARS = 128
@@ -157,29 +155,6 @@ class SignedRequest:
     nonce: str
     issued: int
     expires: int
-
-
-def body_digest(body: bytes) -> str:
-    """What ``bdh`` says of a body: ``sha256:`` and the base64url SHA-256 of its exact bytes."""
-    return "sha256:" + b64url(hashlib.sha256(body).digest())
-
-
-def sign_request(
-    signer: Identity, *, method: str, target: str, body: bytes = b"", audience: str, now: datetime
-) -> str:
-    """A request token for one ``method`` and ``target`` (path, and ``?query`` if any) with this ``body``,
-    at ``audience``, usable once within ``SIGNED_REQUEST_LIFETIME`` of ``now``."""
-    claims = {
-        "iss": signer.public_id,
-        "aud": audience,
-        "htm": method.upper(),
-        "htu": target,
-        "bdh": body_digest(body),
-        "iat": int(now.timestamp()),
-        "exp": int((now + SIGNED_REQUEST_LIFETIME).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    return jws.sign(claims, signer, typ=SIGNED_REQUEST_TYPE)
 
 
 def read_signed_request(

@@ -24,7 +24,6 @@ from alertsvc import admissions as adm
 from alertsvc import alert_listing, audit, idempotency, storage
 from alertsvc.access import Staff, require
 from alertsvc.alerts import follow_up_store as fu_store
-from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import (
     RESOLUTIONS,
@@ -36,6 +35,7 @@ from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement, StoredAlert
 from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError, NotFound
+from alertsvc.ledger import jws
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.shifts import Shift, Ward, shift_at
 from alertsvc.service_api import ServiceApi

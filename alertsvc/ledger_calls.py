@@ -10,9 +10,9 @@ import json
 import anyio
 import httpx
 
-from alertsvc.access import sign_request
 from alertsvc.admissions import Admission
 from alertsvc.errors import Conflict, InputError, Unreachable
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.service_api import ServiceApi
 
 MAX_ANSWER_BYTES = 64 * 1024

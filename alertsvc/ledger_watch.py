@@ -29,9 +29,9 @@ import httpx
 
 from alertsvc import admissions as adm
 from alertsvc import ledger_reader, scope_requests
-from alertsvc.access import sign_request
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, LedgerError
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.watch_notices import Notice, read_notice
 from alertsvc.service_api import ServiceApi
 

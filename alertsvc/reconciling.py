@@ -28,7 +28,6 @@ import sqlite_utils
 from alertsvc import admissions as adm
 from alertsvc import alert_listing, ward_observations
 from alertsvc.admissions import Admission
-from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef, Alert
 from alertsvc.alerts.hub import Event
@@ -36,6 +35,7 @@ from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.withdrawal import withdraw_no_longer_found
 from alertsvc.knowledge.model import Finding
 from alertsvc.knowledge.observations import LabValue
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 from alertsvc.patient_data import Patient
 from alertsvc.schedule.mar import ScheduledDose

@@ -27,10 +27,9 @@ import nacl.signing
 import uvloop
 
 from alertsvc.access import issue_staff_token
-from alertsvc.alerts import jws
 from alertsvc.clock import utc_now
 from alertsvc.config import Settings
-from alertsvc.ledger import actions, fhir, grants
+from alertsvc.ledger import actions, fhir, grants, jws
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity

@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 
 from alertsvc.access import issue_staff_token
-from alertsvc.alerts import jws
 from alertsvc.clock import utc_now
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 
 REPO = Path(__file__).resolve().parent.parent

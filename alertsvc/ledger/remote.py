@@ -2,7 +2,7 @@
 
 A patient's ledger server (``alertsvc ledger serve``) answers ``GET /slices/{grant}`` (the slice) and
 ``GET /slices/{grant}?since=HEAD`` (an update from head HEAD) to a request signed by the grantee's key
-(``Authorization: Bearer`` a signed request token, see ``alertsvc.access``: for this method,
+(``Authorization: Bearer`` a signed request token, see ``ledger.request_tokens``: for this method,
 path and query and an empty body, audience the patient's public id, usable once within a minute).
 ``fetch_slice`` and ``fetch_update`` make such requests and return the exact bytes received, for
 ``verify_slice`` / ``verify_update``; ``fetch_audit`` is the patient's own signed read of a hospital's
@@ -41,7 +41,6 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from alertsvc.access import sign_request
 from alertsvc.clock import utc_now
 from alertsvc.deadline_http import Watchdog, watched_session
 from alertsvc.errors import (
@@ -58,6 +57,7 @@ from alertsvc.errors import (
 )
 from alertsvc.ledger.canonical import b64url, canonical, loads, unb64url
 from alertsvc.ledger.identity import Identity, public_key_of
+from alertsvc.ledger.request_tokens import sign_request
 
 GRANT_LINK_PREFIX = "alertsvc-grant:"
 MAX_ANSWER_BYTES = 32 * 1024 * 1024

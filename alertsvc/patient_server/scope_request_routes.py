@@ -22,11 +22,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from alertsvc import errors
-from alertsvc.access import body_digest, read_signed_request, signed_request_signer
+from alertsvc.access import read_signed_request, signed_request_signer
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import SignedEntry, format_time, parse_time
 from alertsvc.ledger.grants import Grant, check_current, new_grant, new_revocation
 from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.request_tokens import body_digest
 from alertsvc.ledger.scope_requests import ScopeRequest, read_request
 from alertsvc.ledger.server_views import revocations_by_grant
 from alertsvc.patient_server.server_state import PatientServer, server_of

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from alertsvc.access import sign_request
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.patient_server.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.test_patient_pages import LedgerPages, page

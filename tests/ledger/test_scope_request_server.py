@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from alertsvc.access import sign_request
 from alertsvc.ledger import grants
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.scope_requests import MAX_PENDING_PER_GRANT
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, grant_to
 from tests.ledger.test_server import RunningLedger, clock, normalizer, running, shared_server, signed

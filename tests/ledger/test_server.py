@@ -24,7 +24,6 @@ import pytest
 import segno
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from alertsvc.access import sign_request
 from alertsvc.knowledge import kb as kb_files
 from alertsvc.knowledge.model import Brand, Ingredient, KnowledgeBase, Product
 from alertsvc.knowledge.terminology import Normalizer
@@ -33,6 +32,7 @@ from alertsvc.ledger.entries import sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import read_grant_link
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import verify_slice, verify_update
 from alertsvc.patient_server.server import CSRF_PLACEHOLDER, create_ledger_app
 from alertsvc.patient_server.server_state import CSRF_HEADER

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertsvc.access import sign_request
 from alertsvc.ledger import actions, grants, observations
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
@@ -27,6 +26,7 @@ from alertsvc.ledger.practitioners import (
     reaction_body,
 )
 from alertsvc.ledger.remote_entries import Refusal, entries_body, post_entries
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.patient_server.server import create_ledger_app
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER
 from tests.servers import serve_app

@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alertsvc import cli
-from alertsvc.access import sign_request
 from alertsvc.config import Settings
 from alertsvc.ledger.canonical import b64url, canonical
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 

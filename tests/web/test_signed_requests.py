@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from alertsvc.access import sign_request
 from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.request_tokens import sign_request
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import InProcessPatient, admit, make_update, service_settings, serving
 
