@@ -157,6 +157,25 @@ class SignedRequest:
     expires: int
 
 
+@dataclass(frozen=True)
+class SignedCall:
+    """A request as its signature covers it, with no HTTP object in it: the bearer token, the method, the
+    target (path, and ``?query`` if any) and the exact body bytes. The HTTP servers build it; the service
+    reads it with ``read_signed_call``."""
+
+    token: str
+    method: str
+    target: str
+    body: bytes = b""
+
+
+def read_signed_call(call: SignedCall, *, audience: str, now: datetime) -> SignedRequest:
+    """``read_signed_request`` for one ``SignedCall``."""
+    return read_signed_request(
+        call.token, method=call.method, target=call.target, body=call.body, audience=audience, now=now
+    )
+
+
 def read_signed_request(
     token: str, *, method: str, target: str, body: bytes, audience: str, now: datetime
 ) -> SignedRequest:

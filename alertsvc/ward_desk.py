@@ -13,12 +13,12 @@ from typing import Any
 
 from alertsvc import admissions as adm
 from alertsvc import alert_actions, alert_listing, audit, idempotency, storage
-from alertsvc.access import Staff, read_signed_request, require
+from alertsvc.access import SignedCall, Staff, read_signed_call, require
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import InputError, NotFound
+from alertsvc.errors import InputError, NotFound, Unauthorized
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
 from alertsvc.service_api import ServiceApi
 
@@ -196,11 +196,12 @@ def audit_stream_opened(service: ServiceApi, ward: str, after: int, staff: Staff
         )
 
 
-def audit_trail(service: ServiceApi, admission_id: str, token: str, *, path: str) -> dict[str, Any]:
-    """The patient's own trail, to a request signed with the patient's key."""
+def audit_trail(service: ServiceApi, admission_id: str, call: SignedCall) -> dict[str, Any]:
+    """The patient's own trail, to a request (a GET) signed with the patient's key."""
     now = service.clock()
-    audience = service.identity.public_id
-    signed = read_signed_request(token, method="GET", target=path, body=b"", audience=audience, now=now)
+    if call.method != "GET" or call.body:
+        raise Unauthorized("the audit trail is read with a GET")
+    signed = read_signed_call(call, audience=service.identity.public_id, now=now)
     stored_hash = audit.patient_hash_of(service.db, admission_id)
     if stored_hash is None:
         raise NotFound(f"no admission {admission_id}")
