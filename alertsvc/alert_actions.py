@@ -9,20 +9,21 @@
 - A dose recorded as given while a critical alert is bound to it needs a coded override reason and the
   name of the nurse who gave it: see ``alertsvc.dose_overrides``.
 - Nothing here hides an alert: while a follow-up is open, and for a day after it is answered, its alert
-  is not withdrawn even if the held dose was the last one that made the finding (``kept_alerts``).
+  is not withdrawn even if the held dose was the last one that made the finding
+  (``alert_listing.kept_alerts``).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import alert_listing, audit, idempotency, storage
+from alertsvc.access import Staff, require
 from alertsvc.alerts import follow_up_store as fu_store
-from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import (
     RESOLUTIONS,
@@ -32,24 +33,21 @@ from alertsvc.alerts.follow_up import (
 )
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import Acknowledgement, StoredAlert
-from alertsvc.clock import iso, parse_iso
+from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError, NotFound
+from alertsvc.ledger import jws
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.shifts import Shift, Ward, shift_at
-from alertsvc.upstream import upstream_overrides
-from alertsvc.web.auth import Staff, require
+from alertsvc.service_api import ServiceApi
 
 if TYPE_CHECKING:
-    import sqlite_utils
+    pass
 
-    from alertsvc.service import Service
 
-KEEP_ANSWERED = timedelta(hours=24)
-"""An answered follow-up keeps its alert on the ward's list this long, so every shift sees the answer."""
 ALERT_TYPE = "alertsvc-alert+jwt"
 
 
-def active_alert_of(service: Service, alert_id: str, staff: Staff) -> StoredAlert:
+def active_alert_of(service: ServiceApi, alert_id: str, staff: Staff) -> StoredAlert:
     """The active alert a nurse of its ward acts on; another ward's answers as an unknown id (NotFound)."""
     alert = alert_store.get_alert(service.db, alert_id)
     if alert is None or alert.status != "active" or alert.ward != staff.ward:  # another ward's: as unknown
@@ -67,7 +65,7 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()
 
 
-def ward_of(service: Service, ward_id: str) -> Ward:
+def ward_of(service: ServiceApi, ward_id: str) -> Ward:
     """The ward, or NotFound naming it."""
     ward = adm.get_ward(service.db, ward_id)
     if ward is None:
@@ -75,7 +73,23 @@ def ward_of(service: Service, ward_id: str) -> Ward:
     return ward
 
 
-def shift_acting(service: Service, ward_id: str, body: dict[str, Any], now: datetime) -> tuple[Ward, Shift]:
+def dose_json(dose: ScheduledDose) -> dict[str, Any]:
+    """A dose as the ward's schedule and its events show it."""
+    return {
+        "id": dose.id,
+        "admission": dose.admission,
+        "drug": dose.drug,
+        "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in dose.ingredients],
+        "dose": dose.dose,
+        "route": dose.route,
+        "due": iso(dose.due),
+        "outcome": None if dose.outcome is None else adm.outcome_json(dose.outcome),
+    }
+
+
+def shift_acting(
+    service: ServiceApi, ward_id: str, body: dict[str, Any], now: datetime
+) -> tuple[Ward, Shift]:
     """The ward and its current shift; a request naming another shift (``body["shift"]``) is refused."""
     ward = ward_of(service, ward_id)
     shift = shift_at(ward, now)
@@ -86,7 +100,7 @@ def shift_acting(service: Service, ward_id: str, body: dict[str, Any], now: date
 
 
 async def hold_and_tell(
-    service: Service,
+    service: ServiceApi,
     alert_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -142,7 +156,6 @@ async def hold_and_tell(
     )
     admission = service.active_admission(alert.admission)
     patients = await service.patients_of([admission.id], now)
-    from alertsvc.schedule_desk import dose_json
 
     with storage.write(service.db):
         service.active_admission(admission.id)  # not ended while its slice was read
@@ -180,7 +193,7 @@ async def hold_and_tell(
 
 
 async def prescriber_answer(
-    service: Service,
+    service: ServiceApi,
     alert_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -232,7 +245,7 @@ async def prescriber_answer(
     return closed.as_json()
 
 
-def bring_back(service: Service, now: datetime) -> list[Event]:
+def bring_back(service: ServiceApi, now: datetime) -> list[Event]:
     """Inside the caller's transaction: every open follow-up come due, unanswered, raised again (its alert
     signed again, to the top of the ward's list) and given its next time to come back."""
     events = []
@@ -256,36 +269,7 @@ def bring_back(service: Service, now: datetime) -> list[Event]:
     return events
 
 
-def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set[str]:
-    """Alerts that stay listed whatever the check finds: a follow-up open, or answered within a day."""
-    rows = db.execute(
-        "SELECT alert FROM follow_ups WHERE admission = ? AND (state = 'open' OR closed_at > ?)",
-        [admission, iso(now - KEEP_ANSWERED)],
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
-def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
-    """Timers (job id -> instant): open follow-ups coming back, answered ones whose alert may now go."""
-    found: dict[str, datetime] = {}
-    for waiting in fu_store.open_follow_ups(db):
-        found[f"follow-up:{waiting.id}"] = max(now, waiting.comes_back)
-    rows = db.execute(
-        "SELECT id, closed_at FROM follow_ups WHERE state = 'closed' AND closed_at > ?",
-        [iso(now - KEEP_ANSWERED)],
-    ).fetchall()
-    for follow_up_id, closed_at in rows:
-        found[f"follow-up-kept:{follow_up_id}"] = parse_iso(closed_at) + KEEP_ANSWERED
-    return found
-
-
-def latest_claim(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any]:
-    """``{"follow_up": ...}`` for the alert's latest follow-up, to sign with its claims (else empty)."""
-    found = fu_store.follow_ups(db, [alert_id])[alert_id]
-    return {"follow_up": found[-1].claim()} if found else {}
-
-
-def resign(service: Service, alert: StoredAlert, follow_up: FollowUp, now: datetime) -> Event:
+def resign(service: ServiceApi, alert: StoredAlert, follow_up: FollowUp, now: datetime) -> Event:
     """Inside the caller's transaction: a new version of the stored alert saying where its follow-up
     stands, signed and put in the outbox."""
     claims = alert.claims | {
@@ -295,32 +279,14 @@ def resign(service: Service, alert: StoredAlert, follow_up: FollowUp, now: datet
     }
     token = jws.sign(claims, service.identity, typ=ALERT_TYPE)
     alert_store.save_signed_claims(service.db, alert.id, claims, token)
-    data = {"id": alert.id, "jws": token} | listed_extras(service.db, [alert.id])[alert.id]
+    data = {"id": alert.id, "jws": token} | alert_listing.listed_extras(service.db, [alert.id])[alert.id]
     return alert_store.append_event(
         service.db, ward=alert.ward, type="alert", data=data, admission=alert.admission, now=now
     )
 
 
-def listed_extras(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """What the ward's list carries with each alert beside its signed claims: every acknowledgement,
-    follow-up, dose given under it with its reason, and upstream (CDS Hooks) overrides."""
-    acks = alert_store.acknowledgements(db, alert_ids)
-    follow = fu_store.follow_ups(db, alert_ids)
-    given = fu_store.overrides(db, alert_ids)
-    upstream = upstream_overrides(db, alert_ids)
-    return {
-        a: {
-            "acknowledgements": [x.as_json() for x in acks[a]],
-            "follow_ups": [x.as_json() for x in follow[a]],
-            "overrides": [x.as_json() for x in given[a]],
-            "upstream": upstream[a],
-        }
-        for a in alert_ids
-    }
-
-
 def _reconciled_then_signed(
-    service: Service,
+    service: ServiceApi,
     admission: adm.Admission,
     patient: Any,
     alert_id: str,
@@ -337,13 +303,13 @@ def _reconciled_then_signed(
     return events
 
 
-def _event(service: Service, alert: StoredAlert, type: str, data: dict[str, Any], now: datetime) -> Event:
+def _event(service: ServiceApi, alert: StoredAlert, type: str, data: dict[str, Any], now: datetime) -> Event:
     return alert_store.append_event(
         service.db, ward=alert.ward, type=type, data=data, admission=alert.admission, now=now
     )
 
 
-def _next_due(service: Service, dose: ScheduledDose, now: datetime) -> datetime | None:
+def _next_due(service: ServiceApi, dose: ScheduledDose, now: datetime) -> datetime | None:
     """The due time of the next dose of the same drug for the same admission, not yet recorded."""
     same = {i.rxcui for i in dose.ingredients}
     later = [

@@ -12,10 +12,11 @@ signs it, or refuses it when allergies are recorded or not shared.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, observation_desk, storage
+from alertsvc import audit, observation_desk, practitioner_entries, storage
+from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError
@@ -25,13 +26,10 @@ from alertsvc.ledger.allergy_status import AllergiesRecorded, allergy_status, re
 from alertsvc.ledger.entries import SignedEntry
 from alertsvc.ledger.practitioners import Clinician, no_known_allergies_entry
 from alertsvc.ledger.slices import VerifiedSlice
-from alertsvc.web.auth import Staff, require
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 
-async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[dict[str, Any]]:
+async def ward_admissions(service: ServiceApi, ward_id: str, staff: Staff) -> list[dict[str, Any]]:
     """Each active admission of the ward (by bed) with its ``allergy_status`` object and its ``labs``: the
     latest value of each analyte the check uses (the slice's and the ward's), stale ones marked."""
     require(staff, ward=ward_id, roles=("nurse",))
@@ -47,7 +45,9 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 "bed": admission.bed,
                 "patient": admission.label,
                 "allergy_status": allergy_status(
-                    *bedside.allergy_trees(service.db, admission.id, verified)  # with the ward's own
+                    *practitioner_entries.allergy_trees(
+                        service.db, admission.id, verified
+                    )  # with the ward's own
                 ).as_json(),
                 "labs": labs_json(
                     observation_desk.observations_of(service, admission.id, patients[admission.id]), now
@@ -99,7 +99,7 @@ def asserts_none_known(body: dict[str, Any]) -> bool:
 
 
 def none_known_entry(
-    service: Service, admission: Admission, verified: VerifiedSlice, clinician: Clinician, now: datetime
+    service: ServiceApi, admission: Admission, verified: VerifiedSlice, clinician: Clinician, now: datetime
 ) -> SignedEntry:
     """The clinician's signed "no known drug allergies", refused (Conflict, nothing stored) when the
     admission records allergies, or when its grant does not share them: the ward cannot know there are
@@ -113,11 +113,11 @@ def none_known_entry(
         service.identity,
         patient=admission.patient,
         clinician=clinician,
-        hospital=bedside.hospital_of(service),
+        hospital=practitioner_entries.hospital_of(service),
         grant_id=verified.grant.id,
         now=now,
     )
-    trees, _ = bedside.allergy_trees(service.db, admission.id, verified)
+    trees, _ = practitioner_entries.allergy_trees(service.db, admission.id, verified)
     try:
         refuse_if_allergies(entry, trees.get("allergies", ()))
     except AllergiesRecorded as exc:

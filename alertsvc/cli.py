@@ -1,8 +1,9 @@
 """The ``alertsvc`` command line.
 
-Each area registers its own click group here (``ledger``/``keys`` from ``alertsvc.ledger.commands``,
-``knowledge``/``normalize``/``check`` from ``alertsvc.knowledge.commands``, ``serve``/``staff`` from
-``alertsvc.web.commands``). Errors of the one tree become one line on stderr and exit status 1.
+Each area registers its own click group here (``ledger``/``keys`` from
+``alertsvc.patient_server.commands``, ``knowledge``/``normalize`` from ``alertsvc.knowledge.commands``,
+``check`` from ``alertsvc.check_command``, ``serve``/``staff`` from ``alertsvc.web.commands``). Errors of
+the one tree become one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from alertsvc.errors import AlertsvcError
 
 # (module, attribute) pairs of click commands or groups added to the top-level group when present.
 COMMANDS: list[tuple[str, str]] = [
-    ("alertsvc.ledger.commands", "keys"),
-    ("alertsvc.ledger.commands", "ledger"),
+    ("alertsvc.patient_server.commands", "keys"),
+    ("alertsvc.patient_server.commands", "ledger"),
     ("alertsvc.knowledge.commands", "knowledge"),
     ("alertsvc.knowledge.commands", "normalize"),
-    ("alertsvc.knowledge.check_command", "check"),
+    ("alertsvc.check_command", "check"),
     ("alertsvc.web.commands", "serve"),
     ("alertsvc.web.commands", "staff"),
 ]

@@ -22,20 +22,17 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 import anyio
 import sqlite_utils
 
 from alertsvc import admissions as adm
 from alertsvc import audit, storage
-from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry, pending
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.remote_entries import Refusal, post_entries
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.practitioner_entries import DELIVERED, HANDOVER, PENDING, StoredEntry, pending
+from alertsvc.service_api import ServiceApi
 
 log = logging.getLogger("alertsvc.delivery")
 MAX_BATCH = 100
@@ -55,7 +52,7 @@ def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
     return None if first is None else parse_iso(first)
 
 
-async def deliver_due(service: Service) -> int:
+async def deliver_due(service: ServiceApi) -> int:
     """Post every entry whose attempt is due, one request per admission; how many were delivered."""
     delivered = 0
     async with service.locks.hold(("delivery",)):
@@ -68,7 +65,9 @@ async def deliver_due(service: Service) -> int:
     return delivered
 
 
-async def _deliver(service: Service, admission_id: str, batch: Sequence[StoredEntry], now: datetime) -> int:
+async def _deliver(
+    service: ServiceApi, admission_id: str, batch: Sequence[StoredEntry], now: datetime
+) -> int:
     admission = adm.get_admission(service.db, admission_id)
     if admission is None or not admission.active or not admission.ledger_url:
         return 0  # ended: its rows went with the purge
@@ -107,7 +106,7 @@ def _ids(value: object) -> list[str]:
 
 
 def _record(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     ids: Sequence[str],
     state: str,

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alertsvc import schedule_desk, storage, upstream, ward_desk
+from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
 from alertsvc.clock import ShiftedClock, iso, utc_now
 from alertsvc.config import Settings
@@ -33,7 +34,6 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import grant_link
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 WARD = "ward-7"
 ZONE = "Europe/London"

@@ -26,29 +26,27 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, ending, idempotency, lookups, storage
+from alertsvc import audit, ending, idempotency, lookups, practitioner_entries, storage
+from alertsvc.access import Staff
 from alertsvc.admissions import Admission
-from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
 from alertsvc.ledger.handover import handover_file
 from alertsvc.ledger.practitioners import discharge_statement_body, practitioner_entry
 from alertsvc.ledger.remote_entries import post_entries
-from alertsvc.web.auth import Staff
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.practitioner_entries import DELIVERED, HANDOVER, PENDING, StoredEntry
+from alertsvc.service_api import ServiceApi
 
 DISCHARGED = "discharged"
 MAX_MEDICINES = 100
 
 
 async def discharge(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -57,16 +55,16 @@ async def discharge(
 ) -> dict[str, Any]:
     """Write the discharge medicines, deliver or hand over, end the admission; see the module docstring."""
     del once  # the answer holds her data: it is not kept (see the module docstring)
-    admission = bedside.ward_admission(service, admission_id, staff)
+    admission = practitioner_entries.ward_admission(service, admission_id, staff)
     settings = service.settings
-    clinician = bedside.clinician_of(body, staff, name_limit=settings.max_name_chars)
+    clinician = practitioner_entries.clinician_of(body, staff, name_limit=settings.max_name_chars)
     listed = body.get("medications", [])
     if not isinstance(listed, list):
         raise InputError("'medications' is a list of {drug, dose, note}")
     if len(listed) > MAX_MEDICINES:
         raise LimitExceeded(f"'medications': {len(listed)} items; at most {MAX_MEDICINES}")
     now = service.clock()
-    hospital = bedside.hospital_of(service)
+    hospital = practitioner_entries.hospital_of(service)
     bodies = []
     for position, item in enumerate(listed):
         if not isinstance(item, dict):
@@ -93,7 +91,7 @@ async def discharge(
             )
         )
     async with service.locks.hold(("delivery",)), service.locks.hold(("slice", admission.id)):
-        admission = bedside.ward_admission(service, admission_id, staff)
+        admission = practitioner_entries.ward_admission(service, admission_id, staff)
         [patient] = (await service.patients_of([admission.id], now)).values()
         grant = patient.verified.grant
         medicines = [
@@ -109,9 +107,13 @@ async def discharge(
         ]
         writable = grant.may_write("medication") and bool(admission.ledger_url)
         reason = (
-            "" if writable else bedside.NO_WRITE_GRANT if admission.ledger_url else bedside.NO_LEDGER_ADDRESS
+            ""
+            if writable
+            else practitioner_entries.NO_WRITE_GRANT
+            if admission.ledger_url
+            else practitioner_entries.NO_LEDGER_ADDRESS
         )
-        recorded = bedside.entries_of(service.db, admission.id)
+        recorded = practitioner_entries.entries_of(service.db, admission.id)
         recorded += [
             StoredEntry(
                 e, admission.id, clinician, PENDING if writable else HANDOVER, reason, 0, None, "", None
@@ -153,7 +155,7 @@ async def discharge(
 
 
 async def _deliver_now(
-    service: Service, admission: Admission, waiting: list[StoredEntry]
+    service: ServiceApi, admission: Admission, waiting: list[StoredEntry]
 ) -> tuple[set[str], str]:
     """One delivery attempt of ``waiting`` (bounded by ``ledger_timeout``): the ids her ledger holds after
     it, and the error when it failed."""

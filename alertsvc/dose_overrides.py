@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import audit
+from alertsvc.access import Staff
 from alertsvc.alert_actions import ward_of
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import store as alert_store
@@ -19,14 +20,11 @@ from alertsvc.alerts.hub import Event
 from alertsvc.errors import ReasonRequired
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import shift_at
-from alertsvc.web.auth import Staff
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 
 def given_overrides(
-    service: Service, dose: ScheduledDose, body: dict[str, Any], staff: Staff, now: datetime
+    service: ServiceApi, dose: ScheduledDose, body: dict[str, Any], staff: Staff, now: datetime
 ) -> list[GivenOverride]:
     """The override records a dose recorded as given needs: one per active critical alert bound to it
     (none: no alert stops it). ReasonRequired names what is missing; nothing is stored here."""
@@ -67,7 +65,7 @@ def given_overrides(
     ]
 
 
-def save_given_overrides(service: Service, overrides: list[GivenOverride], now: datetime) -> list[Event]:
+def save_given_overrides(service: ServiceApi, overrides: list[GivenOverride], now: datetime) -> list[Event]:
     """Inside the caller's transaction: store and audit the overrides; their events."""
     events = []
     for item in overrides:

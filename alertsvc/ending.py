@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
@@ -21,15 +21,13 @@ from alertsvc.alerts.hub import Event
 from alertsvc.alerts.withdrawal import append_withdrawal
 from alertsvc.clock import iso
 from alertsvc.ledger.identity import Identity
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 log = logging.getLogger("alertsvc.ending")
 
 
 def end_admissions(
-    service: Service,
+    service: ServiceApi,
     admissions: Sequence[Admission],
     *,
     reason: str,
@@ -81,7 +79,7 @@ def withdraw(
     return event
 
 
-def finish_checkpoint(service: Service) -> None:
+def finish_checkpoint(service: ServiceApi) -> None:
     """Do the owed WAL checkpoint; if a reader blocks it, it stays owed and a later tick retries."""
     if not storage.finish_owed_checkpoint(service.db):
         log.warning("purge: the WAL checkpoint is blocked by a reader; retrying at the next tick")

@@ -6,23 +6,20 @@ within the ``ledger_timeout`` deadline, its answer bounded to ``MAX_ANSWER_BYTES
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 
 from alertsvc.admissions import Admission
 from alertsvc.errors import Conflict, InputError, Unreachable
-from alertsvc.web.signed_requests import sign_request
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.ledger.request_tokens import sign_request
+from alertsvc.service_api import ServiceApi
 
 MAX_ANSWER_BYTES = 64 * 1024
 
 
 async def call_ledger_server(
-    service: Service, admission: Admission, method: str, path: str, body: bytes
+    service: ServiceApi, admission: Admission, method: str, path: str, body: bytes
 ) -> bytes:
     """A request to her ledger server signed by the service, within ``ledger_timeout``: the answer's body
     (2xx), or Unreachable (down, slow, 5xx), Conflict (409), or InputError naming her server's reason."""

@@ -1,9 +1,10 @@
-"""Watching patients' ledgers: seconds from a flag on her page to the alert on the ward, not a poll.
+"""Watching patients' ledgers: seconds from a flag on her page to the alert on the ward, not a poll;
+and the poll every ``ledger_poll_seconds`` that stays as the fallback.
 
 For each live admission admitted by grant link, the service holds one ``GET /watch/{grant}`` open on the
-patient's ledger server (``alertsvc.ledger.watch``), signed like its slice reads. On a signed notice it
-acts at once through the paths it already has: ``changed`` or ``watching`` read the update
-(``ledger_reader.read_new_entries``, verified as always); ``scope-request`` reads the answer to a scope
+patient's ledger server (``alertsvc.patient_server.watch``), signed like its slice reads. On a signed
+notice it acts at once through the paths it already has: ``changed`` or ``watching`` read the update
+(``read_new_entries``, verified as always); ``scope-request`` reads the answer to a scope
 request (``scope_requests.read_answer``); ``ended`` reads the update that carries the revocation (or
 leaves the expiry to the service's own timer) and stops. A dropped connection is opened again after a
 backoff (``BACKOFF_FIRST`` doubling to ``BACKOFF_MAX``, with jitter), and a silent one is noticed after
@@ -22,7 +23,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -30,11 +31,9 @@ from alertsvc import admissions as adm
 from alertsvc import ledger_reader, scope_requests
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, LedgerError
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.watch_notices import Notice, read_notice
-from alertsvc.web.signed_requests import sign_request
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 READ_TIMEOUT = 45.0
 BACKOFF_FIRST = 0.5
@@ -44,10 +43,38 @@ MAX_LINE_BYTES = 16 * 1024
 log = logging.getLogger("alertsvc.ledger_watch")
 
 
+async def poll(service: ServiceApi) -> None:
+    """Read and apply new entries for every admission whose polling time has come."""
+    now = service.clock()
+    interval = timedelta(seconds=service.settings.ledger_poll_seconds)
+    for admission in adm.active_admissions(service.db):
+        if not admission.ledger_url or admission.expires_at <= now:
+            continue
+        if service.next_polls.get(admission.id, now) > now:
+            continue
+        service.next_polls[admission.id] = now + interval
+        await read_new_entries(service, admission, now)
+        current = adm.get_admission(service.db, admission.id)
+        if current is not None and current.active:  # answers to its scope requests, if the watch missed them
+            await scope_requests.read_pending_answers(service, current)
+
+
+async def read_new_entries(service: ServiceApi, admission: Admission, now: datetime) -> None:
+    """One read of the admission's ledger: apply an update with a newer head; log and retry on failure."""
+    patient = await service.patient_of(admission.id)
+    update = await ledger_reader.new_update(service, admission, patient.verified.head.seq, now)
+    if update is None:
+        return
+    try:
+        await service.apply_update(admission, update, actor="ledger-reader", now=now)
+    except AlertsvcError as exc:
+        log.error("admission %s: the ledger's update was refused: %s", admission.id, exc)
+
+
 class LedgerWatchers:
     """The watch tasks of one service, one per live admission with a ledger server."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: ServiceApi) -> None:
         self.service = service
         self.tasks: dict[str, tuple[str, asyncio.Task[None]]] = {}
 
@@ -84,7 +111,7 @@ class LedgerWatchers:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def watch_admission(service: Service, admission: Admission) -> None:
+async def watch_admission(service: ServiceApi, admission: Admission) -> None:
     """Hold the admission's watch until it ends or moves to another grant, reconnecting with backoff."""
     backoff = BACKOFF_FIRST
     while True:
@@ -108,10 +135,10 @@ async def watch_admission(service: Service, admission: Admission) -> None:
         backoff = min(backoff * 2, BACKOFF_MAX)
 
 
-async def _act(service: Service, admission: Admission, notice: Notice) -> bool:
+async def _act(service: ServiceApi, admission: Admission, notice: Notice) -> bool:
     """Do what ``notice`` calls for; False when the watch should stop for good."""
     if notice.type in ("watching", "changed", "ended"):
-        await ledger_reader.read_new_entries(service, admission, service.clock())
+        await read_new_entries(service, admission, service.clock())
     if notice.type == "watching":
         await scope_requests.read_pending_answers(service, admission)
     elif notice.type == "scope-request" and notice.request is not None:
@@ -127,7 +154,7 @@ async def _act(service: Service, admission: Admission, notice: Notice) -> bool:
     )
 
 
-async def _notices(service: Service, admission: Admission) -> AsyncGenerator[Notice, None]:
+async def _notices(service: ServiceApi, admission: Admission) -> AsyncGenerator[Notice, None]:
     """The verified notices of one connection to the admission's watch, until it closes."""
     url = f"{admission.ledger_url}/watch/{admission.grant_id}"
     path = httpx.URL(url).raw_path.decode("ascii")
@@ -141,7 +168,7 @@ async def _notices(service: Service, admission: Admission) -> AsyncGenerator[Not
         client.stream("GET", url, headers=headers) as response,
     ):
         if response.status_code == 403:  # revoked or expired: the read brings the revocation, signed
-            await ledger_reader.read_new_entries(service, admission, service.clock())
+            await read_new_entries(service, admission, service.clock())
             return
         if response.status_code != 200:
             raise LedgerError(

@@ -23,66 +23,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, idempotency, storage
+from alertsvc import audit, idempotency, practitioner_entries, storage
+from alertsvc.access import Staff, require
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger import observations
 from alertsvc.ledger.practitioners import Clinician, observation_body, practitioner_entry
 from alertsvc.patient_data import distinct_values
-from alertsvc.web.auth import Staff, require
+from alertsvc.service_api import ServiceApi
+from alertsvc.ward_observations import WardObservation, recorded_values, save
 
 if TYPE_CHECKING:
     from alertsvc.patient_data import Patient
-    from alertsvc.service import Service
 
 FIELDS = frozenset({"code", "value", "unit", "measured", "note", "clinician"})
 CLOCK_SKEW = timedelta(seconds=60)
 """How far after the service's clock a measurement time may be (a ward device's clock runs a little fast)."""
 ROLES = ("nurse",)
 """Who records observations: ward staff (the roles a staff token can have that work on the ward)."""
-
-
-@dataclass(frozen=True)
-class WardObservation:
-    """An observation recorded for an admission on the ward."""
-
-    id: str
-    admission: str
-    quantity: observations.Quantity
-    measured: datetime
-    recorded_by: str
-    recorded_at: datetime
-    note: str
-    resource: dict[str, Any]
-    entry: str = ""
-    """The practitioner entry written for the patient's ledger ("" for a row made before they were)."""
-
-    def lab_value(self) -> LabValue:
-        """As the check takes it; named by its ledger entry, as the same value read from her ledger is."""
-        ref = "entry:" + self.entry if self.entry else "observation:" + self.id
-        return observations.lab_value(self.quantity, measured=self.measured, ref=ref)
-
-    def as_json(self) -> dict[str, Any]:
-        code = self.quantity.code
-        return {
-            "id": self.id,
-            "admission": self.admission,
-            "code": code.code,
-            "name": code.short,
-            "value": self.quantity.value,
-            "unit": code.unit,
-            "text": self.quantity.text,
-            "measured": iso(self.measured),
-            "recorded_by": self.recorded_by,
-            "recorded_at": iso(self.recorded_at),
-            "note": self.note,
-            "resource": self.resource,
-            "entry": self.entry or None,
-        }
 
 
 @dataclass(frozen=True)
@@ -135,7 +95,7 @@ def read_request(body: dict[str, Any], *, now: datetime, max_chars: int, max_not
 
 
 async def record(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -153,18 +113,18 @@ async def record(
     settings = service.settings
     asked = read_request(body, now=now, max_chars=settings.max_name_chars, max_note=settings.max_note_chars)
     clinician = (
-        bedside.clinician_of(body, staff, name_limit=settings.max_name_chars)
+        practitioner_entries.clinician_of(body, staff, name_limit=settings.max_name_chars)
         if "clinician" in body
         else Clinician(name=staff.name, role=staff.role, ward=staff.ward)
     )
     async with service.locks.hold(("slice", admission.id)):
-        admission = bedside.ward_admission(service, admission_id, staff)
+        admission = practitioner_entries.ward_admission(service, admission_id, staff)
         patient = (await service.patients_of([admission.id], now))[admission.id]
         grant = patient.verified.grant
         resource = observation_body(
             patient=admission.patient,
             clinician=clinician,
-            hospital=bedside.hospital_of(service),
+            hospital=practitioner_entries.hospital_of(service),
             quantity=asked.quantity,
             measured=asked.measured,
             recorded=now,
@@ -178,15 +138,15 @@ async def record(
             grant_id=grant.id,
             now=now,
         )
-        state, reason = bedside.delivery_state(grant, admission, "observation")
-        stored = bedside.StoredEntry(
+        state, reason = practitioner_entries.delivery_state(grant, admission, "observation")
+        stored = practitioner_entries.StoredEntry(
             entry,
             admission.id,
             clinician,
             state,
             reason,
             0,
-            now if state == bedside.PENDING else None,
+            now if state == practitioner_entries.PENDING else None,
             "",
             None,
         )
@@ -204,7 +164,7 @@ async def record(
         with storage.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it meanwhile
             save(service.db, found, ward=admission.ward)
-            bedside.insert(service.db, stored)
+            practitioner_entries.insert(service.db, stored)
             audit.record(
                 service.db,
                 now=now,
@@ -230,7 +190,7 @@ async def record(
             idempotency.remember(service.db, once, answer, admissions=[admission.id])
     service.publish(events)
     service.rebuild_timers()
-    if state == bedside.PENDING:
+    if state == practitioner_entries.PENDING:
         service.deliver_soon()
     return answer
 
@@ -238,54 +198,6 @@ async def record(
 # -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
 
 
-def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> None:
-    db.execute(
-        """INSERT INTO ward_observations(id, admission, ward, code, value, measured, recorded_by,
-               recorded_at, note, resource, entry) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-        [
-            found.id,
-            found.admission,
-            ward,
-            found.quantity.code.code,
-            found.quantity.value,
-            iso(found.measured),
-            found.recorded_by,
-            iso(found.recorded_at),
-            found.note,
-            json.dumps(found.resource, separators=(",", ":")),
-            found.entry,
-        ],
-    )
-
-
-def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]:
-    """The observations recorded for an admission, oldest measurement first."""
-    rows = db.execute(
-        "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource, entry "
-        "FROM ward_observations WHERE admission = ? ORDER BY measured, id",
-        [admission],
-    ).fetchall()
-    return [
-        WardObservation(
-            id=row[0],
-            admission=row[1],
-            quantity=observations.resolve(row[2], float(row[3]), observations.CODES[row[2]].unit),
-            measured=parse_iso(row[4]),
-            recorded_by=row[5],
-            recorded_at=parse_iso(row[6]),
-            note=row[7],
-            resource=json.loads(row[8]),
-            entry=row[9],
-        )
-        for row in rows
-    ]
-
-
-def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]:
-    """The admission's ward observations as the check's modifiers take them."""
-    return [found.lab_value() for found in recorded(db, admission)]
-
-
-def observations_of(service: Service, admission: str, patient: Patient) -> list[LabValue]:
+def observations_of(service: ServiceApi, admission: str, patient: Patient) -> list[LabValue]:
     """Every observation the check of an admission uses: the slice's and those recorded on the ward."""
     return distinct_values(patient.inputs.observations, recorded_values(service.db, admission))

@@ -30,7 +30,7 @@ from alertsvc.knowledge.model import (
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.knowledge.wording import steps
-from alertsvc.ledger.observations import lab_values
+from alertsvc.lab_values import lab_values
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.schedule import overdue
 from alertsvc.schedule.mar import ScheduledDose

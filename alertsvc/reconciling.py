@@ -19,29 +19,56 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import anyio
+import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import alert_actions, observation_desk
+from alertsvc import alert_listing, ward_observations
 from alertsvc.admissions import Admission
-from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef, Alert
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.withdrawal import withdraw_no_longer_found
+from alertsvc.knowledge.model import Finding
 from alertsvc.knowledge.observations import LabValue
+from alertsvc.ledger import jws
+from alertsvc.ledger.identity import Identity
 from alertsvc.patient_data import Patient
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import Ward
 
-if TYPE_CHECKING:
-    from alertsvc.service import Service
-
 ALERT_TYPE = "alertsvc-alert+jwt"
+
+
+class Checker(Protocol):
+    """What a check of one admission uses of the service: its database, key and lead time, the pure
+    check (``Service.findings``), the plain words of a finding and the ward a ward id stands for."""
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    @property
+    def identity(self) -> Identity: ...
+
+    @property
+    def lead(self) -> timedelta: ...
+
+    def findings(
+        self,
+        ward: Ward,
+        doses: list[ScheduledDose],
+        patient: Patient,
+        now: datetime,
+        recorded: list[LabValue],
+    ) -> list[Finding]: ...
+
+    def plain_words(self, finding: Finding) -> dict[str, Any]: ...
+
+    def default_ward(self, ward_id: str) -> Ward: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +106,7 @@ class Prepared:
     withdrawals: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def read(service: Service, admission: Admission) -> Inputs:
+def read(service: Checker, admission: Admission) -> Inputs:
     """The admission's inputs, as the database holds them now (a ward not yet saved reads as the one
     ``Service`` would save for it)."""
     db = service.db
@@ -88,7 +115,7 @@ def read(service: Service, admission: Admission) -> Inputs:
         ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
         doses=tuple(adm.doses(db, admission=admission.id)),
         alerts=alerts,
-        recorded=tuple(observation_desk.recorded_values(db, admission.id)),
+        recorded=tuple(ward_observations.recorded_values(db, admission.id)),
         follow_ups=_follow_up_claims(db, [row[0] for row in alerts]),
     )
 
@@ -97,14 +124,14 @@ def _follow_up_claims(db: Any, alert_ids: list[str]) -> tuple[tuple[str, str], .
     """Each alert's latest follow-up claim (signed with its next version), as comparable text."""
     found = []
     for alert_id in alert_ids:
-        claim = alert_actions.latest_claim(db, alert_id)
+        claim = alert_listing.latest_claim(db, alert_id)
         if claim:
             found.append((alert_id, alert_store.alert_body(claim)))
     return tuple(found)
 
 
 def prepare(
-    service: Service, admission: Admission, patient: Patient, inputs: Inputs, now: datetime
+    service: Checker, admission: Admission, patient: Patient, inputs: Inputs, now: datetime
 ) -> Prepared:
     """Check, plan and sign (pure: safe in a worker thread; it touches neither the database nor the hub)."""
     existing = [alert_store.stored_alert(row) for row in inputs.alerts]
@@ -131,13 +158,13 @@ def prepare(
 
 def _event_text(alert: Alert, token: str) -> str:
     """The ``alert`` event announcing this version of the alert, as it reads with nothing beside it yet
-    (no acknowledgement, follow-up, override or upstream decision: see ``alert_actions.listed_extras``)."""
+    (no acknowledgement, follow-up, override or upstream decision: see ``alert_listing.listed_extras``)."""
     empty: list[Any] = []
     data = {"id": alert.id, "jws": token, "acknowledgements": empty, "follow_ups": empty, "overrides": empty}
     return alert_store.event_text(data | {"upstream": empty})
 
 
-async def prepared(service: Service, admission: Admission, patient: Patient, now: datetime) -> Prepared:
+async def prepared(service: Checker, admission: Admission, patient: Patient, now: datetime) -> Prepared:
     """Read on the loop, then prepare in a worker thread: the loop keeps serving meanwhile."""
     inputs = read(service, admission)
     result: Prepared = await anyio.to_thread.run_sync(prepare, service, admission, patient, inputs, now)
@@ -145,7 +172,7 @@ async def prepared(service: Service, admission: Admission, patient: Patient, now
 
 
 def reconcile(
-    service: Service, admission: Admission, patient: Patient, now: datetime, ready: Prepared | None = None
+    service: Checker, admission: Admission, patient: Patient, now: datetime, ready: Prepared | None = None
 ) -> list[Event]:
     """Write the check's outcome in the caller's transaction; ``ready`` is used only if nothing it was
     prepared from has changed since (another request may have run while it was prepared)."""
@@ -155,12 +182,12 @@ def reconcile(
     return write(service, admission, ready)
 
 
-def write(service: Service, admission: Admission, ready: Prepared) -> list[Event]:
+def write(service: Checker, admission: Admission, ready: Prepared) -> list[Event]:
     """Save each signed alert and the event announcing it, with what the ward's list carries beside it
     (acknowledgements, follow-ups, overrides, upstream decisions); withdraw the rest, except alerts a
     follow-up keeps."""
     db, now = service.db, ready.now
-    extras = alert_actions.listed_extras(db, [s.alert.id for s in ready.signed])
+    extras = alert_listing.listed_extras(db, [s.alert.id for s in ready.signed])
     events = []
     for s in ready.signed:
         alert_store.save_alert(db, s.alert, s.token, reminded_dose=s.reminded, body=s.body)
@@ -172,7 +199,7 @@ def write(service: Service, admission: Admission, ready: Prepared) -> list[Event
                 db, ward=admission.ward, type="alert", data=text, admission=admission.id, now=now
             )
         )
-    kept = alert_actions.kept_alerts(db, admission.id, now)  # a follow-up never hides its alert
+    kept = alert_listing.kept_alerts(db, admission.id, now)  # a follow-up never hides its alert
     for reason, found in ready.withdrawals:
         ids = tuple(a for a in found if a not in kept)
         if not ids:

@@ -13,22 +13,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, dose_overrides, idempotency, lookups, storage
+from alertsvc.access import Staff, require
+from alertsvc.alert_actions import dose_json
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
-from alertsvc.clock import iso, parse_iso
+from alertsvc.clock import parse_iso
 from alertsvc.errors import InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.model import RXNORM_SYSTEM, Resolution
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.schedule.mar import Outcome, ScheduledDose, doses_from_medication_request, record_outcome
+from alertsvc.service_api import ServiceApi
 from alertsvc.ward_desk import ward_of
-from alertsvc.web.auth import Staff, require
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Ordered:
 
 
 async def add_schedule(
-    service: Service,
+    service: ServiceApi,
     ward: str,
     body: dict[str, Any],
     staff: Staff,
@@ -100,7 +99,7 @@ async def add_schedule(
 
 
 async def record_administration(
-    service: Service,
+    service: ServiceApi,
     ward: str,
     dose_id: str,
     body: dict[str, Any],
@@ -147,7 +146,7 @@ async def record_administration(
     return answer
 
 
-def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any]:
+def schedule_view(service: ServiceApi, ward_id: str, staff: Staff) -> dict[str, Any]:
     require(staff, ward=ward_id, roles=("nurse", "admission"))
     now = service.clock()
     doses = adm.doses(service.db, ward=ward_id)
@@ -168,19 +167,6 @@ def schedule_view(service: Service, ward_id: str, staff: Staff) -> dict[str, Any
         extra = {"bed": admitted.bed, "patient": admitted.label} if admitted else {"bed": "", "patient": ""}
         listed.append(dose_json(dose) | extra)
     return {"ward": ward_id, "administrations": listed}
-
-
-def dose_json(dose: ScheduledDose) -> dict[str, Any]:
-    return {
-        "id": dose.id,
-        "admission": dose.admission,
-        "drug": dose.drug,
-        "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in dose.ingredients],
-        "dose": dose.dose,
-        "route": dose.route,
-        "due": iso(dose.due),
-        "outcome": None if dose.outcome is None else adm.outcome_json(dose.outcome),
-    }
 
 
 def schedule_terms(body: dict[str, Any]) -> list[Ordered]:
@@ -226,7 +212,7 @@ def unresolved_orders(body: dict[str, Any], resolved: dict[Ordered, Resolution])
 
 
 def plan_doses(
-    service: Service,
+    service: ServiceApi,
     ward_id: str,
     body: dict[str, Any],
     now: datetime,
@@ -295,7 +281,7 @@ def plan_doses(
 
 
 def record_dose_outcome(
-    service: Service, ward_id: str, dose_id: str, body: dict[str, Any], staff: Staff
+    service: ServiceApi, ward_id: str, dose_id: str, body: dict[str, Any], staff: Staff
 ) -> ScheduledDose:
     """The dose with a nurse's outcome (given, held, refused) recorded; nothing is stored here."""
     require(staff, ward=ward_id, roles=("nurse",))
@@ -318,7 +304,7 @@ def record_dose_outcome(
     return record_outcome(dose, Outcome(status=status, recorded_at=when, nurse=staff.name, note=note))
 
 
-def _admission_on(service: Service, admission_id: Any, ward_id: str, where: str) -> adm.Admission:
+def _admission_on(service: ServiceApi, admission_id: Any, ward_id: str, where: str) -> adm.Admission:
     if not isinstance(admission_id, str):
         raise InputError(f"{where}.admission: required")
     admission = adm.get_admission(service.db, admission_id)

@@ -26,12 +26,13 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
 from alertsvc import admissions as adm
 from alertsvc import audit, idempotency, intake, storage
+from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
@@ -48,10 +49,7 @@ from alertsvc.ledger.grants import SCOPES, parse_scope
 from alertsvc.ledger.remote import fetch_slice
 from alertsvc.ledger_calls import call_ledger_server
 from alertsvc.patient_data import Patient
-from alertsvc.web.auth import Staff, require
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 MAX_REASON_CHARS = 500
 MAX_PENDING = 5
@@ -117,7 +115,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRequest:
     )
 
 
-def requests_of(service: Service, admission_id: str, *, status: str | None = None) -> list[StoredRequest]:
+def requests_of(service: ServiceApi, admission_id: str, *, status: str | None = None) -> list[StoredRequest]:
     sql = f"SELECT {_COLUMNS} FROM scope_requests WHERE admission = ?"
     params = [admission_id]
     if status is not None:
@@ -126,7 +124,7 @@ def requests_of(service: Service, admission_id: str, *, status: str | None = Non
     return [_stored(r) for r in service.db.execute(sql + " ORDER BY requested_at, id", params).fetchall()]
 
 
-def _ward_admission(service: Service, admission_id: str, staff: Staff) -> Admission:
+def _ward_admission(service: ServiceApi, admission_id: str, staff: Staff) -> Admission:
     """The admission, for staff of its ward (another ward's admission is as unknown as a guessed id)."""
     admission = adm.get_admission(service.db, admission_id)
     if admission is None or admission.ward != staff.ward:
@@ -135,7 +133,7 @@ def _ward_admission(service: Service, admission_id: str, staff: Staff) -> Admiss
     return admission
 
 
-def view(service: Service, admission_id: str, staff: Staff) -> dict[str, Any]:
+def view(service: ServiceApi, admission_id: str, staff: Staff) -> dict[str, Any]:
     """``GET /admissions/{id}/scope-requests``: every request of the admission and its answer."""
     admission = _ward_admission(service, admission_id, staff)
     return {
@@ -163,7 +161,7 @@ def _read_body(body: dict[str, Any]) -> tuple[list[str], str]:
 
 
 async def request_scope(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -226,14 +224,14 @@ async def request_scope(
     return answer
 
 
-def _get(service: Service, request_id: str) -> StoredRequest:
+def _get(service: ServiceApi, request_id: str) -> StoredRequest:
     row = service.db.execute(f"SELECT {_COLUMNS} FROM scope_requests WHERE id = ?", [request_id]).fetchone()
     if row is None:
         raise NotFound(f"no scope request {request_id}")
     return _stored(row)
 
 
-def _event(service: Service, stored: StoredRequest, now: datetime) -> Event:
+def _event(service: ServiceApi, stored: StoredRequest, now: datetime) -> Event:
     """The ward stream's ``scope-request`` event: the request as the API shows it, and the bed."""
     admission = adm.get_admission(service.db, stored.admission)
     data = {**stored.as_json(), "bed": admission.bed if admission else None}
@@ -242,13 +240,13 @@ def _event(service: Service, stored: StoredRequest, now: datetime) -> Event:
     )
 
 
-async def read_pending_answers(service: Service, admission: Admission) -> None:
+async def read_pending_answers(service: ServiceApi, admission: Admission) -> None:
     """Read her answer to each request of the admission still awaiting one (the poll's fallback)."""
     for stored in requests_of(service, admission.id, status="requested"):
         await read_answer(service, admission, stored.id)
 
 
-async def read_answer(service: Service, admission: Admission, request_id: str) -> None:
+async def read_answer(service: ServiceApi, admission: Admission, request_id: str) -> None:
     """Read her answer to one request and act on it; errors are logged (the next poll tries again)."""
     try:
         stored = _get(service, request_id)
@@ -268,7 +266,7 @@ async def read_answer(service: Service, admission: Admission, request_id: str) -
 
 
 def _answered(
-    service: Service,
+    service: ServiceApi,
     stored: StoredRequest,
     status: str,
     *,
@@ -287,7 +285,7 @@ def _answered(
 
 
 async def _move_to_wider_grant(
-    service: Service, admission: Admission, stored: StoredRequest, grant_id: str
+    service: ServiceApi, admission: Admission, stored: StoredRequest, grant_id: str
 ) -> None:
     """Read and verify the new grant's slice; move the admission onto it (or refuse it, saying why)."""
     now = service.clock()

@@ -41,6 +41,7 @@ from alertsvc import (
     timers,
     updates,
 )
+from alertsvc.access import ReplayCache, Staff, TokenRules, read_staff_token, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event, Hub
@@ -64,8 +65,6 @@ from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Staff, TokenRules, read_staff_token, require
-from alertsvc.web.signed_requests import ReplayCache
 
 ALERT_TYPE = reconciling.ALERT_TYPE
 REVOKED = updates.REVOKED
@@ -312,8 +311,8 @@ class Service:
         task.add_done_callback(self._deliveries.discard)
 
     async def poll_ledgers(self) -> None:
-        """Read new entries from the ledgers of admissions admitted by grant link (see ledger_reader)."""
-        await ledger_reader.poll(self)
+        """Read new entries from the ledgers of admissions admitted by grant link (see ledger_watch)."""
+        await ledger_watch.poll(self)
         self.rebuild_timers()
 
     # -- the check ---------------------------------------------------------------------------------

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import admissions as adm
 from alertsvc import audit, bedside, ending, idempotency, intake, storage
+from alertsvc.access import Role, SignedCall, Staff, read_signed_call, require
 from alertsvc.admissions import Admission
-from alertsvc.errors import AlertsvcError, Conflict, Forbidden
+from alertsvc.errors import AlertsvcError, Conflict, Forbidden, Unauthorized
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import read_head
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
-from alertsvc.web.auth import Role, Staff, require
-from alertsvc.web.signed_requests import read_signed_request
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 REVOKED = "grant revoked"
 
@@ -41,15 +38,15 @@ class Signer:
 Credential = Staff | Signer
 
 
-def signer(service: Service, admission_id: str, authorization: str, *, target: str, raw: bytes) -> Signer:
-    """The admission's patient, when ``authorization`` is a request she signed for exactly this method,
-    target and body (``raw``); Unauthorized or Forbidden otherwise. A signed request is accepted once: its
+def signer(service: ServiceApi, admission_id: str, call: SignedCall) -> Signer:
+    """The admission's patient, when ``call`` is a request she signed for exactly this method (POST),
+    target and body; Unauthorized or Forbidden otherwise. A signed request is accepted once: its
     nonce enters the replay cache here, before any Idempotency-Key answer could be replayed for it, and only
     for the admission's own patient (so strangers' keys cannot fill the cache)."""
     now = service.clock()
-    signed = read_signed_request(
-        authorization, method="POST", target=target, body=raw, audience=service.identity.public_id, now=now
-    )
+    if call.method != "POST":
+        raise Unauthorized("ledger updates are posted")
+    signed = read_signed_call(call, audience=service.identity.public_id, now=now)
     admission = adm.get_admission(service.db, admission_id)
     if admission is None or signed.issuer != admission.patient:
         raise Forbidden("only the patient or the ward's staff may add entries")
@@ -69,7 +66,7 @@ def author(admission: Admission, who: Credential) -> str:
 
 
 async def add_entries(
-    service: Service,
+    service: ServiceApi,
     admission_id: str,
     body: dict[str, Any],
     who: Credential,
@@ -85,7 +82,7 @@ async def add_entries(
 
 
 async def apply_update(
-    service: Service,
+    service: ServiceApi,
     admission: Admission,
     update_bytes: bytes,
     *,

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import alert_actions, audit, idempotency, storage
+from alertsvc import alert_actions, alert_listing, audit, idempotency, storage
+from alertsvc.access import SignedCall, Staff, read_signed_call, require
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
 from alertsvc.alerts.store import Acknowledgement
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import InputError, NotFound
+from alertsvc.errors import InputError, NotFound, Unauthorized
 from alertsvc.schedule.shifts import Shift, Ward, shift_at, shift_occurrence
-from alertsvc.web.auth import Staff, require
-from alertsvc.web.signed_requests import read_signed_request
-
-if TYPE_CHECKING:
-    from alertsvc.service import Service
+from alertsvc.service_api import ServiceApi
 
 ACK_REASONS: dict[str, str] = {
     "dose-held": "Dose will be held; prescriber informed",
@@ -42,18 +39,18 @@ ACK_REASONS: dict[str, str] = {
 ward_of = alert_actions.ward_of
 
 
-def current_shift(service: Service, ward: Ward, name: str | None, now: datetime) -> Shift:
+def current_shift(service: ServiceApi, ward: Ward, name: str | None, now: datetime) -> Shift:
     return shift_at(ward, now) if not name else shift_occurrence(ward, name, now)
 
 
-def alerts_view(service: Service, ward_id: str, shift_name: str | None, staff: Staff) -> dict[str, Any]:
+def alerts_view(service: ServiceApi, ward_id: str, shift_name: str | None, staff: Staff) -> dict[str, Any]:
     """The ward's active alerts for a shift, most severe first, each with every acknowledgement."""
     require(staff, ward=ward_id, roles=("nurse",))
     now = service.clock()
     ward = ward_of(service, ward_id)
     shift = current_shift(service, ward, shift_name, now)
     alerts = alert_store.active_alerts(service.db, ward=ward_id)
-    extras = alert_actions.listed_extras(service.db, [a.id for a in alerts])
+    extras = alert_listing.listed_extras(service.db, [a.id for a in alerts])
     listed = []
     for alert in alerts:
         more = extras[alert.id]
@@ -116,7 +113,7 @@ def shift_json(ward: Ward, shift: Shift) -> dict[str, str]:
 
 
 async def acknowledge(
-    service: Service,
+    service: ServiceApi,
     alert_id: str,
     body: dict[str, Any],
     staff: Staff,
@@ -186,7 +183,7 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
     return code, display or ACK_REASONS[code]
 
 
-def audit_stream_opened(service: Service, ward: str, after: int, staff: Staff) -> None:
+def audit_stream_opened(service: ServiceApi, ward: str, after: int, staff: Staff) -> None:
     """Opening a ward's event stream is a read of its alerts, so it is audited (before any is sent)."""
     with storage.write(service.db):
         audit.record(
@@ -199,11 +196,12 @@ def audit_stream_opened(service: Service, ward: str, after: int, staff: Staff) -
         )
 
 
-def audit_trail(service: Service, admission_id: str, token: str, *, path: str) -> dict[str, Any]:
-    """The patient's own trail, to a request signed with the patient's key."""
+def audit_trail(service: ServiceApi, admission_id: str, call: SignedCall) -> dict[str, Any]:
+    """The patient's own trail, to a request (a GET) signed with the patient's key."""
     now = service.clock()
-    audience = service.identity.public_id
-    signed = read_signed_request(token, method="GET", target=path, body=b"", audience=audience, now=now)
+    if call.method != "GET" or call.body:
+        raise Unauthorized("the audit trail is read with a GET")
+    signed = read_signed_call(call, audience=service.identity.public_id, now=now)
     stored_hash = audit.patient_hash_of(service.db, admission_id)
     if stored_hash is None:
         raise NotFound(f"no admission {admission_id}")

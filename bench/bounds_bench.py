@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.config import Settings
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import issue_staff_token
 from tests.web.bounds import (
     alertsvc_serve,
     free_port,

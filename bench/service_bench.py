@@ -26,17 +26,16 @@ import httpx
 import nacl.signing
 import uvloop
 
-from alertsvc.alerts import jws
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.config import Settings
-from alertsvc.ledger import actions, fhir, grants
+from alertsvc.ledger import actions, fhir, grants, jws
 from alertsvc.ledger.canonical import canonical, loads
 from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice, make_update
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 WARD = "bench"
 DRUGS = [

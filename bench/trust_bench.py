@@ -12,16 +12,12 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
-from alertsvc.alerts import jws
+from alertsvc.access import ReplayCache, SignedRequest, read_signed_request
 from alertsvc.alerts.withdrawal import WITHDRAWAL_TYPE, withdrawal_claims
 from alertsvc.errors import Unauthorized
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.signed_requests import (
-    ReplayCache,
-    SignedRequest,
-    read_signed_request,
-    sign_request,
-)
+from alertsvc.ledger.request_tokens import sign_request
 
 REQUESTS = 2000
 BODY = b'{"v":1,"entries":[' + (b'{"x":"' + b"a" * 2000 + b'"},') * 20 + b"{}]}"  # about 40 KB

@@ -31,10 +31,10 @@ from typing import Any
 
 import httpx
 
-from alertsvc.alerts import jws
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import issue_staff_token
 
 REPO = Path(__file__).resolve().parent.parent
 WARD = "ward-7"

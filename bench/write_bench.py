@@ -21,13 +21,13 @@ from pathlib import Path
 
 import httpx
 
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
-from alertsvc.web.auth import issue_staff_token
 
 WARD = "bench"
 WRITES = 200

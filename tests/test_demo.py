@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alertsvc import alert_actions, allergy_desk, demo
+from alertsvc import alert_listing, allergy_desk, demo
+from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
 from alertsvc.clock import parse_iso
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 NOW = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 14:30 in London: the day shift, as `make run` seeds
 
@@ -27,7 +27,7 @@ def test_the_demo_admits_every_patient_with_the_night_story_alert(tmp_path: Path
         try:
             summary = await demo.seed(service, folder, NOW)
             alerts = alert_store.active_alerts(service.db, ward=demo.WARD)
-            extras = alert_actions.listed_extras(service.db, [a.id for a in alerts])
+            extras = alert_listing.listed_extras(service.db, [a.id for a in alerts])
             nurse = service.staff(
                 issue_staff_token(service.identity, ward=demo.WARD, name="N", role="nurse", now=NOW, hours=1)
             )

@@ -5,7 +5,7 @@ Callers wrap writes in ``storage.write(db)``. Rows name their admission, so a pu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -17,6 +17,8 @@ FOLLOW_UP_COLUMNS = (
     "id, alert, admission, ward, dose, opened_at, opened_by, opened_shift, state, comes_back, raised, "
     "prescriber, comment, closed_at, closed_by, resolution, resolution_note"
 )
+KEEP_ANSWERED = timedelta(hours=24)
+"""An answered follow-up keeps its alert on the ward's list this long, so every shift sees the answer."""
 OVERRIDE_COLUMNS = (
     "id, alert, admission, ward, dose, nurse, recorded_by, shift, shift_start, reason_code, reason_display, "
     "text, at"
@@ -157,3 +159,17 @@ def _follow_up(row: Any) -> FollowUp:
 
 def _maybe_time(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
+
+
+def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
+    """Timers (job id -> instant): open follow-ups coming back, answered ones whose alert may now go."""
+    found: dict[str, datetime] = {}
+    for waiting in open_follow_ups(db):
+        found[f"follow-up:{waiting.id}"] = max(now, waiting.comes_back)
+    rows = db.execute(
+        "SELECT id, closed_at FROM follow_ups WHERE state = 'closed' AND closed_at > ?",
+        [iso(now - KEEP_ANSWERED)],
+    ).fetchall()
+    for follow_up_id, closed_at in rows:
+        found[f"follow-up-kept:{follow_up_id}"] = parse_iso(closed_at) + KEEP_ANSWERED
+    return found

@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlite_utils
 
-from alertsvc.alerts import jws
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import append_event
 from alertsvc.clock import iso
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 
 WITHDRAWAL_TYPE = "alertsvc-withdrawal+jwt"

@@ -5,7 +5,7 @@ never changes the graph. It gives the same findings in the same order whatever t
 With ``observations`` (the patient's INR, potassium, creatinine, eGFR, QTc with their dates) and ``now``,
 the observation modifiers of :mod:`alertsvc.knowledge.observations` change and add findings.
 
-Decisions worth knowing (see also DESIGN.md, "Severity tiers"):
+Decisions worth knowing (see also docs/design.md, "Severity tiers"):
 
 - Several rules matching one pair of ingredients make one finding: the most severe rule is named, the
   sources of every matching rule are merged. A pair also matched by a rule on the ONC non-interruptive

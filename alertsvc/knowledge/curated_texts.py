@@ -28,7 +28,7 @@ TIER_STEPS: Final[dict[Severity, tuple[str, ...]]] = {
     "moderate": ("Give as prescribed.",),
     "minor": ("Give as prescribed.",),
 }
-"""The first steps of every finding's management, by tier (DESIGN.md: critical = contraindicated, major =
+"""The first steps of every finding's management, by tier (docs/design.md: critical = contraindicated, major =
 avoid or change therapy, moderate = monitor or adjust, minor = take into account)."""
 
 WATCH_PREFIX: Final[dict[Severity, str]] = {

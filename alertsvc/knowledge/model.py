@@ -233,7 +233,8 @@ class Rating:
 
 @dataclass(frozen=True)
 class Finding:
-    """A pure result of checking; see DESIGN.md. ``refs`` names the medications/allergies/flags involved."""
+    """A pure result of checking; see docs/design.md ("finding"). ``refs`` names the
+    medications/allergies/flags involved."""
 
     kind: FindingKind
     severity: Severity

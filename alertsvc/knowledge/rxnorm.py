@@ -6,8 +6,8 @@ The offline terminology resolves most terms from ``data/``; this client is what 
 Every look-up is bounded: one ``resolve()`` (several requests, retries included) or one endpoint call
 costs at most ``timeout`` seconds, then gives up. requests' own timeouts bound each socket read, not the
 whole call (a server dripping one byte at a time would hold it for ever), so a watchdog shuts the socket
-down at the deadline (see ``rxnav_http``). Failures inside the client raise ``TerminologyUnavailable``;
-``resolve()`` turns them into an unresolved ``Resolution`` saying why.
+down at the deadline (see ``alertsvc.deadline_http``). Failures inside the client raise
+``TerminologyUnavailable``; ``resolve()`` turns them into an unresolved ``Resolution`` saying why.
 
 Requests go out at most 20 per second (RxNav's terms), 5xx answers and refused connections are retried
 with exponential backoff while time remains, a 403 (rate limit exceeded) stops all requests for a
@@ -32,9 +32,9 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from alertsvc.config import Settings
+from alertsvc.deadline_http import Watchdog, watched_session
 from alertsvc.errors import ConfigError, TerminologyUnavailable, UnknownDrug
 from alertsvc.knowledge.model import Ingredient, Resolution
-from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.knowledge.rxnav_json import (
     RXCUI_PATTERN,
     Candidate,

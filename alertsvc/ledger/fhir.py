@@ -11,21 +11,20 @@ MedicationStatement with the same id and status ``stopped``): current state = la
 
 from __future__ import annotations
 
-import functools
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alertsvc.errors import InputError
 from alertsvc.ledger.entries import SignedEntry, format_time, require_dict, require_list, require_str
-
-if TYPE_CHECKING:
-    from alertsvc.ledger.observations import Observation
+from alertsvc.ledger.observations import Observation, read_observation
+from alertsvc.ledger.references import IDENTITY_SYSTEM as IDENTITY_SYSTEM  # named as fhir.* by its users
+from alertsvc.ledger.references import identity_ref as identity_ref
+from alertsvc.ledger.references import new_resource_id as new_resource_id
+from alertsvc.ledger.references import read_identity_ref as read_identity_ref
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-IDENTITY_SYSTEM = "urn:ietf:params:alertsvc:identity"
 ENTRY_SYSTEM = "urn:ietf:params:alertsvc:entry"
 SCOPE_SYSTEM = "urn:ietf:params:alertsvc:scope"
 SMART_SCOPE_SYSTEM = "urn:ietf:params:alertsvc:smart-scope"
@@ -51,23 +50,6 @@ SMART_RESOURCES: Mapping[str, tuple[str, str]] = {
     "observations": ("Observation", ""),
 }
 """Grant scope -> (FHIR resource type, SMART v2 scope query narrowing it)."""
-
-
-def new_resource_id() -> str:
-    """A fresh FHIR resource id (a UUID; ids name a resource across its updates)."""
-    return str(uuid.uuid4())
-
-
-def identity_ref(public_id: str) -> dict[str, Any]:
-    return {"identifier": {"system": IDENTITY_SYSTEM, "value": public_id}}
-
-
-def read_identity_ref(value: object, *, what: str) -> str:
-    ref = require_dict(value, what=what)
-    ident = require_dict(ref.get("identifier"), what=f"{what} identifier")
-    if ident.get("system") != IDENTITY_SYSTEM:
-        raise InputError(f"{what}: identifier system must be {IDENTITY_SYSTEM}")
-    return require_str(ident.get("value"), what=f"{what} identifier value")
 
 
 def smart_scope(scope: str, access: str) -> str:
@@ -404,27 +386,21 @@ def read_reaction(entry: SignedEntry) -> Reaction:
     return Reaction(resource_id, entry.id, drug, rxcui, text, severity, observed, flagged_by, entry.created)
 
 
+_CLINICAL_READERS: Mapping[str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]] = {
+    "medication": read_medication,
+    "allergy": read_allergy,
+    "reaction": read_reaction,
+    "observation": read_observation,
+}
+
+
 def read_clinical(entry: SignedEntry) -> Medication | Allergy | Reaction | Observation:
     """Read a medication, allergy, reaction or observation entry's body (InputError naming the entry if
-    malformed). Observations are read by ``alertsvc.ledger.observations``, which builds on this module."""
+    malformed). Observations are read by ``alertsvc.ledger.observations``."""
     try:
-        return _clinical_readers()[entry.kind](entry)
+        return _CLINICAL_READERS[entry.kind](entry)
     except KeyError:
         raise InputError(f"{_what(entry)} is not a medication, allergy, reaction or observation") from None
-
-
-@functools.cache
-def _clinical_readers() -> Mapping[
-    str, Callable[[SignedEntry], Medication | Allergy | Reaction | Observation]
-]:
-    from alertsvc.ledger.observations import read_observation  # here: that module imports this one
-
-    return {
-        "medication": read_medication,
-        "allergy": read_allergy,
-        "reaction": read_reaction,
-        "observation": read_observation,
-    }
 
 
 def current_medications(entries: Iterable[SignedEntry]) -> tuple[Medication, ...]:

@@ -29,11 +29,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from alertsvc.errors import InputError
-from alertsvc.knowledge.observation_rules import Analyte
-from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger.entries import (
     SignedEntry,
     format_time,
@@ -43,8 +41,13 @@ from alertsvc.ledger.entries import (
     require_str,
     sign_entry,
 )
-from alertsvc.ledger.fhir import identity_ref, new_resource_id, read_identity_ref
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.references import identity_ref, new_resource_id, read_identity_ref
+
+Analyte = Literal["inr", "potassium", "creatinine", "egfr", "qtc"]
+"""What a LOINC code measures, in the words the check's modifiers key on (the same five names as
+``alertsvc.knowledge.observation_rules.Analyte``; the ledger knows no pharmacology, so it names them
+itself, and a test holds the two lists equal)."""
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -315,15 +318,3 @@ def current_observations(entries: Iterable[SignedEntry]) -> tuple[Observation, .
 def latest_observations(observations: Iterable[Observation]) -> tuple[Observation, ...]:
     """``current_observations`` of observation entries already read (in ledger order)."""
     return tuple({o.resource_id: o for o in observations}.values())
-
-
-def lab_value(quantity: Quantity, *, measured: datetime, ref: str) -> LabValue:
-    """A checked value as the check's modifiers take it (``alertsvc.knowledge.observations``)."""
-    code = quantity.code
-    unit = "" if code.analyte == "inr" else code.unit_display
-    return LabValue(code.analyte, quantity.value, unit, measured, code.code, ref, code.short)
-
-
-def lab_values(found: Iterable[Observation], *, ref_prefix: str = "entry:") -> list[LabValue]:
-    """Verified observation entries (or ward-recorded ones) as the check's modifiers take them."""
-    return [lab_value(o.quantity, measured=o.effective, ref=ref_prefix + o.entry_id) for o in found]

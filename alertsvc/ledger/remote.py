@@ -2,12 +2,12 @@
 
 A patient's ledger server (``alertsvc ledger serve``) answers ``GET /slices/{grant}`` (the slice) and
 ``GET /slices/{grant}?since=HEAD`` (an update from head HEAD) to a request signed by the grantee's key
-(``Authorization: Bearer`` a signed request token, see ``alertsvc.web.signed_requests``: for this method,
+(``Authorization: Bearer`` a signed request token, see ``ledger.request_tokens``: for this method,
 path and query and an empty body, audience the patient's public id, usable once within a minute).
 ``fetch_slice`` and ``fetch_update`` make such requests and return the exact bytes received, for
 ``verify_slice`` / ``verify_update``; ``fetch_audit`` is the patient's own signed read of a hospital's
 audit trail. They block (call them from a worker thread) and each call ends by its deadline
-``timeout``, whatever the server does (a watchdog shuts the socket down, see ``rxnav_http``).
+``timeout``, whatever the server does (a watchdog shuts the socket down, see ``alertsvc.deadline_http``).
 
 Errors (nothing here returns a status to check):
 
@@ -42,6 +42,7 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from alertsvc.clock import utc_now
+from alertsvc.deadline_http import Watchdog, watched_session
 from alertsvc.errors import (
     AlertsvcError,
     Forbidden,
@@ -54,10 +55,9 @@ from alertsvc.errors import (
     ServiceError,
     WrongGrantee,
 )
-from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.ledger.canonical import b64url, canonical, loads, unb64url
 from alertsvc.ledger.identity import Identity, public_key_of
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
 
 GRANT_LINK_PREFIX = "alertsvc-grant:"
 MAX_ANSWER_BYTES = 32 * 1024 * 1024

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import requests
 
+from alertsvc.deadline_http import Watchdog, watched_session
 from alertsvc.errors import AlertsvcError, InputError, LedgerError
-from alertsvc.knowledge.rxnav_http import Watchdog, watched_session
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.remote import read_answer
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
 
 MAX_ANSWER_BYTES = 1024 * 1024
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alertsvc.alerts import jws
 from alertsvc.errors import AlertsvcError, BadSignature
+from alertsvc.ledger import jws
 from alertsvc.ledger.canonical import b64url
 from alertsvc.ledger.entries import TreeHead
 from alertsvc.ledger.identity import Identity

@@ -14,11 +14,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from alertsvc import errors
+from alertsvc import errors, server_http
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
-from alertsvc.web import cds_hooks, openapi, problems, routes, static, stream
+from alertsvc.web import cds_hooks, openapi, routes, static, stream
 from alertsvc.web.refusals import RefusalAudit
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
@@ -72,7 +72,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
     app = Starlette(
         routes=app_routes,
         lifespan=lifespan,
-        exception_handlers=refusals.audited(problems.exception_handlers(STATUS)),
+        exception_handlers=refusals.audited(server_http.exception_handlers(STATUS)),
     )
     app.state.service = the_service
     app.state.streams = stream.StreamCounter(settings.max_streams_per_token)

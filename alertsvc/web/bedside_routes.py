@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import bedside, discharge
+from alertsvc import bedside, discharge, practitioner_entries
+from alertsvc.server_http import bearer
 from alertsvc.web import http as web
-from alertsvc.web.auth import bearer
 from alertsvc.web.idempotent import once, staff_caller
 
 
@@ -26,7 +26,9 @@ async def _record(request: Request, kind: str) -> Response:
     service = web.service_of(request)
     staff = service.staff(bearer(request.headers.get("authorization")))
     admission = request.path_params["admission"]
-    bedside.ward_admission(service, admission, staff)  # another ward's id is "no admission", before the body
+    practitioner_entries.ward_admission(
+        service, admission, staff
+    )  # another ward's id is "no admission", before the body
     return await once(
         request,
         caller=staff_caller(staff),
@@ -46,7 +48,7 @@ async def discharge_patient(request: Request) -> Response:
     service = web.service_of(request)
     staff = service.staff(bearer(request.headers.get("authorization")))
     admission = request.path_params["admission"]
-    bedside.ward_admission(service, admission, staff)
+    practitioner_entries.ward_admission(service, admission, staff)
     return await once(
         request,
         caller=staff_caller(staff),

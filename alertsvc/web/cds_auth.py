@@ -31,9 +31,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from alertsvc.alerts import jws
 from alertsvc.config import Settings
 from alertsvc.errors import AlertsvcError, BadSignature, ConfigError, InputError, Unauthorized
+from alertsvc.ledger import jws
 from alertsvc.ledger.canonical import loads, unb64url
 from alertsvc.ledger.identity import jwk, verify_raw
 

@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, lookups, observation_desk, storage, upstream
+from alertsvc import admissions, audit, idempotency, lookups, observation_desk, server_http, storage, upstream
 from alertsvc.alerts.build import dedupe_key
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
@@ -55,10 +55,10 @@ from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medicati
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.patient_data import with_schedule
 from alertsvc.schedule.mar import ScheduledDose, unresolved_ingredient
+from alertsvc.server_http import bearer
 from alertsvc.service import Service
 from alertsvc.unchecked import fit
-from alertsvc.web import http, problems
-from alertsvc.web.auth import bearer
+from alertsvc.web import http
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
 from alertsvc.web.cds_fhir import Drafts, FhirReader, Unchecked
 from alertsvc.web.idempotent import once
@@ -160,7 +160,7 @@ async def call_service(request: Request) -> JSONResponse:
         has_meds = has_allergies = True
     if not has_meds and not has_allergies:
         message = f"no prefetched medications or allergies, and {why_not}"
-        return problems.error_response(412, "precondition-failed", message)
+        return server_http.error_response(412, "precondition-failed", message)
     findings = with_notes(
         check(
             [*current, *drafts.medications],

@@ -21,10 +21,10 @@ from typing import IO, Any
 
 import click
 
+from alertsvc.access import Role, issue_staff_token
 from alertsvc.clock import Clock, ShiftedClock, iso, parse_iso, utc_now
 from alertsvc.config import PREFIX, Settings
 from alertsvc.service_identity import load_or_create
-from alertsvc.web.auth import Role, issue_staff_token
 
 OPTION_NAMES = {"db_path": "--db"}
 TYPES: dict[str, Any] = {"int": int, "float": float, "Path": click.Path(path_type=Path), "str": str}

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from alertsvc import failpoints, idempotency
+from alertsvc.access import Staff
 from alertsvc.web import http
-from alertsvc.web.auth import Staff
 
 Write = Callable[[dict[str, Any], idempotency.Pending | None], Awaitable[Any]]
 """A route's write: (the request's JSON object, the pending key or None without the header) -> answer."""

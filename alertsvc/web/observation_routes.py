@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alertsvc import observation_desk
+from alertsvc.server_http import bearer
 from alertsvc.web import http as web
-from alertsvc.web.auth import bearer
 from alertsvc.web.idempotent import once, staff_caller
 
 

@@ -24,9 +24,8 @@ from starlette.responses import Response
 from alertsvc import admissions as adm
 from alertsvc import audit, errors, storage
 from alertsvc.alerts import store as alert_store
+from alertsvc.server_http import bearer, kebab
 from alertsvc.service import Service
-from alertsvc.web.auth import bearer
-from alertsvc.web.problems import kebab
 
 FLUSH_SECONDS = 1.0
 Handler = Callable[[Request, Exception], Awaitable[Response]]

@@ -1,4 +1,5 @@
-"""The JSON routes of DESIGN.md. Each reads who is asking and the body, and hands both to the service.
+"""The JSON routes of docs/design.md ("Interfaces"). Each reads who is asking and the body, and hands
+both to the service.
 
 Every POST takes an ``Idempotency-Key`` (``web.idempotent.once``): who is asking is read first, so a bad
 token is a bare 401 whatever the key.
@@ -15,13 +16,13 @@ from starlette.routing import Route
 
 from alertsvc import admissions as adm
 from alertsvc import alert_actions, allergy_desk, idempotency, schedule_desk, updates, ward_desk
+from alertsvc.access import SignedCall, Staff, signed_request_signer
 from alertsvc.errors import NotFound, Unauthorized
+from alertsvc.server_http import bearer, request_target
 from alertsvc.service import Service
 from alertsvc.web import bedside_routes, observation_routes, scope_request_routes
 from alertsvc.web import http as web
-from alertsvc.web.auth import Staff, bearer
 from alertsvc.web.idempotent import once, staff_caller
-from alertsvc.web.signed_requests import request_target, signed_request_signer
 
 AlertAct = Callable[..., Awaitable[dict[str, Any]]]
 """A desk's write about one alert: ``act(service, alert_id, body, staff, *, once=key)``."""
@@ -61,7 +62,8 @@ async def add_entries(request: Request) -> Response:
         who: updates.Credential = service.staff(authorization)
     except Unauthorized:  # a request the patient signed: it covers the body, so read that (bounded) first
         raw = await web.read_body(request, service.settings.max_body_bytes, what="ledger update")
-        who = updates.signer(service, admission, authorization, target=request_target(request), raw=raw)
+        call = SignedCall(authorization, method="POST", target=request_target(request), body=raw)
+        who = updates.signer(service, admission, call)
     caller = staff_caller(who) if isinstance(who, Staff) else idempotency.caller_id("signer", who.public_id)
     return await once(
         request,
@@ -94,8 +96,10 @@ def entries_caller(service: Service, admission_id: str, authorization: str) -> N
 async def audit(request: Request) -> JSONResponse:
     service = web.service_of(request)
     admission = request.path_params["admission"]
-    token = bearer(request.headers.get("authorization"))
-    return JSONResponse(ward_desk.audit_trail(service, admission, token, path=request_target(request)))
+    call = SignedCall(
+        bearer(request.headers.get("authorization")), method="GET", target=request_target(request)
+    )
+    return JSONResponse(ward_desk.audit_trail(service, admission, call))
 
 
 async def schedule(request: Request) -> Response:

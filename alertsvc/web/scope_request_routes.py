@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertsvc import scope_requests
+from alertsvc.server_http import bearer
 from alertsvc.web import http as web
-from alertsvc.web.auth import bearer
 from alertsvc.web.idempotent import once, staff_caller
 
 

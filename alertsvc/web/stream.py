@@ -27,8 +27,8 @@ from alertsvc import ward_desk
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.errors import InputError, TooManyRequests
+from alertsvc.server_http import bearer
 from alertsvc.web import http
-from alertsvc.web.auth import bearer
 
 PING_SECONDS = 15
 RETRY_MS = 2000

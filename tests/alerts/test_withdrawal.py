@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alertsvc.alerts import jws
 from alertsvc.alerts.withdrawal import WITHDRAWAL_TYPE, withdrawal_claims
 from alertsvc.errors import BadSignature
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 from alertsvc.service import ALERT_TYPE
 

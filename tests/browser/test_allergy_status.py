@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger import fhir
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.conftest import VIEWPORT, OpenTab, launch
 from tests.ledger.conftest import NOW, PATIENT, add, medication

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import read_grant_link
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import SCREENSHOTS, VIEWPORT, launch
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, add, allergy, medication, reaction

@@ -29,7 +29,7 @@ from alertsvc.ledger import actions
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import read_grant_link
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations, describe
 from tests.browser.conftest import OpenTab
 from tests.servers import serve_app

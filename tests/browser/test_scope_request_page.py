@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.server import create_ledger_app
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
+from alertsvc.patient_server.server import create_ledger_app
 from tests.browser.axe import assert_no_serious_violations
 from tests.browser.test_patient_pages import LedgerPages, page
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, add, grant_to, medication

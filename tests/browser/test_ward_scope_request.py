@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from alertsvc.ledger import grants
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import grant_link
-from alertsvc.ledger.server_state import CSRF_HEADER
+from alertsvc.patient_server.server_state import CSRF_HEADER
 from tests.browser.conftest import OpenTab
 from tests.browser.test_patient_to_ward import WARD, PatientsLedger, ledger_server
 from tests.web.conftest import FakeClock, RunningService

@@ -21,13 +21,13 @@ from typing import Any
 
 import httpx
 
+from alertsvc.access import Role, issue_staff_token
 from alertsvc.clock import parse_iso
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
-from alertsvc.web.auth import Role, issue_staff_token
 from tests.web.conftest import verify_with_cryptography
 from tests.web.processes import Site, killed
 

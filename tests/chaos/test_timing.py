@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
@@ -25,7 +26,6 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.schedule_desk import add_schedule
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 from tests.chaos.load import Clients
 from tests.web.conftest import PatientCLI, RunningService
 from tests.web.test_admissions import InProcessPatient, admit, drug_names_in, make_update, post_update

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from alertsvc.cli import main
-from alertsvc.ledger import walkthrough
-from alertsvc.ledger.commands import keys, ledger
+from alertsvc.patient_server import walkthrough
+from alertsvc.patient_server.commands import keys, ledger
 from tests.ledger.conftest import file_hash, run_cli
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import typing
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from alertsvc.cli import main
 from alertsvc.errors import InputError, OutOfScope, UnknownSigner
+from alertsvc.knowledge import observation_rules
 from alertsvc.ledger import merkle
 from alertsvc.ledger import observations as obs
 from alertsvc.ledger.canonical import canonical
@@ -34,6 +36,13 @@ def inr(value: float, *, author=PATIENT, grant: str | None = None, hours_ago: fl
         patient=PATIENT.public_id,
         grant=grant,
     )
+
+
+def test_the_ledger_names_the_same_analytes_as_the_check() -> None:
+    """The ledger names what a LOINC code measures itself (it imports no knowledge); the names must be the
+    check's, or a value would reach the modifiers under a name they do not key on."""
+    assert typing.get_args(obs.Analyte) == typing.get_args(observation_rules.Analyte)
+    assert {code.analyte for code in obs.CODES.values()} <= set(typing.get_args(observation_rules.Analyte))
 
 
 def test_the_module_examples_hold() -> None:

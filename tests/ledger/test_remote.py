@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.errors import (
     GrantExpired,
@@ -36,10 +37,9 @@ from alertsvc.ledger.remote import (
     grant_link,
     read_grant_link,
 )
-from alertsvc.ledger.server import create_ledger_app
 from alertsvc.ledger.slices import verify_slice, verify_update
+from alertsvc.patient_server.server import create_ledger_app
 from alertsvc.web.app import create_app
-from alertsvc.web.auth import issue_staff_token
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, medication, reaction
 from tests.ledger.test_server import AppSwitch, FakeClock, RunningLedger, create_grant
 from tests.servers import serve_app

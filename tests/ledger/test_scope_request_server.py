@@ -15,8 +15,8 @@ import pytest
 from alertsvc.ledger import grants
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.scope_requests import MAX_PENDING_PER_GRANT
-from alertsvc.web.signed_requests import sign_request
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, grant_to
 from tests.ledger.test_server import RunningLedger, clock, normalizer, running, shared_server, signed
 

@@ -32,10 +32,10 @@ from alertsvc.ledger.entries import sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import read_grant_link
-from alertsvc.ledger.server import CSRF_PLACEHOLDER, create_ledger_app
-from alertsvc.ledger.server_state import CSRF_HEADER
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import verify_slice, verify_update
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.patient_server.server import CSRF_PLACEHOLDER, create_ledger_app
+from alertsvc.patient_server.server_state import CSRF_HEADER
 from tests.ledger.conftest import (
     HOSPITAL,
     NOW,

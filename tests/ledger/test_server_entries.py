@@ -26,8 +26,8 @@ from alertsvc.ledger.practitioners import (
     reaction_body,
 )
 from alertsvc.ledger.remote_entries import Refusal, entries_body, post_entries
-from alertsvc.ledger.server import create_ledger_app
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
+from alertsvc.patient_server.server import create_ledger_app
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER
 from tests.servers import serve_app
 

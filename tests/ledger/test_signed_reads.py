@@ -3,7 +3,7 @@ captured request cannot be sent again, nor turned into another read by changing 
 
 from __future__ import annotations
 
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, ledger
 from tests.ledger.test_server import RunningLedger, clock, create_grant, normalizer, running, shared_server
 

@@ -12,8 +12,8 @@ import pytest
 from alertsvc.errors import BadSignature, TooManyRequests
 from alertsvc.ledger import grants
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.watch import WatchHub
 from alertsvc.ledger.watch_notices import Notice, read_notice
+from alertsvc.patient_server.watch_hub import WatchHub
 from tests.ledger.conftest import HOSPITAL, NOW, PATIENT, STRANGER, add, grant_to, medication, reaction
 from tests.ledger.test_server import RunningLedger, clock, normalizer, running, shared_server, signed
 from tests.watching import WatchReader

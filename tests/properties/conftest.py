@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from alertsvc.access import Staff, issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -19,7 +20,6 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
-from alertsvc.web.auth import Staff, issue_staff_token
 
 NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
 WARD = "ward-p"

@@ -21,10 +21,10 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from alertsvc.access import Role, issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.service import Service
 from alertsvc.web.app import create_app
-from alertsvc.web.auth import Role, issue_staff_token
 from tests.servers import uvicorn_thread
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -27,7 +28,6 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
 from alertsvc.web.app import create_app
-from alertsvc.web.auth import issue_staff_token
 from tests.servers import uvicorn_thread
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,9 +21,9 @@ from typing import Any
 import schemathesis
 from hypothesis import strategies as st
 
-from alertsvc.alerts import jws
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
 
 CONTEXT: dict[str, Any] = json.loads(os.environ.get("ALERTSVC_SCHEMATHESIS", "{}"))
 

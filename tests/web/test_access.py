@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alertsvc.access import issue_staff_token
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import issue_staff_token
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import (
     InProcessPatient,

@@ -30,8 +30,8 @@ from alertsvc.config import Settings
 from alertsvc.ledger.canonical import b64url, canonical
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
-from alertsvc.web.signed_requests import sign_request
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 
 WARD = "ward-a"

@@ -6,14 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alertsvc.access import issue_staff_token, read_staff_token, require
 from alertsvc.errors import Forbidden, Unauthorized
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import (
-    bearer,
-    issue_staff_token,
-    read_staff_token,
-    require,
-)
+from alertsvc.server_http import bearer
 
 SERVICE = Identity.from_seed(b"s" * 32)
 PATIENT = Identity.from_seed(b"p" * 32)

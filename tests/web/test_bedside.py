@@ -18,7 +18,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.practitioners import recorded_by
 from alertsvc.ledger.remote import grant_link
-from alertsvc.ledger.server import create_ledger_app
+from alertsvc.patient_server.server import create_ledger_app
 from tests.servers import serve_app
 from tests.web.conftest import FakeClock, RunningService, verify_with_cryptography
 

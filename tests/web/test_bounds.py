@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.config import Settings
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import issue_staff_token
 from tests.knowledge.rxnav_server import serve_recorded
 from tests.web.bounds import (
     alertsvc_serve,

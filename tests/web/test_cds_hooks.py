@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertsvc.alerts import jws
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError, Unauthorized
 from alertsvc.knowledge.check import check
 from alertsvc.knowledge.model import RXNORM_SYSTEM
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, serve

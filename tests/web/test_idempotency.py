@@ -20,7 +20,7 @@ import pytest
 
 from alertsvc.idempotency import KEY_LIFETIME
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.signed_requests import sign_request
+from alertsvc.ledger.request_tokens import sign_request
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
     WARD,

@@ -33,6 +33,7 @@ import httpx
 import pytest
 
 from alertsvc import failpoints
+from alertsvc.access import issue_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.errors import ConfigError
 from alertsvc.ledger import actions, grants
@@ -40,7 +41,6 @@ from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
-from alertsvc.web.auth import issue_staff_token
 from tests.web.processes import Site, wait_until_up
 
 RUNS = int(os.environ.get("ALERTSVC_KILL_RUNS", "5"))

@@ -9,6 +9,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -16,7 +17,6 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
 WARD = "ward-p"

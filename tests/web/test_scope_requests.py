@@ -20,9 +20,9 @@ from alertsvc.ledger import actions, grants
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import grant_link
-from alertsvc.ledger.server import create_ledger_app
-from alertsvc.ledger.server_state import CSRF_HEADER
 from alertsvc.ledger.slices import make_slice
+from alertsvc.patient_server.server import create_ledger_app
+from alertsvc.patient_server.server_state import CSRF_HEADER
 from tests.servers import serve_app
 from tests.web.conftest import FakeClock, RunningService, serve
 

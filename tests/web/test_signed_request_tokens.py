@@ -10,16 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alertsvc.alerts import jws
+from alertsvc.access import ReplayCache, read_signed_request
 from alertsvc.errors import Unauthorized
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.signed_requests import (
-    SIGNED_REQUEST_TYPE,
-    ReplayCache,
-    body_digest,
-    read_signed_request,
-    sign_request,
-)
+from alertsvc.ledger.request_tokens import SIGNED_REQUEST_TYPE, body_digest, sign_request
 
 SERVICE = Identity.from_seed(b"s" * 32)
 PATIENT = Identity.from_seed(b"p" * 32)

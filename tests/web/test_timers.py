@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -15,7 +16,6 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.schedule_desk import add_schedule
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
 WARD = "ward-3"

@@ -25,9 +25,9 @@ import pytest
 from click.testing import CliRunner
 
 from alertsvc import cli
+from alertsvc.access import issue_staff_token, read_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.ledger.identity import Identity
-from alertsvc.web.auth import issue_staff_token, read_staff_token
 from tests.web.bounds import alertsvc_serve, free_port, patient_slice, serve_env
 from tests.web.conftest import FakeClock, RunningService
 from tests.web.test_admissions import service_settings, serving

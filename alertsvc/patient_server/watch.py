@@ -11,123 +11,39 @@ unknown grant 404. The answer is a server-sent event stream of signed notices (`
 the last; comments every ``PING_SECONDS`` keep it alive and let either side notice a dead peer.
 
 Bounds: one watch per grant (a newer one replaces the older, which ends with ``replaced``: that is how a
-grantee that lost its connection without the server noticing gets back in), at most ``MAX_WATCHES``
-watches per server (then 429), a reader that takes nothing for ``SEND_TIMEOUT_SECONDS`` is dropped.
+grantee that lost its connection without the server noticing gets back in), at most
+``watch_hub.MAX_WATCHES`` watches per server (then 429), a reader that takes nothing for
+``SEND_TIMEOUT_SECONDS`` is dropped.
 
-How changes are noticed: the routes of this server poke the hub after they append; the command line
-and any other process are noticed within ``CHECK_SECONDS`` by ``PRAGMA data_version`` on one connection
-the hub holds open while anyone watches.
+How changes are noticed: the routes of this server poke the hub after they append; the command line and
+any other process are noticed within ``watch_hub.CHECK_SECONDS`` by ``PRAGMA data_version`` on one
+connection the hub holds open while anyone watches.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
-import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from alertsvc import errors
+from alertsvc.access import read_signed_request
 from alertsvc.ledger.grants import Grant, check_current
 from alertsvc.ledger.log import LedgerSnapshot
-from alertsvc.ledger.server_state import PatientServer, server_of
-from alertsvc.ledger.store import LedgerStore
 from alertsvc.ledger.watch_notices import sign_notice
-from alertsvc.web.auth import bearer
-from alertsvc.web.signed_requests import read_signed_request, request_target
+from alertsvc.patient_server.server_state import PatientServer, server_of
+from alertsvc.patient_server.watch_hub import Watch
+from alertsvc.server_http import bearer, request_target
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 10.0
-MAX_WATCHES = 64
-CHECK_SECONDS = 0.2
-"""How often the hub asks SQLite whether another process has written to the ledger."""
 WAKE_SECONDS = 1.0
 """How often an idle watch wakes up to see whether its grant has expired."""
-log = logging.getLogger("alertsvc.ledger.watch")
-
-
-class _Watch:
-    """One open watch of one grant."""
-
-    def __init__(self, grant_id: str) -> None:
-        self.grant_id = grant_id
-        self.replaced = False
-
-
-class WatchHub:
-    """The open watches of one ledger server and what wakes them (see the module docstring)."""
-
-    def __init__(self, ledger_path: Path, *, limit: int = MAX_WATCHES) -> None:
-        self.ledger_path = ledger_path
-        self.limit = limit
-        self.generation = 0
-        self._changed = asyncio.Event()
-        self._open: dict[str, _Watch] = {}
-        self._checker: asyncio.Task[None] | None = None
-        self._read: tuple[int, LedgerSnapshot] | None = None
-
-    def snapshot(self, server: PatientServer) -> LedgerSnapshot:
-        """The ledger as of the hub's current generation, read once for every watch that wakes."""
-        if self._read is None or self._read[0] != self.generation:
-            self._read = (self.generation, server.snapshot())
-        return self._read[1]
-
-    def __len__(self) -> int:
-        return len(self._open)
-
-    def poke(self) -> None:
-        """The ledger (or a scope request) may have changed: wake every watch to look."""
-        self.generation += 1
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    async def wait(self, generation: int, timeout: float) -> None:
-        """Until the hub is poked after ``generation``, or ``timeout`` seconds."""
-        if self.generation != generation:
-            return
-        with anyio.move_on_after(max(timeout, 0.0)):
-            await self._changed.wait()
-
-    def open(self, grant_id: str) -> _Watch:
-        """A new watch of ``grant_id``, replacing an older one; TooManyRequests at the limit."""
-        older = self._open.get(grant_id)
-        if older is None and len(self._open) >= self.limit:
-            raise errors.TooManyRequests(
-                f"this ledger server already holds {len(self._open)} watches; at most {self.limit}"
-            )
-        if older is not None:
-            older.replaced = True
-        watch = _Watch(grant_id)
-        self._open[grant_id] = watch
-        if older is not None:
-            self.poke()
-        if self._checker is None or self._checker.done():
-            self._checker = asyncio.get_running_loop().create_task(self._check_other_writers())
-        return watch
-
-    def close(self, watch: _Watch) -> None:
-        if self._open.get(watch.grant_id) is watch:
-            del self._open[watch.grant_id]
-
-    async def _check_other_writers(self) -> None:
-        """While anyone watches: poke when another connection has committed to the ledger file."""
-        try:
-            with LedgerStore.open(self.ledger_path) as store:
-                seen = store.data_version()
-                while self._open:
-                    await asyncio.sleep(CHECK_SECONDS)
-                    version = store.data_version()
-                    if version != seen:
-                        seen = version
-                        self.poke()
-        except errors.AlertsvcError as exc:
-            log.error("watching %s for changes failed: %s", self.ledger_path, exc)
-            self.poke()  # let each watch find out for itself, and end
+log = logging.getLogger("alertsvc.patient_server.watch")
 
 
 def covered_sizes(snapshot: LedgerSnapshot, grant: Grant) -> dict[str, int]:
@@ -183,7 +99,7 @@ async def watch(request: Request) -> EventSourceResponse:
 
 
 async def _notices(
-    server: PatientServer, grant: Grant, snapshot: LedgerSnapshot, held: _Watch, generation: int
+    server: PatientServer, grant: Grant, snapshot: LedgerSnapshot, held: Watch, generation: int
 ) -> AsyncIterator[ServerSentEvent]:
     hub = server.watches
 
@@ -216,7 +132,7 @@ async def _notices(
             continue
         generation = hub.generation
         try:
-            snapshot = hub.snapshot(server)
+            snapshot = hub.snapshot(server.snapshot)
         except errors.AlertsvcError as exc:
             log.error("watch of grant %s ends: the ledger cannot be read (%s)", grant.id, exc)
             return

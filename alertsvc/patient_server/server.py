@@ -4,7 +4,7 @@
 patient's key; nothing is built at import time. Two audiences, kept apart:
 
 - The hospital (any client address): ``GET /slices/{grant}[?since=HEAD]`` with ``Authorization: Bearer``
-  a request token signed by the grant's grantee (``alertsvc.web.signed_requests``: audience = the
+  a request token signed by the grant's grantee (``alertsvc.access``: audience = the
   patient's public id, method GET, the request's path and query, an empty body, used once). A bad,
   missing, stale or replayed token is a bare 401; a valid token from someone other than the grantee, or
   for a revoked or expired grant, is 403; an unknown grant 404. The answer is the slice (``make_slice``)
@@ -39,22 +39,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alertsvc import errors
+from alertsvc import errors, server_http
+from alertsvc.access import ReplayCache, read_signed_request
 from alertsvc.clock import Clock, utc_now
 from alertsvc.config import REPO
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger import scope_request_routes, server_entries, server_notes, server_routes, watch
 from alertsvc.ledger.grants import check_current, read_revocation
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
-from alertsvc.ledger.server_search import DrugIndex
-from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.slices import make_slice, make_update
-from alertsvc.web import problems
-from alertsvc.web.auth import bearer
-from alertsvc.web.problems import error_response
-from alertsvc.web.signed_requests import ReplayCache, read_signed_request, request_target
+from alertsvc.patient_server import scope_request_routes, server_entries, server_notes, server_routes, watch
+from alertsvc.patient_server.server_search import DrugIndex
+from alertsvc.patient_server.server_state import PatientServer, server_of
+from alertsvc.patient_server.watch_hub import WatchHub
+from alertsvc.server_http import bearer, error_response, request_target
 
 HOSPITAL_PATHS = ("/slices/", "/watch/", "/scope-requests", "/entries")
 """Paths any client may reach (each answers only requests signed by a grantee); the rest are hers."""
@@ -71,7 +70,7 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
-log = logging.getLogger("alertsvc.ledger.server")
+log = logging.getLogger("alertsvc.patient_server.server")
 
 
 def create_ledger_app(
@@ -106,7 +105,7 @@ def create_ledger_app(
         public_url=None if public_url is None else public_url.rstrip("/"),
         remote_timeout=remote_timeout,
         replays=ReplayCache(started=clock()),
-        watches=watch.WatchHub(Path(ledger_path)),
+        watches=WatchHub(Path(ledger_path)),
         scope_requests=ScopeRequests(Path(ledger_path)),
     )
     routes: list[Route | Mount] = [
@@ -125,7 +124,7 @@ def create_ledger_app(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(_SecurityHeaders), Middleware(_PatientOnly)],
-        exception_handlers=problems.exception_handlers(STATUS),
+        exception_handlers=server_http.exception_handlers(STATUS),
     )
     app.state.server = server
     return app

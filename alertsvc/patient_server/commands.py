@@ -15,14 +15,15 @@ from pathlib import Path
 import click
 
 from alertsvc.errors import InputError
-from alertsvc.ledger import actions, allergy_status, fhir, grants, observation_commands, view_commands
+from alertsvc.ledger import actions, allergy_status, fhir, grants, observation_commands
 from alertsvc.ledger import cli_files as files
 from alertsvc.ledger.entries import SignedEntry, format_time, sign_entry
 from alertsvc.ledger.handover import import_entries
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
-from alertsvc.ledger.serve_command import serve
 from alertsvc.ledger.slices import make_slice, make_update, verify_slice
+from alertsvc.patient_server import view_commands
+from alertsvc.patient_server.serve_command import serve
 
 
 def _rxcui(drug: str, given: str | None) -> str | None:

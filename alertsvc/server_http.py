@@ -1,4 +1,6 @@
-"""The one JSON error shape of alertsvc's HTTP servers, and the mapping of the error tree to statuses.
+"""What alertsvc's two HTTP servers share (the hospital's ``web/`` and the patient's ``patient_server/``):
+the one JSON error shape and the mapping of the error tree to statuses, the bearer token of a request,
+and the target (path and query) that a signed request must name (``alertsvc.access``).
 
 Every refusal is ``{"error": {"code", "message"}}``: the code is the error class in kebab case
 (``GrantRevoked`` -> ``grant-revoked``), the message says what was wrong. A token fault is a bare 401
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from alertsvc import errors
+from alertsvc.errors import Unauthorized
 
 StatusTable = Sequence[tuple[type[errors.AlertsvcError], int]]
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -30,6 +33,22 @@ def kebab(name: str) -> str:
     """``GrantRevoked`` -> ``grant-revoked``, ``Method Not Allowed`` -> ``method-not-allowed``: an error
     class or an HTTP reason phrase as an error code."""
     return "-".join(re.sub(r"(?<!^)(?=[A-Z])", " ", name).split()).lower()
+
+
+def bearer(header_value: str | None) -> str:
+    """The token of an ``Authorization: Bearer ...`` header, or Unauthorized."""
+    if not header_value:
+        raise Unauthorized("no Authorization header")
+    scheme, _, token = header_value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization is not a bearer token")
+    return token.strip()
+
+
+def request_target(request: Request) -> str:
+    """What ``htu`` must say for ``request``: its path, and ``?`` and the query string when there is one."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def exception_handlers(table: StatusTable) -> dict[Any, Handler]:

@@ -25,12 +25,12 @@ from alertsvc.ledger.grants import SCOPES, Grant, new_grant, parse_scope, read_r
 from alertsvc.ledger.identity import public_key_of
 from alertsvc.ledger.log import LedgerSnapshot
 from alertsvc.ledger.remote import fetch_audit, grant_link
-from alertsvc.ledger.scope_request_routes import revocations_with_widened
-from alertsvc.ledger.server_search import MAX_QUERY, ChosenDrug
-from alertsvc.ledger.server_state import PatientServer, json_body, server_of
 from alertsvc.ledger.server_views import grant_file, grant_view, ledger_view, revocations_by_grant
 from alertsvc.ledger.slices import make_slice
-from alertsvc.web.problems import error_response, kebab
+from alertsvc.patient_server.scope_request_routes import revocations_with_widened
+from alertsvc.patient_server.server_search import MAX_QUERY, ChosenDrug
+from alertsvc.patient_server.server_state import PatientServer, json_body, server_of
+from alertsvc.server_http import error_response, kebab
 
 MAX_TEXT = 500
 MAX_GRANT_HOURS = 24 * 366

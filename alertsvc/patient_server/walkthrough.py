@@ -1,4 +1,5 @@
-"""`python -m alertsvc.ledger.walkthrough`: the patient's ledger, step by step, with the real command line.
+"""`python -m alertsvc.patient_server.walkthrough`: the patient's ledger, step by step, with the real
+command line.
 
 The patient makes a key and a ledger, records medications and an allergy, flags a bad reaction, grants
 the hospital 72 hours of access, and hands over a slice that the hospital verifies.

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertsvc.alerts import jws
 from alertsvc.errors import BadSignature, InputError
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity, jwk
 
 SIGNER = Identity.from_seed(bytes(range(32)))

@@ -7,21 +7,19 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from alertsvc import errors
+from alertsvc.access import ReplayCache
 from alertsvc.clock import Clock
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger, LedgerSnapshot
 from alertsvc.ledger.scope_requests import ScopeRequests
-from alertsvc.ledger.server_search import DrugIndex
-from alertsvc.web.signed_requests import ReplayCache
-
-if TYPE_CHECKING:
-    from alertsvc.ledger.watch import WatchHub
+from alertsvc.patient_server.server_search import DrugIndex
+from alertsvc.patient_server.watch_hub import WatchHub
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 64 * 1024

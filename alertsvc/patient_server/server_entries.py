@@ -1,6 +1,6 @@
 """``POST /entries`` on the patient's ledger server: practitioner entries delivered by a write grantee.
 
-The request is signed by the grantee (``alertsvc.web.signed_requests``: method POST, path ``/entries``,
+The request is signed by the grantee (``alertsvc.access``: method POST, path ``/entries``,
 the exact body, audience the patient's public id, used once); a bad, missing, stale or replayed token is
 a bare 401. The body is ``{"entries": [{"payload", "signature"}, ...]}`` (at most ``MAX_ENTRIES``).
 
@@ -32,18 +32,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertsvc import errors
+from alertsvc.access import read_signed_request, signed_request_signer
 from alertsvc.ledger import fhir
 from alertsvc.ledger.allergy_status import AllergiesRecorded, refuse_if_allergies
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import CLINICAL_KINDS, SignedEntry, format_time, open_envelope, read_entry_parts
 from alertsvc.ledger.grants import Grant, check_current, write_problem
-from alertsvc.ledger.server_state import MAX_BODY_BYTES, server_of
-from alertsvc.web.auth import bearer
-from alertsvc.web.problems import error_response
-from alertsvc.web.signed_requests import read_signed_request, request_target, signed_request_signer
+from alertsvc.patient_server.server_state import MAX_BODY_BYTES, server_of
+from alertsvc.server_http import bearer, error_response, request_target
 
 MAX_ENTRIES = 100
-log = logging.getLogger("alertsvc.ledger.server")
+log = logging.getLogger("alertsvc.patient_server.server")
 
 
 class Refused(Exception):

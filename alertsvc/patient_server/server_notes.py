@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from alertsvc import errors
 from alertsvc.ledger.practitioners import MAX_NOTE, patient_note
-from alertsvc.ledger.server_state import json_body, server_of
+from alertsvc.patient_server.server_state import json_body, server_of
 
 
 async def add_note(request: Request) -> JSONResponse:

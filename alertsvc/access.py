@@ -1,9 +1,23 @@
-"""Requests signed by a patient's (or a grantee's) own key, and the replay cache that makes each usable once.
+"""Who may ask: staff tokens and their roles, and requests signed by a patient's (or a grantee's) own key.
 
-Who uses them: the hospital service reads a patient's ledger server (``GET /slices/{grant}[?since=N]``,
-signed by the service as grantee, audience the patient's id); the patient reads the hospital's audit trail
-of her data (``GET /admissions/{id}/audit``) and may post ledger updates herself
-(``POST /admissions/{id}/entries``), signed by her key, audience the service's id.
+No HTTP here: reading an ``Authorization`` header is the servers' (``alertsvc.server_http.bearer``), and
+the target of a request (``server_http.request_target``) too. The service, its desks and both servers
+take their rules from this module.
+
+Staff tokens. A staff token is a compact JWS signed by the service key: one ward, one role (``nurse``
+reads alerts, records administrations and acknowledges; ``admission`` presents grants), an expiry. Any
+token fault is ``Unauthorized`` (a bare 401 for the client); a valid token for another ward or role is
+``Forbidden``. A token issued in the future (beyond a small clock skew) or living longer than the maximum
+lifetime (``TokenRules``, from the settings ``staff_token_max_hours`` and ``token_clock_skew_seconds``) is
+a token fault too: a stolen token must not outlive a shift by much, and a clock cannot mint tomorrow's
+tokens.
+
+Signed requests (made by ``alertsvc.ledger.request_tokens``, where identities are), and the replay cache
+that makes each usable once. Who uses them: the hospital service
+reads a patient's ledger server (``GET /slices/{grant}[?since=N]``, signed by the service as grantee,
+audience the patient's id); the patient reads the hospital's audit trail of her data
+(``GET /admissions/{id}/audit``) and may post ledger updates herself (``POST /admissions/{id}/entries``),
+signed by her key, audience the service's id.
 
 A signed request is a compact JWS (EdDSA, ``typ`` ``alertsvc-request+jwt``) sent as a bearer token, over::
 
@@ -28,28 +42,109 @@ is bounded besides, and when full it refuses rather than forgets.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import logging
 import math
 import threading
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-from starlette.requests import Request
-
-from alertsvc.alerts import jws
-from alertsvc.errors import AlertsvcError, Unauthorized
-from alertsvc.ledger.canonical import b64url
+from alertsvc.config import Settings
+from alertsvc.errors import AlertsvcError, Forbidden, Unauthorized
+from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.request_tokens import SIGNED_REQUEST_LIFETIME, SIGNED_REQUEST_TYPE, body_digest
 
-SIGNED_REQUEST_TYPE = "alertsvc-request+jwt"
-SIGNED_REQUEST_LIFETIME = timedelta(seconds=60)
+Role = Literal["nurse", "admission"]
+ROLES: tuple[Role, ...] = ("nurse", "admission")
+STAFF_TOKEN_TYPE = "alertsvc-staff+jwt"
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """How long a staff token may live (``exp - iat``), and how far ahead of our clock its ``iat`` may be."""
+
+    max_lifetime: timedelta = timedelta(hours=24)
+    clock_skew: timedelta = timedelta(seconds=60)
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenRules:
+        return cls(
+            max_lifetime=timedelta(hours=settings.staff_token_max_hours),
+            clock_skew=timedelta(seconds=settings.token_clock_skew_seconds),
+        )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who a valid staff token says is asking."""
+
+    name: str
+    ward: str
+    role: Role
+    expires: datetime
+    token_id: str
+
+
+def issue_staff_token(
+    service: Identity, *, ward: str, name: str, role: Role, now: datetime, hours: float
+) -> str:
+    """A token for ``name`` on ``ward`` in ``role``, valid for ``hours`` from ``now``."""
+    if role not in ROLES:
+        raise Unauthorized(f"unknown role {role!r}")
+    claims = {
+        "iss": service.public_id,
+        "sub": name,
+        "ward": ward,
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=hours)).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jws.sign(claims, service, typ=STAFF_TOKEN_TYPE)
+
+
+def read_staff_token(
+    token: str, service_public_key: bytes, *, now: datetime, rules: TokenRules = TokenRules()
+) -> Staff:
+    """The staff a token names, or Unauthorized for any fault: a bad signature, malformed, expired,
+    issued in the future or living longer than ``rules`` allow."""
+    try:
+        claims = jws.verify(token, service_public_key, typ=STAFF_TOKEN_TYPE)
+        issued = _number(claims, "iat")
+        staff = Staff(
+            name=_text(claims, "sub"),
+            ward=_text(claims, "ward"),
+            role=_role(claims),
+            expires=datetime.fromtimestamp(_number(claims, "exp"), tz=now.tzinfo),
+            token_id=_text(claims, "jti"),
+        )
+    except AlertsvcError as exc:
+        raise Unauthorized("bad staff token") from exc
+    if now >= staff.expires:
+        raise Unauthorized("staff token expired")
+    if issued > (now + rules.clock_skew).timestamp():
+        raise Unauthorized("staff token issued in the future")
+    if staff.expires.timestamp() - issued > rules.max_lifetime.total_seconds():
+        raise Unauthorized("staff token lives longer than the maximum")
+    return staff
+
+
+def require(staff: Staff, *, ward: str, roles: Collection[str]) -> None:
+    """Forbidden unless the token is for ``ward`` and one of ``roles``."""
+    if staff.ward != ward:
+        raise Forbidden(f"this token is for ward {staff.ward!r}, not {ward!r}")
+    if staff.role not in roles:
+        raise Forbidden(f"role {staff.role!r} may not do this (needs {' or '.join(roles)})")
+
+
 CLOCK_SKEW = timedelta(seconds=30)
 """How far ahead of the server's clock a signer's may be (a token issued that far 'in the future')."""
 MAX_NONCE_CHARS = 128
-log = logging.getLogger("alertsvc.web.signed_requests")
+log = logging.getLogger("alertsvc.access")
 
 
 @dataclass(frozen=True)
@@ -62,27 +157,23 @@ class SignedRequest:
     expires: int
 
 
-def body_digest(body: bytes) -> str:
-    """What ``bdh`` says of a body: ``sha256:`` and the base64url SHA-256 of its exact bytes."""
-    return "sha256:" + b64url(hashlib.sha256(body).digest())
+@dataclass(frozen=True)
+class SignedCall:
+    """A request as its signature covers it, with no HTTP object in it: the bearer token, the method, the
+    target (path, and ``?query`` if any) and the exact body bytes. The HTTP servers build it; the service
+    reads it with ``read_signed_call``."""
+
+    token: str
+    method: str
+    target: str
+    body: bytes = b""
 
 
-def sign_request(
-    signer: Identity, *, method: str, target: str, body: bytes = b"", audience: str, now: datetime
-) -> str:
-    """A request token for one ``method`` and ``target`` (path, and ``?query`` if any) with this ``body``,
-    at ``audience``, usable once within ``SIGNED_REQUEST_LIFETIME`` of ``now``."""
-    claims = {
-        "iss": signer.public_id,
-        "aud": audience,
-        "htm": method.upper(),
-        "htu": target,
-        "bdh": body_digest(body),
-        "iat": int(now.timestamp()),
-        "exp": int((now + SIGNED_REQUEST_LIFETIME).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    return jws.sign(claims, signer, typ=SIGNED_REQUEST_TYPE)
+def read_signed_call(call: SignedCall, *, audience: str, now: datetime) -> SignedRequest:
+    """``read_signed_request`` for one ``SignedCall``."""
+    return read_signed_request(
+        call.token, method=call.method, target=call.target, body=call.body, audience=audience, now=now
+    )
 
 
 def read_signed_request(
@@ -129,12 +220,6 @@ def signed_request_signer(token: str, *, audience: str, now: datetime) -> str:
     if claims.get("aud") != audience or not issued - CLOCK_SKEW.total_seconds() <= moment < expires:
         raise Unauthorized("signed request not valid for this service or time")
     return issuer
-
-
-def request_target(request: Request) -> str:
-    """What ``htu`` must say for ``request``: its path, and ``?`` and the query string when there is one."""
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
 
 
 class ReplayCache:
@@ -186,3 +271,11 @@ def _number(claims: dict[str, object], name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise Unauthorized(f"claim {name!r} missing")
     return value
+
+
+def _role(claims: dict[str, object]) -> Role:
+    value = claims.get("role")
+    for role in ROLES:
+        if value == role:
+            return role
+    raise Unauthorized("claim 'role' missing or unknown")

@@ -22,20 +22,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from alertsvc import errors
+from alertsvc.access import read_signed_request, signed_request_signer
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.entries import SignedEntry, format_time, parse_time
 from alertsvc.ledger.grants import Grant, check_current, new_grant, new_revocation
 from alertsvc.ledger.log import LedgerSnapshot
+from alertsvc.ledger.request_tokens import body_digest
 from alertsvc.ledger.scope_requests import ScopeRequest, read_request
-from alertsvc.ledger.server_state import PatientServer, server_of
 from alertsvc.ledger.server_views import revocations_by_grant
-from alertsvc.web.auth import bearer
-from alertsvc.web.signed_requests import (
-    body_digest,
-    read_signed_request,
-    request_target,
-    signed_request_signer,
-)
+from alertsvc.patient_server.server_state import PatientServer, server_of
+from alertsvc.server_http import bearer, request_target
 
 MAX_REQUEST_BYTES = 8 * 1024
 NO_STORE = {"Cache-Control": "no-store"}

@@ -1,4 +1,5 @@
-"""HTTP for the RxNav client: a requests session whose every call can be cut off at a deadline.
+"""HTTP with a total deadline: a requests session whose every call can be cut off at a deadline (used by
+the RxNav client and by the calls to a patient's ledger server).
 
 requests' ``timeout=(connect, read)`` bounds each socket read, not the whole call: a server sending one
 byte just inside each read timeout (in the headers or the body) holds a call for as long as it likes.

@@ -32,6 +32,7 @@ from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import Allergy, Finding, FlaggedReaction, Medication
 from alertsvc.knowledge.observations import LabValue, latest
 from alertsvc.knowledge.terminology import Normalizer
+from alertsvc.lab_values import lab_value
 from alertsvc.ledger import observations as ledger_observations
 from alertsvc.ledger.cli_files import parse_iso
 from alertsvc.ledger.entries import format_time
@@ -167,7 +168,7 @@ def parse_observation(text: str, *, number: int, now: datetime) -> LabValue:
     measured = now if match["at"] is None else parse_iso(match["at"], what=what)
     if measured > now:
         raise InputError(f"{what}: measured {format_time(measured)}, after now")
-    return ledger_observations.lab_value(quantity, measured=measured, ref=f"observation {number}: {text}")
+    return lab_value(quantity, measured=measured, ref=f"observation {number}: {text}")
 
 
 def observations_json(values: Sequence[LabValue], *, now: datetime) -> list[dict[str, Any]]:
@@ -189,7 +190,8 @@ def observations_json(values: Sequence[LabValue], *, now: datetime) -> list[dict
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
-    """One finding as DESIGN.md shapes ``check --json``, plus its evidence path and knowledge version."""
+    """One finding as docs/design.md ("Severity tiers") shapes ``check --json``, with its evidence path
+    and the knowledge version."""
     return {
         "kind": finding.kind,
         "severity": finding.severity,

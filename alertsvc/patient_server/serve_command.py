@@ -106,7 +106,7 @@ def serve(
     """Serve the patient's pages for LEDGER, and its slices to grantees, until interrupted."""
     import uvicorn
 
-    from alertsvc.ledger.server import create_ledger_app
+    from alertsvc.patient_server.server import create_ledger_app
 
     try:
         key = Identity.load(key_path)
