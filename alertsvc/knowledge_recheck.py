@@ -56,13 +56,19 @@ async def recheck_all(service: Service) -> Rechecked:
     normalizer = service.normalizer
 
     def renormalise() -> list[Patient]:
-        return [Patient(earlier[a.id].verified, clinical_inputs(earlier[a.id].verified, normalizer)) for a in active]
+        return [
+            Patient(earlier[a.id].verified, clinical_inputs(earlier[a.id].verified, normalizer))
+            for a in active
+        ]
 
     patients = await lookups.in_thread(service.lookups, renormalise)
     inputs = [reconciling.read(service, a) for a in active]
 
     def prepare_all() -> list[reconciling.Prepared]:
-        return [reconciling.prepare(service, a, p, i, now) for a, p, i in zip(active, patients, inputs, strict=True)]
+        return [
+            reconciling.prepare(service, a, p, i, now)
+            for a, p, i in zip(active, patients, inputs, strict=True)
+        ]
 
     ready = await anyio.to_thread.run_sync(prepare_all)
     events: list[Event] = []

@@ -53,7 +53,12 @@ def summarise(name: str, samples: Sequence[float], unit: str, **extra: object) -
         raise ValueError(f"{name}: no samples")
     rank = max(0, min(len(ordered) - 1, -(-99 * len(ordered) // 100) - 1))
     return Figure(
-        name, statistics.median(ordered), unit, p99=ordered[rank], samples=len(ordered), **extra  # type: ignore[arg-type]
+        name,
+        statistics.median(ordered),
+        unit,
+        p99=ordered[rank],
+        samples=len(ordered),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -82,7 +87,7 @@ def machine() -> dict[str, str]:
 
 
 def versions(database_url: str = "") -> dict[str, str]:
-    """Python, SQLite and the libraries the figures depend on (psycopg and the PostgreSQL server when used)."""
+    """Python, SQLite and the libraries the figures depend on (psycopg, and the PostgreSQL server if used)."""
     found = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version}
     for package in ("PyNaCl", "starlette", "uvicorn", "uvloop", "networkx", "sqlite-utils", "psycopg"):
         try:
@@ -180,7 +185,9 @@ def write(
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `{command}` (`make bench`) on {started}. Each module can be run alone with",
+        f"Written by `{command}` (`make bench` runs `python -m bench`) on {started}"
+        + (f", with {knobs}" if (knobs := _knobs()) else "")
+        + ". Each module can be run alone with",
         "`python -m bench bench.<module>`; its section names the command. Medians and p99 (nearest rank) are",
         "over the samples counted; every ratio is between two figures of the same run.",
         "",
@@ -188,7 +195,11 @@ def write(
         "",
         *[f"- {k}: {v}" for k, v in machine().items()],
         f"- load average (1 min) at start {load[0]:.2f}, at end {load[1]:.2f}"
-        + (" (other work was running: the figures are slower than on an idle machine)" if max(load) > 0.5 else ""),
+        + (
+            " (other work was running: the figures are slower than on an idle machine)"
+            if max(load) > 0.5
+            else ""
+        ),
         "",
         "## Versions",
         "",
@@ -213,6 +224,16 @@ def write(
             lines += ["```", *measured.lines, "```", ""]
     out.write_text("\n".join(lines), encoding="utf-8")
     return written
+
+
+def _knobs() -> str:
+    """The scale settings of this run (ALERTSVC_BENCH_*), database addresses left out."""
+    found = sorted(
+        f"{k}={v}"
+        for k, v in os.environ.items()
+        if k.startswith("ALERTSVC_BENCH_") and not k.endswith("_URL")
+    )
+    return " ".join(f"`{k}`" for k in found)
 
 
 def git_head() -> str:
