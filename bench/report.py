@@ -154,7 +154,7 @@ def plot(measured: Measured, folder: Path) -> list[Path]:
         by_unit.setdefault(units.get(name, ""), []).append(name)
     for unit, names in by_unit.items():
         figure, axes = plt.subplots(figsize=(8, 0.6 * len(names) + 1.6))
-        axes.boxplot([measured.series[n] for n in names], vert=False, whis=(1, 99), showfliers=False)
+        axes.boxplot([measured.series[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False)
         axes.set_yticks(range(1, len(names) + 1), names)
         axes.set_xlabel(f"{unit} (box: quartiles; whiskers: p1 to p99)")
         axes.set_title(f"{measured.module}: {unit}")
