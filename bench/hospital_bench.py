@@ -262,13 +262,14 @@ async def hospital(scale: Scale, *, engine: str, database_url: str = "") -> Meas
             ]
             built = time.perf_counter() - built
 
-            def staff(ward: str, role: str) -> Any:
-                token = issue_staff_token(
-                    service.identity, ward=ward, name="bench", role=role, now=clock(), hours=12
+            desks = {  # the admission desk of each ward
+                w: service.staff(
+                    issue_staff_token(
+                        service.identity, ward=w, name="bench", role="admission", now=clock(), hours=12
+                    )
                 )
-                return service.staff(token)
-
-            desks = {w: staff(w, "admission") for w in ward_ids}
+                for w in ward_ids
+            }
             admitted, times = [], []
             began = time.perf_counter()
             for (ward, bed, drugs), body in zip(people, slices, strict=True):

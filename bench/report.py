@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Measured:
     seconds: float = 0.0
 
 
-def summarise(name: str, samples: Sequence[float], unit: str, **extra: object) -> Figure:
+def summarise(name: str, samples: Sequence[float], unit: str, **extra: Any) -> Figure:
     """Median and p99 (nearest rank) of ``samples``."""
     ordered = sorted(samples)
     if not ordered:
@@ -58,7 +59,7 @@ def summarise(name: str, samples: Sequence[float], unit: str, **extra: object) -
         unit,
         p99=ordered[rank],
         samples=len(ordered),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -154,7 +155,9 @@ def plot(measured: Measured, folder: Path) -> list[Path]:
         by_unit.setdefault(units.get(name, ""), []).append(name)
     for unit, names in by_unit.items():
         figure, axes = plt.subplots(figsize=(8, 0.6 * len(names) + 1.6))
-        axes.boxplot([measured.series[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False)
+        axes.boxplot(
+            [measured.series[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False
+        )
         axes.set_yticks(range(1, len(names) + 1), names)
         axes.set_xlabel(f"{unit} (box: quartiles; whiskers: p1 to p99)")
         axes.set_title(f"{measured.module}: {unit}")
