@@ -199,7 +199,14 @@ def _patient_slice(folder: Path, drugs: list[str], service_id: str, now: datetim
     return body
 
 
-def _database_bytes(path: Path) -> int:
+def _database_bytes(path: Path, database_url: str = "") -> int:
+    """The SQLite file and its WAL; on PostgreSQL, ``pg_database_size`` of the URL's database."""
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url) as connection:
+            row = connection.execute("SELECT pg_database_size(current_database())").fetchone()
+        return int(row[0]) if row else 0
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
 
 
@@ -278,7 +285,7 @@ async def hospital(scale: Scale, *, engine: str, database_url: str = "") -> Meas
                 times.append((time.perf_counter() - t) * 1000)
                 admitted.append((ward, str(answer["admission"]), drugs))
             total = time.perf_counter() - began
-            size_admitted = _database_bytes(settings.db_path)
+            size_admitted = _database_bytes(settings.db_path, database_url)
             result.figures += [
                 summarise(f"admission{tag}", times, "ms"),
                 Figure(f"admit all {beds} patients{tag}", total, "s"),
@@ -324,7 +331,7 @@ async def hospital(scale: Scale, *, engine: str, database_url: str = "") -> Meas
                 t = time.perf_counter()
                 await service.tick()
                 tick_times.append((time.perf_counter() - t) * 1000)
-            size_day = _database_bytes(settings.db_path)
+            size_day = _database_bytes(settings.db_path, database_url)
             counts = alert_counts(service)
             patient_days = beds * scale.day_hours / 24
             result.figures += [
