@@ -159,7 +159,8 @@ def plot(measured: Measured, folder: Path) -> list[Path]:
             [measured.series[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False
         )
         axes.set_yticks(range(1, len(names) + 1), names)
-        axes.set_xlabel(f"{unit} (box: quartiles; whiskers: p1 to p99)")
+        axes.set_xscale("log")  # milliseconds to tens of seconds on one axis
+        axes.set_xlabel(f"{unit}, log scale (box: quartiles; whiskers: p1 to p99)")
         axes.set_title(f"{measured.module}: {unit}")
         figure.tight_layout()
         slug = measured.module.replace("bench.", "") + ("-" + _slug(unit) if len(by_unit) > 1 else "")
