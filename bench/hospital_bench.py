@@ -390,7 +390,7 @@ def fan_out(clients: tuple[int, ...]) -> Measured:
         name = f"flag -> alert at {count:,} streams"
         try:
             line = service_bench.fan_out(count)
-        except (OSError, RuntimeError, TimeoutError) as exc:
+        except Exception as exc:  # the hospital's figures, measured first, are kept; the report says why
             result.lines.append(f"{name}: did not complete ({type(exc).__name__}: {exc})")
             continue
         latencies = [s * 1000 for s in service_bench.last_latencies]
