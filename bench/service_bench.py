@@ -183,8 +183,8 @@ def signing() -> list[str]:
     ]
 
 
-def fan_out(clients: int = CLIENTS) -> list[str]:
-    """From a flagged reaction arriving to the alert being read by each of ``clients`` stream clients."""
+def fan_out() -> list[str]:
+    """From a flagged reaction arriving to the alert being read by each of 1,000 stream clients."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with closing(socket.socket()) as probe:
@@ -231,7 +231,7 @@ def fan_out(clients: int = CLIENTS) -> list[str]:
         # One token per dashboard: a token holds at most max_streams_per_token (5) streams.
         nurses = [
             issue_staff_token(service, ward=WARD, name=f"n{i}", role="nurse", now=now, hours=1)
-            for i in range(clients)
+            for i in range(CLIENTS)
         ]
         url = f"http://127.0.0.1:{port}"
         process = subprocess.Popen(
@@ -264,9 +264,9 @@ def fan_out(clients: int = CLIENTS) -> list[str]:
 
 
 answered: list[float] = []
+"""How long the update request itself took (verify, re-check, sign, commit, publish), for the report."""
 last_latencies: list[float] = []
 """Each client's latency (seconds) in the last ``fan_out``, for bench.hospital_bench."""
-"""How long the update request itself took (verify, re-check, sign, commit, publish), for the report."""
 
 
 async def _clients(
