@@ -51,7 +51,7 @@ check: install
 	$(VENV)/bin/mypy
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench  # writes BENCHMARKS.md and docs/bench/*.png; `$(PY) -m bench bench.x` runs one module
 
 # Runs too long for CI's budget, at full size; each prints its counts. `make test` runs each reduced:
 # schemathesis at 25 examples per operation, stream churn at 200 clients x 3 cycles, kill -9 at 5 runs.

@@ -78,6 +78,7 @@ class Inputs:
     ward: Ward
     doses: tuple[ScheduledDose, ...]
     alerts: tuple[tuple[Any, ...], ...]
+    """The active alerts and those withdrawn that may be found again (``alert_store.rows_to_check``)."""
     recorded: tuple[LabValue, ...]
     follow_ups: tuple[tuple[str, str], ...]
     """(alert id, its latest follow-up claim as JSON) for the active alerts that have one."""
@@ -110,7 +111,7 @@ def read(service: Checker, admission: Admission) -> Inputs:
     """The admission's inputs, as the database holds them now (a ward not yet saved reads as the one
     ``Service`` would save for it)."""
     db = service.db
-    alerts = tuple(tuple(row) for row in alert_store.active_alert_rows(db, admission=admission.id))
+    alerts = tuple(tuple(row) for row in alert_store.rows_to_check(db, admission=admission.id))
     return Inputs(
         ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
         doses=tuple(adm.doses(db, admission=admission.id)),

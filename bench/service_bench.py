@@ -262,6 +262,7 @@ def fan_out() -> list[str]:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
     latencies.sort()
+    last_latencies[:] = latencies
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     return [
@@ -272,6 +273,8 @@ def fan_out() -> list[str]:
 
 answered: list[float] = []
 """How long the update request itself took (verify, re-check, sign, commit, publish), for the report."""
+last_latencies: list[float] = []
+"""Each client's latency (seconds) in the last ``fan_out``, for bench.hospital_bench."""
 
 
 async def _clients(
@@ -295,7 +298,7 @@ async def _clients(
         await writer.drain()
         await reader.readuntil(b"\r\n\r\n")
         connected += 1
-        if connected == CLIENTS:
+        if connected == len(tokens):
             all_connected.set()
         buffer = b""
         while b"event: alert" not in buffer:

@@ -124,6 +124,19 @@ def active_alerts(
     return [stored_alert(row) for row in active_alert_rows(db, ward=ward, admission=admission)]
 
 
+def rows_to_check(db: sqlite_utils.Database, *, admission: str) -> list[Any]:
+    """The admission's active alerts and those withdrawn that a check may find again (all but overdue
+    alerts, each about one missed dose), as rows: a finding found again revives its alert (same id, next
+    version) rather than colliding with it on the unique ``dedupe`` key."""
+    rows = db.execute(
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE admission = ? "
+        "AND (status = 'active' OR dedupe NOT LIKE '%|overdue|%') "
+        "ORDER BY severity_rank, due IS NULL, due, created, id",
+        [admission],
+    ).fetchall()
+    return list(rows)
+
+
 def active_alert_rows(
     db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
 ) -> list[Any]:

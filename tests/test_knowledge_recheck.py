@@ -1,0 +1,107 @@
+"""A knowledge update re-checks every active admission: rules withdrawn withdraw their alerts on every
+ward, restored they revive them (same alert, next version), and a ward's stream is told each time.
+
+A real service on a real SQLite file; patients with real signed ledgers and slices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alertsvc import knowledge_recheck
+from alertsvc.config import Settings
+from alertsvc.ledger import actions, grants
+from alertsvc.ledger.canonical import loads
+from alertsvc.ledger.identity import Identity
+from alertsvc.ledger.log import Ledger
+from alertsvc.ledger.slices import make_slice
+from alertsvc.service import Service
+from alertsvc.web.auth import issue_staff_token
+
+NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
+WARDS = ("north", "south")
+
+
+def slice_of(folder: Path, drugs: list[str], service_id: str) -> dict[str, Any]:
+    patient = Identity.generate()
+    with Ledger.init(folder / "p.ledger", patient, now=NOW) as ledger:
+        grant = grants.new_grant(
+            patient,
+            grantee=service_id,
+            scope=("medications", "allergies", "reactions"),
+            not_before=NOW - timedelta(minutes=5),
+            hours=24,
+            now=NOW,
+        )
+        entries = [actions.medication(patient, drug, now=NOW) for drug in drugs]
+        ledger.append([*entries, grant], patient=patient, now=NOW)
+        body: dict[str, Any] = loads(make_slice(ledger.read(), grant.id, now=NOW), what="slice")
+    return body
+
+
+def interaction_alerts(service: Service) -> dict[str, tuple[str, int, str]]:
+    """Interaction alerts by id: (status, version, rule)."""
+    rows = service.db.execute("SELECT id, status, version, body FROM alerts").fetchall()
+    return {
+        row[0]: (row[1], row[2], json.loads(row[3])["rule"])
+        for row in rows
+        if json.loads(row[3])["kind"] == "interaction"
+    }
+
+
+def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "s.db", service_key=tmp_path / "s.key", wards=";".join(WARDS))
+
+    async def scenario() -> None:
+        service = Service(settings, clock=lambda: NOW)
+        await service.start()
+        try:
+            for n, ward in enumerate(WARDS):
+                (tmp_path / ward).mkdir()
+                body = slice_of(
+                    tmp_path / ward, ["simvastatin", "clarithromycin"], service.identity.public_id
+                )
+                token = issue_staff_token(
+                    service.identity, ward=ward, name="a", role="admission", now=NOW, hours=1
+                )
+                await service.admit({"slice": body, "ward": ward, "bed": str(n)}, service.staff(token))
+            before = interaction_alerts(service)
+            assert len(before) == 2 and {s for s, _, _ in before.values()} == {"active"}
+            original = service.knowledge
+            without = (
+                dataclasses.replace(  # every interaction rule withdrawn (several sources rate this pair)
+                    original,
+                    version="test-update",
+                    rules=tuple(r for r in original.rules if r.kind != "interaction"),
+                )
+            )
+            north = service.hub.subscribe("north")
+
+            knowledge_recheck.use_knowledge(service, without)
+            done = await knowledge_recheck.recheck_all(service)
+            assert done.admissions == 2
+            withdrawn = interaction_alerts(service)
+            assert set(withdrawn) == set(before)
+            assert {s for s, _, _ in withdrawn.values()} == {"withdrawn"}
+            told = await asyncio.wait_for(north.next(), 5)
+            assert told is not None and told.type == "withdrawn" and told.ward == "north"
+
+            knowledge_recheck.use_knowledge(service, original)
+            done = await knowledge_recheck.recheck_all(service)
+            revived = interaction_alerts(service)
+            assert set(revived) == set(before)  # the same alerts, not new ones colliding with the old
+            for alert_id, (status, version, _) in revived.items():
+                assert status == "active"
+                assert version > before[alert_id][1]
+            told = await asyncio.wait_for(north.next(), 5)
+            assert told is not None and told.type == "alert"
+            north.close()
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
