@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from alertsvc import knowledge_recheck, schedule_desk
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -48,7 +49,6 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 from bench.report import Figure, Measured, summarise
 
 MODULE = "bench.hospital_bench"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alertsvc import knowledge_recheck
+from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -21,7 +22,6 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.service import Service
-from alertsvc.web.auth import issue_staff_token
 
 NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
 WARDS = ("north", "south")
