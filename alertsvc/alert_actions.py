@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import audit, idempotency, store
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import jws
 from alertsvc.alerts import store as alert_store
@@ -40,9 +40,8 @@ from alertsvc.upstream import upstream_overrides
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from alertsvc.service import Service
+    from alertsvc.store import Database
 
 KEEP_ANSWERED = timedelta(hours=24)
 """An answered follow-up keeps its alert on the ward's list this long, so every shift sees the answer."""
@@ -144,7 +143,7 @@ async def hold_and_tell(
     patients = await service.patients_of([admission.id], now)
     from alertsvc.schedule_desk import dose_json
 
-    with storage.write(service.db):
+    with store.write(service.db):
         service.active_admission(admission.id)  # not ended while its slice was read
         adm.save_dose(service.db, held, now=now)
         alert_store.add_acknowledgement(service.db, ack, admission=alert.admission, ward=alert.ward)
@@ -209,7 +208,7 @@ async def prescriber_answer(
             "prescriber": prescriber or waiting.prescriber,
         }
     )
-    with storage.write(service.db):
+    with store.write(service.db):
         fu_store.save_follow_up(service.db, closed)
         events = [
             _event(service, alert, "follow-up", {"alert": alert.id, "follow_up": closed.as_json()}, now)
@@ -256,7 +255,7 @@ def bring_back(service: Service, now: datetime) -> list[Event]:
     return events
 
 
-def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set[str]:
+def kept_alerts(db: Database, admission: str, now: datetime) -> set[str]:
     """Alerts that stay listed whatever the check finds: a follow-up open, or answered within a day."""
     rows = db.execute(
         "SELECT alert FROM follow_ups WHERE admission = ? AND (state = 'open' OR closed_at > ?)",
@@ -265,7 +264,7 @@ def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set
     return {row[0] for row in rows}
 
 
-def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
+def wake_ups(db: Database, now: datetime) -> dict[str, datetime]:
     """Timers (job id -> instant): open follow-ups coming back, answered ones whose alert may now go."""
     found: dict[str, datetime] = {}
     for waiting in fu_store.open_follow_ups(db):
@@ -279,7 +278,7 @@ def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
     return found
 
 
-def latest_claim(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any]:
+def latest_claim(db: Database, alert_id: str) -> dict[str, Any]:
     """``{"follow_up": ...}`` for the alert's latest follow-up, to sign with its claims (else empty)."""
     found = fu_store.follow_ups(db, [alert_id])[alert_id]
     return {"follow_up": found[-1].claim()} if found else {}
@@ -301,7 +300,7 @@ def resign(service: Service, alert: StoredAlert, follow_up: FollowUp, now: datet
     )
 
 
-def listed_extras(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
+def listed_extras(db: Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
     """What the ward's list carries with each alert beside its signed claims: every acknowledgement,
     follow-up, dose given under it with its reason, and upstream (CDS Hooks) overrides."""
     acks = alert_store.acknowledgements(db, alert_ids)

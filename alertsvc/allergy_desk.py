@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, observation_desk, storage
+from alertsvc import audit, bedside, observation_desk, store
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso
 from alertsvc.errors import Conflict, InputError
@@ -54,7 +54,7 @@ async def ward_admissions(service: Service, ward_id: str, staff: Staff) -> list[
                 ),
             }
         )
-    with storage.write(service.db):
+    with store.write(service.db):
         for admission in admitted:
             audit.record(
                 service.db,

@@ -31,10 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import allergy_desk, audit, idempotency, lookups, storage
+from alertsvc import allergy_desk, audit, idempotency, lookups, store
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
@@ -52,6 +50,7 @@ from alertsvc.ledger.practitioners import (
 )
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.patient_data import Patient
+from alertsvc.store import Database
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ PENDING, DELIVERED, HANDOVER = "pending", "delivered", "handover"
 NO_WRITE_GRANT = "no write grant"
 NO_LEDGER_ADDRESS = "admitted from a slice file: her ledger server's address is not known"
 
-# The table (``practitioner_entries``) is made with the others by ``storage.open_db``.
+# The table (``practitioner_entries``) is made with the others by ``store.open_db``.
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ class StoredEntry:
 # -- storage -------------------------------------------------------------------------------------------
 
 
-def insert(db: sqlite_utils.Database, stored: StoredEntry) -> None:
+def insert(db: Database, stored: StoredEntry) -> None:
     """Inside the caller's transaction."""
     (seq,) = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM practitioner_entries").fetchone()
     clinician = {"name": stored.clinician.name, "role": stored.clinician.role, "ward": stored.clinician.ward}
@@ -164,14 +163,14 @@ def _row(row: Sequence[Any]) -> StoredEntry:
     )
 
 
-def entries_of(db: sqlite_utils.Database, admission: str) -> list[StoredEntry]:
+def entries_of(db: Database, admission: str) -> list[StoredEntry]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM practitioner_entries WHERE admission = ? ORDER BY seq", [admission]
     )
     return [_row(r) for r in rows]
 
 
-def pending(db: sqlite_utils.Database, *, due_by: datetime | None = None) -> list[StoredEntry]:
+def pending(db: Database, *, due_by: datetime | None = None) -> list[StoredEntry]:
     """Entries awaiting delivery (those whose next attempt is due by ``due_by``, when given)."""
     sql = f"SELECT {_COLUMNS} FROM practitioner_entries WHERE state = ?"
     args: list[Any] = [PENDING]
@@ -201,12 +200,12 @@ def working_copy(verified: VerifiedSlice, recorded: Sequence[SignedEntry]) -> Ve
     return dataclasses.replace(verified, reactions=tuple(reactions), allergies=tuple(allergies))
 
 
-def working_copy_of(db: sqlite_utils.Database, admission: str, verified: VerifiedSlice) -> VerifiedSlice:
+def working_copy_of(db: Database, admission: str, verified: VerifiedSlice) -> VerifiedSlice:
     return working_copy(verified, [s.entry for s in entries_of(db, admission)])
 
 
 def allergy_trees(
-    db: sqlite_utils.Database, admission: str, verified: VerifiedSlice
+    db: Database, admission: str, verified: VerifiedSlice
 ) -> tuple[Mapping[str, Sequence[SignedEntry]], Grant | None]:
     """The trees and grant the ward's allergy status is read from (``allergy_status``): the slice's, with
     the allergies recorded on the ward that it does not yet hold. The ward knows those whatever the
@@ -305,7 +304,7 @@ async def record(
         working = working_copy(previous.verified, [entry])
         patient = Patient(working, await service.normalise(working))
         answer = {"admission": admission.id, **stored.as_json()}
-        with storage.write(service.db):
+        with store.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it meanwhile
             insert(service.db, stored)
             audit.record(

@@ -25,14 +25,14 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
-import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, store
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry, pending
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.remote_entries import Refusal, post_entries
+from alertsvc.store import Database
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -47,7 +47,7 @@ def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
     return timedelta(seconds=min(seconds, cap))
 
 
-def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
+def next_wakeup(db: Database) -> datetime | None:
     """When the earliest pending entry is due (None when nothing waits)."""
     (first,) = db.execute(
         "SELECT min(next_attempt_at) FROM practitioner_entries WHERE state = ?", [PENDING]
@@ -118,7 +118,7 @@ def _record(
 ) -> None:
     settings = service.settings
     db = service.db
-    with storage.write(db):
+    with store.write(db):
         if adm.get_admission(db, admission_id) is None:
             return
         for entry_id in ids:

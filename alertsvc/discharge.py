@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, ending, idempotency, lookups, storage
+from alertsvc import audit, bedside, ending, idempotency, lookups, store
 from alertsvc.admissions import Admission
 from alertsvc.bedside import DELIVERED, HANDOVER, PENDING, StoredEntry
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
@@ -119,7 +119,7 @@ async def discharge(
             for e in medicines
         ]
         delivered, error = await _deliver_now(service, admission, [s for s in recorded if s.state == PENDING])
-        with storage.write(service.db):
+        with store.write(service.db):
             audit.record(
                 service.db,
                 now=now,

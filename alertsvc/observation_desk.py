@@ -23,16 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, idempotency, storage
+from alertsvc import audit, bedside, idempotency, store
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger import observations
 from alertsvc.ledger.practitioners import Clinician, observation_body, practitioner_entry
 from alertsvc.patient_data import distinct_values
+from alertsvc.store import Database
 from alertsvc.web.auth import Staff, require
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ async def record(
             resource=resource,
             entry=entry.id,
         )
-        with storage.write(service.db):
+        with store.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it meanwhile
             save(service.db, found, ward=admission.ward)
             bedside.insert(service.db, stored)
@@ -235,10 +234,10 @@ async def record(
     return answer
 
 
-# -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
+# -- storage (the table is in ``store.sqlite.SCHEMA``; purged with the admission) --------------------------
 
 
-def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> None:
+def save(db: Database, found: WardObservation, *, ward: str) -> None:
     db.execute(
         """INSERT INTO ward_observations(id, admission, ward, code, value, measured, recorded_by,
                recorded_at, note, resource, entry) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -258,7 +257,7 @@ def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> Non
     )
 
 
-def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]:
+def recorded(db: Database, admission: str) -> list[WardObservation]:
     """The observations recorded for an admission, oldest measurement first."""
     rows = db.execute(
         "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource, entry "
@@ -281,7 +280,7 @@ def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]
     ]
 
 
-def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]:
+def recorded_values(db: Database, admission: str) -> list[LabValue]:
     """The admission's ward observations as the check's modifiers take them."""
     return [found.lab_value() for found in recorded(db, admission)]
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
 from alertsvc import alert_actions, idempotency, ledger_reader
 from alertsvc.alerts import store as alert_store
@@ -21,6 +19,7 @@ from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
 from alertsvc.schedule.overdue import overdue_at
 from alertsvc.schedule.shifts import Ward, shift_at
+from alertsvc.store import Database
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -56,7 +55,7 @@ def wanted(service: Service, now: datetime) -> tuple[dict[str, datetime], dict[s
     return ticks, polls
 
 
-def present_shift(db: sqlite_utils.Database, ward: Ward, now: datetime) -> list[Event]:
+def present_shift(db: Database, ward: Ward, now: datetime) -> list[Event]:
     """A ``shift`` event when the ward's shift has changed since the last one announced (else none).
 
     It names every active alert, so the incoming shift is shown each of them, acknowledged or not.

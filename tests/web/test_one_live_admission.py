@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from alertsvc import storage
+from alertsvc import store
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
     WARD,
@@ -209,7 +209,7 @@ def test_an_older_database_with_copies_keeps_the_first_admission_and_its_planned
                 (c, f"duplicate admission of its grant; {kept} kept") for c in ("adm-copy-1", "adm-copy-2")
             ]
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            assert version == (str(storage.SCHEMA_VERSION),)
+            assert version == (str(store.SCHEMA_VERSION),)
         # And from now on the database itself refuses a second live admission of that grant.
         with (
             closing(sqlite3.connect(db_path)) as db,
