@@ -1,0 +1,73 @@
+"""Fresh PostgreSQL schemas for tests, on ``ALERTSVC_TEST_DATABASE_URL``.
+
+Each test store gets a schema of its own (``t_<random>``), made here and named in the URL's
+``search_path``, so tests never see each other's rows and need no database of their own. ``make test``
+starts a server when none answers (the Makefile's ``postgres`` target).
+
+``ALERTSVC_TEST_ENGINE=postgres`` runs the service tests (those starting the service through
+``tests.web.conftest.serve`` or using the ``settings`` fixture) on PostgreSQL instead of a SQLite file:
+the service's ``db_path`` is then only the key of its schema, so a test that restarts the service on
+the same path finds its data again. The schemas are dropped when the test session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def server_url() -> str:
+    return os.environ.get("ALERTSVC_TEST_DATABASE_URL", DEFAULT_URL)
+
+
+def on_postgres() -> bool:
+    """The service tests run on PostgreSQL (``ALERTSVC_TEST_ENGINE=postgres``)."""
+    return os.environ.get("ALERTSVC_TEST_ENGINE", "sqlite") == "postgres"
+
+
+_made: list[str] = []
+_by_path: dict[Path, str] = {}
+
+
+def fresh_schema() -> str:
+    """Make an empty schema; its name."""
+    name = "t_" + secrets.token_hex(6)
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    _made.append(name)
+    return name
+
+
+def schema_url(schema: str) -> str:
+    """The test server's URL with ``search_path`` set to ``schema`` (every table is made there)."""
+    joiner = "&" if "?" in server_url() else "?"
+    return f"{server_url()}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    if schema in _made:
+        _made.remove(schema)
+
+
+def database_url_for(db_path: Path) -> str | None:
+    """Under ``ALERTSVC_TEST_ENGINE=postgres``, the URL of the schema standing for ``db_path``; else None."""
+    if not on_postgres():
+        return None
+    if db_path not in _by_path:
+        _by_path[db_path] = fresh_schema()
+    return schema_url(_by_path[db_path])
+
+
+def drop_all() -> None:
+    """Drop every schema this test session made."""
+    for schema in list(_made):
+        drop_schema(schema)
+    _by_path.clear()
