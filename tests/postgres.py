@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
+
+from alertsvc import store
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -71,3 +76,18 @@ def drop_all() -> None:
     for schema in list(_made):
         drop_schema(schema)
     _by_path.clear()
+
+
+def open_reader(db_path: Path) -> Any:
+    """A second connection to the service's database, for a test to look at what was stored: SQLite's file
+    read-only, or (``ALERTSVC_TEST_ENGINE=postgres``) the test's schema. Both have ``execute`` and ``close``;
+    the SQL must be the portable kind (no ``sqlite_master`` or ``PRAGMA``)."""
+    url = database_url_for(db_path)
+    if url is None:
+        return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    return store.open_database(db_path, url)
+
+
+def reading(db_path: Path) -> AbstractContextManager[Any]:
+    """``open_reader`` as a ``with`` block that closes it."""
+    return closing(open_reader(db_path))

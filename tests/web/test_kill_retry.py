@@ -17,13 +17,11 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +39,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.web.auth import issue_staff_token
+from tests.postgres import reading
 from tests.web.processes import Site, wait_until_up
 
 RUNS = int(os.environ.get("ALERTSVC_KILL_RUNS", "5"))
@@ -263,7 +262,7 @@ def workload(client: Client, slices: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def counts(db_path: Path) -> dict[str, Any]:
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+    with reading(db_path) as db:
 
         def one(sql: str) -> Any:
             return db.execute(sql).fetchone()[0]
