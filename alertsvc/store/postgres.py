@@ -15,7 +15,9 @@ this process or another, queues on that lock; PostgreSQL releases it at COMMIT o
 process dies its connection closes and the lock goes with it. Readers never take it: they see the last
 committed state, as SQLite's WAL readers do. Cost: writes are one at a time per store, as on SQLite (a
 write transaction here is a few statements, well under a millisecond of lock time each); the gain is that
-read-then-write code stays correct across processes without SERIALIZABLE retries.
+read-then-write code stays correct across processes without SERIALIZABLE retries. It also keeps the outbox
+gap-free for readers: events get their ``seq`` and commit in the same order, so a dashboard resuming
+after ``Last-Event-ID`` never skips an event that committed late.
 
 Purge's WAL checkpoint is SQLite's: ``checkpoint()`` does nothing here (see its docstring).
 """

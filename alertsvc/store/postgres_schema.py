@@ -1,6 +1,7 @@
 """The hospital service's tables in PostgreSQL: the same tables, columns and indexes as SQLite's
 (``alertsvc.store.sqlite.SCHEMA`` and ``ACTIONS_SCHEMA``), in PostgreSQL's words.
 
+- Text columns are ``COLLATE "C"``: ordered and compared byte by byte, as on SQLite.
 - BLOB is BYTEA, REAL is DOUBLE PRECISION; times stay ISO 8601 UTC text, as on SQLite, so the same SQL
   compares and orders them the same way on both engines.
 - ``INTEGER PRIMARY KEY AUTOINCREMENT`` is ``BIGINT GENERATED ALWAYS AS IDENTITY``: sequence numbers only
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from alertsvc.store.meta import LIVE_GRANT_INDEX, SCHEMA_VERSION
 
-TABLES = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS wards (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, timezone TEXT NOT NULL, shifts TEXT NOT NULL,
@@ -130,6 +131,10 @@ CREATE TABLE IF NOT EXISTS cds_overrides (
 );
 CREATE INDEX IF NOT EXISTS cds_overrides_by_finding ON cds_overrides(dedupe);
 """
+
+TABLES = _TABLES.replace(" TEXT", ' TEXT COLLATE "C"')
+"""Every text column compares and sorts byte by byte, as SQLite's do, whatever the database's own collation
+(``en_US.UTF-8`` would sort ``"a-b"`` after ``"aa"``, and the service orders and compares ids and ISO times)."""
 
 AUDIT_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -191,3 +191,12 @@ EXPECTED_TABLES = {
 )
 def test_placeholders_become_psycopgs_outside_quotes(sql: str, translated: str) -> None:
     assert placeholders(sql) == translated
+
+
+def test_text_sorts_byte_by_byte_on_both_engines(db: store.Database) -> None:
+    ids = ["aa", "a-b", "B", "a b", "Z9", "a"]
+    with store.write(db):
+        for ward in ids:
+            add_ward(db, ward)
+    assert ward_rows(db) == sorted(ids)  # Python's order is the code points' order
+    assert [r[0] for r in db.execute("SELECT id FROM wards WHERE id > ? ORDER BY id", ["a-b"])] == ["aa"]
