@@ -133,8 +133,9 @@ CREATE INDEX IF NOT EXISTS cds_overrides_by_finding ON cds_overrides(dedupe);
 """
 
 TABLES = _TABLES.replace(" TEXT", ' TEXT COLLATE "C"')
-"""Every text column compares and sorts byte by byte, as SQLite's do, whatever the database's own collation
-(``en_US.UTF-8`` would sort ``"a-b"`` after ``"aa"``, and the service orders and compares ids and ISO times)."""
+"""Every text column compares and sorts byte by byte, as SQLite's do, whatever the database's own
+collation (``en_US.UTF-8`` would sort ``"a-b"`` after ``"aa"``; the service orders and compares ids and
+ISO times)."""
 
 AUDIT_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
