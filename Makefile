@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps run test check bench soak screenshots clean
+.PHONY: install browser-deps postgres postgres-server run test check bench soak screenshots clean
 
 install: $(STAMP)
 
@@ -25,6 +25,26 @@ browser-deps: $(CHROMIUM) $(AXE)
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# The PostgreSQL store's tests need a server at ALERTSVC_TEST_DATABASE_URL (default: postgres on
+# 127.0.0.1:5432, trust authentication, database `test`). Nothing to do when one answers; otherwise
+# install Debian's `postgresql`, start its cluster (pg_ctlcluster: no systemd needed), let 127.0.0.1 in
+# without a password (tests only: the first line of pg_hba.conf) and create the `test` database.
+AS_POSTGRES := $(if $(SUDO),sudo -u postgres,runuser -u postgres --)
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(MAKE) --no-print-directory postgres-server
+
+postgres-server:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+	version=$$(ls /etc/postgresql | sort -V | tail -1); \
+	hba=/etc/postgresql/$$version/main/pg_hba.conf; \
+	$(SUDO) grep -q '^host all all 127.0.0.1/32 trust' $$hba \
+		|| $(SUDO) sed -i '1i host all all 127.0.0.1/32 trust' $$hba; \
+	$(SUDO) pg_ctlcluster $$version main start 2>/dev/null || $(SUDO) pg_ctlcluster $$version main reload
+	for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	$(AS_POSTGRES) psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+		|| $(AS_POSTGRES) createdb test
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
@@ -42,7 +62,7 @@ $(RUN_STAMP): pyproject.toml
 run: $(RUN_STAMP)
 	@$(PY) -m alertsvc.demo
 
-test: install browser-deps
+test: install browser-deps postgres
 	$(PY) -m pytest
 
 check: install

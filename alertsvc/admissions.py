@@ -1,7 +1,7 @@
 """Admissions, wards and doses in the service database, and the purge that ends an admission.
 
 An admission lives exactly as long as its grant, and a grant has at most one live admission: the
-database refuses a second (a partial unique index, see ``storage.LIVE_GRANT_INDEX``). When it ends,
+database refuses a second (a partial unique index, see ``store.LIVE_GRANT_INDEX``). When it ends,
 everything derived from the patient's slice (the slice itself, doses, alerts, acknowledgements, the
 events that carried them, stored answers to Idempotency-Keys) is deleted with ``secure_delete`` on and
 the WAL checkpointed; what stays is the admission's id, ward, bed, a hash of the patient's public id
@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, time
 
-import sqlite_utils
-
 from alertsvc import idempotency
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import ConfigError
@@ -24,6 +22,7 @@ from alertsvc.knowledge.display import LOCALES, US
 from alertsvc.knowledge.model import Ingredient
 from alertsvc.schedule.mar import Outcome, ScheduledDose
 from alertsvc.schedule.shifts import ShiftPattern, Ward
+from alertsvc.store import Database
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def ended_grant(grant_id: str) -> str:
     return "ended:" + hashlib.sha256(grant_id.encode()).hexdigest()
 
 
-def end_reason_for_grant(db: sqlite_utils.Database, grant_id: str) -> str | None:
+def end_reason_for_grant(db: Database, grant_id: str) -> str | None:
     """Why an ended admission under ``grant_id`` ended (e.g. "grant revoked"), or None if there is none."""
     row = db.execute(
         "SELECT end_reason FROM admissions WHERE grant_id = ? AND status = 'ended' ORDER BY ended_at DESC",
@@ -66,9 +65,7 @@ def end_reason_for_grant(db: sqlite_utils.Database, grant_id: str) -> str | None
     return None if row is None else str(row[0])
 
 
-def insert_admission(
-    db: sqlite_utils.Database, admission: Admission, slice_bytes: bytes, head_seq: int
-) -> bool:
+def insert_admission(db: Database, admission: Admission, slice_bytes: bytes, head_seq: int) -> bool:
     """Store a new live admission and its slice; False (nothing stored) if its grant has one already.
 
     The database decides, inside the caller's transaction: two admissions of one grant racing each
@@ -102,7 +99,7 @@ def insert_admission(
     return True
 
 
-def add_slice_update(db: sqlite_utils.Database, admission: str, update_bytes: bytes, head_seq: int) -> None:
+def add_slice_update(db: Database, admission: str, update_bytes: bytes, head_seq: int) -> None:
     """Keep an accepted update: the slice is the first slice plus every update, replayed in order."""
     db.execute(
         "INSERT INTO slice_updates(admission, head_seq, body) VALUES (?, ?, ?)",
@@ -110,22 +107,22 @@ def add_slice_update(db: sqlite_utils.Database, admission: str, update_bytes: by
     )
 
 
-def accepted_head(db: sqlite_utils.Database, admission: str) -> int | None:
+def accepted_head(db: Database, admission: str) -> int | None:
     """The head sequence number of the admission's slice as stored (first slice or latest update)."""
     row = db.execute(
         "SELECT max(head_seq) FROM (SELECT head_seq FROM slices WHERE admission = ? "
-        "UNION ALL SELECT head_seq FROM slice_updates WHERE admission = ?)",
+        "UNION ALL SELECT head_seq FROM slice_updates WHERE admission = ?) AS heads",
         [admission, admission],
     ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
-def get_admission(db: sqlite_utils.Database, admission_id: str) -> Admission | None:
+def get_admission(db: Database, admission_id: str) -> Admission | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM admissions WHERE id = ?", [admission_id]).fetchone()
     return None if row is None else _admission(row)
 
 
-def active_admissions(db: sqlite_utils.Database, *, ward: str | None = None) -> list[Admission]:
+def active_admissions(db: Database, *, ward: str | None = None) -> list[Admission]:
     sql = f"SELECT {_COLUMNS} FROM admissions WHERE status = 'active'"
     params: list[str] = []
     if ward is not None:
@@ -134,13 +131,13 @@ def active_admissions(db: sqlite_utils.Database, *, ward: str | None = None) -> 
     return [_admission(row) for row in db.execute(sql + " ORDER BY expires_at, id", params).fetchall()]
 
 
-def active_for_grant(db: sqlite_utils.Database, grant_id: str) -> Admission | None:
+def active_for_grant(db: Database, grant_id: str) -> Admission | None:
     """The grant's live admission (the database allows one), or None."""
     found = active_of_grant(db, grant_id)
     return found[0] if found else None
 
 
-def active_of_grant(db: sqlite_utils.Database, grant_id: str) -> list[Admission]:
+def active_of_grant(db: Database, grant_id: str) -> list[Admission]:
     """Every live admission of the grant, oldest first (one since schema version 2; copies made before
     it are ended by ``alertsvc.migrations``)."""
     rows = db.execute(
@@ -151,7 +148,7 @@ def active_of_grant(db: sqlite_utils.Database, grant_id: str) -> list[Admission]
     return [_admission(row) for row in rows]
 
 
-def slice_of(db: sqlite_utils.Database, admission_id: str) -> tuple[bytes, list[bytes]] | None:
+def slice_of(db: Database, admission_id: str) -> tuple[bytes, list[bytes]] | None:
     """The admission's first slice and its accepted updates, oldest first."""
     row = db.execute("SELECT slice FROM slices WHERE admission = ?", [admission_id]).fetchone()
     if row is None:
@@ -162,7 +159,7 @@ def slice_of(db: sqlite_utils.Database, admission_id: str) -> tuple[bytes, list[
     return bytes(row[0]), [bytes(u[0]) for u in updates]
 
 
-def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason: str) -> list[str]:
+def purge(db: Database, admission_id: str, *, now: datetime, reason: str) -> list[str]:
     """Delete everything derived from the admission's slice; returns the withdrawn alert ids.
 
     Runs inside the caller's transaction; the caller checkpoints the WAL after it commits.
@@ -194,7 +191,7 @@ def purge(db: sqlite_utils.Database, admission_id: str, *, now: datetime, reason
 # -- wards -------------------------------------------------------------------------------------------
 
 
-def get_ward(db: sqlite_utils.Database, ward_id: str) -> Ward | None:
+def get_ward(db: Database, ward_id: str) -> Ward | None:
     row = db.execute(
         "SELECT id, name, timezone, shifts, locale FROM wards WHERE id = ?", [ward_id]
     ).fetchone()
@@ -204,7 +201,7 @@ def get_ward(db: sqlite_utils.Database, ward_id: str) -> Ward | None:
     return Ward(id=row[0], name=row[1], timezone=row[2], shifts=ShiftPattern(starts=starts), locale=row[4])
 
 
-def save_ward(db: sqlite_utils.Database, ward: Ward) -> None:
+def save_ward(db: Database, ward: Ward) -> None:
     shifts = json.dumps([[name, start.strftime("%H:%M")] for name, start in ward.shifts.starts])
     db.execute(
         """INSERT INTO wards(id, name, timezone, shifts, locale) VALUES (?, ?, ?, ?, ?)
@@ -214,16 +211,16 @@ def save_ward(db: sqlite_utils.Database, ward: Ward) -> None:
     )
 
 
-def all_wards(db: sqlite_utils.Database) -> list[Ward]:
+def all_wards(db: Database) -> list[Ward]:
     return [w for (wid,) in db.execute("SELECT id FROM wards ORDER BY id") if (w := get_ward(db, wid))]
 
 
-def last_shift_start(db: sqlite_utils.Database, ward_id: str) -> str:
+def last_shift_start(db: Database, ward_id: str) -> str:
     row = db.execute("SELECT last_shift_start FROM wards WHERE id = ?", [ward_id]).fetchone()
     return "" if row is None else str(row[0])
 
 
-def set_last_shift_start(db: sqlite_utils.Database, ward_id: str, start: datetime) -> None:
+def set_last_shift_start(db: Database, ward_id: str, start: datetime) -> None:
     db.execute("UPDATE wards SET last_shift_start = ? WHERE id = ?", [iso(start), ward_id])
 
 
@@ -259,7 +256,7 @@ def configured_wards(spec: str, *, default_zone: str, default_locale: str = US) 
 # -- doses -------------------------------------------------------------------------------------------
 
 
-def save_dose(db: sqlite_utils.Database, dose: ScheduledDose, *, now: datetime) -> None:
+def save_dose(db: Database, dose: ScheduledDose, *, now: datetime) -> None:
     db.execute(
         """INSERT INTO doses(id, admission, ward, drug, ingredients, dose, route, due, outcome, created)
            VALUES (?,?,?,?,?,?,?,?,?,?)
@@ -279,9 +276,7 @@ def save_dose(db: sqlite_utils.Database, dose: ScheduledDose, *, now: datetime) 
     )
 
 
-def doses(
-    db: sqlite_utils.Database, *, admission: str | None = None, ward: str | None = None
-) -> list[ScheduledDose]:
+def doses(db: Database, *, admission: str | None = None, ward: str | None = None) -> list[ScheduledDose]:
     where, params = [], []
     if admission is not None:
         where.append("admission = ?")
@@ -295,7 +290,7 @@ def doses(
     return [_dose(row) for row in db.execute(sql + " ORDER BY due, id", params).fetchall()]
 
 
-def get_dose(db: sqlite_utils.Database, dose_id: str) -> ScheduledDose | None:
+def get_dose(db: Database, dose_id: str) -> ScheduledDose | None:
     row = db.execute(
         "SELECT id, admission, ward, drug, ingredients, dose, route, due, outcome FROM doses WHERE id = ?",
         [dose_id],

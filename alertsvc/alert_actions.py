@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import alert_listing, audit, idempotency, storage
+from alertsvc import alert_listing, audit, idempotency, store
 from alertsvc.access import Staff, require
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import store as alert_store
@@ -157,7 +157,7 @@ async def hold_and_tell(
     admission = service.active_admission(alert.admission)
     patients = await service.patients_of([admission.id], now)
 
-    with storage.write(service.db):
+    with store.write(service.db):
         service.active_admission(admission.id)  # not ended while its slice was read
         adm.save_dose(service.db, held, now=now)
         alert_store.add_acknowledgement(service.db, ack, admission=alert.admission, ward=alert.ward)
@@ -222,7 +222,7 @@ async def prescriber_answer(
             "prescriber": prescriber or waiting.prescriber,
         }
     )
-    with storage.write(service.db):
+    with store.write(service.db):
         fu_store.save_follow_up(service.db, closed)
         events = [
             _event(service, alert, "follow-up", {"alert": alert.id, "follow_up": closed.as_json()}, now)

@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up_store import KEEP_ANSWERED
 from alertsvc.clock import iso
+from alertsvc.store import Database
 from alertsvc.upstream import upstream_overrides
 
 
-def listed_extras(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
+def listed_extras(db: Database, alert_ids: list[str]) -> dict[str, dict[str, Any]]:
     """What the ward's list carries with each alert beside its signed claims: every acknowledgement,
     follow-up, dose given under it with its reason, and upstream (CDS Hooks) overrides."""
     acks = alert_store.acknowledgements(db, alert_ids)
@@ -36,7 +35,7 @@ def listed_extras(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, 
     }
 
 
-def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set[str]:
+def kept_alerts(db: Database, admission: str, now: datetime) -> set[str]:
     """Alerts that stay listed whatever the check finds: a follow-up open, or answered within a day."""
     rows = db.execute(
         "SELECT alert FROM follow_ups WHERE admission = ? AND (state = 'open' OR closed_at > ?)",
@@ -45,7 +44,7 @@ def kept_alerts(db: sqlite_utils.Database, admission: str, now: datetime) -> set
     return {row[0] for row in rows}
 
 
-def latest_claim(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any]:
+def latest_claim(db: Database, alert_id: str) -> dict[str, Any]:
     """``{"follow_up": ...}`` for the alert's latest follow-up, to sign with its claims (else empty)."""
     found = fu_store.follow_ups(db, [alert_id])[alert_id]
     return {"follow_up": found[-1].claim()} if found else {}

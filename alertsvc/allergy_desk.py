@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, observation_desk, practitioner_entries, storage
+from alertsvc import audit, observation_desk, practitioner_entries, store
 from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso
@@ -54,7 +54,7 @@ async def ward_admissions(service: ServiceApi, ward_id: str, staff: Staff) -> li
                 ),
             }
         )
-    with storage.write(service.db):
+    with store.write(service.db):
         for admission in admitted:
             audit.record(
                 service.db,

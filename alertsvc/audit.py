@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc.clock import iso
+from alertsvc.store import Database
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class AuditRecord:
 
 
 def record(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     now: datetime,
     actor: str,
@@ -62,7 +61,7 @@ def record(
     )
 
 
-def trail(db: sqlite_utils.Database, admission: str) -> list[AuditRecord]:
+def trail(db: Database, admission: str) -> list[AuditRecord]:
     """Everything recorded about one admission, oldest first."""
     return [
         AuditRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
@@ -74,7 +73,7 @@ def trail(db: sqlite_utils.Database, admission: str) -> list[AuditRecord]:
     ]
 
 
-def patient_hash_of(db: sqlite_utils.Database, admission: str) -> str | None:
+def patient_hash_of(db: Database, admission: str) -> str | None:
     row = db.execute("SELECT patient_hash FROM admissions WHERE id = ?", [admission]).fetchone()
     return None if row is None else str(row[0])
 
@@ -115,7 +114,7 @@ class Refusals:
     def __len__(self) -> int:
         return len(self.counts) + (1 if self.overflow else 0)
 
-    def flush(self, db: sqlite_utils.Database, *, now: datetime) -> int:
+    def flush(self, db: Database, *, now: datetime) -> int:
         """Write what was counted (inside the caller's transaction); returns the records written."""
         for refusal, count in self.counts.items():
             record(

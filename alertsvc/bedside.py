@@ -29,10 +29,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import allergy_desk, audit, idempotency, lookups, storage
+from alertsvc import allergy_desk, audit, idempotency, lookups, store
 from alertsvc.access import Staff
 from alertsvc.admissions import Admission
 from alertsvc.errors import InputError
@@ -58,6 +56,7 @@ from alertsvc.practitioner_entries import (
     ward_admission,
 )
 from alertsvc.service_api import ServiceApi
+from alertsvc.store import Database
 
 
 def working_copy(verified: VerifiedSlice, recorded: Sequence[SignedEntry]) -> VerifiedSlice:
@@ -77,7 +76,7 @@ def working_copy(verified: VerifiedSlice, recorded: Sequence[SignedEntry]) -> Ve
     return dataclasses.replace(verified, reactions=tuple(reactions), allergies=tuple(allergies))
 
 
-def working_copy_of(db: sqlite_utils.Database, admission: str, verified: VerifiedSlice) -> VerifiedSlice:
+def working_copy_of(db: Database, admission: str, verified: VerifiedSlice) -> VerifiedSlice:
     return working_copy(verified, [s.entry for s in entries_of(db, admission)])
 
 
@@ -118,7 +117,7 @@ async def record(
         working = working_copy(previous.verified, [entry])
         patient = Patient(working, await service.normalise(working))
         answer = {"admission": admission.id, **stored.as_json()}
-        with storage.write(service.db):
+        with store.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it meanwhile
             insert(service.db, stored)
             audit.record(

@@ -30,6 +30,9 @@ class Settings:
     """Everything the service and the command line can be configured with."""
 
     db_path: Path = _setting(Path("alertsvc.db"), "SQLite file of the service (admissions, alerts, audit).")
+    database_url: str | None = _setting(
+        None, "PostgreSQL instead of the SQLite file: postgresql://user@host:port/dbname (several processes)."
+    )
     host: str = _setting("127.0.0.1", "Address to listen on (loopback by default).")
     port: int = _setting(8000, "Port to listen on.")
     data_dir: Path = _setting(REPO / "data", "Generated knowledge files (see data/SOURCES.md).")

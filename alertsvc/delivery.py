@@ -24,15 +24,15 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import anyio
-import sqlite_utils
 
 from alertsvc import admissions as adm
-from alertsvc import audit, storage
+from alertsvc import audit, store
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import AlertsvcError
 from alertsvc.ledger.remote_entries import Refusal, post_entries
 from alertsvc.practitioner_entries import DELIVERED, HANDOVER, PENDING, StoredEntry, pending
 from alertsvc.service_api import ServiceApi
+from alertsvc.store import Database
 
 log = logging.getLogger("alertsvc.delivery")
 MAX_BATCH = 100
@@ -44,7 +44,7 @@ def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
     return timedelta(seconds=min(seconds, cap))
 
 
-def next_wakeup(db: sqlite_utils.Database) -> datetime | None:
+def next_wakeup(db: Database) -> datetime | None:
     """When the earliest pending entry is due (None when nothing waits)."""
     (first,) = db.execute(
         "SELECT min(next_attempt_at) FROM practitioner_entries WHERE state = ?", [PENDING]
@@ -117,7 +117,7 @@ def _record(
 ) -> None:
     settings = service.settings
     db = service.db
-    with storage.write(db):
+    with store.write(db):
         if adm.get_admission(db, admission_id) is None:
             return
         for entry_id in ids:

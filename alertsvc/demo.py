@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alertsvc import schedule_desk, storage, upstream, ward_desk
+from alertsvc import schedule_desk, store, upstream, ward_desk
 from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
 from alertsvc.clock import ShiftedClock, iso, utc_now
@@ -187,7 +187,7 @@ def _prescriber_overrode_upstream(service: Service, now: datetime) -> None:
     if not found:
         return
     card, at = str(uuid.uuid4()), iso(now - timedelta(minutes=20))
-    with storage.write(service.db):
+    with store.write(service.db):
         upstream.remember_cards(
             service.db, found[0].admission, [(card, found[0].dedupe)], user="Dr Ade Okafor", now=now
         )

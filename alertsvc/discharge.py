@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, ending, idempotency, lookups, practitioner_entries, storage
+from alertsvc import audit, ending, idempotency, lookups, practitioner_entries, store
 from alertsvc.access import Staff
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, InputError, LimitExceeded
@@ -121,7 +121,7 @@ async def discharge(
             for e in medicines
         ]
         delivered, error = await _deliver_now(service, admission, [s for s in recorded if s.state == PENDING])
-        with storage.write(service.db):
+        with store.write(service.db):
             audit.record(
                 service.db,
                 now=now,

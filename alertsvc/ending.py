@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, storage
+from alertsvc import audit, idempotency, store
 from alertsvc.admissions import Admission
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.withdrawal import append_withdrawal
 from alertsvc.clock import iso
 from alertsvc.ledger.identity import Identity
 from alertsvc.service_api import ServiceApi
+from alertsvc.store import Database
 
 log = logging.getLogger("alertsvc.ending")
 
@@ -39,12 +38,12 @@ def end_admissions(
     any), then checkpoint the WAL and tell the wards."""
     if not admissions:
         return
-    with storage.write(service.db):
+    with store.write(service.db):
         events = [
             withdraw(service.db, service.identity, admission, reason=reason, now=now)
             for admission in admissions
         ]
-        storage.owe(service.db, storage.CHECKPOINT, iso(now))
+        store.owe(service.db, store.CHECKPOINT, iso(now))
         idempotency.remember(service.db, once, answer)  # it holds no patient data: kept past the purge
     finish_checkpoint(service)
     if service.rxnav is not None:  # the drug names she wrote, kept in memory for RxNav look-ups
@@ -57,9 +56,7 @@ def end_admissions(
     service.rebuild_timers()  # their expiry, dose and reminder timers go with them
 
 
-def withdraw(
-    db: sqlite_utils.Database, identity: Identity, admission: Admission, *, reason: str, now: datetime
-) -> Event:
+def withdraw(db: Database, identity: Identity, admission: Admission, *, reason: str, now: datetime) -> Event:
     """Inside the caller's transaction: purge the admission, announce the (signed) withdrawal of its alerts,
     audit the purge. The withdrawal's outbox row outlives the purge of the admission's own events."""
     withdrawn = adm.purge(db, admission.id, now=now, reason=reason)
@@ -81,5 +78,5 @@ def withdraw(
 
 def finish_checkpoint(service: ServiceApi) -> None:
     """Do the owed WAL checkpoint; if a reader blocks it, it stays owed and a later tick retries."""
-    if not storage.finish_owed_checkpoint(service.db):
+    if not store.finish_owed_checkpoint(service.db):
         log.warning("purge: the WAL checkpoint is blocked by a reader; retrying at the next tick")

@@ -33,6 +33,9 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
     │   ├── TerminologyUnavailable   RxNav is slow, down, rate-limited or answered garbage
     │   └── KnowledgeBuildError      a source file is missing or malformed during `knowledge build`
     ├── ScheduleError                a bad dose time, dosage timing or ward time zone
+    ├── StoreError                   the service database (SQLite or PostgreSQL) refused or failed a statement
+    │   ├── UniqueViolation          a row whose unique key (or partial unique index) is already stored
+    │   └── ConstraintViolation      any other refused row: a foreign key, NOT NULL, the append-only audit log
     └── ServiceError
         ├── NotFound                 no such admission, alert or ward
         ├── Conflict                 the request contradicts stored state (e.g. admission already ended)
@@ -160,6 +163,19 @@ class KnowledgeBuildError(KnowledgeError):
 
 class ScheduleError(AlertsvcError):
     """A bad dose time, dosage timing or ward time zone."""
+
+
+class StoreError(AlertsvcError):
+    """The service database refused or failed a statement; both engines raise this tree (``alertsvc.store``)
+    with the driver's error as the cause."""
+
+
+class UniqueViolation(StoreError):
+    """A row whose unique key (primary key, UNIQUE column or partial unique index) is already stored."""
+
+
+class ConstraintViolation(StoreError):
+    """A row refused by another constraint: a foreign key, NOT NULL, or the append-only audit log."""
 
 
 class ServiceError(AlertsvcError):

@@ -20,16 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc.clock import iso, parse_iso
-from alertsvc.errors import Conflict, IdempotencyKeyReused, InputError
+from alertsvc.errors import Conflict, IdempotencyKeyReused, InputError, UniqueViolation
+from alertsvc.store import Database
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -84,7 +82,7 @@ def render(answer: Any) -> bytes:
     ).encode()
 
 
-def recall(db: sqlite_utils.Database, pending: Pending) -> Stored | None:
+def recall(db: Database, pending: Pending) -> Stored | None:
     """The stored answer for this key, None if there is none (or it has expired); IdempotencyKeyReused
     when the key was used with a different body."""
     row = db.execute(
@@ -102,9 +100,7 @@ def recall(db: sqlite_utils.Database, pending: Pending) -> Stored | None:
     return Stored(status=int(row[1]), answer=bytes(row[2]))
 
 
-def remember(
-    db: sqlite_utils.Database, pending: Pending | None, answer: Any, *, admissions: Iterable[str] = ()
-) -> None:
+def remember(db: Database, pending: Pending | None, answer: Any, *, admissions: Iterable[str] = ()) -> None:
     """Store the answer to a keyed write, inside the write's own transaction (nothing without a key).
 
     ``admissions``: those whose data the answer holds; it is deleted when any of them is purged.
@@ -116,9 +112,9 @@ def remember(
         [*pending.scope, iso(pending.now)],
     )
     try:
-        cursor = db.execute(
+        answer_id = db.insert_returning(
             "INSERT INTO idempotency(caller, route, key, request_hash, status, answer, created, expires) "
-            "VALUES (?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
             [
                 *pending.scope,
                 pending.request_hash,
@@ -128,17 +124,17 @@ def remember(
                 iso(pending.now + KEY_LIFETIME),
             ],
         )
-    except sqlite3.IntegrityError as exc:  # another process answered this key first
+    except UniqueViolation as exc:  # another process answered this key first
         raise Conflict(f"{HEADER} {pending.key!r} was answered by another request; send it again") from exc
     for admission in sorted(set(admissions)):
         db.execute(
             "INSERT INTO idempotency_admissions(answer, admission) VALUES (?, ?)",
-            [cursor.lastrowid, admission],
+            [answer_id, admission],
         )
     pending.before_commit()
 
 
-def forget_admission(db: sqlite_utils.Database, admission: str) -> None:
+def forget_admission(db: Database, admission: str) -> None:
     """Delete every stored answer holding this admission's data (part of its purge)."""
     db.execute(
         "DELETE FROM idempotency WHERE id IN (SELECT answer FROM idempotency_admissions WHERE admission = ?)",
@@ -146,11 +142,11 @@ def forget_admission(db: sqlite_utils.Database, admission: str) -> None:
     )
 
 
-def forget_expired(db: sqlite_utils.Database, now: datetime) -> int:
+def forget_expired(db: Database, now: datetime) -> int:
     """Delete every answer whose key has expired; how many."""
     return int(db.execute("DELETE FROM idempotency WHERE expires <= ?", [iso(now)]).rowcount)
 
 
-def next_expiry(db: sqlite_utils.Database) -> datetime | None:
+def next_expiry(db: Database) -> datetime | None:
     row = db.execute("SELECT min(expires) FROM idempotency").fetchone()
     return None if row is None or row[0] is None else parse_iso(row[0])

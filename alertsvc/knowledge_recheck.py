@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import lookups, reconciling, storage
+from alertsvc import lookups, reconciling, store
 from alertsvc.alerts.hub import Event
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import KnowledgeBase
@@ -72,7 +72,7 @@ async def recheck_all(service: Service) -> Rechecked:
 
     ready = await anyio.to_thread.run_sync(prepare_all)
     events: list[Event] = []
-    with storage.write(service.db):
+    with store.write(service.db):
         for admission, patient, prepared in zip(active, patients, ready, strict=True):
             current = adm.get_admission(service.db, admission.id)
             if current is None or not current.active:  # ended while this was prepared

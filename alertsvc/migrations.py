@@ -1,4 +1,4 @@
-"""Bringing an older service database to ``storage.SCHEMA_VERSION``, at start-up.
+"""Bringing an older service database to ``store.SCHEMA_VERSION``, at start-up.
 
 Version 2 lets a grant have one live admission, enforced by a partial unique index. A database made
 before it may hold copies (identical admissions that raced each other): the first admitted is kept, the
@@ -10,27 +10,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
-from alertsvc import ending, storage
+from alertsvc import ending, store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
 from alertsvc.ledger.identity import Identity
+from alertsvc.store import Database
 
 
-def upgrade(db: sqlite_utils.Database, identity: Identity, *, now: datetime) -> list[Event]:
+def upgrade(db: Database, identity: Identity, *, now: datetime) -> list[Event]:
     """Run every step the database lacks; the events announcing what changed (already in the outbox)."""
-    with storage.write(db):
+    with store.write(db):
         events = one_live_admission_per_grant(db, identity, now=now)
-        db.execute(storage.LIVE_GRANT_INDEX)
-        storage.set_schema_version(db, storage.SCHEMA_VERSION)
+        db.execute(store.LIVE_GRANT_INDEX)
+        store.set_schema_version(db, store.SCHEMA_VERSION)
     return events
 
 
-def one_live_admission_per_grant(
-    db: sqlite_utils.Database, identity: Identity, *, now: datetime
-) -> list[Event]:
+def one_live_admission_per_grant(db: Database, identity: Identity, *, now: datetime) -> list[Event]:
     """End every copy of a live admission of one grant but the first (inside the caller's transaction)."""
     events: list[Event] = []
     grants = db.execute(
@@ -44,5 +41,5 @@ def one_live_admission_per_grant(
             )
             reason = f"duplicate admission of its grant; {kept.id} kept"
             events.append(ending.withdraw(db, identity, copy, reason=reason, now=now))
-        storage.owe(db, storage.CHECKPOINT, iso(now))
+        store.owe(db, store.CHECKPOINT, iso(now))
     return events

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, practitioner_entries, storage
+from alertsvc import audit, idempotency, practitioner_entries, store
 from alertsvc.access import Staff, require
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, InputError, LimitExceeded, NotFound
@@ -161,7 +161,7 @@ async def record(
             resource=resource,
             entry=entry.id,
         )
-        with storage.write(service.db):
+        with store.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it meanwhile
             save(service.db, found, ward=admission.ward)
             practitioner_entries.insert(service.db, stored)
@@ -195,7 +195,7 @@ async def record(
     return answer
 
 
-# -- storage (the table is in ``storage.SCHEMA``; purged with the admission) ------------------------------
+# -- storage (the table is in ``store.sqlite.SCHEMA``; purged with the admission) --------------------------
 
 
 def observations_of(service: ServiceApi, admission: str, patient: Patient) -> list[LabValue]:

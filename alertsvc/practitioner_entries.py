@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
 from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
@@ -32,6 +30,7 @@ from alertsvc.ledger.observations import read_observation
 from alertsvc.ledger.practitioners import ROLES, Clinician, Hospital
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.service_api import ServiceApi
+from alertsvc.store import Database
 
 PENDING, DELIVERED, HANDOVER = "pending", "delivered", "handover"
 NO_WRITE_GRANT = "no write grant"
@@ -91,7 +90,7 @@ class StoredEntry:
 # -- storage -------------------------------------------------------------------------------------------
 
 
-def insert(db: sqlite_utils.Database, stored: StoredEntry) -> None:
+def insert(db: Database, stored: StoredEntry) -> None:
     """Inside the caller's transaction."""
     (seq,) = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM practitioner_entries").fetchone()
     clinician = {"name": stored.clinician.name, "role": stored.clinician.role, "ward": stored.clinician.ward}
@@ -140,14 +139,14 @@ def _row(row: Sequence[Any]) -> StoredEntry:
     )
 
 
-def entries_of(db: sqlite_utils.Database, admission: str) -> list[StoredEntry]:
+def entries_of(db: Database, admission: str) -> list[StoredEntry]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM practitioner_entries WHERE admission = ? ORDER BY seq", [admission]
     )
     return [_row(r) for r in rows]
 
 
-def pending(db: sqlite_utils.Database, *, due_by: datetime | None = None) -> list[StoredEntry]:
+def pending(db: Database, *, due_by: datetime | None = None) -> list[StoredEntry]:
     """Entries awaiting delivery (those whose next attempt is due by ``due_by``, when given)."""
     sql = f"SELECT {_COLUMNS} FROM practitioner_entries WHERE state = ?"
     args: list[Any] = [PENDING]
@@ -161,7 +160,7 @@ def pending(db: sqlite_utils.Database, *, due_by: datetime | None = None) -> lis
 
 
 def allergy_trees(
-    db: sqlite_utils.Database, admission: str, verified: VerifiedSlice
+    db: Database, admission: str, verified: VerifiedSlice
 ) -> tuple[Mapping[str, Sequence[SignedEntry]], Grant | None]:
     """The trees and grant the ward's allergy status is read from (``allergy_status``): the slice's, with
     the allergies recorded on the ward that it does not yet hold. The ward knows those whatever the

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import anyio
-import sqlite_utils
 
 from alertsvc import admissions as adm
 from alertsvc import alert_listing, ward_observations
@@ -40,6 +39,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.patient_data import Patient
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import Ward
+from alertsvc.store import Database
 
 ALERT_TYPE = "alertsvc-alert+jwt"
 
@@ -49,7 +49,7 @@ class Checker(Protocol):
     check (``Service.findings``), the plain words of a finding and the ward a ward id stands for."""
 
     @property
-    def db(self) -> sqlite_utils.Database: ...
+    def db(self) -> Database: ...
 
     @property
     def identity(self) -> Identity: ...

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, dose_overrides, idempotency, lookups, storage
+from alertsvc import audit, dose_overrides, idempotency, lookups, store
 from alertsvc.access import Staff, require
 from alertsvc.alert_actions import dose_json
 from alertsvc.alerts import store as alert_store
@@ -66,7 +66,7 @@ async def add_schedule(
         **({"notes": notes} if notes else {}),
     }
     events: list[Event] = []
-    with storage.write(service.db):
+    with store.write(service.db):
         for dose in doses:
             adm.save_dose(service.db, dose, now=now)
         for admission_id in sorted({d.admission for d in doses}):
@@ -115,7 +115,7 @@ async def record_administration(
         dose_overrides.given_overrides(service, recorded, body, staff, now) if recorded.counts else []
     )
     patients = await service.patients_of([admission.id], now)
-    with storage.write(service.db):
+    with store.write(service.db):
         service.active_admission(admission.id)  # not ended (and purged) while its slice was read
         adm.save_dose(service.db, recorded, now=now)
         events = [
@@ -150,7 +150,7 @@ def schedule_view(service: ServiceApi, ward_id: str, staff: Staff) -> dict[str, 
     require(staff, ward=ward_id, roles=("nurse", "admission"))
     now = service.clock()
     doses = adm.doses(service.db, ward=ward_id)
-    with storage.write(service.db):
+    with store.write(service.db):
         for admission in sorted({d.admission for d in doses}):
             audit.record(
                 service.db,

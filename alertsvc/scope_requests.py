@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, intake, storage
+from alertsvc import audit, idempotency, intake, store
 from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
@@ -200,7 +200,7 @@ async def request_scope(
     }
     await call_ledger_server(service, admission, "POST", "/scope-requests", canonical(document))
     now = service.clock()
-    with storage.write(service.db):
+    with store.write(service.db):
         service.active_admission(admission.id)  # it may have ended meanwhile
         service.db.execute(
             f"INSERT INTO scope_requests({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?, 'requested', NULL, NULL, NULL)",
@@ -274,7 +274,7 @@ def _answered(
     note: str | None = None,
 ) -> None:
     now = service.clock()
-    with storage.write(service.db):
+    with store.write(service.db):
         changed = service.db.execute(
             """UPDATE scope_requests SET status = ?, answered_at = ?, new_grant = ?, note = ?
                WHERE id = ? AND status = 'requested'""",
@@ -323,7 +323,7 @@ async def _move_to_wider_grant(
             not_before=verified.grant.not_before,
             expires_at=verified.grant.expires_at,
         )
-        with storage.write(service.db):
+        with store.write(service.db):
             db = service.db
             db.execute(
                 "UPDATE admissions SET grant_id = ?, not_before = ?, expires_at = ? "

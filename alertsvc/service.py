@@ -20,8 +20,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
 from alertsvc import (
     alert_actions,
@@ -37,7 +35,7 @@ from alertsvc import (
     lookups,
     migrations,
     reconciling,
-    storage,
+    store,
     timers,
     updates,
 )
@@ -65,6 +63,7 @@ from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.runner import TimerRunner
 from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
+from alertsvc.store import Database
 
 ALERT_TYPE = reconciling.ALERT_TYPE
 REVOKED = updates.REVOKED
@@ -90,7 +89,7 @@ class Service:
         self.normalizer = Normalizer(self.knowledge, online=self.lookups)
         self.hub = Hub()
         self.replays = ReplayCache(started=clock())  # patient-signed requests, each accepted once
-        self._db: sqlite_utils.Database | None = None
+        self._db: Database | None = None
         self.runner = TimerRunner(offset=offset_of(clock))  # timers fire by the service's clock
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
@@ -107,9 +106,9 @@ class Service:
 
     async def start(self) -> None:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
-        self._db = storage.open_db(self.settings.db_path)
+        self._db = store.open_database(self.settings.db_path, self.settings.database_url)
         migrations.upgrade(self._db, self.identity, now=self.clock())
-        with storage.write(self._db):
+        with store.write(self._db):
             for ward in adm.configured_wards(
                 self.settings.wards,
                 default_zone=self.settings.ward_timezone,
@@ -133,7 +132,7 @@ class Service:
             self._db = None
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Database:
         """The service database; opened by ``start()`` on the thread that serves requests."""
         if self._db is None:
             raise RuntimeError("the service has not been started")
@@ -142,7 +141,7 @@ class Service:
     @property
     def checkpoint_owed(self) -> bool:
         """A purge's WAL checkpoint is owed (a reader blocked it): deleted bytes may be in the -wal."""
-        return storage.is_owed(self.db, storage.CHECKPOINT)
+        return store.is_owed(self.db, store.CHECKPOINT)
 
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "service": self.identity.public_id, "knowledge": self.knowledge.version}
@@ -206,7 +205,7 @@ class Service:
             ledger_url=ledger_url,
         )
         ready = await self.prepare_reconcile(admission, patient, now)  # checked and signed off the loop
-        with storage.write(self.db):
+        with store.write(self.db):
             self._ensure_ward(ward_id)
             if not adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq):
                 self._refuse_admitted(verified.grant.id, lost_race=True)  # rolls back
@@ -273,7 +272,7 @@ class Service:
         patients = await self.patients_of([a.id for a in active], now)
         ready = {a.id: await self.prepare_reconcile(a, patients[a.id], now) for a in active}
         events: list[Event] = []
-        with storage.write(self.db):
+        with store.write(self.db):
             idempotency.forget_expired(self.db, now)
             for ward in adm.all_wards(self.db):
                 events.extend(timers.present_shift(self.db, ward, now))

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import sqlite_utils
-
 from alertsvc.access import ReplayCache
 from alertsvc.admissions import Admission
 from alertsvc.alerts.hub import Event, Hub
@@ -28,6 +26,7 @@ from alertsvc.locks import KeyedLocks
 from alertsvc.lookups import Lookups
 from alertsvc.patient_data import ClinicalInputs, Patient
 from alertsvc.reconciling import Prepared
+from alertsvc.store import Database
 
 
 class ServiceApi(Protocol):
@@ -36,7 +35,7 @@ class ServiceApi(Protocol):
     # -- state -------------------------------------------------------------------------------------
 
     @property
-    def db(self) -> sqlite_utils.Database: ...
+    def db(self) -> Database: ...
 
     @property
     def settings(self) -> Settings: ...

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import sqlite_utils
-
 from alertsvc import admissions as adm
 from alertsvc import idempotency
 from alertsvc.admissions import Admission
@@ -25,6 +23,7 @@ from alertsvc.clock import iso
 from alertsvc.config import Settings
 from alertsvc.schedule.overdue import overdue_at
 from alertsvc.schedule.shifts import Ward, shift_at
+from alertsvc.store import Database
 
 CHECKPOINT_RETRY = timedelta(seconds=30)
 
@@ -33,7 +32,7 @@ class TimerInputs(Protocol):
     """What the wake-ups are computed from, besides the database's rows: read, never called back."""
 
     @property
-    def db(self) -> sqlite_utils.Database: ...
+    def db(self) -> Database: ...
 
     @property
     def checkpoint_owed(self) -> bool: ...
@@ -90,7 +89,7 @@ def next_poll(
     return min(next_polls.get(admission.id) or now + poll_every, admission.expires_at)
 
 
-def present_shift(db: sqlite_utils.Database, ward: Ward, now: datetime) -> list[Event]:
+def present_shift(db: Database, ward: Ward, now: datetime) -> list[Event]:
     """A ``shift`` event when the ward's shift has changed since the last one announced (else none).
 
     It names every active alert, so the incoming shift is shown each of them, acknowledged or not.

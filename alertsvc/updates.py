@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, bedside, ending, idempotency, intake, storage
+from alertsvc import audit, bedside, ending, idempotency, intake, store
 from alertsvc.access import Role, SignedCall, Staff, read_signed_call, require
 from alertsvc.admissions import Admission
 from alertsvc.errors import AlertsvcError, Conflict, Forbidden, Unauthorized
@@ -116,7 +116,7 @@ async def apply_update(
             "applied": True,
         }
         ready = await service.prepare_reconcile(admission, patient, now)  # checked and signed off the loop
-        with storage.write(service.db):
+        with store.write(service.db):
             service.active_admission(admission.id)  # a tick may have ended it during the normalisation
             stored = adm.accepted_head(service.db, admission.id)
             if stored != previous.verified.head.seq:  # only another process could have moved it

@@ -15,23 +15,24 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc.clock import iso
+from alertsvc.store import Database
 
 
 def remember_cards(
-    db: sqlite_utils.Database, admission: str, cards: Iterable[tuple[str, str]], *, user: str, now: datetime
+    db: Database, admission: str, cards: Iterable[tuple[str, str]], *, user: str, now: datetime
 ) -> None:
     """Inside the caller's transaction: (card uuid, finding's dedupe key) of one call about ``admission``."""
-    db.conn.executemany(
-        "INSERT OR REPLACE INTO cds_cards(card, admission, dedupe, user, issued_at) VALUES (?,?,?,?,?)",
+    db.executemany(
+        'INSERT INTO cds_cards(card, admission, dedupe, "user", issued_at) VALUES (?,?,?,?,?) '
+        "ON CONFLICT (card) DO UPDATE SET admission = excluded.admission, dedupe = excluded.dedupe, "
+        '"user" = excluded."user", issued_at = excluded.issued_at',
         [(card, admission, dedupe, user[:200], iso(now)) for card, dedupe in cards],
     )
 
 
 def link_overrides(
-    db: sqlite_utils.Database,
+    db: Database,
     feedback: Iterable[tuple[str, str, str, str, str]],
     *,
     client: str,
@@ -43,11 +44,11 @@ def link_overrides(
     for card, outcome, code, display, outcome_at in feedback:
         if outcome != "overridden":
             continue
-        row = db.execute("SELECT admission, dedupe, user FROM cds_cards WHERE card = ?", [card]).fetchone()
+        row = db.execute('SELECT admission, dedupe, "user" FROM cds_cards WHERE card = ?', [card]).fetchone()
         if row is None:
             continue
         db.execute(
-            "INSERT INTO cds_overrides(id, admission, dedupe, card, user, client, reason_code,"
+            'INSERT INTO cds_overrides(id, admission, dedupe, card, "user", client, reason_code,'
             " reason_display, outcome_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [uuid.uuid4().hex, row[0], row[1], card, row[2], client, code, display, outcome_at, received],
         )
@@ -55,14 +56,14 @@ def link_overrides(
     return linked
 
 
-def upstream_overrides(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def upstream_overrides(db: Database, alert_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """For each alert, the prescriber overrides of its finding in CDS Hooks: who, when, why; oldest first."""
     found: dict[str, list[dict[str, Any]]] = {a: [] for a in alert_ids}
     if not alert_ids:
         return found
     marks = ",".join("?" * len(alert_ids))
     rows = db.execute(
-        f"SELECT a.id, o.user, o.client, o.outcome_at, o.reason_code, o.reason_display FROM alerts a "
+        f'SELECT a.id, o."user", o.client, o.outcome_at, o.reason_code, o.reason_display FROM alerts a '
         f"JOIN cds_overrides o ON o.dedupe = a.dedupe AND o.admission = a.admission "
         f"WHERE a.id IN ({marks}) ORDER BY o.outcome_at, o.id",
         alert_ids,

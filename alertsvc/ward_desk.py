@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import alert_actions, alert_listing, audit, idempotency, storage
+from alertsvc import alert_actions, alert_listing, audit, idempotency, store
 from alertsvc.access import SignedCall, Staff, read_signed_call, require
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.follow_up import OVERRIDE_REASONS, RESOLUTIONS
@@ -76,7 +76,7 @@ def alerts_view(service: ServiceApi, ward_id: str, shift_name: str | None, staff
             }
         )
     listed.sort(key=lambda item: not item["back_on_top"])  # stable: otherwise most severe first
-    with storage.write(service.db):
+    with store.write(service.db):
         audit.record(
             service.db,
             now=now,
@@ -141,7 +141,7 @@ async def acknowledge(
         comment=comment.strip(),
         at=now,
     )
-    with storage.write(service.db):
+    with store.write(service.db):
         alert_store.add_acknowledgement(service.db, ack, admission=alert.admission, ward=alert.ward)
         event = alert_store.append_event(
             service.db,
@@ -185,7 +185,7 @@ def _reason(value: Any, *, critical: bool) -> tuple[str, str]:
 
 def audit_stream_opened(service: ServiceApi, ward: str, after: int, staff: Staff) -> None:
     """Opening a ward's event stream is a read of its alerts, so it is audited (before any is sent)."""
-    with storage.write(service.db):
+    with store.write(service.db):
         audit.record(
             service.db,
             now=service.clock(),
@@ -211,6 +211,6 @@ def audit_trail(service: ServiceApi, admission_id: str, call: SignedCall) -> dic
         raise NotFound(f"no admission {admission_id}")
     service.replays.admit(signed, now=now)
     records = audit.trail(service.db, admission_id)
-    with storage.write(service.db):
+    with store.write(service.db):
         audit.record(service.db, now=now, actor="patient", action="read-audit", admission=admission_id)
     return {"admission": admission_id, "audit": [r.as_json() for r in records]}

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from alertsvc.clock import iso, parse_iso
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.lab_values import lab_value
 from alertsvc.ledger import observations
+from alertsvc.store import Database
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class WardObservation:
         }
 
 
-def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> None:
+def save(db: Database, found: WardObservation, *, ward: str) -> None:
     db.execute(
         """INSERT INTO ward_observations(id, admission, ward, code, value, measured, recorded_by,
                recorded_at, note, resource, entry) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -77,7 +76,7 @@ def save(db: sqlite_utils.Database, found: WardObservation, *, ward: str) -> Non
     )
 
 
-def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]:
+def recorded(db: Database, admission: str) -> list[WardObservation]:
     """The observations recorded for an admission, oldest measurement first."""
     rows = db.execute(
         "SELECT id, admission, code, value, measured, recorded_by, recorded_at, note, resource, entry "
@@ -100,6 +99,6 @@ def recorded(db: sqlite_utils.Database, admission: str) -> list[WardObservation]
     ]
 
 
-def recorded_values(db: sqlite_utils.Database, admission: str) -> list[LabValue]:
+def recorded_values(db: Database, admission: str) -> list[LabValue]:
     """The admission's ward observations as the check's modifiers take them."""
     return [found.lab_value() for found in recorded(db, admission)]

@@ -1,17 +1,18 @@
-"""Follow-ups and given-overrides in the service database (tables in ``storage.ACTIONS_SCHEMA``).
+"""Follow-ups and given-overrides in the service database (tables in ``store.sqlite.ACTIONS_SCHEMA``).
 
-Callers wrap writes in ``storage.write(db)``. Rows name their admission, so a purge deletes them.
+Callers wrap writes in ``store.write(db)``. Rows name their admission, so a purge deletes them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from alertsvc.alerts.follow_up import FollowUp, GivenOverride
 from alertsvc.clock import iso, parse_iso
+
+if TYPE_CHECKING:  # the store is the caller's: alerts import nothing but shared modules
+    from alertsvc.store import Database
 
 FOLLOW_UP_COLUMNS = (
     "id, alert, admission, ward, dose, opened_at, opened_by, opened_shift, state, comes_back, raised, "
@@ -25,11 +26,16 @@ OVERRIDE_COLUMNS = (
 )
 
 
-def save_follow_up(db: sqlite_utils.Database, follow_up: FollowUp) -> None:
+_REPLACE_FOLLOW_UP = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in FOLLOW_UP_COLUMNS.replace(" ", "").split(",") if c != "id"
+)
+
+
+def save_follow_up(db: Database, follow_up: FollowUp) -> None:
     """Insert or replace a follow-up (one open follow-up per alert: the database refuses a second)."""
     f = follow_up
     db.execute(
-        f"INSERT OR REPLACE INTO follow_ups({FOLLOW_UP_COLUMNS}) VALUES ({','.join('?' * 17)})",
+        f"INSERT INTO follow_ups({FOLLOW_UP_COLUMNS}) VALUES ({','.join('?' * 17)}) {_REPLACE_FOLLOW_UP}",
         [
             f.id,
             f.alert,
@@ -52,14 +58,14 @@ def save_follow_up(db: sqlite_utils.Database, follow_up: FollowUp) -> None:
     )
 
 
-def open_follow_up(db: sqlite_utils.Database, alert_id: str) -> FollowUp | None:
+def open_follow_up(db: Database, alert_id: str) -> FollowUp | None:
     row = db.execute(
         f"SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE alert = ? AND state = 'open'", [alert_id]
     ).fetchone()
     return None if row is None else _follow_up(row)
 
 
-def open_follow_ups(db: sqlite_utils.Database, *, admission: str | None = None) -> list[FollowUp]:
+def open_follow_ups(db: Database, *, admission: str | None = None) -> list[FollowUp]:
     """Every open follow-up (of one admission), the one coming back first first."""
     where, params = "state = 'open'", []
     if admission is not None:
@@ -71,7 +77,7 @@ def open_follow_ups(db: sqlite_utils.Database, *, admission: str | None = None) 
     return [_follow_up(row) for row in rows]
 
 
-def follow_ups(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, list[FollowUp]]:
+def follow_ups(db: Database, alert_ids: list[str]) -> dict[str, list[FollowUp]]:
     """Every follow-up of these alerts, oldest first."""
     found: dict[str, list[FollowUp]] = {a: [] for a in alert_ids}
     if alert_ids:
@@ -85,7 +91,7 @@ def follow_ups(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, lis
     return found
 
 
-def save_override(db: sqlite_utils.Database, override: GivenOverride) -> None:
+def save_override(db: Database, override: GivenOverride) -> None:
     o = override
     db.execute(
         f"INSERT INTO given_overrides({OVERRIDE_COLUMNS}) VALUES ({','.join('?' * 13)})",
@@ -107,7 +113,7 @@ def save_override(db: sqlite_utils.Database, override: GivenOverride) -> None:
     )
 
 
-def overrides(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, list[GivenOverride]]:
+def overrides(db: Database, alert_ids: list[str]) -> dict[str, list[GivenOverride]]:
     """Every dose given under these alerts with its override reason, oldest first."""
     found: dict[str, list[GivenOverride]] = {a: [] for a in alert_ids}
     if alert_ids:
@@ -161,7 +167,7 @@ def _maybe_time(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-def wake_ups(db: sqlite_utils.Database, now: datetime) -> dict[str, datetime]:
+def wake_ups(db: Database, now: datetime) -> dict[str, datetime]:
     """Timers (job id -> instant): open follow-ups coming back, answered ones whose alert may now go."""
     found: dict[str, datetime] = {}
     for waiting in open_follow_ups(db):

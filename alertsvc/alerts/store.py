@@ -1,6 +1,6 @@
 """Alerts, acknowledgements and the event outbox in the service database.
 
-Callers wrap writes in ``storage.write(db)``; an alert and the event announcing it are written in the
+Callers wrap writes in ``store.write(db)``; an alert and the event announcing it are written in the
 same transaction (the outbox), and only published to the hub after that transaction commits.
 """
 
@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from alertsvc.alerts.build import Alert
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
+
+if TYPE_CHECKING:  # the store is the caller's: alerts import nothing but shared modules
+    from alertsvc.store import Database
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,13 @@ ALERT_COLUMNS = (
 )
 
 
-def get_alert(db: sqlite_utils.Database, alert_id: str) -> StoredAlert | None:
+def get_alert(db: Database, alert_id: str) -> StoredAlert | None:
     row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
     return None if row is None else stored_alert(row)
 
 
 def save_alert(
-    db: sqlite_utils.Database, alert: Alert, jws: str, *, reminded_dose: str | None, body: str | None = None
+    db: Database, alert: Alert, jws: str, *, reminded_dose: str | None, body: str | None = None
 ) -> None:
     """Insert or replace the alert with this id (a new version replaces the old one). ``body`` is its
     claims as ``alert_body`` writes them, if already written (e.g. in a worker thread)."""
@@ -104,7 +105,7 @@ def save_alert(
     )
 
 
-def save_signed_claims(db: sqlite_utils.Database, alert_id: str, claims: dict[str, Any], jws: str) -> None:
+def save_signed_claims(db: Database, alert_id: str, claims: dict[str, Any], jws: str) -> None:
     """Replace a stored alert's signed claims with a new version of them (e.g. its follow-up changed)."""
     db.execute(
         "UPDATE alerts SET version = ?, body = ?, jws = ?, updated = ? WHERE id = ?",
@@ -118,13 +119,13 @@ def alert_body(claims: dict[str, Any]) -> str:
 
 
 def active_alerts(
-    db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
+    db: Database, *, ward: str | None = None, admission: str | None = None
 ) -> list[StoredAlert]:
     """Active alerts, most severe first, then by the due time of the dose concerned."""
     return [stored_alert(row) for row in active_alert_rows(db, ward=ward, admission=admission)]
 
 
-def rows_to_check(db: sqlite_utils.Database, *, admission: str) -> list[Any]:
+def rows_to_check(db: Database, *, admission: str) -> list[Any]:
     """The admission's active alerts and those withdrawn that a check may find again (all but overdue
     alerts, each about one missed dose), as rows: a finding found again revives its alert (same id, next
     version) rather than colliding with it on the unique ``dedupe`` key."""
@@ -137,9 +138,7 @@ def rows_to_check(db: sqlite_utils.Database, *, admission: str) -> list[Any]:
     return list(rows)
 
 
-def active_alert_rows(
-    db: sqlite_utils.Database, *, ward: str | None = None, admission: str | None = None
-) -> list[Any]:
+def active_alert_rows(db: Database, *, ward: str | None = None, admission: str | None = None) -> list[Any]:
     """``active_alerts`` as their rows (``ALERT_COLUMNS``), not yet decoded (``stored_alert``): reading
     is quick, decoding hundreds of claims is not, and can be left to a worker thread."""
     where, params = ["status = 'active'"], []
@@ -157,7 +156,7 @@ def active_alert_rows(
     return list(rows)
 
 
-def count_active(db: sqlite_utils.Database, *, admission: str) -> int:
+def count_active(db: Database, *, admission: str) -> int:
     """How many alerts of the admission are active."""
     row = db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'active' AND admission = ?", [admission])
     return int(row.fetchone()[0])
@@ -173,7 +172,7 @@ class DoseReminder:
     reminded_dose: str | None
 
 
-def dose_reminders(db: sqlite_utils.Database) -> list[DoseReminder]:
+def dose_reminders(db: Database) -> list[DoseReminder]:
     """Every active alert bound to a dose, read without decoding its claims (the timers need these
     after every change, for every admission)."""
     rows = db.execute(
@@ -182,9 +181,7 @@ def dose_reminders(db: sqlite_utils.Database) -> list[DoseReminder]:
     return [DoseReminder(row[0], row[1], parse_iso(row[2]), row[3]) for row in rows]
 
 
-def add_acknowledgement(
-    db: sqlite_utils.Database, ack: Acknowledgement, *, admission: str, ward: str
-) -> None:
+def add_acknowledgement(db: Database, ack: Acknowledgement, *, admission: str, ward: str) -> None:
     db.execute(
         """INSERT INTO acknowledgements(id, alert, admission, ward, nurse, shift, shift_start,
                reason_code, reason_display, comment, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -204,7 +201,7 @@ def add_acknowledgement(
     )
 
 
-def acknowledgements(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[str, list[Acknowledgement]]:
+def acknowledgements(db: Database, alert_ids: list[str]) -> dict[str, list[Acknowledgement]]:
     """Every acknowledgement of these alerts, oldest first."""
     found: dict[str, list[Acknowledgement]] = {a: [] for a in alert_ids}
     if not alert_ids:
@@ -223,7 +220,7 @@ def acknowledgements(db: sqlite_utils.Database, alert_ids: list[str]) -> dict[st
 
 
 def append_event(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     ward: str,
     type: str,
@@ -234,24 +231,22 @@ def append_event(
     """Write one event to the outbox; publish it to the hub only after the transaction commits. ``data``
     is JSON, or its text as ``event_text`` writes it."""
     text = data if isinstance(data, str) else event_text(data)
-    cursor = db.execute(
-        "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?)",
+    seq = db.insert_returning(
+        "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
         [ward, type, text, admission, iso(now)],
     )
-    seq = cursor.lastrowid
-    assert seq is not None
     return Event(seq=seq, ward=ward, type=type, data=text)
 
 
-def events_since(db: sqlite_utils.Database, ward: str, after: int, *, limit: int = -1) -> list[Event]:
-    """The ward's events after sequence number ``after``, in order, at most ``limit`` (-1: all) of them
+def events_since(db: Database, ward: str, after: int, *, limit: int | None = None) -> list[Event]:
+    """The ward's events after sequence number ``after``, in order, at most ``limit`` (None: all) of them
     (a stream's backlog, read a page at a time)."""
+    sql = "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq"
+    params: list[Any] = [ward, after]
+    if limit is not None:
+        sql, params = sql + " LIMIT ?", [*params, limit]
     return [
-        Event(seq=row[0], ward=ward, type=row[1], data=row[2])
-        for row in db.execute(
-            "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq LIMIT ?",
-            [ward, after, limit],
-        ).fetchall()
+        Event(seq=row[0], ward=ward, type=row[1], data=row[2]) for row in db.execute(sql, params).fetchall()
     ]
 
 
@@ -260,7 +255,7 @@ def event_text(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def last_event_id(db: sqlite_utils.Database, ward: str) -> int:
+def last_event_id(db: Database, ward: str) -> int:
     """The sequence number of the ward's latest event (0 when none): where a fresh stream resumes."""
     row = db.execute("SELECT MAX(seq) FROM events WHERE ward = ?", [ward]).fetchone()
     return int(row[0] or 0)

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.store import append_event
 from alertsvc.clock import iso
 from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
+
+if TYPE_CHECKING:  # the store is the caller's: alerts import nothing but shared modules
+    from alertsvc.store import Database
 
 WITHDRAWAL_TYPE = "alertsvc-withdrawal+jwt"
 NO_LONGER_FOUND = "no longer found"
@@ -38,7 +39,7 @@ def withdrawal_claims(
 
 
 def append_withdrawal(
-    db: sqlite_utils.Database,
+    db: Database,
     identity: Identity,
     ward: str,
     admission: str,
@@ -64,7 +65,7 @@ def append_withdrawal(
 
 
 def withdraw_no_longer_found(
-    db: sqlite_utils.Database,
+    db: Database,
     identity: Identity,
     ward: str,
     admission: str,

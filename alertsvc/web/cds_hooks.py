@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, lookups, observation_desk, server_http, storage, upstream
+from alertsvc import admissions, audit, idempotency, lookups, observation_desk, server_http, store, upstream
 from alertsvc.alerts.build import dedupe_key
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
@@ -197,7 +197,7 @@ async def call_service(request: Request) -> JSONResponse:
             issued.append((one["uuid"], findings_of[key]))
     if admission is not None:
         detail = {"service": service_id, "user": str(context.get("userId", ""))[:200], "cards": len(cards)}
-        with storage.write(service.db):
+        with store.write(service.db):
             upstream.remember_cards(
                 service.db, admission.id, issued, user=str(context.get("userId", "")), now=service.clock()
             )
@@ -233,8 +233,8 @@ def _record_feedback(
         raise InputError("CDS Hooks feedback: 'feedback' must be a non-empty list")
     received = iso(service.clock())
     rows = [_feedback_row(service_id, i, item, received=received) for i, item in enumerate(items)]
-    with storage.write(service.db):
-        service.db.conn.executemany(
+    with store.write(service.db):
+        service.db.executemany(
             "INSERT INTO cds_feedback(id, service, card, outcome, override_reason, outcome_at, received_at) "
             "VALUES (?,?,?,?,?,?,?)",
             rows,

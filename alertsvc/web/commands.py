@@ -3,7 +3,8 @@
 Every setting of ``Settings`` is an option of ``serve`` and can also be set from the environment as
 ``ALERTSVC_<NAME>``; the help text of each option says which variable.
 
-One ``serve`` per database file: it holds an exclusive lock (``flock``) on ``<database>.lock`` for the
+One ``serve`` per SQLite database file (``--database-url postgresql://...`` instead lets several share a
+PostgreSQL database): it holds an exclusive lock (``flock``) on ``<database>.lock`` for the
 life of its process, so a second one on the same file is refused at once, naming the process that holds
 it; the operating system drops the lock however the process ends (``kill -9`` too), so a restart works.
 Two processes on one database would each run the purges and timers and fan out only their own events.
@@ -18,6 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -101,12 +103,25 @@ def serve(**options: Any) -> None:
     from alertsvc.web.app import create_app
 
     settings = settings_from(options)
-    lock = lock_database(settings.db_path)  # held until this process ends
+    # SQLite: one process per file. PostgreSQL: several processes may share the database.
+    lock = None if settings.database_url else lock_database(settings.db_path)  # held until this process ends
     app = create_app(settings, clock=clock_of(settings))
     tune_gc_for_serving()
-    click.echo(f"alertsvc listening on http://{settings.host}:{settings.port}/ (database {settings.db_path})")
+    where = without_password(settings.database_url) if settings.database_url else settings.db_path
+    click.echo(f"alertsvc listening on http://{settings.host}:{settings.port}/ (database {where})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
-    lock.close()
+    if lock is not None:
+        lock.close()
+
+
+def without_password(url: str) -> str:
+    """A database URL fit to print: its password (if any) left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{parts.hostname or ''}{port}"))
 
 
 def clock_of(settings: Settings) -> Clock:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -22,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from alertsvc import admissions as adm
-from alertsvc import audit, errors, storage
+from alertsvc import audit, errors, store
 from alertsvc.alerts import store as alert_store
 from alertsvc.server_http import bearer, kebab
 from alertsvc.service import Service
@@ -80,9 +79,9 @@ class RefusalAudit:
         if not self.refusals:
             return
         try:
-            with storage.write(self.service.db):
+            with store.write(self.service.db):
                 self.refusals.flush(self.service.db, now=self.service.clock())
-        except (sqlite3.Error, RuntimeError) as exc:  # kept for the next flush (RuntimeError: stopped)
+        except (errors.StoreError, RuntimeError) as exc:  # kept for the next flush (RuntimeError: stopped)
             log.error("could not write %d refused requests to the audit log: %s", len(self.refusals), exc)
 
     def _who(self, request: Request) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import anyio
-import sqlite_utils
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
@@ -28,6 +27,7 @@ from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.errors import InputError, TooManyRequests
 from alertsvc.server_http import bearer
+from alertsvc.store import Database
 from alertsvc.web import http
 
 PING_SECONDS = 15
@@ -136,7 +136,7 @@ async def alert_stream(request: Request) -> EventSourceResponse:
     return _Stream(events(), headers={"Cache-Control": "no-store"}, on_end=end)
 
 
-def _backlog(db: sqlite_utils.Database, ward: str, after: int) -> Iterator[Event]:
+def _backlog(db: Database, ward: str, after: int) -> Iterator[Event]:
     """The ward's events after ``after`` from the outbox, read a page (``BACKLOG_PAGE``) at a time as
     the stream sends them. A page is let go as the next is read and the last when the backlog is sent:
     an open stream holds no backlog, and streams opened together do not each hold a page while they

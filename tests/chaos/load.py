@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alertsvc import storage
+from alertsvc import store
 from alertsvc.alerts import store as alert_store
 from tests.web.conftest import RunningService
 
@@ -63,7 +63,7 @@ def publish(running: RunningService, ward: str, count: int, type: str = "schedul
 
     async def commit_and_push() -> None:
         service = running.service
-        with storage.write(service.db):
+        with store.write(service.db):
             events = [
                 alert_store.append_event(
                     service.db,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
+from tests.postgres import open_reader
 from tests.web.conftest import verify_with_cryptography
 from tests.web.processes import Site, killed
 
@@ -84,7 +84,7 @@ def outbox(db_path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 def outbox_times(db_path: Path) -> list[tuple[str, dict[str, Any], datetime]]:
     """Every event in the outbox with the service's time when it was written: (type, data, at)."""
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = open_reader(db_path)
     try:
         rows = connection.execute("SELECT type, data, at FROM events ORDER BY seq").fetchall()
     finally:

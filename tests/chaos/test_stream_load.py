@@ -15,7 +15,7 @@ import os
 import socket
 import time
 
-from alertsvc import storage
+from alertsvc import store
 from alertsvc.alerts.hub import QUEUE_LIMIT
 from alertsvc.web.stream import SEND_TIMEOUT_SECONDS
 from tests.chaos.load import Clients, churn, heap_blocks, publish, settle
@@ -31,7 +31,7 @@ queue: ~400 measured)."""
 
 def ward_of(running: RunningService) -> str:
     async def create() -> None:
-        with storage.write(running.service.db):
+        with store.write(running.service.db):
             running.service._ensure_ward(WARD)
 
     running.run(create())
@@ -112,7 +112,7 @@ def publish_large(running: RunningService, ward: str, count: int) -> None:
 
     async def commit_and_push() -> None:
         service = running.service
-        with storage.write(service.db):
+        with store.write(service.db):
             events = [
                 alert_store.append_event(
                     service.db,

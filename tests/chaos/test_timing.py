@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from alertsvc.ledger.slices import make_slice
 from alertsvc.schedule_desk import add_schedule
 from alertsvc.service import Service
 from tests.chaos.load import Clients
+from tests.postgres import open_reader
 from tests.web.conftest import PatientCLI, RunningService
 from tests.web.test_admissions import InProcessPatient, admit, drug_names_in, make_update, post_update
 
@@ -89,7 +89,7 @@ def test_a_revocation_at_0300_reaches_50_open_streams_and_leaves_nothing_behind(
 
 def _ids_of(db_path: Path, admission: str) -> set[str]:
     """The admission's id and the ids of its alerts and doses (what a timer id may name)."""
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = open_reader(db_path)
     try:
         alerts = {r[0] for r in connection.execute("SELECT id FROM alerts WHERE admission = ?", [admission])}
         doses = {r[0] for r in connection.execute("SELECT id FROM doses WHERE admission = ?", [admission])}

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alertsvc import storage
+from alertsvc import store
 from alertsvc.alerts.build import AdmissionRef, Alert, dedupe_key
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.store import StoredAlert, save_alert
-from alertsvc.errors import ScheduleError
+from alertsvc.errors import ScheduleError, UniqueViolation
 from alertsvc.knowledge.model import Finding, Ingredient
 from alertsvc.schedule.mar import Outcome, ScheduledDose, record_outcome
 from alertsvc.schedule.overdue import DEFAULT_GRACE, is_overdue, overdue, serious_ingredients
@@ -224,15 +223,15 @@ def test_checking_again_raises_no_second_alert_and_an_outcome_withdraws_it() -> 
 
 
 def test_the_database_refuses_a_second_alert_for_one_missed_dose(tmp_path: Path) -> None:
-    db = storage.open_db(tmp_path / "s.db")
+    db = store.open_database(tmp_path / "s.db")
     doses = [dose("d1", at(7))]
     [(alert, reminded)] = reconcile(doses, [], at(8)).upserts
     [(copy, _)] = reconcile(doses, [], at(9)).upserts  # as if the first were not seen (a race)
     copy = Alert(**{**copy.__dict__, "id": "alert-copy"})
-    with storage.write(db):
+    with store.write(db):
         save_alert(db, alert, "token", reminded_dose=reminded)
-    refused = pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: alerts\.dedupe")
-    with refused, storage.write(db):
+    refused = pytest.raises(UniqueViolation, match=r"UNIQUE constraint failed: alerts\.dedupe")
+    with refused, store.write(db):
         save_alert(db, copy, "token", reminded_dose=reminded)
     assert db.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1
     db.close()

@@ -10,7 +10,6 @@ import os
 import select
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from alertsvc.ledger.entries import SignedEntry, sign_entry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
+from tests.postgres import reading
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -134,7 +134,7 @@ def _parse(data: bytes) -> tuple[int | None, dict[str, Any]]:
 
 def rows(db_path: Path, table: str) -> int:
     """How many rows ``table`` of the service database holds (through a read-only connection)."""
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
+    with reading(db_path) as connection:
         count: int = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return count
 

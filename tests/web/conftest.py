@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from alertsvc.access import Role, issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.service import Service
 from alertsvc.web.app import create_app
+from tests.postgres import database_url_for
 from tests.servers import uvicorn_thread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +65,10 @@ class RunningService:
 
 
 def serve(settings: Settings, clock: FakeClock) -> Iterator[RunningService]:
+    if (
+        settings.database_url is None
+    ):  # ALERTSVC_TEST_ENGINE=postgres: a schema of its own (tests/postgres.py)
+        settings = dataclasses.replace(settings, database_url=database_url_for(settings.db_path))
     app = create_app(settings, clock=clock)
     with uvicorn_thread(app) as (url, loop):
         yield RunningService(url, app.state.service, clock, loop, settings)

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from tests.postgres import database_url_for
 from tests.web.conftest import REPO
 
 
@@ -46,6 +47,9 @@ class Site:
             "ALERTSVC_PORT": str(port),
             "ALERTSVC_WARDS": wards,
         }
+        database_url = database_url_for(directory / "service.db")  # ALERTSVC_TEST_ENGINE=postgres
+        if database_url:
+            env["ALERTSVC_DATABASE_URL"] = database_url
         return cls(directory, env, f"http://127.0.0.1:{port}")
 
     @property

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,6 +18,7 @@ import pytest
 
 from alertsvc.access import issue_staff_token
 from alertsvc.ledger.identity import Identity
+from tests.postgres import open_reader
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import (
     InProcessPatient,
@@ -58,7 +58,7 @@ def on_ward_b(running: RunningService, patient: PatientCLI) -> dict[str, Any]:
 
 
 def count(running: RunningService, table: str) -> int:
-    connection = sqlite3.connect(f"file:{running.settings.db_path}?mode=ro", uri=True)
+    connection = open_reader(running.settings.db_path)
     try:
         rows: int = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return rows

@@ -10,7 +10,6 @@ a coded reason and the nurse's name (422 naming what is missing), and later shif
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, verify_with_cryptography
 from tests.web.test_admissions import InProcessPatient, admit, service_settings, serving
 
@@ -234,7 +234,7 @@ def test_a_dose_under_a_critical_alert_is_not_given_without_a_coded_reason_and_a
     [override] = shown[0]["overrides"]
     assert override["nurse"] == "Nico Night" and override["earlier_shift"] is True
     assert override["text"] == "Dr Lee, 01:50" and override["shift"] == "night"
-    with sqlite3.connect(running.settings.db_path) as db:
+    with reading(running.settings.db_path) as db:
         actions = [
             r[0] for r in db.execute("SELECT action FROM audit WHERE action = 'give-under-critical-alert'")
         ]
@@ -285,7 +285,7 @@ def test_purge_removes_follow_ups_and_overrides(
         assert client.post(f"/alerts/{alert['id']}/hold", json={"prescriber": "Dr Lee"}).status_code == 201
     clock.now = at(-10) + timedelta(hours=49)  # the 48-hour grant has expired
     running.run(running.service.tick())
-    with sqlite3.connect(running.settings.db_path) as db:
+    with reading(running.settings.db_path) as db:
         counts = {
             t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("follow_ups", "given_overrides")

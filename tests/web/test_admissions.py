@@ -12,7 +12,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
+from tests.postgres import open_reader
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 
 WARD = "ward-a"
@@ -188,7 +188,7 @@ def alerts(running: RunningService, ward: str = WARD, **params: str) -> list[dic
 def row_counts(db_path: Path) -> dict[str, int]:
     """Row counts of every table in ``TABLES``, through a separate read-only connection. The audit's
     records of refused requests are left out: a refusal is audited, and stores nothing else."""
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = open_reader(db_path)
     try:
         where = {"audit": " WHERE action != 'refused'"}
         return {

@@ -9,7 +9,6 @@ import asyncio
 import base64
 import json
 import os
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from alertsvc.knowledge.model import RXNORM_SYSTEM
 from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
 from alertsvc.web.cds_auth import TrustedClients, read_client_token
+from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, serve
 from tests.web.test_story import WARD as STORY_WARD
 from tests.web.test_story import admit, at
@@ -412,7 +412,7 @@ def test_without_prefetch_the_admissions_slice_and_flagged_reaction_are_used(
     cards = call(cds, SIGN, hook_request("order-sign", [draft], prefetch, encounterId=admission))
     assert [c["indicator"] for c in cards if c["source"]["topic"]["code"] == "reaction"] == ["critical"]
 
-    with sqlite3.connect(f"file:{cds.settings.db_path}?mode=ro", uri=True) as db:
+    with reading(cds.settings.db_path) as db:
         rows = db.execute("SELECT actor, admission, detail FROM audit WHERE action = 'cds-check'").fetchall()
     assert [(actor, adm) for actor, adm, _ in rows] == [(f"cds:{ISSUER}", admission)] * 2
     assert json.loads(rows[0][2])["user"] == "Practitioner/dr-lee"
@@ -566,7 +566,7 @@ def test_a_request_for_another_hook_or_without_hook_instance_is_400(cds: Running
 
 def feedback_rows(cds: RunningService, card: str) -> list[tuple[str, str, str]]:
     """The stored feedback on one card, read from the database file."""
-    with sqlite3.connect(f"file:{cds.settings.db_path}?mode=ro", uri=True) as db:
+    with reading(cds.settings.db_path) as db:
         query = "SELECT service, outcome, override_reason FROM cds_feedback WHERE card = ? ORDER BY outcome"
         return db.execute(query, [card]).fetchall()
 

@@ -8,9 +8,7 @@ stored is read from the SQLite file through a connection of its own.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 from alertsvc.idempotency import KEY_LIFETIME
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.request_tokens import sign_request
+from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
     WARD,
@@ -54,7 +53,7 @@ def patient(tmp_path: Path) -> PatientCLI:
 
 
 def count(running: RunningService, sql: str, *params: Any) -> int:
-    with closing(sqlite3.connect(f"file:{running.settings.db_path}?mode=ro", uri=True)) as db:
+    with reading(running.settings.db_path) as db:
         value: int = db.execute(sql, params).fetchone()[0]
         return value
 

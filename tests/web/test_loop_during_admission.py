@@ -21,7 +21,7 @@ import httpx
 import nacl.signing
 import pytest
 
-from alertsvc import reconciling, storage
+from alertsvc import reconciling, store
 from alertsvc.alerts import store as alert_store
 from alertsvc.clock import iso
 from tests.web.bounds import patient_slice
@@ -126,7 +126,7 @@ async def _prepare(service: Any, admission_id: str, now: datetime) -> reconcilin
 async def _write(service: Any, admission_id: str, ready: reconciling.Prepared) -> int:
     admission = service.active_admission(admission_id)
     patient = await service.patient_of(admission_id)
-    with storage.write(service.db):
+    with store.write(service.db):
         events = service.reconcile(admission, patient, ready.now, ready)
     return len(events)
 

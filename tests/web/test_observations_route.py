@@ -5,7 +5,6 @@ slice whose grant covers observations brings the patient's own values into the c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from alertsvc.clock import iso
+from tests.postgres import open_reader
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import (
     WARD,
@@ -49,7 +49,7 @@ def post(running: RunningService, admission: str, body: dict[str, Any], **header
 
 
 def rows(running: RunningService) -> int:
-    connection = sqlite3.connect(f"file:{running.settings.db_path}?mode=ro", uri=True)
+    connection = open_reader(running.settings.db_path)
     try:
         count: int = connection.execute("SELECT count(*) FROM ward_observations").fetchone()[0]
         return count

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from alertsvc import storage
+from alertsvc import store
+from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
     WARD,
@@ -61,7 +62,7 @@ def at_once(count: int, send: Callable[[int], httpx.Response]) -> list[httpx.Res
 
 def live_admissions(db_path: Path) -> dict[str, list[str]]:
     """grant id -> ids of its active admissions, read through a separate read-only connection."""
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
+    with reading(db_path) as connection:
         rows = connection.execute("SELECT grant_id, id FROM admissions WHERE status = 'active'").fetchall()
     found: dict[str, list[str]] = {}
     for grant_id, admission in rows:
@@ -200,7 +201,7 @@ def test_an_older_database_with_copies_keeps_the_first_admission_and_its_planned
         assert {a["alert"]["admission"] for a in listed} == {kept}
         # The dose planned on a copy now belongs to the admission kept, and is checked with it.
         assert any((a["alert"]["dose"] or {}).get("id") == "dose-on-copy" for a in listed), listed
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+        with reading(db_path) as db:
             assert db.execute("SELECT admission FROM doses WHERE id = 'dose-on-copy'").fetchone() == (kept,)
             ended = db.execute(
                 "SELECT id, end_reason FROM admissions WHERE status = 'ended' ORDER BY id"
@@ -209,7 +210,7 @@ def test_an_older_database_with_copies_keeps_the_first_admission_and_its_planned
                 (c, f"duplicate admission of its grant; {kept} kept") for c in ("adm-copy-1", "adm-copy-2")
             ]
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            assert version == (str(storage.SCHEMA_VERSION),)
+            assert version == (str(store.SCHEMA_VERSION),)
         # And from now on the database itself refuses a second live admission of that grant.
         with (
             closing(sqlite3.connect(db_path)) as db,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError
 from alertsvc.service import Service
+from tests.postgres import open_reader
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
 from tests.web.test_admissions import WARD, InProcessPatient, admit, alerts, service_settings, serving
 from tests.web.test_withdrawal import check_signed, withdrawals
@@ -46,7 +46,7 @@ def claims_of(token: str) -> dict[str, Any]:
 
 def overdue_raised(db_path: Path) -> list[dict[str, Any]]:
     """The claims of every ``alert`` event of kind overdue in the outbox, in order (one per version)."""
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = open_reader(db_path)
     try:
         rows = connection.execute("SELECT data FROM events WHERE type = 'alert' ORDER BY seq").fetchall()
     finally:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from alertsvc import cli
 from alertsvc.access import issue_staff_token, read_staff_token
 from alertsvc.clock import utc_now
 from alertsvc.ledger.identity import Identity
+from tests.postgres import reading
 from tests.web.bounds import alertsvc_serve, free_port, patient_slice, serve_env
 from tests.web.conftest import FakeClock, RunningService
 from tests.web.test_admissions import service_settings, serving
@@ -255,7 +255,7 @@ def _refusals(db_path: Path, wanted: int, timeout: float = 10) -> list[dict[str,
     batches, within a second)."""
     deadline = time.monotonic() + timeout
     while True:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
+        with reading(db_path) as connection:
             rows = connection.execute(
                 "SELECT actor, action, admission, ward, patient_hash, detail, at FROM audit "
                 "WHERE action = 'refused' ORDER BY seq"

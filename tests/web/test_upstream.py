@@ -6,9 +6,9 @@ linked; a purge deletes the links.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_cds_hooks import SELECT, call, es_key, hook_request, post, r4_order, rs_key, rxnorm
 from tests.web.test_cds_hooks import cds_alone as cds_alone
@@ -91,6 +91,6 @@ def test_a_prescribers_override_upstream_is_shown_on_the_ward_alert(
 
     clock.now = at(13, 0, days=3)  # the grant (30 h) has ended: the links go with the admission
     cds.run(cds.service.tick())
-    with sqlite3.connect(cds.settings.db_path) as db:
+    with reading(cds.settings.db_path) as db:
         left = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("cds_cards", "cds_overrides")]
     assert left == [0, 0]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from alertsvc import admissions as adm
-from alertsvc import storage
+from alertsvc import store
 from alertsvc.config import Settings
 from alertsvc.errors import ConfigError
 from alertsvc.service import Service
@@ -162,7 +162,7 @@ def test_a_database_made_before_wards_had_a_locale_gets_the_column(tmp_path: Pat
            '[["day", "07:00"], ["evening", "15:00"], ["night", "23:00"]]');"""
     )
     old.close()
-    db = storage.open_db(path)
+    db = store.open_database(path)
     try:
         ward = adm.get_ward(db, "w1")
         assert ward is not None and ward.locale == "en-US"

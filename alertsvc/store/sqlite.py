@@ -1,34 +1,31 @@
-"""The hospital service's SQLite database: connection settings, schema, transactions and purge.
+"""The hospital service's database on SQLite (the default): connection settings, schema, transactions.
 
 One file holds wards, admissions (with the verified slice), the schedule, alerts, acknowledgements, the
 event outbox and the audit log. WAL with ``synchronous=FULL`` keeps every acknowledged write across a
 crash; ``secure_delete=ON`` overwrites deleted content, and a purge ends with a checked
 ``wal_checkpoint(TRUNCATE)`` so the bytes are gone from the database file and its WAL.
 
-Every write goes through ``write(db)``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
-a plain ``BEGIN``, which loses writes when two connections race; see FACTS.md).
-
-Work a crash must not forget (a WAL checkpoint a purge still owes) is a row in ``owed``, written in the
-transaction that makes it owed and deleted once it is done. ``open_db`` makes every table; the steps that
-bring an older database to ``SCHEMA_VERSION`` (which may need to end admissions) are in
-``alertsvc.migrations``, run by the service at start-up.
+Every write goes through ``write()``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
+a plain ``BEGIN``, which loses writes when two connections race; see docs/design.md, "The store"). ``open_sqlite`` makes
+every table; the steps that bring an older database to ``SCHEMA_VERSION`` (which may need to end
+admissions) are in ``alertsvc.migrations``, run by the service at start-up. The same tables on PostgreSQL
+are in ``alertsvc.store.postgres_schema``: a table added here is added there too.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import sqlite_utils
+from alertsvc.errors import ConstraintViolation, ServiceError, StoreError, UniqueViolation
+from alertsvc.store.engine import Dialect, stored_value
+from alertsvc.store.meta import SCHEMA_VERSION
 
-from alertsvc.errors import ServiceError
-
-SCHEMA_VERSION = 2
-"""1: the first release. 2: one live admission per grant (a partial unique index), owed work, idempotency
-keys."""
+__all__ = ["SCHEMA_VERSION", "SQLiteDatabase", "open_sqlite"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -153,14 +150,6 @@ CREATE INDEX IF NOT EXISTS cds_overrides_by_finding ON cds_overrides(dedupe);
 alert with its coded override reason, and CDS Hooks cards and overrides linked to an admission's finding.
 Every table names its admission, so a purge deletes its rows (``admissions.purge``)."""
 
-LIVE_GRANT_INDEX = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS admissions_live_grant ON admissions(grant_id) WHERE status = 'active'"
-)
-"""One grant, one live admission: the database refuses a second (schema version 2)."""
-
-CHECKPOINT = "wal-checkpoint"
-"""Owed work: a purge's ``wal_checkpoint(TRUNCATE)`` that a reader blocked."""
-
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("wards", "locale", "TEXT NOT NULL DEFAULT 'en-US'"),
     ("ward_observations", "entry", "TEXT NOT NULL DEFAULT ''"),
@@ -170,11 +159,10 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 BUSY_TIMEOUT_MS = 5000
 
 
-def open_db(path: Path) -> sqlite_utils.Database:
+def open_sqlite(path: Path) -> SQLiteDatabase:
     """Open (creating if needed) the service database with its durability and privacy settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=True)
-    db = sqlite_utils.Database(connection)
     for pragma in (
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         "PRAGMA journal_mode=WAL",
@@ -182,78 +170,94 @@ def open_db(path: Path) -> sqlite_utils.Database:
         "PRAGMA secure_delete=ON",
         "PRAGMA foreign_keys=ON",
     ):
-        db.execute(pragma)
-    if db.execute("PRAGMA secure_delete").fetchone()[0] != 1:
+        connection.execute(pragma)
+    if connection.execute("PRAGMA secure_delete").fetchone()[0] != 1:
+        connection.close()
         raise ServiceError(f"{path}: this SQLite build cannot turn secure_delete on; purges would leave data")
     connection.executescript(SCHEMA + ACTIONS_SCHEMA)
     for table, column, definition in ADDED_COLUMNS:  # databases made before the column existed
-        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')")
-    return db
+        if column not in {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    connection.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING")
+    return SQLiteDatabase(connection, path)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 1
+class SQLiteDatabase:
+    """``alertsvc.store.Database`` on one SQLite connection, used on the thread that opened it."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"SQLiteDatabase({str(self.path)!r})"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.connection.execute(sql, [stored_value(p) for p in params])
+        except sqlite3.Error as exc:
+            raise _translated(exc, sql) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self.connection.executemany(sql, ([stored_value(p) for p in row] for row in rows))
+        except sqlite3.Error as exc:
+            raise _translated(exc, sql) from exc
+
+    def insert_returning(self, sql: str, params: Sequence[Any] = ()) -> int:
+        rows = self.execute(sql, params).fetchall()  # read to the end: the statement is then finished
+        return int(rows[0][0])
+
+    @contextmanager
+    def write(self) -> Iterator[SQLiteDatabase]:
+        """One ``BEGIN IMMEDIATE`` transaction: all of it commits, or none of it."""
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def checkpoint(self) -> bool:
+        return checkpoint_truncate(self.connection)
+
+    def close(self) -> None:
+        self.connection.close()
 
 
-def set_schema_version(db: sqlite_utils.Database, version: int) -> None:
-    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", [str(version)])
+def _translated(exc: sqlite3.Error, sql: str) -> StoreError:
+    """The driver's error as the store's: which statement, and what SQLite said."""
+    what = f"SQLite refused {_first_words(sql)!r}: {exc}"
+    if isinstance(exc, sqlite3.IntegrityError):
+        unique = getattr(exc, "sqlite_errorname", "") in {
+            "SQLITE_CONSTRAINT_UNIQUE",
+            "SQLITE_CONSTRAINT_PRIMARYKEY",
+        }
+        return UniqueViolation(what) if unique else ConstraintViolation(what)
+    return StoreError(what)
 
 
-@contextmanager
-def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One ``BEGIN IMMEDIATE`` transaction: all of it commits, or none of it."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+def _first_words(sql: str) -> str:
+    return " ".join(sql.split()[:4])
 
 
-def checkpoint_truncate(db: sqlite_utils.Database, *, attempts: int = 5) -> bool:
+def checkpoint_truncate(connection: sqlite3.Connection, *, attempts: int = 5) -> bool:
     """Move the WAL into the database file and truncate it to zero bytes; False if a reader blocks it.
 
     After a purge this is what makes deleted bytes leave the WAL (``secure_delete`` already zeroed them in
     the pages the checkpoint writes back). It never waits on the busy timeout, so the event loop is not
     held up: a blocked checkpoint is owed and retried by the caller (the service's next tick).
     """
-    db.execute("PRAGMA busy_timeout=0")
+    connection.execute("PRAGMA busy_timeout=0")
     try:
         for _ in range(attempts):
-            busy, log_frames, checkpointed = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            busy, log_frames, checkpointed = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             if busy == 0 and log_frames == checkpointed:
                 return True
             time.sleep(0.01)
         return False
     finally:
-        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-
-def owe(db: sqlite_utils.Database, work: str, since: str) -> None:
-    """Record owed work, inside the transaction that makes it owed (so a crash cannot forget it)."""
-    db.execute("INSERT OR IGNORE INTO owed(work, since) VALUES (?, ?)", [work, since])
-
-
-def is_owed(db: sqlite_utils.Database, work: str) -> bool:
-    return db.execute("SELECT 1 FROM owed WHERE work = ?", [work]).fetchone() is not None
-
-
-def finish_owed_checkpoint(db: sqlite_utils.Database) -> bool:
-    """Do the owed WAL checkpoint, if one is owed; True when nothing is owed any more.
-
-    The row goes only after the checkpoint succeeded; deleting it writes to the WAL again, so the
-    checkpoint is repeated to leave the WAL empty (its failure then costs nothing: the purged bytes are
-    already gone, and only the ``owed`` page is in the WAL).
-    """
-    if not is_owed(db, CHECKPOINT):
-        return True
-    if not checkpoint_truncate(db):
-        return False
-    with write(db):
-        db.execute("DELETE FROM owed WHERE work = ?", [CHECKPOINT])
-    checkpoint_truncate(db)
-    return True
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

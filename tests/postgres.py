@@ -1,0 +1,93 @@
+"""Fresh PostgreSQL schemas for tests, on ``ALERTSVC_TEST_DATABASE_URL``.
+
+Each test store gets a schema of its own (``t_<random>``), made here and named in the URL's
+``search_path``, so tests never see each other's rows and need no database of their own. ``make test``
+starts a server when none answers (the Makefile's ``postgres`` target).
+
+``ALERTSVC_TEST_ENGINE=postgres`` runs the service tests (those starting the service through
+``tests.web.conftest.serve`` or using the ``settings`` fixture) on PostgreSQL instead of a SQLite file:
+the service's ``db_path`` is then only the key of its schema, so a test that restarts the service on
+the same path finds its data again. The schemas are dropped when the test session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from contextlib import AbstractContextManager, closing
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+
+from alertsvc import store
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def server_url() -> str:
+    return os.environ.get("ALERTSVC_TEST_DATABASE_URL", DEFAULT_URL)
+
+
+def on_postgres() -> bool:
+    """The service tests run on PostgreSQL (``ALERTSVC_TEST_ENGINE=postgres``)."""
+    return os.environ.get("ALERTSVC_TEST_ENGINE", "sqlite") == "postgres"
+
+
+_made: list[str] = []
+_by_path: dict[Path, str] = {}
+
+
+def fresh_schema() -> str:
+    """Make an empty schema; its name."""
+    name = "t_" + secrets.token_hex(6)
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    _made.append(name)
+    return name
+
+
+def schema_url(schema: str) -> str:
+    """The test server's URL with ``search_path`` set to ``schema`` (every table is made there)."""
+    joiner = "&" if "?" in server_url() else "?"
+    return f"{server_url()}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    if schema in _made:
+        _made.remove(schema)
+
+
+def database_url_for(db_path: Path) -> str | None:
+    """Under ``ALERTSVC_TEST_ENGINE=postgres``, the URL of the schema standing for ``db_path``; else None."""
+    if not on_postgres():
+        return None
+    if db_path not in _by_path:
+        _by_path[db_path] = fresh_schema()
+    return schema_url(_by_path[db_path])
+
+
+def drop_all() -> None:
+    """Drop every schema this test session made."""
+    for schema in list(_made):
+        drop_schema(schema)
+    _by_path.clear()
+
+
+def open_reader(db_path: Path) -> Any:
+    """A second connection to the service's database, for a test to look at what was stored: SQLite's file
+    read-only, or (``ALERTSVC_TEST_ENGINE=postgres``) the test's schema. Both have ``execute`` and ``close``;
+    the SQL must be the portable kind (no ``sqlite_master`` or ``PRAGMA``)."""
+    url = database_url_for(db_path)
+    if url is None:
+        return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    return store.open_database(db_path, url)
+
+
+def reading(db_path: Path) -> AbstractContextManager[Any]:
+    """``open_reader`` as a ``with`` block that closes it."""
+    return closing(open_reader(db_path))
