@@ -6,8 +6,8 @@ crash; ``secure_delete=ON`` overwrites deleted content, and a purge ends with a 
 ``wal_checkpoint(TRUNCATE)`` so the bytes are gone from the database file and its WAL.
 
 Every write goes through ``write()``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
-a plain ``BEGIN``, which loses writes when two connections race; see docs/design.md, "The store"). ``open_sqlite`` makes
-every table; the steps that bring an older database to ``SCHEMA_VERSION`` (which may need to end
+a plain ``BEGIN``, which loses writes when two connections race; see docs/design.md, "The store").
+``open_sqlite`` makes every table; the steps that bring an older database to ``SCHEMA_VERSION`` (which may need to end
 admissions) are in ``alertsvc.migrations``, run by the service at start-up. The same tables on PostgreSQL
 are in ``alertsvc.store.postgres_schema``: a table added here is added there too.
 """
