@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from alertsvc import idempotency
+from alertsvc import idempotency, sealing
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import ConfigError
 from alertsvc.knowledge.display import LOCALES, US
@@ -69,8 +69,10 @@ def insert_admission(db: Database, admission: Admission, slice_bytes: bytes, hea
     """Store a new live admission and its slice; False (nothing stored) if its grant has one already.
 
     The database decides, inside the caller's transaction: two admissions of one grant racing each
-    other cannot both be inserted, whatever either of them checked before.
+    other cannot both be inserted, whatever either of them checked before. The admission's data key is
+    made here (``sealing``): its label and slice are stored sealed with it.
     """
+    sealing.keyring(db).create(db, admission.id, now=admission.admitted_at)
     cursor = db.execute(
         """INSERT INTO admissions(id, ward, bed, label, patient, patient_hash, grant_id, not_before,
                expires_at, admitted_at, status, ledger_url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
@@ -79,7 +81,7 @@ def insert_admission(db: Database, admission: Admission, slice_bytes: bytes, hea
             admission.id,
             admission.ward,
             admission.bed,
-            admission.label,
+            sealing.seal(db, admission.id, admission.label),
             admission.patient,
             patient_hash(admission.patient),
             admission.grant_id,
@@ -91,10 +93,11 @@ def insert_admission(db: Database, admission: Admission, slice_bytes: bytes, hea
         ],
     )
     if cursor.rowcount == 0:
+        sealing.keyring(db).destroy(db, admission.id)
         return False
     db.execute(
         "INSERT INTO slices(admission, slice, head_seq) VALUES (?, ?, ?)",
-        [admission.id, slice_bytes, head_seq],
+        [admission.id, sealing.seal(db, admission.id, slice_bytes), head_seq],
     )
     return True
 
@@ -103,7 +106,7 @@ def add_slice_update(db: Database, admission: str, update_bytes: bytes, head_seq
     """Keep an accepted update: the slice is the first slice plus every update, replayed in order."""
     db.execute(
         "INSERT INTO slice_updates(admission, head_seq, body) VALUES (?, ?, ?)",
-        [admission, head_seq, update_bytes],
+        [admission, head_seq, sealing.seal(db, admission, update_bytes)],
     )
 
 
@@ -119,7 +122,13 @@ def accepted_head(db: Database, admission: str) -> int | None:
 
 def get_admission(db: Database, admission_id: str) -> Admission | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM admissions WHERE id = ?", [admission_id]).fetchone()
-    return None if row is None else _admission(row)
+    return None if row is None else _admission(db, row)
+
+
+def shredded_admission(db: Database, admission_id: str) -> Admission | None:
+    """The admission as stored, its label left empty: for finishing a purge once its key is gone."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM admissions WHERE id = ?", [admission_id]).fetchone()
+    return None if row is None else _admission(db, (*row[:3], "", *row[4:]))
 
 
 def active_admissions(db: Database, *, ward: str | None = None) -> list[Admission]:
@@ -128,7 +137,7 @@ def active_admissions(db: Database, *, ward: str | None = None) -> list[Admissio
     if ward is not None:
         sql += " AND ward = ?"
         params.append(ward)
-    return [_admission(row) for row in db.execute(sql + " ORDER BY expires_at, id", params).fetchall()]
+    return [_admission(db, row) for row in db.execute(sql + " ORDER BY expires_at, id", params).fetchall()]
 
 
 def active_for_grant(db: Database, grant_id: str) -> Admission | None:
@@ -145,7 +154,7 @@ def active_of_grant(db: Database, grant_id: str) -> list[Admission]:
         "ORDER BY admitted_at, id",
         [grant_id],
     ).fetchall()
-    return [_admission(row) for row in rows]
+    return [_admission(db, row) for row in rows]
 
 
 def slice_of(db: Database, admission_id: str) -> tuple[bytes, list[bytes]] | None:
@@ -156,7 +165,7 @@ def slice_of(db: Database, admission_id: str) -> tuple[bytes, list[bytes]] | Non
     updates = db.execute(
         "SELECT body FROM slice_updates WHERE admission = ? ORDER BY head_seq", [admission_id]
     ).fetchall()
-    return bytes(row[0]), [bytes(u[0]) for u in updates]
+    return sealing.unseal(db, admission_id, row[0]), [sealing.unseal(db, admission_id, u[0]) for u in updates]
 
 
 def purge(db: Database, admission_id: str, *, now: datetime, reason: str) -> list[str]:
@@ -164,6 +173,7 @@ def purge(db: Database, admission_id: str, *, now: datetime, reason: str) -> lis
 
     Runs inside the caller's transaction; the caller checkpoints the WAL after it commits.
     """
+    sealing.keyring(db).destroy(db, admission_id)  # already gone when ``ending`` shredded it first
     alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts WHERE admission = ?", [admission_id])]
     (grant_id,) = db.execute("SELECT grant_id FROM admissions WHERE id = ?", [admission_id]).fetchone()
     for table in (
@@ -265,12 +275,12 @@ def save_dose(db: Database, dose: ScheduledDose, *, now: datetime) -> None:
             dose.id,
             dose.admission,
             dose.ward,
-            dose.drug,
-            json.dumps([[i.rxcui, i.name] for i in dose.ingredients]),
-            dose.dose,
+            sealing.seal(db, dose.admission, dose.drug),
+            sealing.seal(db, dose.admission, json.dumps([[i.rxcui, i.name] for i in dose.ingredients])),
+            sealing.seal(db, dose.admission, dose.dose),
             dose.route,
             iso(dose.due),
-            None if dose.outcome is None else json.dumps(_outcome_json(dose.outcome)),
+            sealing.seal_optional(db, dose.admission, _outcome_text(dose.outcome)),
             iso(now),
         ],
     )
@@ -287,7 +297,7 @@ def doses(db: Database, *, admission: str | None = None, ward: str | None = None
     sql = "SELECT id, admission, ward, drug, ingredients, dose, route, due, outcome FROM doses"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return [_dose(row) for row in db.execute(sql + " ORDER BY due, id", params).fetchall()]
+    return [_dose(db, row) for row in db.execute(sql + " ORDER BY due, id", params).fetchall()]
 
 
 def get_dose(db: Database, dose_id: str) -> ScheduledDose | None:
@@ -295,7 +305,7 @@ def get_dose(db: Database, dose_id: str) -> ScheduledDose | None:
         "SELECT id, admission, ward, drug, ingredients, dose, route, due, outcome FROM doses WHERE id = ?",
         [dose_id],
     ).fetchone()
-    return None if row is None else _dose(row)
+    return None if row is None else _dose(db, row)
 
 
 def outcome_json(outcome: Outcome) -> dict[str, str]:
@@ -305,12 +315,12 @@ def outcome_json(outcome: Outcome) -> dict[str, str]:
 _COLUMNS = "id, ward, bed, label, patient, grant_id, not_before, expires_at, admitted_at, status, ledger_url"
 
 
-def _admission(row: tuple[str, ...]) -> Admission:
+def _admission(db: Database, row: tuple[str, ...]) -> Admission:
     return Admission(
         id=row[0],
         ward=row[1],
         bed=row[2],
-        label=row[3],
+        label=sealing.unseal_text(db, row[0], row[3]),
         patient=row[4],
         grant_id=row[5],
         not_before=parse_iso(row[6]),
@@ -321,10 +331,13 @@ def _admission(row: tuple[str, ...]) -> Admission:
     )
 
 
-def _dose(row: tuple[str, ...]) -> ScheduledDose:
+def _dose(db: Database, stored: tuple[str, ...]) -> ScheduledDose:
+    row = [stored[0], stored[1], stored[2], *(sealing.unseal_text(db, stored[1], v) for v in stored[3:6])]
+    row += [stored[6], stored[7]]
+    outcome_text = sealing.unseal_optional(db, stored[1], stored[8])
     outcome = None
-    if row[8]:
-        data = json.loads(row[8])
+    if outcome_text:
+        data = json.loads(outcome_text)
         outcome = Outcome(
             status=data["status"],
             recorded_at=parse_iso(data["recorded_at"]),
@@ -342,6 +355,10 @@ def _dose(row: tuple[str, ...]) -> ScheduledDose:
         due=parse_iso(row[7]),
         outcome=outcome,
     )
+
+
+def _outcome_text(outcome: Outcome | None) -> str | None:
+    return None if outcome is None else json.dumps(_outcome_json(outcome))
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, str]:

@@ -26,6 +26,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("alertsvc.web.commands", "serve"),
     ("alertsvc.web.commands", "staff"),
 ]
+EXTENSIONS: list[tuple[str, str]] = [("alertsvc.kek_commands", "keys_with_rotation")]
+"""(module, function) pairs returning a group with commands added to it from elsewhere (or None)."""
 
 
 class AlertsvcGroup(click.Group):
@@ -55,6 +57,10 @@ def _register() -> None:
         command = getattr(module, attribute, None)
         if command is not None:
             main.add_command(command)
+    for module_name, function in EXTENSIONS:
+        extended = getattr(importlib.import_module(module_name), function)()
+        if extended is not None:
+            main.add_command(extended)
 
 
 _register()

@@ -40,6 +40,11 @@ class Settings:
     service_key: Path = _setting(
         Path("alertsvc-service.key"), "The service's Ed25519 key (0600; made if absent)."
     )
+    kek_file: str = _setting(
+        "",
+        "The hospital's key-encryption key (0600; made if absent), which wraps every admission's data key;"
+        " shared by all processes of a hospital. Empty: hospital.kek beside the service key.",
+    )
     rxnav_url: str = _setting("", "RxNav REST base URL (RxNav or RxNav-in-a-Box); empty: offline only.")
     rxnav_timeout: float = _setting(3.0, "Total deadline in seconds for one RxNav look-up, retries included.")
     rxnav_cache_ttl: float = _setting(7 * 24 * 3600.0, "Seconds an RxNav answer stays in the local cache.")

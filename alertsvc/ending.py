@@ -1,8 +1,14 @@
-"""Ending admissions: withdraw their alerts from every view, purge everything derived from their slices,
-and checkpoint the WAL so the purged bytes leave the database's files.
+"""Ending admissions: destroy their data keys, withdraw their alerts from every view, purge everything
+derived from their slices, and checkpoint the WAL so the purged bytes leave the database's files.
 
-The purge and the WAL checkpoint it owes are written in one transaction (the checkpoint as a row in
-``owed``), so a crash between them cannot forget the checkpoint: start-up and every tick finish it.
+Crypto-shredding first (``sealing``): each admission's data key is deleted in a transaction of its own,
+which also owes the purge (a row in ``owed``). From that commit on, her sealed values are ciphertext
+whose key the database no longer holds (a backup taken before still holds it wrapped under the KEK:
+``alertsvc keys rotate-kek`` ends that). The rows are then deleted (``secure_delete`` on) in a second
+transaction that settles the owed purge; a crash (or a failed second transaction) leaves rows nobody
+can read, and the next tick, the first at start-up, finishes their deletion (``finish_shredded``). The
+purge and the WAL checkpoint it owes are written in one transaction (the checkpoint as a row in
+``owed``), so a crash cannot forget the checkpoint either: start-up and every tick finish it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, store
+from alertsvc import audit, failpoints, idempotency, sealing, store
 from alertsvc.admissions import Admission
 from alertsvc.alerts.hub import Event
 from alertsvc.alerts.withdrawal import append_withdrawal
@@ -23,6 +29,9 @@ from alertsvc.service_api import ServiceApi
 from alertsvc.store import Database
 
 log = logging.getLogger("alertsvc.ending")
+
+OWED_PURGE = "purge "
+"""Owed work: ``purge <admission> <reason>``, the rows of an admission whose data key is destroyed."""
 
 
 def end_admissions(
@@ -38,6 +47,10 @@ def end_admissions(
     any), then checkpoint the WAL and tell the wards."""
     if not admissions:
         return
+    with store.write(service.db):
+        for admission in admissions:
+            shred(service.db, admission.id, reason=reason, now=now)
+    service.failpoints.hit(failpoints.KEY_DESTROYED_BEFORE_PURGE)
     with store.write(service.db):
         events = [
             withdraw(service.db, service.identity, admission, reason=reason, now=now)
@@ -60,6 +73,7 @@ def withdraw(db: Database, identity: Identity, admission: Admission, *, reason: 
     """Inside the caller's transaction: purge the admission, announce the (signed) withdrawal of its alerts,
     audit the purge. The withdrawal's outbox row outlives the purge of the admission's own events."""
     withdrawn = adm.purge(db, admission.id, now=now, reason=reason)
+    db.execute("DELETE FROM owed WHERE work = ?", [owed_purge(admission.id, reason)])
     event = append_withdrawal(
         db, identity, admission.ward, admission.id, withdrawn, reason, now=now, outbox=None
     )
@@ -74,6 +88,37 @@ def withdraw(db: Database, identity: Identity, admission: Admission, *, reason: 
         detail={"reason": reason, "alerts_withdrawn": len(withdrawn)},
     )
     return event
+
+
+def owed_purge(admission: str, reason: str) -> str:
+    """The ``owed`` row of a purge whose key is destroyed and whose rows are not yet deleted."""
+    return f"{OWED_PURGE}{admission} {reason}"
+
+
+def shred(db: Database, admission: str, *, reason: str, now: datetime) -> None:
+    """Inside the caller's transaction: destroy the admission's data key and owe the deletion of its rows."""
+    sealing.keyring(db).destroy(db, admission)
+    store.owe(db, owed_purge(admission, reason), iso(now))
+
+
+def finish_shredded(service: ServiceApi, *, now: datetime) -> int:
+    """Delete the rows of admissions whose key was destroyed by a purge that did not finish (a crash
+    between the two transactions); how many. Run first by every tick (the first at start-up)."""
+    owed = service.db.execute(
+        "SELECT work FROM owed WHERE substr(work, 1, ?) = ?", [len(OWED_PURGE), OWED_PURGE]
+    ).fetchall()
+    finished = 0
+    for (work,) in owed:
+        admission_id, _, reason = work[len(OWED_PURGE) :].partition(" ")
+        admission = adm.shredded_admission(service.db, admission_id)
+        if admission is None or not admission.active:  # nothing left to delete
+            with store.write(service.db):
+                service.db.execute("DELETE FROM owed WHERE work = ?", [work])
+            continue
+        end_admissions(service, [admission], reason=reason, now=now)
+        log.info("admission %s: its key was destroyed before a crash; its rows are now deleted", admission_id)
+        finished += 1
+    return finished
 
 
 def finish_checkpoint(service: ServiceApi) -> None:

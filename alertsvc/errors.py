@@ -42,7 +42,9 @@ command line prints ``str(error)`` as one line on stderr and exits non-zero.
         ├── Unauthorized             a bad, missing or expired token (shown to clients with no detail)
         ├── Forbidden                a valid token for another ward or role
         ├── TooManyRequests          a client over a per-token limit (e.g. open event streams)
-        └── Unreachable              another server the request needs (her ledger server) failed or is down
+        ├── Unreachable              another server the request needs (her ledger server) failed or is down
+        └── SealingError             a sealed value or data key that the keys at hand do not open
+            └── KeyShredded          her data key is gone (purged): her sealed values are unreadable
 """
 
 from __future__ import annotations
@@ -204,3 +206,11 @@ class TooManyRequests(ServiceError):
 
 class Unreachable(ServiceError):
     """Another server the request needs (the patient's ledger server) could not be reached or failed."""
+
+
+class SealingError(ServiceError):
+    """A sealed value or a wrapped data key that the keys at hand do not open (names the admission)."""
+
+
+class KeyShredded(SealingError):
+    """The admission's data key is gone (purged): her sealed values can never be read again."""

@@ -22,7 +22,16 @@ ANSWER_STORED_BEFORE_COMMIT = "answer-stored-before-commit"
 """A write and its Idempotency-Key answer are in the transaction, which has not committed."""
 AFTER_COMMIT_BEFORE_ANSWER = "after-commit-before-answer"
 """A keyed write has committed and its answer is not yet sent to the client."""
-KNOWN = frozenset({AFTER_COMMIT_BEFORE_PUBLISH, ANSWER_STORED_BEFORE_COMMIT, AFTER_COMMIT_BEFORE_ANSWER})
+KEY_DESTROYED_BEFORE_PURGE = "key-destroyed-before-purge"
+"""A purge has committed the destruction of the admission's data key and not yet deleted its rows."""
+KNOWN = frozenset(
+    {
+        AFTER_COMMIT_BEFORE_PUBLISH,
+        ANSWER_STORED_BEFORE_COMMIT,
+        AFTER_COMMIT_BEFORE_ANSWER,
+        KEY_DESTROYED_BEFORE_PURGE,
+    }
+)
 
 
 class Failpoints:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from alertsvc import sealing
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import Conflict, IdempotencyKeyReused, InputError, UniqueViolation
 from alertsvc.store import Database
@@ -97,16 +98,18 @@ def recall(db: Database, pending: Pending) -> Stored | None:
             f"{HEADER} {pending.key!r} was first used at {row[3]} with a different request body for "
             f"{pending.route}; a new request needs a new key"
         )
-    return Stored(status=int(row[1]), answer=bytes(row[2]))
+    return Stored(status=int(row[1]), answer=_opened(db, pending, row[2]))
 
 
 def remember(db: Database, pending: Pending | None, answer: Any, *, admissions: Iterable[str] = ()) -> None:
     """Store the answer to a keyed write, inside the write's own transaction (nothing without a key).
 
-    ``admissions``: those whose data the answer holds; it is deleted when any of them is purged.
+    ``admissions``: those whose data the answer holds; it is deleted when any of them is purged, and stored
+    sealed with the first one's data key (``sealing``), so it dies with that key too.
     """
     if pending is None:
         return
+    holders = sorted(set(admissions))
     db.execute(
         "DELETE FROM idempotency WHERE caller = ? AND route = ? AND key = ? AND expires <= ?",
         [*pending.scope, iso(pending.now)],
@@ -119,19 +122,29 @@ def remember(db: Database, pending: Pending | None, answer: Any, *, admissions: 
                 *pending.scope,
                 pending.request_hash,
                 pending.status,
-                render(answer),
+                sealing.seal(db, holders[0], render(answer)) if holders else render(answer),
                 iso(pending.now),
                 iso(pending.now + KEY_LIFETIME),
             ],
         )
     except UniqueViolation as exc:  # another process answered this key first
         raise Conflict(f"{HEADER} {pending.key!r} was answered by another request; send it again") from exc
-    for admission in sorted(set(admissions)):
+    for admission in holders:
         db.execute(
             "INSERT INTO idempotency_admissions(answer, admission) VALUES (?, ?)",
             [answer_id, admission],
         )
     pending.before_commit()
+
+
+def _opened(db: Database, pending: Pending, stored: bytes) -> bytes:
+    """A stored answer, opened with the key of the first admission it holds data of (if any)."""
+    (holder,) = db.execute(
+        "SELECT min(a.admission) FROM idempotency i JOIN idempotency_admissions a ON a.answer = i.id "
+        "WHERE i.caller = ? AND i.route = ? AND i.key = ?",
+        list(pending.scope),
+    ).fetchone()
+    return bytes(stored) if holder is None else sealing.unseal(db, holder, stored)
 
 
 def forget_admission(db: Database, admission: str) -> None:

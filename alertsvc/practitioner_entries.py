@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from alertsvc import admissions as adm
+from alertsvc import sealing
 from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.clock import iso, parse_iso
@@ -102,7 +103,7 @@ def insert(db: Database, stored: StoredEntry) -> None:
             stored.entry.id,
             stored.admission,
             stored.entry.kind,
-            stored.entry.payload,
+            sealing.seal(db, stored.admission, stored.entry.payload),
             stored.entry.signature,
             format_time(stored.entry.created),
             json.dumps(clinician),
@@ -123,8 +124,9 @@ _COLUMNS = (
 )
 
 
-def _row(row: Sequence[Any]) -> StoredEntry:
-    entry = read_entry_parts(bytes(row[2]), bytes(row[3]), what=f"stored practitioner entry {row[0]}")
+def _row(db: Database, row: Sequence[Any]) -> StoredEntry:
+    payload = sealing.unseal(db, row[1], row[2])
+    entry = read_entry_parts(payload, bytes(row[3]), what=f"stored practitioner entry {row[0]}")
     who = json.loads(row[4])
     return StoredEntry(
         entry=entry,
@@ -143,7 +145,7 @@ def entries_of(db: Database, admission: str) -> list[StoredEntry]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM practitioner_entries WHERE admission = ? ORDER BY seq", [admission]
     )
-    return [_row(r) for r in rows]
+    return [_row(db, r) for r in rows]
 
 
 def pending(db: Database, *, due_by: datetime | None = None) -> list[StoredEntry]:
@@ -153,7 +155,7 @@ def pending(db: Database, *, due_by: datetime | None = None) -> list[StoredEntry
     if due_by is not None:
         sql += " AND next_attempt_at <= ?"
         args.append(iso(due_by))
-    return [_row(r) for r in db.execute(sql + " ORDER BY seq", args)]
+    return [_row(db, r) for r in db.execute(sql + " ORDER BY seq", args)]
 
 
 # -- the working copy ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import audit, idempotency, intake, store
+from alertsvc import audit, idempotency, intake, sealing, store
 from alertsvc.access import Staff, require
 from alertsvc.admissions import Admission
 from alertsvc.alerts import store as alert_store
@@ -50,6 +50,7 @@ from alertsvc.ledger.remote import fetch_slice
 from alertsvc.ledger_calls import call_ledger_server
 from alertsvc.patient_data import Patient
 from alertsvc.service_api import ServiceApi
+from alertsvc.store import Database
 
 MAX_REASON_CHARS = 500
 MAX_PENDING = 5
@@ -98,20 +99,20 @@ _COLUMNS = (
 )
 
 
-def _stored(row: tuple[Any, ...]) -> StoredRequest:
+def _stored(db: Database, row: tuple[Any, ...]) -> StoredRequest:
     return StoredRequest(
         row[0],
         row[1],
         row[2],
         row[3],
         tuple(json.loads(row[4])),
-        row[5],
+        sealing.unseal_text(db, row[1], row[5]),
         row[6],
         parse_iso(row[7]),
         row[8],
         None if row[9] is None else parse_iso(row[9]),
         row[10],
-        row[11],
+        sealing.unseal_optional(db, row[1], row[11]),
     )
 
 
@@ -121,7 +122,10 @@ def requests_of(service: ServiceApi, admission_id: str, *, status: str | None = 
     if status is not None:
         sql += " AND status = ?"
         params.append(status)
-    return [_stored(r) for r in service.db.execute(sql + " ORDER BY requested_at, id", params).fetchall()]
+    return [
+        _stored(service.db, r)
+        for r in service.db.execute(sql + " ORDER BY requested_at, id", params).fetchall()
+    ]
 
 
 def _ward_admission(service: ServiceApi, admission_id: str, staff: Staff) -> Admission:
@@ -204,8 +208,8 @@ async def request_scope(
         service.active_admission(admission.id)  # it may have ended meanwhile
         service.db.execute(
             f"INSERT INTO scope_requests({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?, 'requested', NULL, NULL, NULL)",
-            [request_id, admission.id, admission.ward, admission.grant_id, json.dumps(scope), reason,
-             staff.name, iso(now)],
+            [request_id, admission.id, admission.ward, admission.grant_id, json.dumps(scope),
+             sealing.seal(service.db, admission.id, reason), staff.name, iso(now)],
         )  # fmt: skip
         audit.record(
             service.db,
@@ -228,7 +232,7 @@ def _get(service: ServiceApi, request_id: str) -> StoredRequest:
     row = service.db.execute(f"SELECT {_COLUMNS} FROM scope_requests WHERE id = ?", [request_id]).fetchone()
     if row is None:
         raise NotFound(f"no scope request {request_id}")
-    return _stored(row)
+    return _stored(service.db, row)
 
 
 def _event(service: ServiceApi, stored: StoredRequest, now: datetime) -> Event:
@@ -278,7 +282,13 @@ def _answered(
         changed = service.db.execute(
             """UPDATE scope_requests SET status = ?, answered_at = ?, new_grant = ?, note = ?
                WHERE id = ? AND status = 'requested'""",
-            [status, iso(now), new_grant, note, stored.id],
+            [
+                status,
+                iso(now),
+                new_grant,
+                sealing.seal_optional(service.db, stored.admission, note),
+                stored.id,
+            ],
         ).rowcount
         events = [_event(service, _get(service, stored.id), now)] if changed else []
     service.publish(events)  # the watch and the poll may both read one answer: it is told once
@@ -333,7 +343,7 @@ async def _move_to_wider_grant(
             db.execute("DELETE FROM slice_updates WHERE admission = ?", [admission.id])
             db.execute(
                 "UPDATE slices SET slice = ?, head_seq = ? WHERE admission = ?",
-                [slice_bytes, verified.head.seq, admission.id],
+                [sealing.seal(db, admission.id, slice_bytes), verified.head.seq, admission.id],
             )
             db.execute(
                 "UPDATE scope_requests SET status = 'approved', answered_at = ?, new_grant = ? WHERE id = ?",

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from alertsvc import admissions as adm
@@ -35,6 +36,7 @@ from alertsvc import (
     lookups,
     migrations,
     reconciling,
+    sealing,
     store,
     timers,
     updates,
@@ -78,6 +80,14 @@ class Service:
         self.settings = settings
         self.clock = clock
         self.identity: Identity = load_or_create(settings.service_key)
+        self.keyring = sealing.Keyring(
+            sealing.load_or_create_kek(
+                sealing.kek_path_for(
+                    settings.service_key, Path(settings.kek_file) if settings.kek_file else None
+                )
+            )
+        )
+        """Every admission's data key (``sealing``): its values are stored sealed with it."""
         if settings.ward_locale not in LOCALES:
             raise ConfigError(f"ward_locale {settings.ward_locale!r} is not one of {', '.join(LOCALES)}")
         if settings.overdue_grace_minutes < 0:
@@ -107,6 +117,7 @@ class Service:
     async def start(self) -> None:
         """Open the database on the serving thread, carry out what fell due while down, rebuild timers."""
         self._db = store.open_database(self.settings.db_path, self.settings.database_url)
+        sealing.attach(self._db, self.keyring)
         migrations.upgrade(self._db, self.identity, now=self.clock())
         with store.write(self._db):
             for ward in adm.configured_wards(
@@ -265,6 +276,7 @@ class Service:
         """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
         due while down, once, as alerts are deduplicated in the database). Safe to call at any time."""
         now = self.clock()
+        ending.finish_shredded(self, now=now)  # purges cut short after their key went: before any read
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
         ending.end_admissions(self, expired, reason="grant expired", now=now)
         ending.finish_checkpoint(self)

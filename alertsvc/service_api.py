@@ -18,6 +18,7 @@ from alertsvc.admissions import Admission
 from alertsvc.alerts.hub import Event, Hub
 from alertsvc.clock import Clock
 from alertsvc.config import Settings
+from alertsvc.failpoints import Failpoints
 from alertsvc.knowledge.rxnorm import RxNormClient
 from alertsvc.knowledge.terminology import Normalizer
 from alertsvc.ledger.identity import Identity
@@ -60,6 +61,9 @@ class ServiceApi(Protocol):
 
     @property
     def normalizer(self) -> Normalizer: ...
+
+    @property
+    def failpoints(self) -> Failpoints: ...
 
     @property
     def lookups(self) -> Lookups | None: ...

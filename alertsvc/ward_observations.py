@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alertsvc import sealing
 from alertsvc.clock import iso, parse_iso
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.lab_values import lab_value
@@ -69,8 +70,8 @@ def save(db: Database, found: WardObservation, *, ward: str) -> None:
             iso(found.measured),
             found.recorded_by,
             iso(found.recorded_at),
-            found.note,
-            json.dumps(found.resource, separators=(",", ":")),
+            sealing.seal(db, found.admission, found.note),
+            sealing.seal(db, found.admission, json.dumps(found.resource, separators=(",", ":"))),
             found.entry,
         ],
     )
@@ -91,8 +92,8 @@ def recorded(db: Database, admission: str) -> list[WardObservation]:
             measured=parse_iso(row[4]),
             recorded_by=row[5],
             recorded_at=parse_iso(row[6]),
-            note=row[7],
-            resource=json.loads(row[8]),
+            note=sealing.unseal_text(db, admission, row[7]),
+            resource=json.loads(sealing.unseal(db, admission, row[8])),
             entry=row[9],
         )
         for row in rows

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alertsvc import knowledge_recheck
+from alertsvc import knowledge_recheck, sealing
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
@@ -46,11 +46,12 @@ def slice_of(folder: Path, drugs: list[str], service_id: str) -> dict[str, Any]:
 
 def interaction_alerts(service: Service) -> dict[str, tuple[str, int, str]]:
     """Interaction alerts by id: (status, version, rule)."""
-    rows = service.db.execute("SELECT id, status, version, body FROM alerts").fetchall()
+    rows = service.db.execute("SELECT id, status, version, admission, body FROM alerts").fetchall()
+    bodies = {row[0]: json.loads(sealing.unseal_text(service.db, row[3], row[4])) for row in rows}
     return {
-        row[0]: (row[1], row[2], json.loads(row[3])["rule"])
+        row[0]: (row[1], row[2], bodies[row[0]]["rule"])
         for row in rows
-        if json.loads(row[3])["kind"] == "interaction"
+        if bodies[row[0]]["kind"] == "interaction"
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from alertsvc import sealing
 from alertsvc.alerts.follow_up import FollowUp, GivenOverride
 from alertsvc.clock import iso, parse_iso
 
@@ -49,11 +50,11 @@ def save_follow_up(db: Database, follow_up: FollowUp) -> None:
             iso(f.comes_back),
             f.raised,
             f.prescriber,
-            f.comment,
+            sealing.seal(db, f.admission, f.comment),
             iso(f.closed_at) if f.closed_at else None,
             f.closed_by,
             f.resolution,
-            f.resolution_note,
+            sealing.seal(db, f.admission, f.resolution_note),
         ],
     )
 
@@ -62,7 +63,7 @@ def open_follow_up(db: Database, alert_id: str) -> FollowUp | None:
     row = db.execute(
         f"SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE alert = ? AND state = 'open'", [alert_id]
     ).fetchone()
-    return None if row is None else _follow_up(row)
+    return None if row is None else _follow_up(db, row)
 
 
 def open_follow_ups(db: Database, *, admission: str | None = None) -> list[FollowUp]:
@@ -74,7 +75,7 @@ def open_follow_ups(db: Database, *, admission: str | None = None) -> list[Follo
     rows = db.execute(
         f"SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE {where} ORDER BY comes_back, id", params
     ).fetchall()
-    return [_follow_up(row) for row in rows]
+    return [_follow_up(db, row) for row in rows]
 
 
 def follow_ups(db: Database, alert_ids: list[str]) -> dict[str, list[FollowUp]]:
@@ -86,7 +87,7 @@ def follow_ups(db: Database, alert_ids: list[str]) -> dict[str, list[FollowUp]]:
             f"SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE alert IN ({marks}) ORDER BY opened_at, id",
             alert_ids,
         ).fetchall():
-            item = _follow_up(row)
+            item = _follow_up(db, row)
             found[item.alert].append(item)
     return found
 
@@ -107,7 +108,7 @@ def save_override(db: Database, override: GivenOverride) -> None:
             iso(o.shift_start),
             o.reason_code,
             o.reason_display,
-            o.text,
+            sealing.seal(db, o.admission, o.text),
             iso(o.at),
         ],
     )
@@ -134,14 +135,14 @@ def overrides(db: Database, alert_ids: list[str]) -> dict[str, list[GivenOverrid
                 shift_start=parse_iso(row[8]),
                 reason_code=row[9],
                 reason_display=row[10],
-                text=row[11],
+                text=sealing.unseal_text(db, row[2], row[11]),
                 at=parse_iso(row[12]),
             )
             found[item.alert].append(item)
     return found
 
 
-def _follow_up(row: Any) -> FollowUp:
+def _follow_up(db: Database, row: Any) -> FollowUp:
     return FollowUp(
         id=row[0],
         alert=row[1],
@@ -155,11 +156,11 @@ def _follow_up(row: Any) -> FollowUp:
         comes_back=parse_iso(row[9]),
         raised=int(row[10]),
         prescriber=row[11],
-        comment=row[12],
+        comment=sealing.unseal_text(db, row[2], row[12]),
         closed_at=_maybe_time(row[13]),
         closed_by=row[14],
         resolution=row[15],
-        resolution_note=row[16],
+        resolution_note=sealing.unseal_text(db, row[2], row[16]),
     )
 
 

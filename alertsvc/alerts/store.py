@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alertsvc import sealing
 from alertsvc.alerts.build import Alert
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
@@ -71,7 +72,7 @@ ALERT_COLUMNS = (
 
 def get_alert(db: Database, alert_id: str) -> StoredAlert | None:
     row = db.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id]).fetchone()
-    return None if row is None else stored_alert(row)
+    return None if row is None else stored_alert(opened_row(db, row))
 
 
 def save_alert(
@@ -97,8 +98,8 @@ def save_alert(
             alert.dose.id if alert.dose else None,
             iso(alert.dose.due) if alert.dose else None,
             reminded_dose,
-            alert_body(alert.claims()) if body is None else body,
-            jws,
+            sealing.seal(db, alert.admission.id, alert_body(alert.claims()) if body is None else body),
+            sealing.seal(db, alert.admission.id, jws),
             iso(alert.created),
             iso(alert.updated),
         ],
@@ -107,9 +108,16 @@ def save_alert(
 
 def save_signed_claims(db: Database, alert_id: str, claims: dict[str, Any], jws: str) -> None:
     """Replace a stored alert's signed claims with a new version of them (e.g. its follow-up changed)."""
+    admission = claims["admission"]
     db.execute(
         "UPDATE alerts SET version = ?, body = ?, jws = ?, updated = ? WHERE id = ?",
-        [claims["version"], json.dumps(claims, sort_keys=True), jws, claims["updated"], alert_id],
+        [
+            claims["version"],
+            sealing.seal(db, admission, json.dumps(claims, sort_keys=True)),
+            sealing.seal(db, admission, jws),
+            claims["updated"],
+            alert_id,
+        ],
     )
 
 
@@ -128,19 +136,20 @@ def active_alerts(
 def rows_to_check(db: Database, *, admission: str) -> list[Any]:
     """The admission's active alerts and those withdrawn that a check may find again (all but overdue
     alerts, each about one missed dose), as rows: a finding found again revives its alert (same id, next
-    version) rather than colliding with it on the unique ``dedupe`` key."""
+    version) rather than colliding with it on the unique ``dedupe`` key. Body and JWS come opened."""
     rows = db.execute(
         f"SELECT {ALERT_COLUMNS} FROM alerts WHERE admission = ? "
         "AND (status = 'active' OR dedupe NOT LIKE '%|overdue|%') "
         "ORDER BY severity_rank, due IS NULL, due, created, id",
         [admission],
     ).fetchall()
-    return list(rows)
+    return [opened_row(db, row) for row in rows]
 
 
 def active_alert_rows(db: Database, *, ward: str | None = None, admission: str | None = None) -> list[Any]:
     """``active_alerts`` as their rows (``ALERT_COLUMNS``), not yet decoded (``stored_alert``): reading
-    is quick, decoding hundreds of claims is not, and can be left to a worker thread."""
+    is quick, decoding hundreds of claims is not, and can be left to a worker thread. Their body and JWS
+    come opened (``opened_row``): the keys are at hand here, on the database's thread."""
     where, params = ["status = 'active'"], []
     if ward is not None:
         where.append("ward = ?")
@@ -153,7 +162,16 @@ def active_alert_rows(db: Database, *, ward: str | None = None, admission: str |
         "ORDER BY severity_rank, due IS NULL, due, created, id",
         params,
     ).fetchall()
-    return list(rows)
+    return [opened_row(db, row) for row in rows]
+
+
+def opened_row(db: Database, row: Any) -> tuple[Any, ...]:
+    """An alert row (``ALERT_COLUMNS``) with its sealed body and JWS opened with its admission's key."""
+    return (
+        *row[:10],
+        sealing.unseal_remembered(db, row[1], row[10]),
+        sealing.unseal_remembered(db, row[1], row[11]),
+    )
 
 
 def count_active(db: Database, *, admission: str) -> int:
@@ -195,7 +213,7 @@ def add_acknowledgement(db: Database, ack: Acknowledgement, *, admission: str, w
             iso(ack.shift_start),
             ack.reason_code,
             ack.reason_display,
-            ack.comment,
+            sealing.seal(db, admission, ack.comment),
             iso(ack.at),
         ],
     )
@@ -208,12 +226,20 @@ def acknowledgements(db: Database, alert_ids: list[str]) -> dict[str, list[Ackno
         return found
     marks = ",".join("?" * len(alert_ids))
     for row in db.execute(
-        f"SELECT id, alert, nurse, shift, shift_start, reason_code, reason_display, comment, at "
+        f"SELECT id, alert, nurse, shift, shift_start, reason_code, reason_display, comment, at, admission "
         f"FROM acknowledgements WHERE alert IN ({marks}) ORDER BY at, id",
         alert_ids,
     ).fetchall():
         ack = Acknowledgement(
-            row[0], row[1], row[2], row[3], parse_iso(row[4]), row[5], row[6], row[7], parse_iso(row[8])
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            parse_iso(row[4]),
+            row[5],
+            row[6],
+            sealing.unseal_text(db, row[9], row[7]),
+            parse_iso(row[8]),
         )
         found[ack.alert].append(ack)
     return found
@@ -233,21 +259,34 @@ def append_event(
     text = data if isinstance(data, str) else event_text(data)
     seq = db.insert_returning(
         "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-        [ward, type, text, admission, iso(now)],
+        [ward, type, _stored_event(db, admission, text), admission, iso(now)],
     )
     return Event(seq=seq, ward=ward, type=type, data=text)
 
 
 def events_since(db: Database, ward: str, after: int, *, limit: int | None = None) -> list[Event]:
     """The ward's events after sequence number ``after``, in order, at most ``limit`` (None: all) of them
-    (a stream's backlog, read a page at a time)."""
-    sql = "SELECT seq, type, data FROM events WHERE ward = ? AND seq > ? ORDER BY seq"
+    (a stream's backlog, read a page at a time). An admission's events come opened with its key."""
+    sql = "SELECT seq, type, data, admission FROM events WHERE ward = ? AND seq > ? ORDER BY seq"
     params: list[Any] = [ward, after]
     if limit is not None:
         sql, params = sql + " LIMIT ?", [*params, limit]
     return [
-        Event(seq=row[0], ward=ward, type=row[1], data=row[2]) for row in db.execute(sql, params).fetchall()
+        Event(seq=row[0], ward=ward, type=row[1], data=_opened(db, row[3], row[2]))
+        for row in db.execute(sql, params).fetchall()
     ]
+
+
+def _stored_event(db: Database, admission: str | None, text: str) -> bytes:
+    """An event's data as stored: sealed with its admission's key, or (a ward's event) its UTF-8 bytes."""
+    return text.encode() if admission is None else sealing.seal(db, admission, text)
+
+
+def _opened(db: Database, admission: str | None, data: bytes | str) -> str:
+    """An event's data as stored, opened (text in a database older than crypto-shredding is as it is)."""
+    if admission is None:
+        return data if isinstance(data, str) else bytes(data).decode()
+    return sealing.unseal_text(db, admission, data)
 
 
 def event_text(data: dict[str, Any]) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from alertsvc.store.engine import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: the first release. 2: one live admission per grant (a partial unique index), owed work, idempotency
-keys."""
+keys. 3: every value holding an admission's data sealed with its own data key (``alertsvc.sealing``)."""
 
 LIVE_GRANT_INDEX = (
     "CREATE UNIQUE INDEX IF NOT EXISTS admissions_live_grant ON admissions(grant_id) WHERE status = 'active'"

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS wards (
 );
 CREATE TABLE IF NOT EXISTS admissions (
     id TEXT PRIMARY KEY, ward TEXT NOT NULL REFERENCES wards(id), bed TEXT NOT NULL,
-    label TEXT NOT NULL, patient TEXT NOT NULL, patient_hash TEXT NOT NULL, grant_id TEXT NOT NULL,
+    label BYTEA NOT NULL, patient TEXT NOT NULL, patient_hash TEXT NOT NULL, grant_id TEXT NOT NULL,
     not_before TEXT NOT NULL, expires_at TEXT NOT NULL, admitted_at TEXT NOT NULL,
     status TEXT NOT NULL, ended_at TEXT, end_reason TEXT, ledger_url TEXT NOT NULL DEFAULT ''
 );
@@ -39,28 +39,28 @@ CREATE TABLE IF NOT EXISTS slice_updates (
 );
 CREATE INDEX IF NOT EXISTS admissions_by_status ON admissions(status, expires_at);
 CREATE TABLE IF NOT EXISTS doses (
-    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, drug TEXT NOT NULL,
-    ingredients TEXT NOT NULL, dose TEXT NOT NULL, route TEXT NOT NULL, due TEXT NOT NULL,
-    outcome TEXT, created TEXT NOT NULL
+    id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, drug BYTEA NOT NULL,
+    ingredients BYTEA NOT NULL, dose BYTEA NOT NULL, route TEXT NOT NULL, due TEXT NOT NULL,
+    outcome BYTEA, created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS doses_by_admission ON doses(admission, due);
 CREATE INDEX IF NOT EXISTS doses_by_ward ON doses(ward, due);
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
     version INTEGER NOT NULL, status TEXT NOT NULL, severity_rank INTEGER NOT NULL,
-    dose TEXT, due TEXT, reminded_dose TEXT, body TEXT NOT NULL, jws TEXT NOT NULL,
+    dose TEXT, due TEXT, reminded_dose TEXT, body BYTEA NOT NULL, jws BYTEA NOT NULL,
     created TEXT NOT NULL, updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_ward ON alerts(ward, status);
 CREATE TABLE IF NOT EXISTS acknowledgements (
     id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL,
     nurse TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,
-    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, comment TEXT NOT NULL, at TEXT NOT NULL
+    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, comment BYTEA NOT NULL, at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS acknowledgements_by_alert ON acknowledgements(alert, at);
 CREATE TABLE IF NOT EXISTS events (
     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ward TEXT NOT NULL, type TEXT NOT NULL,
-    data TEXT NOT NULL, admission TEXT, at TEXT NOT NULL
+    data BYTEA NOT NULL, admission TEXT, at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_ward ON events(ward, seq);
 CREATE TABLE IF NOT EXISTS audit (
@@ -87,7 +87,7 @@ CREATE INDEX IF NOT EXISTS idempotency_admissions_by_answer ON idempotency_admis
 CREATE TABLE IF NOT EXISTS ward_observations (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,
     value DOUBLE PRECISION NOT NULL, measured TEXT NOT NULL, recorded_by TEXT NOT NULL,
-    recorded_at TEXT NOT NULL, note TEXT NOT NULL, resource TEXT NOT NULL, entry TEXT NOT NULL DEFAULT ''
+    recorded_at TEXT NOT NULL, note BYTEA NOT NULL, resource BYTEA NOT NULL, entry TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS ward_observations_by_admission ON ward_observations(admission, measured);
 CREATE TABLE IF NOT EXISTS practitioner_entries (
@@ -100,23 +100,23 @@ CREATE INDEX IF NOT EXISTS practitioner_entries_by_admission ON practitioner_ent
 CREATE INDEX IF NOT EXISTS practitioner_entries_due ON practitioner_entries(state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS scope_requests (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, grant_id TEXT NOT NULL,
-    scope TEXT NOT NULL, reason TEXT NOT NULL, requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
-    status TEXT NOT NULL, answered_at TEXT, new_grant TEXT, note TEXT
+    scope TEXT NOT NULL, reason BYTEA NOT NULL, requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+    status TEXT NOT NULL, answered_at TEXT, new_grant TEXT, note BYTEA
 );
 CREATE INDEX IF NOT EXISTS scope_requests_by_admission ON scope_requests(admission);
 CREATE TABLE IF NOT EXISTS follow_ups (
     id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL, dose TEXT NOT NULL,
     opened_at TEXT NOT NULL, opened_by TEXT NOT NULL, opened_shift TEXT NOT NULL, state TEXT NOT NULL,
     comes_back TEXT NOT NULL, raised INTEGER NOT NULL DEFAULT 0, prescriber TEXT NOT NULL DEFAULT '',
-    comment TEXT NOT NULL DEFAULT '', closed_at TEXT, closed_by TEXT, resolution TEXT,
-    resolution_note TEXT NOT NULL DEFAULT ''
+    comment BYTEA NOT NULL DEFAULT ''::bytea, closed_at TEXT, closed_by TEXT, resolution TEXT,
+    resolution_note BYTEA NOT NULL DEFAULT ''::bytea
 );
 CREATE UNIQUE INDEX IF NOT EXISTS follow_ups_one_open ON follow_ups(alert) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS follow_ups_by_alert ON follow_ups(alert, opened_at);
 CREATE TABLE IF NOT EXISTS given_overrides (
     id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL, dose TEXT NOT NULL,
     nurse TEXT NOT NULL, recorded_by TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,
-    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL
+    reason_code TEXT NOT NULL, reason_display TEXT NOT NULL, text BYTEA NOT NULL, at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS given_overrides_by_alert ON given_overrides(alert, at);
 CREATE TABLE IF NOT EXISTS cds_cards (
@@ -130,6 +130,7 @@ CREATE TABLE IF NOT EXISTS cds_overrides (
     outcome_at TEXT NOT NULL, received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cds_overrides_by_finding ON cds_overrides(dedupe);
+CREATE TABLE IF NOT EXISTS admission_keys (admission TEXT PRIMARY KEY, wrapped BYTEA NOT NULL, created TEXT);
 """
 
 TABLES = _TABLES.replace(" TEXT", ' TEXT COLLATE "C"')

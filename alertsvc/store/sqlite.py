@@ -7,9 +7,9 @@ crash; ``secure_delete=ON`` overwrites deleted content, and a purge ends with a 
 
 Every write goes through ``write()``: a ``BEGIN IMMEDIATE`` transaction (sqlite-utils' ``atomic()`` is
 a plain ``BEGIN``, which loses writes when two connections race; see docs/design.md, "The store").
-``open_sqlite`` makes every table; the steps that bring an older database to ``SCHEMA_VERSION`` (which may need to end
-admissions) are in ``alertsvc.migrations``, run by the service at start-up. The same tables on PostgreSQL
-are in ``alertsvc.store.postgres_schema``: a table added here is added there too.
+``open_sqlite`` makes every table; the steps that bring an older database to ``SCHEMA_VERSION`` (which
+may need to end admissions) are in ``alertsvc.migrations``, run by the service at start-up. The same
+tables on PostgreSQL are in ``alertsvc.store.postgres_schema``: a table added here is added there too.
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ CREATE TABLE IF NOT EXISTS scope_requests (
     status TEXT NOT NULL, answered_at TEXT, new_grant TEXT, note TEXT
 );
 CREATE INDEX IF NOT EXISTS scope_requests_by_admission ON scope_requests(admission);
+CREATE TABLE IF NOT EXISTS admission_keys (
+    admission TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created TEXT
+);
 """
 
 ACTIONS_SCHEMA = """

@@ -30,6 +30,7 @@ from alertsvc.ledger.slices import make_slice
 from tests.postgres import open_reader
 from tests.web.conftest import verify_with_cryptography
 from tests.web.processes import Site, killed
+from tests.web.sealed_db import sealed_reader
 
 WARD = "ward-o"
 DAY = datetime(2030, 1, 16, tzinfo=UTC)
@@ -86,10 +87,13 @@ def outbox_times(db_path: Path) -> list[tuple[str, dict[str, Any], datetime]]:
     """Every event in the outbox with the service's time when it was written: (type, data, at)."""
     connection = open_reader(db_path)
     try:
-        rows = connection.execute("SELECT type, data, at FROM events ORDER BY seq").fetchall()
+        opened = sealed_reader(connection, db_path.parent / "hospital.kek")  # her events are sealed
+        rows = connection.execute("SELECT type, data, at, admission FROM events ORDER BY seq").fetchall()
+        return [
+            (kind, json.loads(opened(admission, data)), parse_iso(at_)) for kind, data, at_, admission in rows
+        ]
     finally:
         connection.close()
-    return [(kind, json.loads(data), parse_iso(at_)) for kind, data, at_ in rows]
 
 
 def raised_per_dose(db_path: Path) -> Counter[str]:

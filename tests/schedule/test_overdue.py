@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from alertsvc import store
+from alertsvc import sealing, store
 from alertsvc.alerts.build import AdmissionRef, Alert, dedupe_key
 from alertsvc.alerts.reconcile import plan
 from alertsvc.alerts.store import StoredAlert, save_alert
@@ -224,8 +224,11 @@ def test_checking_again_raises_no_second_alert_and_an_outcome_withdraws_it() -> 
 
 def test_the_database_refuses_a_second_alert_for_one_missed_dose(tmp_path: Path) -> None:
     db = store.open_database(tmp_path / "s.db")
+    sealing.attach(db, sealing.Keyring(sealing.load_or_create_kek(tmp_path / "hospital.kek")))
     doses = [dose("d1", at(7))]
     [(alert, reminded)] = reconcile(doses, [], at(8)).upserts
+    with store.write(db):
+        sealing.keyring(db).create(db, alert.admission.id, now=at(8))
     [(copy, _)] = reconcile(doses, [], at(9)).upserts  # as if the first were not seen (a race)
     copy = Alert(**{**copy.__dict__, "id": "alert-copy"})
     with store.write(db):

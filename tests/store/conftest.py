@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alertsvc import store
+from alertsvc import sealing, store
 from tests.postgres import drop_schema, fresh_schema, schema_url
 
 Opener = Callable[[], store.Database]
@@ -23,6 +23,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opene
 
     def opener() -> store.Database:
         db = store.open_database(tmp_path / "store.db", url)
+        sealing.attach(db, sealing.Keyring(sealing.load_or_create_kek(tmp_path / "hospital.kek")))
         if threading.current_thread() is threading.main_thread():
             opened.append(db)  # closed after the test; one opened on another thread is closed there
         if db.dialect == "sqlite":  # what the service's start-up adds to a new file (migrations.upgrade)

@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 
+from alertsvc import store
 from tests.postgres import drop_schema, fresh_schema, schema_url
 from tests.web.conftest import REPO
 from tests.web.processes import Site, wait_until_up
@@ -44,7 +45,7 @@ def test_two_processes_serve_one_postgres_database_and_share_what_it_holds(
     with psycopg.connect(schema_url(schema)) as conn:
         wards = conn.execute("SELECT id FROM wards").fetchall()
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert wards == [(WARD,)] and version == ("2",)
+    assert wards == [(WARD,)] and version == (str(store.SCHEMA_VERSION),)
 
 
 def test_serve_names_the_database_without_its_password(tmp_path: Path, schema: str) -> None:

@@ -74,8 +74,10 @@ def test_every_unique_key_raises_the_one_error(db: store.Database) -> None:
         assert adm.insert_admission(db, admission("a1"), b"slice", 1)
         # the partial unique index: one live admission per grant, refused quietly by ON CONFLICT
         assert not adm.insert_admission(db, admission("a2"), b"slice", 1)
-    with pytest.raises(UniqueViolation, match="admissions"), store.write(db):
-        adm.insert_admission(db, admission("a1", grant="grant-2"), b"slice", 1)  # same primary key
+    with pytest.raises(UniqueViolation, match="admission"), store.write(db):
+        adm.insert_admission(
+            db, admission("a1", grant="grant-2"), b"slice", 1
+        )  # same id: its key, then its row, collide
     with pytest.raises(UniqueViolation), store.write(db):
         db.execute("INSERT INTO slices(admission, slice, head_seq) VALUES ('a1', ?, 2)", [b"again"])
     assert isinstance(UniqueViolation("x"), StoreError)
@@ -174,7 +176,8 @@ def test_both_engines_have_the_same_tables(open_store: Opener) -> None:
 
 
 EXPECTED_TABLES = {
-    "meta", "wards", "admissions", "slices", "slice_updates", "doses", "alerts", "acknowledgements", "events",
+    "meta", "wards", "admissions", "admission_keys", "slices", "slice_updates", "doses", "alerts",
+    "acknowledgements", "events",
     "audit", "cds_feedback", "owed", "idempotency", "idempotency_admissions", "ward_observations",
     "practitioner_entries", "scope_requests", "follow_ups", "given_overrides", "cds_cards", "cds_overrides",
 }  # fmt: skip

@@ -12,8 +12,9 @@ import asyncio
 import base64
 import contextlib
 import json
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -607,7 +608,9 @@ def test_an_expiry_that_passed_while_the_service_was_down_purges_at_start_up(
 
     # Down across the grant's end; nothing ran at expires_at.
     clock.now += timedelta(hours=30)
-    assert drug_names_in(settings.db_path, ("warfarin",)), "the slice was stored while admitted"
+    assert drug_names_in(settings.db_path, ("warfarin",)) == [], "stored sealed while admitted"
+    with closing(sqlite3.connect(settings.db_path)) as copy:
+        assert copy.execute("SELECT count(*) FROM admission_keys").fetchone()[0] == 1
     with serving(settings, clock) as second:
         for shift in ("day", "evening", "night"):
             assert alerts(second, shift=shift) == []

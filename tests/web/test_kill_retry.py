@@ -41,6 +41,7 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from tests.postgres import on_postgres, reading
 from tests.web.processes import Site, wait_until_up
+from tests.web.sealed_db import sealed_reader
 
 RUNS = int(os.environ.get("ALERTSVC_KILL_RUNS", "5"))
 WARD = "ward-k"
@@ -261,8 +262,9 @@ def workload(client: Client, slices: list[dict[str, Any]]) -> dict[str, Any]:
     return done
 
 
-def counts(db_path: Path) -> dict[str, Any]:
+def counts(db_path: Path, kek: Path) -> dict[str, Any]:
     with reading(db_path) as db:
+        opened = sealed_reader(db, kek)  # a dose's outcome is sealed with its admission's key
 
         def one(sql: str) -> Any:
             return db.execute(sql).fetchone()[0]
@@ -274,7 +276,11 @@ def counts(db_path: Path) -> dict[str, Any]:
             "admission_rows": one("SELECT count(*) FROM admissions"),
             "doses": {r[0] for r in db.execute("SELECT id FROM doses")},
             "dose_rows": one("SELECT count(*) FROM doses"),
-            "given": {r[0] for r in db.execute("SELECT id FROM doses WHERE outcome LIKE '%\"given\"%'")},
+            "given": {
+                dose
+                for dose, admission, outcome in db.execute("SELECT id, admission, outcome FROM doses")
+                if outcome is not None and '"given"' in opened(admission, outcome)
+            },
             "acks": {r[0] for r in db.execute("SELECT id FROM acknowledgements")},
             "ack_rows": one("SELECT count(*) FROM acknowledgements"),
             "audit": Counter(
@@ -316,7 +322,7 @@ def test_kill_9_while_writing_loses_nothing_and_doubles_nothing(
     finally:
         service.stop()
 
-    found = counts(site.db_path)
+    found = counts(site.db_path, prepared.directory / "hospital.kek")
     acks, writes = len(done["acks"]), len(client.sent)
     duplicates = (
         (found["admission_rows"] - 3)

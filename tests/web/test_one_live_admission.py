@@ -22,6 +22,7 @@ import pytest
 from alertsvc import store
 from tests.postgres import reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
+from tests.web.sealed_db import unsealed_copy_in_place
 from tests.web.test_admissions import (
     WARD,
     InProcessPatient,
@@ -159,6 +160,7 @@ def _old_database_with_duplicates(tmp_path: Path, clock: FakeClock, patient: Pat
         grant_doc = grant(patient, first.service.identity.public_id, not_before=clock.now)
         body = {"grant": grant_doc, "slice": make_slice(patient), "ward": WARD, "bed": "1"}
         kept = _post_admission(first, body).json()["admission"]
+    unsealed_copy_in_place(settings.db_path, tmp_path / "hospital.kek", version=1)
     with closing(sqlite3.connect(settings.db_path)) as db, db:
         db.execute("DROP INDEX IF EXISTS admissions_live_grant")
         for n, copy in enumerate(("adm-copy-1", "adm-copy-2"), start=1):

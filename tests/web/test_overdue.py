@@ -18,6 +18,7 @@ from alertsvc.errors import ConfigError
 from alertsvc.service import Service
 from tests.postgres import open_reader
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, verify_with_cryptography
+from tests.web.sealed_db import sealed_reader
 from tests.web.test_admissions import WARD, InProcessPatient, admit, alerts, service_settings, serving
 from tests.web.test_withdrawal import check_signed, withdrawals
 
@@ -48,10 +49,13 @@ def overdue_raised(db_path: Path) -> list[dict[str, Any]]:
     """The claims of every ``alert`` event of kind overdue in the outbox, in order (one per version)."""
     connection = open_reader(db_path)
     try:
-        rows = connection.execute("SELECT data FROM events WHERE type = 'alert' ORDER BY seq").fetchall()
+        opened = sealed_reader(connection, db_path.parent / "hospital.kek")  # her events are sealed
+        rows = connection.execute("SELECT data, admission FROM events WHERE type = 'alert' ORDER BY seq")
+        raised = [
+            claims_of(json.loads(opened(admission, data))["jws"]) for data, admission in rows.fetchall()
+        ]
     finally:
         connection.close()
-    raised = [claims_of(json.loads(data)["jws"]) for (data,) in rows]
     return [claims for claims in raised if claims["kind"] == "overdue"]
 
 

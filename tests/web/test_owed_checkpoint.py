@@ -58,7 +58,11 @@ def test_an_owed_checkpoint_is_finished_at_start_up_after_a_kill(tmp_path: Path)
             f"{site.url}/admissions/{admission}/entries", json=revocation, headers=nurse, timeout=30
         )
         assert ended.status_code == 200 and ended.json()["status"] == "ended", ended.text
-        assert held_in(site)["service.db-wal"] == ["zolpidem", "sleepwalking"]  # the checkpoint is owed
+        # The checkpoint is owed; the -wal holds her rows' old pages, but sealed (crypto-shredding): in clear,
+        # neither file has held her drug or reaction at any time (before sealing: both, in the -wal).
+        assert held_in(site)["service.db-wal"] == []
+        with closing(sqlite3.connect(f"file:{site.db_path}?mode=ro", uri=True)) as now_:
+            assert now_.execute("SELECT work FROM owed").fetchall() == [("wal-checkpoint",)]
         killed(process)
         reader.execute(
             "COMMIT"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alertsvc.access import issue_staff_token
+from alertsvc.alerts import store as alert_store
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -50,7 +51,10 @@ def test_a_blocked_checkpoint_is_owed_then_done_and_the_bytes_are_gone(tmp_path:
             )
             await service.admit({"slice": body, "ward": WARD, "bed": "1"}, staff)
             stored = b"".join(p.read_bytes() for p in (db_path, Path(str(db_path) + "-wal")) if p.exists())
-            assert b"zolpidem" in stored  # the alert names the drug until the purge
+            assert alert_store.active_alerts(service.db)  # the service reads its alert (naming the drug)
+            assert (
+                b"zolpidem" not in stored and b"sleepwalking" not in stored
+            )  # sealed, even before the purge
             with closing(sqlite3.connect(db_path)) as reader:
                 reader.execute("BEGIN")
                 reader.execute("SELECT count(*) FROM alerts").fetchone()  # holds a snapshot: blocks TRUNCATE
