@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alertsvc import knowledge_recheck, schedule_desk
+from alertsvc import knowledge_recheck, schedule_desk, sealing
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
@@ -213,8 +213,8 @@ def _database_bytes(path: Path, database_url: str = "") -> int:
 def alert_counts(service: Service) -> Counter[str]:
     """Every alert raised (any status): all, interruptive (as its claim says), critical, major."""
     counts: Counter[str] = Counter()
-    for (body,) in service.db.execute("SELECT body FROM alerts").fetchall():
-        claims = json.loads(body)
+    for admission, body in service.db.execute("SELECT admission, body FROM alerts").fetchall():
+        claims = json.loads(sealing.unseal_text(service.db, admission, body))
         counts["all"] += 1
         counts["interruptive"] += bool(claims.get("interruptive"))
         counts[str(claims.get("severity"))] += 1
@@ -224,8 +224,9 @@ def alert_counts(service: Service) -> Counter[str]:
 def most_cited_rule(service: Service) -> str:
     rules: Counter[str] = Counter()
     known = {r.id for r in service.knowledge.rules}
-    for (body,) in service.db.execute("SELECT body FROM alerts WHERE status = 'active'").fetchall():
-        rule = json.loads(body).get("rule")
+    active = service.db.execute("SELECT admission, body FROM alerts WHERE status = 'active'").fetchall()
+    for admission, body in active:
+        rule = json.loads(sealing.unseal_text(service.db, admission, body)).get("rule")
         if rule in known:
             rules[rule] += 1
     if not rules:

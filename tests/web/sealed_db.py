@@ -68,6 +68,6 @@ def sealed_reader(connection: sqlite3.Connection, kek_path: Path) -> Callable[[s
     def opened(admission: str | None, value: object) -> str:
         if isinstance(value, bytes) and admission is not None:
             return bytes(keys[admission].decrypt(value)).decode()
-        return str(value)
+        return value.decode() if isinstance(value, bytes) else str(value)  # a ward's event: UTF-8 bytes
 
     return opened
