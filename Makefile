@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser-deps postgres postgres-server run test check bench soak screenshots clean
+.PHONY: install browser-deps postgres postgres-server run cluster test check bench soak screenshots clean
 
 install: $(STAMP)
 
@@ -61,6 +61,11 @@ $(RUN_STAMP): pyproject.toml
 
 run: $(RUN_STAMP)
 	@$(PY) -m alertsvc.demo
+
+# The demo ward on three processes (ports 8001-8003) sharing PostgreSQL (ALERTSVC_DATABASE_URL, default
+# the local test server), to watch the timer lease fail over: see alertsvc/cluster_demo.py.
+cluster: $(RUN_STAMP) postgres
+	@$(PY) -m alertsvc.cluster_demo
 
 test: install browser-deps postgres
 	$(PY) -m pytest

@@ -132,7 +132,7 @@ async def record(
             )
             events = service.reconcile(admission, patient, now)
             idempotency.remember(service.db, once, answer, admissions=[admission.id])
-        service.patient_cache[admission.id] = patient
+        service.patient_changed(admission.id, patient)
     service.publish(events)
     service.rebuild_timers()
     if state == PENDING:

@@ -62,7 +62,7 @@ def end_admissions(
     if service.rxnav is not None:  # the drug names she wrote, kept in memory for RxNav look-ups
         service.rxnav.forget_terms()
     for admission in admissions:
-        service.patient_cache.pop(admission.id, None)
+        service.patient_changed(admission.id, None)  # and, in a cluster, its key from every process
         service.next_polls.pop(admission.id, None)
         log.info("admission %s ended (%s); slice purged", admission.id, reason)
     service.publish(events)

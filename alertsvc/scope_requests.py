@@ -354,7 +354,7 @@ async def _move_to_wider_grant(
                 ward=admission.ward, detail={"request": stored.id, "scope": sorted(verified.grant.scope)},
             )  # fmt: skip
             events = [_event(service, _get(service, stored.id), now), *service.reconcile(moved, patient, now)]
-        service.patient_cache[admission.id] = patient
+        service.patient_changed(admission.id, patient)
     log.info(
         "admission %s now reads grant %s (scope %s)", admission.id, grant_id, sorted(verified.grant.scope)
     )

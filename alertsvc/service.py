@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import (
@@ -67,6 +67,9 @@ from alertsvc.schedule.shifts import Ward
 from alertsvc.service_identity import load_or_create
 from alertsvc.store import Database
 
+if TYPE_CHECKING:
+    from alertsvc.cluster import Cluster
+
 ALERT_TYPE = reconciling.ALERT_TYPE
 REVOKED = updates.REVOKED
 log = logging.getLogger("alertsvc.service")
@@ -111,6 +114,8 @@ class Service:
         self._deliveries: set[asyncio.Task[None]] = set()
         self.watchers = ledger_watch.LedgerWatchers(self)
         """One held watch of the patient's ledger server per admission admitted by grant link."""
+        self.cluster: Cluster | None = None
+        """On PostgreSQL: this process's part in a cluster (fan-out, timer lease: ``alertsvc.cluster``)."""
 
     # -- life cycle --------------------------------------------------------------------------------
 
@@ -127,9 +132,17 @@ class Service:
             ):
                 adm.save_ward(self._db, ward)
         self.runner.start()
-        await self.tick()
+        if self._db.dialect == "postgres" and self.settings.database_url:
+            from alertsvc.cluster import Cluster  # psycopg is imported only when it is used
+
+            self.cluster = Cluster(self, self.settings.database_url, getattr(self._db, "schema", "public"))
+            await self.cluster.start()  # and, holding the timer lease, its first tick
+        else:
+            await self.tick()
 
     async def stop(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.stop()  # the lease released first: another process takes over at once
         await self.watchers.close()
         self.runner.shutdown()
         await self.runner.finished()  # no timer's run may touch the database once it is closed
@@ -155,7 +168,19 @@ class Service:
         return store.is_owed(self.db, store.CHECKPOINT)
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "service": self.identity.public_id, "knowledge": self.knowledge.version}
+        found: dict[str, Any] = {
+            "status": "ok",
+            "service": self.identity.public_id,
+            "knowledge": self.knowledge.version,
+        }
+        if self.cluster is not None:
+            found["cluster"] = self.cluster.status()
+        return found
+
+    @property
+    def fires_timers(self) -> bool:
+        """Whether this process fires timers: always alone on SQLite, in a cluster the lease holder."""
+        return self.cluster is None or self.cluster.holds_timers
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [jwk(self.identity.public_id)]}
@@ -274,7 +299,10 @@ class Service:
 
     async def tick(self) -> None:
         """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
-        due while down, once, as alerts are deduplicated in the database). Safe to call at any time."""
+        due while down, once, as alerts are deduplicated in the database). Safe to call at any time; in a
+        cluster, only the process holding the timer lease ticks."""
+        if not self.fires_timers:
+            return
         now = self.clock()
         ending.finish_shredded(self, now=now)  # purges cut short after their key went: before any read
         expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
@@ -295,7 +323,12 @@ class Service:
         self.rebuild_timers()
 
     def rebuild_timers(self) -> None:
-        """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest."""
+        """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest. In a
+        cluster, a process not holding the timer lease tells the one that does to plan again instead."""
+        if not self.fires_timers:
+            assert self.cluster is not None
+            self.cluster.tell(timers=True)
+            return
         ticks, polls = timers.wanted(self, self.clock())
         wakeup = delivery.next_wakeup(self.db)
         deliveries = {} if wakeup is None else {"delivery": wakeup}
@@ -317,6 +350,10 @@ class Service:
 
     def deliver_soon(self) -> None:
         """Start a delivery now, without waiting for it (the ward's request does not wait for her server)."""
+        if not self.fires_timers:  # the lease holder delivers: it plans the delivery due now
+            assert self.cluster is not None
+            self.cluster.tell(timers=True)
+            return
         task = asyncio.get_running_loop().create_task(self.deliver())
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
@@ -427,8 +464,21 @@ class Service:
         """Push committed events to the ward streams (they are already durable in the outbox)."""
         if any(event.type == "alert" for event in events):
             self.failpoints.hit(failpoints.AFTER_COMMIT_BEFORE_PUBLISH)
+        if self.cluster is not None:  # the hub is fed from the shared outbox, in order, once
+            self.cluster.catch_up()
+            return
         for event in events:
             self.hub.publish(event)
+
+    def patient_changed(self, admission_id: str, patient: Patient | None) -> None:
+        """Keep (or, with None, drop) the admission's verified slice after it changed; in a cluster, tell
+        the other processes to drop theirs."""
+        if patient is None:
+            self.patient_cache.pop(admission_id, None)
+        else:
+            self.patient_cache[admission_id] = patient
+        if self.cluster is not None:
+            self.cluster.tell(admission=admission_id)
 
 
 def _text(body: dict[str, Any], name: str) -> str:

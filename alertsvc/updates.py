@@ -136,7 +136,7 @@ async def apply_update(
             )
             events = service.reconcile(admission, patient, now, ready)
             idempotency.remember(service.db, once, answer, admissions=[admission.id])
-        service.patient_cache[admission.id] = patient
+        service.patient_changed(admission.id, patient)
     service.publish(events)
     service.rebuild_timers()
     return answer

@@ -161,7 +161,7 @@ async def acknowledge(
             detail={"alert": alert.id, "reason": code, "shift": shift.name},
         )
         idempotency.remember(service.db, once, ack.as_json(), admissions=[alert.admission])
-    service.hub.publish(event)
+    service.publish([event])
     return ack.as_json()
 
 

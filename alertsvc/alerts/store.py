@@ -15,6 +15,7 @@ from alertsvc import sealing
 from alertsvc.alerts.build import Alert
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso, parse_iso
+from alertsvc.errors import KeyShredded
 
 if TYPE_CHECKING:  # the store is the caller's: alerts import nothing but shared modules
     from alertsvc.store import Database
@@ -261,7 +262,26 @@ def append_event(
         "INSERT INTO events(ward, type, data, admission, at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
         [ward, type, _stored_event(db, admission, text), admission, iso(now)],
     )
+    db.announce(json.dumps({"ward": ward, "seq": seq}))  # wakes the other processes' followers at commit
     return Event(seq=seq, ward=ward, type=type, data=text)
+
+
+def events_after(db: Database, after: int, *, limit: int) -> tuple[list[Event], int]:
+    """Every ward's events after sequence number ``after``, in order, at most ``limit`` rows read, and the
+    last sequence number read (``after`` when none): what a process of a cluster follows
+    (``alertsvc.cluster``). An event whose admission's key is already gone (a purge under way, its rows
+    about to go) is left out: nobody may read it any more."""
+    rows = db.execute(
+        "SELECT seq, ward, type, data, admission FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        [after, limit],
+    ).fetchall()
+    found = []
+    for seq, ward, type_, data, admission in rows:
+        try:
+            found.append(Event(seq=seq, ward=ward, type=type_, data=_opened(db, admission, data)))
+        except KeyShredded:
+            continue
+    return found, int(rows[-1][0]) if rows else after
 
 
 def events_since(db: Database, ward: str, after: int, *, limit: int | None = None) -> list[Event]:
@@ -292,6 +312,12 @@ def _opened(db: Database, admission: str | None, data: bytes | str) -> str:
 def event_text(data: dict[str, Any]) -> str:
     """An event's data as stored and sent."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def last_seq(db: Database) -> int:
+    """The sequence number of the latest event of any ward (0 when none): where a follower starts."""
+    row = db.execute("SELECT MAX(seq) FROM events").fetchone()
+    return int(row[0] or 0)
 
 
 def last_event_id(db: Database, ward: str) -> int:

@@ -117,6 +117,11 @@ class TimerRunner:
             return False
         return True
 
+    def cancel_all(self) -> None:
+        """Cancel every timer not yet run (a process that no longer fires timers: ``alertsvc.cluster``)."""
+        for job_id, _ in self.jobs():
+            self.cancel(job_id)
+
     def jobs(self) -> list[tuple[str, datetime]]:
         """The timers not yet run, as (id, aware UTC time), in time order."""
         if not self.running:

@@ -13,6 +13,9 @@ through ``Database``:
   Code may read, decide, then write inside one ``write()`` and no other writer, in this process or another,
   can slip in between.
 - ``checkpoint()`` moves purged bytes out of SQLite's WAL (True when done); PostgreSQL has no such step.
+- ``announce(payload)`` tells every process sharing the database, when the transaction it is in commits
+  (at once outside one): PostgreSQL's ``NOTIFY`` on the schema's channel (``store.fanout``); nothing on
+  SQLite, which one process serves.
 - ``dialect`` is ``"sqlite"`` or ``"postgres"``, for the rare statement the engines cannot share (DDL).
 
 A refused row raises ``UniqueViolation`` (a unique key already stored) or ``ConstraintViolation`` (any other
@@ -58,6 +61,8 @@ class Database(Protocol):
     def write(self) -> AbstractContextManager[Database]: ...
 
     def checkpoint(self) -> bool: ...
+
+    def announce(self, payload: str) -> None: ...
 
     def close(self) -> None: ...
 

@@ -62,6 +62,24 @@ class Wake:
     seq: int
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One process's word to the others of its cluster, sent after a commit: ``admission``'s data changed
+    (drop what is cached of it: its verified slice, its data key), and/or the timers wanted may have
+    changed (the lease holder plans them again)."""
+
+    sender: str
+    admission: str | None = None
+    timers: bool = False
+
+    def payload(self) -> str:
+        return json.dumps({"notice": self.sender, "admission": self.admission, "timers": self.timers})
+
+
+Heard = Wake | Notice
+"""What a notification on the channel says."""
+
+
 def checked_schema(schema: str) -> str:
     """The schema name, if it is a plain lower-case identifier short enough to name a channel."""
     if not _SCHEMA.fullmatch(schema):
@@ -163,13 +181,20 @@ async def last_seq(conn: psycopg.AsyncConnection[Any], schema: str) -> int:
     return int(row[0]) if row else 0
 
 
-def parse_wake(payload: str) -> Wake | None:
-    """A notification's payload as a Wake, or None if it is not one (then it only prompts a read)."""
+def parse_wake(payload: str) -> Heard | None:
+    """A notification's payload as a Wake or a Notice, or None if it is neither (it only prompts a read)."""
     try:
         fields = json.loads(payload)
-        ward, seq = fields["ward"], fields["seq"]
-    except (ValueError, TypeError, KeyError):
+    except ValueError:
         return None
+    if not isinstance(fields, dict):
+        return None
+    if isinstance(fields.get("notice"), str):
+        admission = fields.get("admission")
+        return Notice(
+            fields["notice"], admission if isinstance(admission, str) else None, fields.get("timers") is True
+        )
+    ward, seq = fields.get("ward"), fields.get("seq")
     if not isinstance(ward, str) or not isinstance(seq, int):
         return None
     return Wake(ward, seq)
@@ -191,9 +216,9 @@ class OutboxFollower:
         self._publish = publish
         self.last_seq = after
 
-    async def on_wake(self, wake: Wake | None) -> None:
+    async def on_wake(self, wake: Heard | None) -> None:
         """Catch up with the outbox; a wake-up for an event already read costs nothing."""
-        if wake is not None and wake.seq <= self.last_seq:
+        if isinstance(wake, Wake) and wake.seq <= self.last_seq:
             return
         async with self._pool.connection() as conn:
             while True:
@@ -208,10 +233,10 @@ class OutboxFollower:
 class Fanout:
     """Listens on the schema's channel on a connection of its own and wakes ``on_wake`` (until ``stop()``).
 
-    ``on_wake(Wake)`` follows a notification; ``on_wake(None)`` asks for a read with no news: after each
-    (re)connection (notifications sent while not listening are lost) and every ``poll_every`` seconds,
-    after checking that the listening connection still answers. A dropped connection is reopened after
-    ``reconnect_after`` seconds; ``stop()`` ends ``run()`` at once.
+    ``on_wake(Wake)`` (or ``Notice``) follows a notification; ``on_wake(None)`` asks for a read with no
+    news: after each (re)connection (notifications sent while not listening are lost) and every
+    ``poll_every`` seconds, after checking that the listening connection still answers. A dropped
+    connection is reopened after ``reconnect_after`` seconds; ``stop()`` ends ``run()`` at once.
     """
 
     def __init__(
@@ -236,7 +261,7 @@ class Fanout:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def run(self, on_wake: Callable[[Wake | None], Awaitable[None]]) -> None:
+    async def run(self, on_wake: Callable[[Heard | None], Awaitable[None]]) -> None:
         """Listen, wake ``on_wake``, and reconnect when the connection drops, until ``stop()``. A database
         error raised by ``on_wake`` (its read failed) counts as a drop: the read is retried after
         reconnecting."""
@@ -247,7 +272,7 @@ class Fanout:
                 logger.warning("fan-out listener on %s dropped (%s)", self.channel, type(exc).__name__)
             await pause(self._stopping, self.reconnect_after)
 
-    async def _listen(self, on_wake: Callable[[Wake | None], Awaitable[None]]) -> None:
+    async def _listen(self, on_wake: Callable[[Heard | None], Awaitable[None]]) -> None:
         conn = await connect_dedicated(self._conninfo, self._application_name)
         try:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
@@ -267,7 +292,7 @@ class Fanout:
             await conn.close()
 
     async def _wake_on_notifications(
-        self, conn: psycopg.AsyncConnection[Any], on_wake: Callable[[Wake | None], Awaitable[None]]
+        self, conn: psycopg.AsyncConnection[Any], on_wake: Callable[[Heard | None], Awaitable[None]]
     ) -> None:
         while True:
             async for note in conn.notifies(timeout=self.poll_every):

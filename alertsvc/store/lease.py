@@ -122,6 +122,8 @@ class TimerLease:
         self._stopping = asyncio.Event()
         self.held = False
         self.backend_pid: int | None = None
+        self.tried = asyncio.Event()
+        """Set once the first try for the lock has been answered (held or not)."""
 
     def stop(self) -> None:
         """Ask ``run()`` to release the lease and return."""
@@ -151,7 +153,9 @@ class TimerLease:
                     self.held = True
                     logger.info("timer lease %r gained (backend %s)", self.name, self.backend_pid)
                     self._on_gained()
+                    self.tried.set()
                 else:
+                    self.tried.set()
                     await pause(self._stopping, self.retry_every)
             if self.held:
                 await self._ask(conn, "SELECT pg_advisory_unlock(%s)", self.key)

@@ -36,6 +36,7 @@ import psycopg_pool
 
 from alertsvc.errors import ConstraintViolation, StoreError, UniqueViolation
 from alertsvc.store.engine import Dialect, stored_value
+from alertsvc.store.fanout import channel_name
 from alertsvc.store.postgres_schema import STATEMENTS
 
 POOL_SIZE = 4
@@ -166,6 +167,10 @@ class PostgresDatabase:
         its data were only ever stored encrypted under its own key, destroyed first (crypto-shredding).
         """
         return True
+
+    def announce(self, payload: str) -> None:
+        """``NOTIFY`` the schema's channel: sent when the transaction commits, and only if it does."""
+        self.execute("SELECT pg_notify(?, ?)", [channel_name(self.schema), payload])
 
     def close(self) -> None:
         self.pool.close()

@@ -227,6 +227,9 @@ class SQLiteDatabase:
     def checkpoint(self) -> bool:
         return checkpoint_truncate(self.connection)
 
+    def announce(self, payload: str) -> None:
+        """Nothing: one process serves a SQLite file (a second is refused), so no one else is listening."""
+
     def close(self) -> None:
         self.connection.close()
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from alertsvc.store.fanout import Fanout, OutboxEvent, OutboxFollower, Wake, append_event, last_seq
+from alertsvc.store.fanout import Fanout, Heard, OutboxEvent, OutboxFollower, append_event, last_seq
 from alertsvc.store.lease import TimerLease
 
 
@@ -48,7 +48,7 @@ async def listen(url: str, schema: str, application_name: str, poll_every: float
 
         announced = 0
 
-        async def on_wake(wake: Wake | None) -> None:
+        async def on_wake(wake: Heard | None) -> None:
             nonlocal announced
             await follower.on_wake(wake)
             if fanout.connections != announced:  # caught up after a (re)connection
