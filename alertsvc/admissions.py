@@ -320,7 +320,7 @@ def _admission(db: Database, row: tuple[str, ...]) -> Admission:
         id=row[0],
         ward=row[1],
         bed=row[2],
-        label=sealing.unseal_text(db, row[0], row[3]),
+        label=sealing.unseal_text(db, row[0], row[3]) if row[3] else "",  # emptied by a purge
         patient=row[4],
         grant_id=row[5],
         not_before=parse_iso(row[6]),
