@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS doses (
 );
 CREATE INDEX IF NOT EXISTS doses_by_admission ON doses(admission, due);
 CREATE INDEX IF NOT EXISTS doses_by_ward ON doses(ward, due);
+CREATE INDEX IF NOT EXISTS doses_pending ON doses(due) WHERE outcome IS NULL;
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
     version INTEGER NOT NULL, status TEXT NOT NULL, severity_rank INTEGER NOT NULL,
