@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     created TEXT NOT NULL, updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_ward ON alerts(ward, status);
+CREATE INDEX IF NOT EXISTS alerts_by_admission ON alerts(admission, status);
 CREATE TABLE IF NOT EXISTS acknowledgements (
     id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL,
     nurse TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,
