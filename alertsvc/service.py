@@ -109,6 +109,8 @@ class Service:
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
+        self.checked_nodes: dict[str, frozenset[str]] = {}
+        """Admission id -> the knowledge's nodes its last check read (what a knowledge update may skip)."""
         self.locks = KeyedLocks()
         self.failpoints = failpoints.Failpoints(settings.failpoints)
         self.planned: dict[str, datetime] = {}
@@ -484,6 +486,7 @@ class Service:
         the other processes to drop theirs."""
         if patient is None:
             self.patient_cache.pop(admission_id, None)
+            self.checked_nodes.pop(admission_id, None)
         else:
             self.patient_cache[admission_id] = patient
         if self.cluster is not None:
