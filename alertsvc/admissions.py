@@ -140,6 +140,22 @@ def active_admissions(db: Database, *, ward: str | None = None) -> list[Admissio
     return [_admission(db, row) for row in db.execute(sql + " ORDER BY expires_at, id", params).fetchall()]
 
 
+def live_admission_times(db: Database) -> list[tuple[str, datetime, bool]]:
+    """(id, expires at, linked to a ledger server) of every active admission: what the timers need,
+    read without opening any sealed value."""
+    rows = db.execute("SELECT id, expires_at, ledger_url FROM admissions WHERE status = 'active'").fetchall()
+    return [(row[0], parse_iso(row[1]), bool(row[2])) for row in rows]
+
+
+def pending_dose_times(db: Database, *, after: datetime) -> list[tuple[str, datetime]]:
+    """(id, due) of every dose with no outcome due after ``after``, from the partial index
+    ``doses_pending``: what the timers need, read without opening any sealed value."""
+    rows = db.execute(
+        "SELECT id, due FROM doses WHERE outcome IS NULL AND due > ? ORDER BY due", [iso(after)]
+    ).fetchall()
+    return [(row[0], parse_iso(row[1])) for row in rows]
+
+
 def active_for_grant(db: Database, grant_id: str) -> Admission | None:
     """The grant's live admission (the database allows one), or None."""
     found = active_of_grant(db, grant_id)
@@ -332,7 +348,8 @@ def _admission(db: Database, row: tuple[str, ...]) -> Admission:
 
 
 def _dose(db: Database, stored: tuple[str, ...]) -> ScheduledDose:
-    row = [stored[0], stored[1], stored[2], *(sealing.unseal_text(db, stored[1], v) for v in stored[3:6])]
+    opened = (sealing.unseal_remembered(db, stored[1], v) for v in stored[3:6])  # read at every check
+    row = [stored[0], stored[1], stored[2], *opened]
     row += [stored[6], stored[7]]
     outcome_text = sealing.unseal_optional(db, stored[1], stored[8])
     outcome = None

@@ -10,7 +10,7 @@ its own ``unchecked`` finding instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -24,6 +24,7 @@ from alertsvc.knowledge.model import (
     Allergy,
     Finding,
     FlaggedReaction,
+    Ingredient,
     Medication,
     Route,
 )
@@ -56,6 +57,21 @@ class ClinicalInputs:
     """Each slice item that did not resolve (a medication, allergy or flagged reaction), and why not."""
     observations: tuple[LabValue, ...] = ()
     """The slice's observations (when the grant covers them), as the check's modifiers take them."""
+
+
+def checked_nodes(inputs: ClinicalInputs, doses: Iterable[ScheduledDose]) -> frozenset[str]:
+    """The knowledge's nodes an admission's check reads (``in:<RxCUI>`` of every ingredient she takes,
+    flagged, is allergic to or is scheduled; ``class:<id>`` of her class allergies): a knowledge update
+    touching none of them cannot change what her check finds (``knowledge_recheck``)."""
+    nodes: set[str] = set()
+    items: list[tuple[Ingredient, ...]] = [m.ingredients for m in inputs.medications]
+    items += [f.ingredients for f in inputs.flagged] + [a.ingredients for a in inputs.allergies]
+    items += [d.ingredients for d in doses]
+    for ingredients in items:
+        nodes.update(f"in:{i.rxcui}" for i in ingredients)
+    for allergy in inputs.allergies:
+        nodes.update(f"class:{c}" for c in allergy.class_ids)
+    return frozenset(nodes)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from alertsvc.knowledge.model import Finding
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.ledger import jws
 from alertsvc.ledger.identity import Identity
-from alertsvc.patient_data import Patient
+from alertsvc.patient_data import Patient, checked_nodes
 from alertsvc.schedule.mar import ScheduledDose
 from alertsvc.schedule.shifts import Ward
 from alertsvc.store import Database
@@ -67,6 +67,10 @@ class Checker(Protocol):
     ) -> list[Finding]: ...
 
     def plain_words(self, finding: Finding) -> dict[str, Any]: ...
+
+    @property
+    def checked_nodes(self) -> dict[str, frozenset[str]]:
+        """Admission id -> the knowledge's nodes its last check read."""
 
     def default_ward(self, ward_id: str) -> Ward: ...
 
@@ -105,6 +109,8 @@ class Prepared:
     now: datetime
     signed: tuple[Signed, ...]
     withdrawals: tuple[tuple[str, tuple[str, ...]], ...]
+    nodes: frozenset[str] = frozenset()
+    """The knowledge's nodes this check read (``patient_data.checked_nodes``)."""
 
 
 def read(service: Checker, admission: Admission) -> Inputs:
@@ -154,7 +160,8 @@ def prepare(
         token = jws.sign(claims, service.identity, typ=ALERT_TYPE)
         body, event = alert_store.alert_body(claims), _event_text(alert, token)
         signed.append(Signed(alert, reminded, token, body, event))
-    return Prepared(inputs, now, tuple(signed), tuple(changes.withdrawals_by_reason().items()))
+    nodes = checked_nodes(patient.inputs, inputs.doses)
+    return Prepared(inputs, now, tuple(signed), tuple(changes.withdrawals_by_reason().items()), nodes)
 
 
 def _event_text(alert: Alert, token: str) -> str:
@@ -188,6 +195,7 @@ def write(service: Checker, admission: Admission, ready: Prepared) -> list[Event
     (acknowledgements, follow-ups, overrides, upstream decisions); withdraw the rest, except alerts a
     follow-up keeps."""
     db, now = service.db, ready.now
+    service.checked_nodes[admission.id] = ready.nodes  # what a knowledge update may skip (knowledge_recheck)
     extras = alert_listing.listed_extras(db, [s.alert.id for s in ready.signed])
     events = []
     for s in ready.signed:

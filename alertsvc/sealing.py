@@ -47,8 +47,9 @@ KEK_HEADER = "alertsvc-kek-v1 "
 
 _ATTRIBUTE = "_alertsvc_keyring"
 
-REMEMBERED = 256
-"""Opened values (alert bodies and JWS) kept in memory per admission, for the ward's list."""
+REMEMBERED = 1024
+"""Opened values kept in memory per admission (alert bodies and JWS, for the ward's list; doses' drug,
+ingredients and dose, read at every check): a day's doses (~100) and alerts (~40) fit."""
 
 
 class Kek:

@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from alertsvc.cluster import Cluster
 
 ALERT_TYPE = reconciling.ALERT_TYPE
+TICK = "tick"
+"""The one timer that runs ``tick``, at the earliest instant anything wants one."""
 REVOKED = updates.REVOKED
 log = logging.getLogger("alertsvc.service")
 __all__ = ["Patient", "Service"]
@@ -107,8 +109,13 @@ class Service:
         self.lead = timedelta(minutes=settings.lead_time_minutes)
         self.overdue_grace = timedelta(minutes=settings.overdue_grace_minutes)
         self.patient_cache: dict[str, Patient] = {}
+        self.checked_nodes: dict[str, frozenset[str]] = {}
+        """Admission id -> the knowledge's nodes its last check read (what a knowledge update may skip)."""
         self.locks = KeyedLocks()
         self.failpoints = failpoints.Failpoints(settings.failpoints)
+        self.planned: dict[str, datetime] = {}
+        """Every instant the timers were last planned for, by what wants it (``expiry:<admission>``,
+        ``due:<dose>``, ``overdue:<dose>``, ``shift:<ward>``, ``poll:<admission>``...)."""
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
         self._deliveries: set[asyncio.Task[None]] = set()
@@ -323,24 +330,28 @@ class Service:
         self.rebuild_timers()
 
     def rebuild_timers(self) -> None:
-        """Arm one timer per wake-up the database calls for (see ``timers.wanted``); cancel the rest. In a
+        """Arm the timers the database calls for (``timers.wanted``: one tick at the earliest instant that
+        wants one, kept in ``planned`` by what wants it; a ledger read per linked admission; the next
+        delivery); cancel the rest. In a
         cluster, a process not holding the timer lease tells the one that does to plan again instead."""
         if not self.fires_timers:
             assert self.cluster is not None
             self.cluster.tell(timers=True)
             return
         ticks, polls = timers.wanted(self, self.clock())
+        self.planned = {**ticks, **polls}
         wakeup = delivery.next_wakeup(self.db)
-        deliveries = {} if wakeup is None else {"delivery": wakeup}
+        next_tick = timers.earliest(ticks)
+        armed = {
+            **({} if next_tick is None else {TICK: (next_tick, self.tick)}),
+            **({} if wakeup is None else {"delivery": (wakeup, self.deliver)}),
+            **{job_id: (when, self.poll_ledgers) for job_id, when in polls.items()},
+        }
         for job_id, _ in self.runner.jobs():
-            if job_id not in ticks and job_id not in polls and job_id not in deliveries:
+            if job_id not in armed:
                 self.runner.cancel(job_id)
-        for job_id, when in deliveries.items():
-            self.runner.at(job_id, when, self.deliver)
-        for job_id, when in ticks.items():
-            self.runner.at(job_id, when, self.tick)
-        for job_id, when in polls.items():
-            self.runner.at(job_id, when, self.poll_ledgers)
+        for job_id, (when, work) in armed.items():
+            self.runner.at(job_id, when, work)
         self.watchers.sync()  # and one watch per linked admission, on its current grant
 
     async def deliver(self) -> None:
@@ -475,6 +486,7 @@ class Service:
         the other processes to drop theirs."""
         if patient is None:
             self.patient_cache.pop(admission_id, None)
+            self.checked_nodes.pop(admission_id, None)
         else:
             self.patient_cache[admission_id] = patient
         if self.cluster is not None:

@@ -2,9 +2,10 @@
 
 The database, not the scheduler, is the truth: after every change (and at start-up) the service asks
 ``wanted`` for the instant of every expiry, dose reminder, dose due, dose overdue (due + grace), shift
-change, owed WAL checkpoint, Idempotency-Key expiry and ledger read, and arms one date-triggered timer per
-entry (``alertsvc.schedule.runner``). A timer only wakes the service up; ``Service.tick`` then does
-whatever is due by its clock.
+change, owed WAL checkpoint, Idempotency-Key expiry and ledger read. It arms one date-triggered timer
+(``alertsvc.schedule.runner``) at the earliest of the instants that call for a tick (``earliest``), and one
+per linked admission's ledger read. A timer only wakes the service up; ``Service.tick`` then does whatever
+is due by its clock. ``wanted`` reads times only (no sealed value is opened), from indexed columns.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from typing import Protocol
 
 from alertsvc import admissions as adm
 from alertsvc import idempotency
-from alertsvc.admissions import Admission
 from alertsvc.alerts import follow_up_store
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event
 from alertsvc.clock import iso
 from alertsvc.config import Settings
-from alertsvc.schedule.overdue import overdue_at
 from alertsvc.schedule.shifts import Ward, shift_at
 from alertsvc.store import Database
 
@@ -59,18 +58,19 @@ def wanted(inputs: TimerInputs, now: datetime) -> tuple[dict[str, datetime], dic
     ticks: dict[str, datetime] = {}
     polls: dict[str, datetime] = {}
     poll_every = timedelta(seconds=inputs.settings.ledger_poll_seconds)
-    for admission in adm.active_admissions(db):
-        ticks[f"expiry:{admission.id}"] = admission.expires_at
-        if admission.ledger_url:
-            polls[f"poll:{admission.id}"] = next_poll(inputs.next_polls, poll_every, admission, now)
+    for admission_id, expires_at, linked in adm.live_admission_times(db):
+        ticks[f"expiry:{admission_id}"] = expires_at
+        if linked:
+            polls[f"poll:{admission_id}"] = min(
+                inputs.next_polls.get(admission_id) or now + poll_every, expires_at
+            )
     for alert in alert_store.dose_reminders(db):
         if alert.reminded_dose != alert.dose:
             ticks[f"dose:{alert.alert}"] = max(now, alert.due - inputs.lead)
-    for dose in adm.doses(db):
-        if dose.outcome is None and dose.due > now:
-            ticks[f"due:{dose.id}"] = dose.due
-        if dose.outcome is None and overdue_at(dose, inputs.overdue_grace) > now:
-            ticks[f"overdue:{dose.id}"] = overdue_at(dose, inputs.overdue_grace)
+    for dose_id, due in adm.pending_dose_times(db, after=now - inputs.overdue_grace):
+        if due > now:
+            ticks[f"due:{dose_id}"] = due
+        ticks[f"overdue:{dose_id}"] = due + inputs.overdue_grace  # after ``now``: see the query
     for ward in adm.all_wards(db):
         ticks[f"shift:{ward.id}"] = shift_at(ward, now).end
     ticks.update(follow_up_store.wake_ups(db, now))  # follow-ups coming back to the top, or let go
@@ -82,11 +82,10 @@ def wanted(inputs: TimerInputs, now: datetime) -> tuple[dict[str, datetime], dic
     return ticks, polls
 
 
-def next_poll(
-    next_polls: Mapping[str, datetime], poll_every: timedelta, admission: Admission, now: datetime
-) -> datetime:
-    """When to read this admission's ledger next (never after its grant ends)."""
-    return min(next_polls.get(admission.id) or now + poll_every, admission.expires_at)
+def earliest(ticks: Mapping[str, datetime]) -> datetime | None:
+    """When the next tick is wanted: ``tick`` does whatever is due by its clock, so one timer at the
+    earliest instant stands for all of them (armed again after every tick and every change)."""
+    return min(ticks.values(), default=None)
 
 
 def present_shift(db: Database, ward: Ward, now: datetime) -> list[Event]:

@@ -16,6 +16,7 @@ from typing import Any
 from alertsvc import knowledge_recheck, sealing
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
+from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
@@ -83,17 +84,25 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
             )
             north = service.hub.subscribe("north")
 
-            knowledge_recheck.use_knowledge(service, without)
-            done = await knowledge_recheck.recheck_all(service)
-            assert done.admissions == 2
+            # A new version with the same rules and classes touches no check: nothing to do.
+            touched = knowledge_recheck.use_knowledge(service, dataclasses.replace(original, version="same"))
+            assert touched == frozenset()
+            done = await knowledge_recheck.recheck_all(service, touched)
+            assert (done.admissions, done.skipped, done.events) == (0, 2, 0)
+
+            touched = knowledge_recheck.use_knowledge(service, without)
+            assert touched is not None and {"in:36567", "in:21212"} <= touched  # simvastatin, clarithromycin
+            done = await knowledge_recheck.recheck_all(service, touched)
+            assert (done.admissions, done.skipped) == (2, 0)
             withdrawn = interaction_alerts(service)
             assert set(withdrawn) == set(before)
             assert {s for s, _, _ in withdrawn.values()} == {"withdrawn"}
             told = await asyncio.wait_for(north.next(), 5)
             assert told is not None and told.type == "withdrawn" and told.ward == "north"
 
-            knowledge_recheck.use_knowledge(service, original)
-            done = await knowledge_recheck.recheck_all(service)
+            done = await knowledge_recheck.recheck_all(
+                service, knowledge_recheck.use_knowledge(service, original)
+            )
             revived = interaction_alerts(service)
             assert set(revived) == set(before)  # the same alerts, not new ones colliding with the old
             for alert_id, (status, version, _) in revived.items():
@@ -106,3 +115,22 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
             await service.stop()
 
     asyncio.run(scenario())
+
+
+def test_what_a_knowledge_update_touched() -> None:
+    kb = load_knowledge(Settings().data_dir)
+    assert knowledge_recheck.changed_nodes(kb, kb) == frozenset()
+    rule = next(r for r in kb.rules if r.left.startswith("in:") and r.right.startswith("in:"))
+    fewer = dataclasses.replace(kb, rules=tuple(r for r in kb.rules if r != rule))
+    assert knowledge_recheck.changed_nodes(kb, fewer) == frozenset({rule.left, rule.right})
+    group = next(c for c in kb.classes.values() if len(c.members) > 1)
+    smaller = dataclasses.replace(
+        kb,
+        classes=kb.classes
+        | {group.id: dataclasses.replace(group, members=frozenset(list(group.members)[1:]))},
+    )
+    assert knowledge_recheck.changed_nodes(kb, smaller) == {f"class:{group.id}"} | {
+        f"in:{m}" for m in group.members
+    }
+    renamed = dataclasses.replace(kb, names=kb.names | {"zzq new name": ("36567",)})
+    assert knowledge_recheck.changed_nodes(kb, renamed) is None  # names may change any check

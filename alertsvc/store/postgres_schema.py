@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS doses (
 );
 CREATE INDEX IF NOT EXISTS doses_by_admission ON doses(admission, due);
 CREATE INDEX IF NOT EXISTS doses_by_ward ON doses(ward, due);
+CREATE INDEX IF NOT EXISTS doses_pending ON doses(due) WHERE outcome IS NULL;
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, admission TEXT NOT NULL, ward TEXT NOT NULL, dedupe TEXT NOT NULL UNIQUE,
     version INTEGER NOT NULL, status TEXT NOT NULL, severity_rank INTEGER NOT NULL,
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     created TEXT NOT NULL, updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_ward ON alerts(ward, status);
+CREATE INDEX IF NOT EXISTS alerts_by_admission ON alerts(admission, status);
 CREATE TABLE IF NOT EXISTS acknowledgements (
     id TEXT PRIMARY KEY, alert TEXT NOT NULL, admission TEXT NOT NULL, ward TEXT NOT NULL,
     nurse TEXT NOT NULL, shift TEXT NOT NULL, shift_start TEXT NOT NULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -101,6 +102,16 @@ def test_the_same_finding_again_changes_nothing_and_a_higher_severity_is_a_new_v
     [(second, _)] = run([finding("critical")], [dose("d2", 12)], [stored(first)]).upserts
     assert (second.id, second.version) == (first.id, 2)
     assert second.created == first.created
+
+
+def test_new_knowledge_finding_the_same_words_keeps_the_alert_and_new_words_make_a_version() -> None:
+    [(first, _)] = run([finding("major")], [dose("d2", 12)], []).upserts
+    assert "knowledge kb-test." in first.claims()["detail"]
+    same = dataclasses.replace(finding("major"), knowledge_version="kb-next")
+    assert run([same], [dose("d2", 12)], [stored(first)]).upserts == ()  # not re-signed, not re-sent
+    reworded = dataclasses.replace(same, management="Hold; page the prescriber.")
+    [(second, _)] = run([reworded], [dose("d2", 12)], [stored(first)]).upserts
+    assert second.version == 2 and second.claims()["knowledge_version"] == "kb-next"
 
 
 def test_a_dose_coming_due_is_reminded_once() -> None:

@@ -58,7 +58,7 @@ def test_a_revocation_at_0300_reaches_50_open_streams_and_leaves_nothing_behind(
         due = (running.clock.now + timedelta(hours=5)).isoformat()
         body = {"administrations": [{"admission": admission, "drug": "ibuprofen", "due": due}]}
         assert client.post(f"/wards/{WARD}/schedule", json=body).status_code == 201
-    assert any(job.endswith(admission) for job, _ in running.service.runner.jobs())
+    assert any(job.endswith(admission) for job in running.service.planned)
 
     ids = _ids_of(running.settings.db_path, admission)
     assert len(ids) >= 3  # the admission, its dose, its alerts
@@ -83,7 +83,7 @@ def test_a_revocation_at_0300_reaches_50_open_streams_and_leaves_nothing_behind(
         body = {"administrations": [{"admission": admission, "drug": "ibuprofen", "due": due}]}
         assert client.post(f"/wards/{WARD}/schedule", json=body).status_code == 404
         assert client.get(f"/wards/{WARD}/alerts").json()["alerts"] == []
-    assert not [job for job, _ in running.service.runner.jobs() if any(i in job for i in ids)]
+    assert not [job for job in running.service.planned if any(i in job for i in ids)]
     assert drug_names_in(running.settings.db_path, ("warfarin", "ibuprofen", "wheeze")) == []
 
 

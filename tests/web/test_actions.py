@@ -127,7 +127,7 @@ def test_hold_and_tell_holds_the_dose_and_follows_up_across_shifts(
     version = night["alert"]["version"]
 
     # 03:10, unanswered: the timer brought it back to the top, a new signed version.
-    assert "follow-up:" + answer["follow_up"]["id"] in dict(running.service.runner.jobs())
+    assert "follow-up:" + answer["follow_up"]["id"] in running.service.planned
     clock.now = at(3, 10)
     running.run(running.service.tick())
     back = view(running)
@@ -170,7 +170,7 @@ def test_hold_and_tell_holds_the_dose_and_follows_up_across_shifts(
     after = critical(view(running))
     assert after["awaiting_prescriber_since"] is None and after["back_on_top"] is False
     assert after["alert"]["follow_up"]["resolution"] == "order-changed"
-    assert "follow-up:" + answer["follow_up"]["id"] not in dict(running.service.runner.jobs())
+    assert "follow-up:" + answer["follow_up"]["id"] not in running.service.planned
 
 
 def test_holding_the_last_dose_does_not_hide_the_alert(

@@ -88,12 +88,12 @@ def test_each_missed_dose_gets_one_signed_overdue_alert_until_its_outcome_is_rec
     ibuprofen, paracetamol, amoxicillin = (d["id"] for d in response.json()["administrations"])
 
     # A timer at due + grace (30 min) for every dose with no outcome.
-    jobs = dict(running.service.runner.jobs())
+    jobs = running.service.planned
     for dose in (ibuprofen, paracetamol, amoxicillin):
         assert jobs[f"overdue:{dose}"] == SEVEN + timedelta(minutes=30)
     running.clock.now = DAY.replace(hour=6, minute=50)
     record(running, amoxicillin, "given")
-    assert f"overdue:{amoxicillin}" not in dict(running.service.runner.jobs())
+    assert f"overdue:{amoxicillin}" not in running.service.planned
 
     tick_at(running, SEVEN + timedelta(minutes=29, seconds=59))  # inside the grace: nothing yet
     assert overdue_raised(running.settings.db_path) == []

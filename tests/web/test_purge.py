@@ -61,7 +61,7 @@ def test_a_blocked_checkpoint_is_owed_then_done_and_the_bytes_are_gone(tmp_path:
                 clock[0] = NOW + timedelta(hours=3)
                 await service.tick()
                 owed_while_blocked = service.checkpoint_owed
-                jobs = [job for job, _ in service.runner.jobs()]
+                jobs = list(service.planned)
                 reader.execute("COMMIT")
             await service.tick()
             return owed_while_blocked, service.checkpoint_owed, jobs

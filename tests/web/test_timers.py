@@ -58,7 +58,9 @@ def test_timers_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path) ->
         await service.start()
         try:
             admission, dose = await _admit_with_a_dose(service, tmp_path)
-            return admission, dose, dict(service.runner.jobs())
+            armed = dict(service.runner.jobs())  # one tick, at the earliest instant planned
+            assert armed == {"tick": min(service.planned.values())}, armed
+            return admission, dose, dict(service.planned)
         finally:
             await service.stop()
 
@@ -66,7 +68,7 @@ def test_timers_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path) ->
         service = Service(_settings(tmp_path), clock=lambda: NOW + timedelta(minutes=5))
         await service.start()
         try:
-            return dict(service.runner.jobs())
+            return dict(service.planned)
         finally:
             await service.stop()
 
