@@ -75,8 +75,11 @@ check: install
 	$(VENV)/bin/ruff check alertsvc tests bench
 	$(VENV)/bin/mypy
 
-bench: install
-	$(PY) -m bench  # writes BENCHMARKS.md and docs/bench/*.png; `$(PY) -m bench bench.x` runs one module
+# The simulated hospital runs on SQLite, then on PostgreSQL (ALERTSVC_BENCH_DATABASE_URL, default the local
+# test server, in a schema of its own), side by side.
+ALERTSVC_BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+bench: install postgres
+	ALERTSVC_BENCH_DATABASE_URL='$(ALERTSVC_BENCH_DATABASE_URL)' $(PY) -m bench  # writes BENCHMARKS.md and docs/bench/*.png; `$(PY) -m bench bench.x` runs one module
 
 # Runs too long for CI's budget, at full size; each prints its counts. `make test` runs each reduced:
 # schemathesis at 25 examples per operation, stream churn at 200 clients x 3 cycles, kill -9 at 5 runs.
