@@ -332,8 +332,8 @@ class Service:
     def rebuild_timers(self) -> None:
         """Arm the timers the database calls for (``timers.wanted``: one tick at the earliest instant that
         wants one, kept in ``planned`` by what wants it; a ledger read per linked admission; the next
-        delivery); cancel the rest. In a
-        cluster, a process not holding the timer lease tells the one that does to plan again instead."""
+        delivery); cancel the rest. In a cluster, a process not holding the timer lease tells the one
+        that does to plan again instead."""
         if not self.fires_timers:
             assert self.cluster is not None
             self.cluster.tell(timers=True)
