@@ -144,7 +144,7 @@ def measure(scale: Scale | None = None) -> Measured:
         result.series |= postgres.series
         result.lines += postgres.lines
     if scale.streams:
-        fan = fan_out(scale.streams)
+        fan = fan_out(scale.streams, server)
         result.figures += fan.figures
         result.series |= fan.series
         result.lines += fan.lines
@@ -339,9 +339,7 @@ async def hospital(scale: Scale, *, engine: str, database_url: str = "") -> Meas
                     recheck_times.append((time.perf_counter() - t) * 1000)
                     changed, checked = max(changed, done.events), max(checked, done.admissions)
             result.figures.append(
-                summarise(
-                    f"re-check after a knowledge update{tag}", recheck_times, "ms", note="target < 1 s"
-                )
+                summarise(f"re-check after a knowledge update{tag}", recheck_times, "ms", note="target < 1 s")
             )
             result.series[f"re-check after a knowledge update{tag}"] = recheck_times
 
@@ -401,22 +399,36 @@ async def hospital(scale: Scale, *, engine: str, database_url: str = "") -> Meas
     return result
 
 
-def fan_out(clients: tuple[int, ...]) -> Measured:
-    """Flagged reaction -> alert at each number of stream clients on one service process."""
+SPREAD = 4
+"""Service processes the streams are spread over, on PostgreSQL, beside the one-process figures."""
+
+
+def fan_out(clients: tuple[int, ...], server: str = "") -> Measured:
+    """Flagged reaction -> alert at each number of stream clients on one service process (SQLite) and,
+    with a PostgreSQL ``server``, the largest number spread over ``SPREAD`` processes of a cluster."""
     from bench import service_bench
 
     result = Measured(MODULE)
     first, usual = None, service_bench.CLIENTS
-    for count in clients:
-        name = f"flag -> alert at {count:,} streams"
+    runs: list[tuple[str, int, int]] = [(f"flag -> alert at {n:,} streams", n, 1) for n in clients]
+    if server and clients:
+        runs.append(
+            (f"flag -> alert at {max(clients):,} streams over {SPREAD} processes", max(clients), SPREAD)
+        )
+    for name, count, processes in runs:
         service_bench.CLIENTS = count  # its fan-out holds this many streams
         try:
-            line = service_bench.fan_out()
+            if processes == 1:
+                line = service_bench.fan_out()
+            else:
+                with bench_schema(server) as url:
+                    line = service_bench.fan_out(processes, url)
         except Exception as exc:  # the hospital's figures, measured first, are kept; the report says why
             result.lines.append(f"{name}: did not complete ({type(exc).__name__}: {exc})")
             continue
         latencies = [s * 1000 for s in service_bench.last_latencies]
-        result.figures.append(summarise(name, latencies, "ms", ratio_to=first))
+        same = f"flag -> alert at {count:,} streams"
+        result.figures.append(summarise(name, latencies, "ms", ratio_to=same if processes > 1 else first))
         result.series[name] = latencies
         result.lines.extend(line)
         first = first or name

@@ -191,20 +191,23 @@ def _p99(values: list[int]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def fan_out() -> list[str]:
-    """From a flagged reaction arriving to the alert being read by each of 1,000 stream clients."""
+def fan_out(processes: int = 1, database_url: str = "") -> list[str]:
+    """From a flagged reaction arriving to the alert being read by each of ``CLIENTS`` stream clients,
+    spread evenly over ``processes`` service processes (more than one share PostgreSQL at
+    ``database_url``: a cluster; the update goes to the first)."""
+    if processes > 1 and not database_url:
+        raise ValueError("several processes need a PostgreSQL database_url")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        with closing(socket.socket()) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        ports = [_free_port() for _ in range(processes)]
         env = {
             **os.environ,
             "ALERTSVC_DB_PATH": str(folder / "s.db"),
             "ALERTSVC_SERVICE_KEY": str(folder / "s.key"),
-            "ALERTSVC_PORT": str(port),
             "ALERTSVC_WARDS": f"{WARD}=Europe/London",
         }
+        if database_url:
+            env["ALERTSVC_DATABASE_URL"] = database_url
         service = Identity.generate()
         service.save(folder / "s.key")
         now = utc_now()
@@ -241,33 +244,41 @@ def fan_out() -> list[str]:
             issue_staff_token(service, ward=WARD, name=f"n{i}", role="nurse", now=now, hours=1)
             for i in range(CLIENTS)
         ]
-        url = f"http://127.0.0.1:{port}"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alertsvc", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        url = f"http://127.0.0.1:{ports[0]}"
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-m", "alertsvc", "serve"],
+                env=env | {"ALERTSVC_PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for port in ports
+        ]
         try:
-            _wait_up(url)
+            for port in ports:
+                _wait_up(f"http://127.0.0.1:{port}")
             admitted = httpx.post(
                 url + "/admissions", json=body, headers={"Authorization": f"Bearer {admission}"}, timeout=30
             ).json()
             last = httpx.get(
                 f"{url}/wards/{WARD}/alerts", headers={"Authorization": f"Bearer {nurse}"}, timeout=30
             ).json()["last_event_id"]
-            clients = _clients(port, nurses, last, url, admitted["admission"], update, admission)
+            clients = _clients(ports, nurses, last, admitted["admission"], update, admission)
             latencies = uvloop.run(clients)  # the client side must not be the bottleneck
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+            for process in running:
+                process.send_signal(signal.SIGTERM)
+            for process in running:
+                process.wait(30)
     latencies.sort()
     last_latencies[:] = latencies
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    spread = f" over {processes} processes" if processes > 1 else ""
     return [
-        f"flagged reaction -> alert at {len(latencies)} stream clients: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms (the update request answered in {answered[0] * 1000:.1f} ms)"
+        f"flagged reaction -> alert at {len(latencies)} stream clients{spread}: p50 {p50:.1f} ms, "
+        f"p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms "
+        f"(the update request answered in {answered[0] * 1000:.1f} ms)"
     ]
 
 
@@ -278,7 +289,7 @@ last_latencies: list[float] = []
 
 
 async def _clients(
-    port: int, tokens: list[str], last: int, url: str, admission: str, update: bytes, admission_token: str
+    ports: list[int], tokens: list[str], last: int, admission: str, update: bytes, admission_token: str
 ) -> list[float]:
     def request(token: str) -> bytes:
         return (
@@ -291,7 +302,7 @@ async def _clients(
     sent_at: list[float] = []
     answered.clear()
 
-    async def client(token: str) -> float:
+    async def client(token: str, port: int) -> float:
         nonlocal connected
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(request(token))
@@ -310,7 +321,7 @@ async def _clients(
         writer.close()
         return received - sent_at[0]
 
-    tasks = [asyncio.create_task(client(token)) for token in tokens]
+    tasks = [asyncio.create_task(client(t, ports[i % len(ports)])) for i, t in enumerate(tokens)]
     await asyncio.wait_for(all_connected.wait(), 60)
     await asyncio.sleep(1.0)  # let the server finish subscribing every stream
     # The update goes out as one raw HTTP request on an open connection, so the figure is the service's
@@ -320,7 +331,7 @@ async def _clients(
         f"Authorization: Bearer {admission_token}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(update)}\r\nConnection: close\r\n\r\n"
     ).encode()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", ports[0])
     sent_at.append(time.perf_counter())
     writer.write(head + update)
     await writer.drain()
@@ -330,6 +341,12 @@ async def _clients(
     answered.append(time.perf_counter() - sent_at[0])
     writer.close()
     return list(await asyncio.wait_for(asyncio.gather(*tasks), 60))
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_up(url: str) -> None:
