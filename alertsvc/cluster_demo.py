@@ -17,12 +17,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import psycopg
 from psycopg import sql
 
+from alertsvc import store
 from alertsvc.access import issue_staff_token
 from alertsvc.clock import ShiftedClock, utc_now
 from alertsvc.demo import DAY_ACKNOWLEDGED_AT, WARD, ZONE, _last_local, prepare, seed
@@ -32,11 +32,6 @@ from alertsvc.service import Service
 SCHEMA = "alertsvc_cluster"
 PORTS = (8001, 8002, 8003)
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def schema_url(server: str) -> str:
-    joiner = "&" if "?" in server else "?"
-    return f"{server}{joiner}options={quote(f'-csearch_path={SCHEMA}')}"
 
 
 def fresh_schema(server: str) -> None:
@@ -62,7 +57,7 @@ def main() -> int:
 
     server = os.environ.get("ALERTSVC_DATABASE_URL", DEFAULT_SERVER)
     fresh_schema(server)
-    url = schema_url(server)
+    url = store.with_schema(server, SCHEMA)
     folder = Path("run/cluster")
     settings = dataclasses.replace(prepare(folder, dict(os.environ)), database_url=url)
     now = utc_now()
@@ -87,7 +82,7 @@ def main() -> int:
     processes = {
         port: subprocess.Popen(
             [sys.executable, "-m", "alertsvc", "serve", "--port", str(port)],
-            env=env | {"ALERTSVC_PORT": str(port)},
+            env=env,
         )
         for port in PORTS
     }

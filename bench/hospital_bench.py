@@ -42,9 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from alertsvc import knowledge_recheck, schedule_desk, sealing
+from alertsvc import knowledge_recheck, schedule_desk, sealing, store
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
@@ -159,9 +158,8 @@ def bench_schema(server: str) -> Iterator[str]:
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {BENCH_SCHEMA}")
-    joiner = "&" if "?" in server else "?"
     try:
-        yield f"{server}{joiner}options={quote(f'-csearch_path={BENCH_SCHEMA}')}"
+        yield store.with_schema(server, BENCH_SCHEMA)
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")

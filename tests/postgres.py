@@ -18,7 +18,6 @@ import sqlite3
 from contextlib import AbstractContextManager, closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 
@@ -51,8 +50,7 @@ def fresh_schema() -> str:
 
 def schema_url(schema: str) -> str:
     """The test server's URL with ``search_path`` set to ``schema`` (every table is made there)."""
-    joiner = "&" if "?" in server_url() else "?"
-    return f"{server_url()}{joiner}options={quote(f'-csearch_path={schema}')}"
+    return store.with_schema(server_url(), schema)
 
 
 def drop_schema(schema: str) -> None:

@@ -11,6 +11,7 @@ The rest of the service writes one SQL for both (see ``store.engine``) and wraps
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from alertsvc.errors import ConfigError
 from alertsvc.store.engine import Database, Dialect, Rows, write
@@ -38,10 +39,18 @@ __all__ = [
     "owe",
     "schema_version",
     "set_schema_version",
+    "with_schema",
     "write",
 ]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def with_schema(server_url: str, schema: str) -> str:
+    """``server_url`` with the connection's ``search_path`` set to ``schema``: every table is made and read
+    there (a test's, the bench's, the cluster demo's schema of one server)."""
+    joiner = "&" if "?" in server_url else "?"
+    return f"{server_url}{joiner}options={quote(f'-csearch_path={schema}')}"
 
 
 def open_database(db_path: Path, database_url: str | None = None) -> Database:
