@@ -107,9 +107,10 @@ class Cluster:
             events, last = alert_store.events_after(self.service.db, self.last_seq, limit=READ_PAGE)
             for event in events:
                 self.service.hub.publish(event)
-            if last == self.last_seq:
-                return
+            read_all = last - self.last_seq < READ_PAGE  # fewer rows than a page: no second read
             self.last_seq = last
+            if read_all:
+                return
 
     def tell(self, *, admission: str | None = None, timers: bool = False) -> None:
         """Tell the other processes that ``admission``'s data changed and/or that timers may have."""
