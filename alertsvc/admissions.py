@@ -156,6 +156,19 @@ def pending_dose_times(db: Database, *, after: datetime) -> list[tuple[str, date
     return [(row[0], parse_iso(row[1])) for row in rows]
 
 
+def admissions_with_doses_due(db: Database, windows: list[tuple[datetime, datetime]]) -> set[str]:
+    """The admissions with a dose that has no outcome and is due within one of ``windows`` (each from,
+    exclusive, until, inclusive), from the partial index ``doses_pending``."""
+    found: set[str] = set()
+    for since, until in windows:
+        rows = db.execute(
+            "SELECT DISTINCT admission FROM doses WHERE outcome IS NULL AND due > ? AND due <= ?",
+            [iso(since), iso(until)],
+        ).fetchall()
+        found.update(row[0] for row in rows)
+    return found
+
+
 def active_for_grant(db: Database, grant_id: str) -> Admission | None:
     """The grant's live admission (the database allows one), or None."""
     found = active_of_grant(db, grant_id)

@@ -11,11 +11,11 @@ Any HTTP load balancer may send any request to any process; what they share is t
   to any other and resumes by ``Last-Event-ID`` from the same table.
 - **Timers.** Exactly one process fires timers (doses due and overdue, shift changes, expiries, ledger
   reads and watches, deliveries): the holder of the timer lease (``store.lease``). When it gains the lease
-  it runs a tick, which raises what fell due while nobody held it (once: alerts are deduplicated in the
-  database), and plans its timers; when it loses it, it cancels them and its ledger watches at once. A
-  process that changed something while not holding the lease tells the holder to plan again (a
-  ``Notice`` with ``timers``); the holder also plans again every ``REPLAN_EVERY`` seconds, in case a
-  notice was lost.
+  it runs a tick that re-checks every admission (a sweep), which raises what fell due while nobody held it
+  (once: alerts are deduplicated in the database), and plans its timers; when it loses it, it cancels
+  them and its ledger watches at once. A process that changed something while not holding the lease
+  tells the holder to plan again (a ``Notice`` with ``timers``); the holder also plans again every
+  ``REPLAN_EVERY`` seconds, in case a notice was lost.
 - **Caches.** A process that changed an admission's data tells the others (a ``Notice`` naming the
   admission), which drop what they keep of it: the verified slice and its data key (a purged
   admission's key then goes from every process). When the listener reconnects, notices may have been
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc.alerts import store as alert_store
 from alertsvc.store.fanout import Fanout, Heard, Notice
-from alertsvc.store.lease import TimerLease
+from alertsvc.store.lease import LeaseThread
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -56,7 +56,7 @@ class Cluster:
         self.id = secrets.token_hex(6)
         """This process, in the notices it sends (so it ignores its own)."""
         self.fanout = Fanout(url, schema, poll_every=poll_every, application_name="alertsvc fan-out")
-        self.lease = TimerLease(
+        self.lease = LeaseThread(  # its checks answered however busy this loop is
             url,
             f"{schema}:timers",
             on_gained=self._gained,
@@ -82,7 +82,7 @@ class Cluster:
         answered, and, when the lease was gained, once its first tick is done."""
         self.last_seq = alert_store.last_seq(self.service.db)
         self._spawn(self.fanout.run(self._heard), "fan-out")
-        self._spawn(self.lease.run(), "timer lease")
+        self.lease.start()
         self._spawn(self._replan_now_and_then(), "re-plan")
         await asyncio.wait_for(self.lease.tried.wait(), FIRST_TRY_TIMEOUT)
         if self._gaining is not None:
@@ -90,7 +90,7 @@ class Cluster:
 
     async def stop(self) -> None:
         """Release the lease (another process takes over at once) and stop listening."""
-        self.lease.stop()
+        await self.lease.stop()
         self.fanout.stop()
         tasks = list(self._tasks)
         for task in tasks:
@@ -134,6 +134,7 @@ class Cluster:
 
     def _gained(self) -> None:
         log.info("process %s now fires the timers", self.id)
+        self.service.swept_at = None  # others ticked meanwhile: the first tick re-checks everyone
         self._gaining = self._spawn(self.service.tick(), "tick on gaining the lease")
 
     def _lost(self) -> None:

@@ -10,8 +10,9 @@ read one of them in line with it:
     re-normalise  each admission's verified slice (already verified: its signatures are not checked again),
                   in one worker thread
     prepare       check, plan and sign every admission (``reconciling.prepare``), in one worker thread
-    write         one transaction: each admission's alerts and their events (``reconciling.reconcile``,
-                  which prepares again, there and then, any admission changed while this ran)
+    write         each admission's alerts and their events (``reconciling.reconcile``, which prepares
+                  again, there and then, any admission changed while this ran), RECHECK_CHUNK admissions
+                  per transaction, published as each commits
 
 Only rules and classes are diffed node by node: an update that changes anything else (names, products,
 brands, display names, sources) may change any check, and re-checks every admission. So does one on a
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import lookups, reconciling, store
+from alertsvc import lookups, reconciling, store, ticking
 from alertsvc.alerts.hub import Event
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import KnowledgeBase
@@ -117,18 +118,22 @@ async def recheck_all(service: Service, touched: Touched = None) -> Rechecked:
         ]
 
     ready = await anyio.to_thread.run_sync(prepare_all)
-    events: list[Event] = []
-    with store.write(service.db):
-        for admission, patient, prepared in zip(active, patients, ready, strict=True):
-            current = adm.get_admission(service.db, admission.id)
-            if current is None or not current.active:  # ended while this was prepared
-                continue
-            events.extend(service.reconcile(admission, patient, now, prepared))
-    for admission, patient in zip(active, patients, strict=True):
-        service.patient_cache[admission.id] = patient
-    service.publish(events)
+    published = 0
+    checked = list(zip(active, patients, ready, strict=True))
+    for start in range(0, len(checked), ticking.RECHECK_CHUNK):  # the loop serves others between chunks
+        events: list[Event] = []
+        with store.write(service.db):
+            for admission, patient, prepared in checked[start : start + ticking.RECHECK_CHUNK]:
+                current = adm.get_admission(service.db, admission.id)
+                if current is None or not current.active:  # ended while this was prepared
+                    continue
+                events.extend(service.reconcile(admission, patient, now, prepared))
+                service.patient_cache[admission.id] = patient
+        service.publish(events)
+        published += len(events)
+        await anyio.sleep(0)
     service.rebuild_timers()
-    return Rechecked(admissions=len(active), events=len(events), skipped=len(everyone) - len(active))
+    return Rechecked(admissions=len(active), events=published, skipped=len(everyone) - len(active))
 
 
 def _may_change(service: Service, admission: str, touched: Touched) -> bool:

@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import (
-    alert_actions,
     audit,
     bedside,
     delivery,
-    ending,
     failpoints,
     idempotency,
     intake,
@@ -38,6 +36,7 @@ from alertsvc import (
     reconciling,
     sealing,
     store,
+    ticking,
     timers,
     updates,
 )
@@ -116,6 +115,11 @@ class Service:
         self.planned: dict[str, datetime] = {}
         """Every instant the timers were last planned for, by what wants it (``expiry:<admission>``,
         ``due:<dose>``, ``overdue:<dose>``, ``shift:<ward>``, ``poll:<admission>``...)."""
+        self.checked_until: datetime | None = None
+        """The clock of the last tick: the next re-checks what fell due after it (``alertsvc.ticking``)."""
+        self.swept_at: datetime | None = None
+        """When a tick last re-checked every active admission (None: the next tick does)."""
+        self.last_tick: ticking.Ticked | None = None
         self.next_polls: dict[str, datetime] = {}
         """When each admission admitted by grant link reads its patient's ledger next."""
         self._deliveries: set[asyncio.Task[None]] = set()
@@ -305,29 +309,11 @@ class Service:
     # -- timers ------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Everything due by now: expiries, shift changes, doses due or overdue (at start-up: what fell
-        due while down, once, as alerts are deduplicated in the database). Safe to call at any time; in a
-        cluster, only the process holding the timer lease ticks."""
-        if not self.fires_timers:
-            return
-        now = self.clock()
-        ending.finish_shredded(self, now=now)  # purges cut short after their key went: before any read
-        expired = [a for a in adm.active_admissions(self.db) if a.expires_at <= now]
-        ending.end_admissions(self, expired, reason="grant expired", now=now)
-        ending.finish_checkpoint(self)
-        active = adm.active_admissions(self.db)
-        patients = await self.patients_of([a.id for a in active], now)
-        ready = {a.id: await self.prepare_reconcile(a, patients[a.id], now) for a in active}
-        events: list[Event] = []
-        with store.write(self.db):
-            idempotency.forget_expired(self.db, now)
-            for ward in adm.all_wards(self.db):
-                events.extend(timers.present_shift(self.db, ward, now))
-            for admission in active:
-                events.extend(self.reconcile(admission, patients[admission.id], now, ready[admission.id]))
-            events.extend(alert_actions.bring_back(self, now))  # unanswered follow-ups, to the top again
-        self.publish(events)
-        self.rebuild_timers()
+        """Everything due by now: expiries, shift changes, doses due or overdue, re-checking only the
+        admissions something fell due for, or on a sweep every one (``alertsvc.ticking``). Safe to call at
+        any time; in a cluster, only the process holding the timer lease ticks."""
+        if self.fires_timers:
+            self.last_tick = await ticking.tick(self)
 
     def rebuild_timers(self) -> None:
         """Arm the timers the database calls for (``timers.wanted``: one tick at the earliest instant that

@@ -2,10 +2,16 @@
 
 The database, not the scheduler, is the truth: after every change (and at start-up) the service asks
 ``wanted`` for the instant of every expiry, dose reminder, dose due, dose overdue (due + grace), shift
-change, owed WAL checkpoint, Idempotency-Key expiry and ledger read. It arms one date-triggered timer
-(``alertsvc.schedule.runner``) at the earliest of the instants that call for a tick (``earliest``), and one
-per linked admission's ledger read. A timer only wakes the service up; ``Service.tick`` then does whatever
-is due by its clock. ``wanted`` reads times only (no sealed value is opened), from indexed columns.
+change, owed WAL checkpoint, Idempotency-Key expiry, full sweep and ledger read. It arms one
+date-triggered timer (``alertsvc.schedule.runner``) at the earliest of the instants that call for a tick
+(``earliest``), and one per linked admission's ledger read. A timer only wakes the service up;
+``alertsvc.ticking`` then does whatever is due by its clock. ``wanted`` reads times only (no sealed value is
+opened), from indexed columns.
+
+A tick re-checks only the admissions something fell due for since the last tick (``falling_due``: a dose
+due, overdue or to be reminded of); every ``SWEEP_EVERY`` it re-checks every active admission, for what
+changes with time without an instant of its own (a dose given more than a day ago leaving the check, a lab
+value growing stale), and after any doubt (start-up, gaining the timer lease).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from alertsvc.schedule.shifts import Ward, shift_at
 from alertsvc.store import Database
 
 CHECKPOINT_RETRY = timedelta(seconds=30)
+SWEEP_EVERY = timedelta(minutes=15)
+"""How often a tick re-checks every active admission, not only those something fell due for."""
 
 
 class TimerInputs(Protocol):
@@ -51,6 +59,10 @@ class TimerInputs(Protocol):
     def next_polls(self) -> Mapping[str, datetime]:
         """Admission id -> when its ledger is read next."""
 
+    @property
+    def swept_at(self) -> datetime | None:
+        """When a tick last re-checked every active admission (None: not since start-up)."""
+
 
 def wanted(inputs: TimerInputs, now: datetime) -> tuple[dict[str, datetime], dict[str, datetime]]:
     """(timers that run ``tick``, timers that read patients' ledgers), by job id."""
@@ -74,12 +86,28 @@ def wanted(inputs: TimerInputs, now: datetime) -> tuple[dict[str, datetime], dic
     for ward in adm.all_wards(db):
         ticks[f"shift:{ward.id}"] = shift_at(ward, now).end
     ticks.update(follow_up_store.wake_ups(db, now))  # follow-ups coming back to the top, or let go
+    if inputs.swept_at is not None:
+        ticks["sweep"] = max(now, inputs.swept_at + SWEEP_EVERY)
     if inputs.checkpoint_owed:
         ticks["checkpoint"] = now + CHECKPOINT_RETRY
     expiry = idempotency.next_expiry(db)
     if expiry is not None:
         ticks["idempotency-keys"] = max(now, expiry)
     return ticks, polls
+
+
+def falling_due(inputs: TimerInputs, since: datetime, until: datetime) -> set[str]:
+    """The admissions a tick at ``until`` re-checks when the last one was at ``since``: those with a dose
+    due, or overdue (due + grace), after ``since`` and by ``until``, or an alert whose dose reminder is
+    owed by ``until`` (the instants ``wanted`` plans for them)."""
+    grace = inputs.overdue_grace
+    found = adm.admissions_with_doses_due(inputs.db, [(since, until), (since - grace, until - grace)])
+    found.update(
+        alert.admission
+        for alert in alert_store.dose_reminders(inputs.db)
+        if alert.reminded_dose != alert.dose and alert.due - inputs.lead <= until
+    )
+    return found
 
 
 def earliest(ticks: Mapping[str, datetime]) -> datetime | None:

@@ -189,15 +189,17 @@ class DoseReminder:
     dose: str | None
     due: datetime
     reminded_dose: str | None
+    admission: str
 
 
 def dose_reminders(db: Database) -> list[DoseReminder]:
     """Every active alert bound to a dose, read without decoding its claims (the timers need these
     after every change, for every admission)."""
     rows = db.execute(
-        "SELECT id, dose, due, reminded_dose FROM alerts WHERE status = 'active' AND due IS NOT NULL"
+        "SELECT id, dose, due, reminded_dose, admission FROM alerts"
+        " WHERE status = 'active' AND due IS NOT NULL"
     ).fetchall()
-    return [DoseReminder(row[0], row[1], parse_iso(row[2]), row[3]) for row in rows]
+    return [DoseReminder(row[0], row[1], parse_iso(row[2]), row[3], row[4]) for row in rows]
 
 
 def add_acknowledgement(db: Database, ack: Acknowledgement, *, admission: str, ward: str) -> None:

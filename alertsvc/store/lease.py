@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -184,3 +185,82 @@ class TimerLease:
             self.held = False
             logger.warning("timer lease %r lost or released", self.name)
             self._on_lost()
+
+
+class LeaseThread:
+    """A ``TimerLease`` on a thread and event loop of its own, reporting to the serving loop.
+
+    Its keep-alive checks are then answered however long the serving loop is busy (a long tick or re-check
+    holding it for seconds would otherwise time a check out and drop a lease that was never in doubt).
+    ``on_gained`` and ``on_lost`` run on the loop that called ``start``; ``held`` turns False in the lease's
+    thread first, so the serving loop stops firing before ``on_lost`` reaches it.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        name: str,
+        *,
+        on_gained: Callable[[], None],
+        on_lost: Callable[[], None],
+        **options: Any,
+    ) -> None:
+        self._on_gained, self._on_lost = on_gained, on_lost
+        self.lease = TimerLease(conninfo, name, on_gained=self._gained, on_lost=self._lost, **options)
+        self.tried = asyncio.Event()
+        """Set, on the serving loop, once the first try for the lock has been answered."""
+        self._serving: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.lease.held
+
+    @property
+    def name(self) -> str:
+        return self.lease.name
+
+    def start(self) -> None:
+        """Start trying for the lease, in a thread of its own."""
+        self._serving = asyncio.get_running_loop()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=f"lease {self.name}", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Release the lease and wait for the thread to end."""
+        if self._loop is None or self._thread is None:
+            return
+        self._loop.call_soon_threadsafe(self.lease.stop)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        assert self._loop is not None
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._lease())
+        finally:
+            self._loop.close()
+
+    async def _lease(self) -> None:
+        async def first_try() -> None:
+            await self.lease.tried.wait()
+            self._tell(self.tried.set)
+
+        waiting = asyncio.create_task(first_try())
+        try:
+            await self.lease.run()
+        finally:
+            waiting.cancel()
+
+    def _gained(self) -> None:
+        self._tell(self._on_gained)
+
+    def _lost(self) -> None:
+        self._tell(self._on_lost)
+
+    def _tell(self, callback: Callable[[], None]) -> None:
+        assert self._serving is not None
+        with contextlib.suppress(RuntimeError):  # the serving loop has closed: nobody left to tell
+            self._serving.call_soon_threadsafe(callback)

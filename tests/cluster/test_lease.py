@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import psycopg
 
-from alertsvc.store.lease import TimerLease, connect_dedicated, lease_key, still_held
+from alertsvc.store.lease import LeaseThread, TimerLease, connect_dedicated, lease_key, still_held
 from tests.cluster.conftest import Worker
 
 TAKEOVER_LIMIT = 10.0
@@ -181,3 +181,35 @@ def test_a_dedicated_session_is_never_ended_for_idleness_and_notices_a_vanished_
     idle, idle_in_transaction, keepalive_idle = asyncio.run(settings())
     assert (idle, idle_in_transaction) == ("0", "0")
     assert keepalive_idle in ("4", "4s", "0")  # "0" only on a Unix socket, where keepalives do not apply
+
+
+def test_a_lease_on_its_own_thread_stays_held_while_the_serving_loop_is_busy(
+    database_url: str, schema: str
+) -> None:
+    """A tick that holds the serving loop for longer than a keep-alive check may take (check_every +
+    check_timeout) must not cost the lease: on the serving loop itself, such a check times out."""
+    changes: list[str] = []
+
+    async def main() -> list[str]:
+        lease = LeaseThread(
+            database_url,
+            f"{schema}:timers",
+            on_gained=lambda: changes.append("gained"),
+            on_lost=lambda: changes.append("lost"),
+            check_every=0.2,
+            check_timeout=0.5,
+        )
+        lease.start()
+        await asyncio.wait_for(lease.tried.wait(), 10)
+        await eventually(lambda: changes == ["gained"], 5)
+        time.sleep(3.0)  # the serving loop is blocked, as by a long tick: 5 checks fall due meanwhile
+        await asyncio.sleep(0.5)
+        during = list(changes)
+        assert lease.held
+        await lease.stop()
+        await eventually(lambda: len(changes) == 2, 5)
+        return during
+
+    during = asyncio.run(main())
+    assert during == ["gained"]
+    assert changes == ["gained", "lost"]  # the "lost" is the release at stop

@@ -1,0 +1,98 @@
+"""A tick: everything due by the service's clock, as the timers planned it (``alertsvc.timers``).
+
+    purge         admissions whose key went before their rows did (a purge cut short), then those whose
+                  grant expired (``ending``), then any owed WAL checkpoint
+    shifts        a ``shift`` event for each ward whose shift has changed; Idempotency-Keys past their life
+    re-check      the admissions something fell due for since the last tick (``timers.falling_due``), or,
+                  on a sweep, every active one: RECHECK_CHUNK admissions per transaction, so requests,
+                  streams and the timer lease are served between them
+    follow-ups    unanswered follow-ups back to the top of the board
+
+A tick at start-up, or on gaining the timer lease, is a sweep: it raises what fell due while nobody was
+ticking, once (alerts are deduplicated in the database). So is the first tick ``SWEEP_EVERY`` after the
+last sweep. A tick cut short by an error leaves ``checked_until`` where it was: the next one checks the same
+admissions again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from alertsvc import admissions as adm
+from alertsvc import alert_actions, ending, idempotency, store, timers
+from alertsvc.admissions import Admission
+from alertsvc.alerts.hub import Event
+from alertsvc.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from alertsvc.service import Service
+
+RECHECK_CHUNK = 25
+"""Admissions re-checked per write transaction in a tick."""
+
+
+@dataclass(frozen=True)
+class Ticked:
+    """What a tick did: when, whether it swept, and the admissions it re-checked."""
+
+    at: datetime
+    sweep: bool
+    rechecked: frozenset[str]
+
+
+async def tick(service: Service) -> Ticked:
+    """Everything due by now (see the module docstring); then the timers are planned again."""
+    now = service.clock()
+    ending.finish_shredded(service, now=now)  # purges cut short after their key went: before any read
+    expired = [a for a in adm.active_admissions(service.db) if a.expires_at <= now]
+    ending.end_admissions(service, expired, reason="grant expired", now=now)
+    ending.finish_checkpoint(service)
+    events: list[Event] = []
+    with store.write(service.db):
+        idempotency.forget_expired(service.db, now)
+        for ward in adm.all_wards(service.db):
+            events.extend(timers.present_shift(service.db, ward, now))
+    service.publish(events)
+    since, swept = service.checked_until, service.swept_at
+    sweep = since is None or swept is None or now >= swept + timers.SWEEP_EVERY
+    active = adm.active_admissions(service.db)
+    if not sweep:
+        assert since is not None
+        due = timers.falling_due(service, since, now)
+        active = [a for a in active if a.id in due]
+    rechecked = await recheck(service, active, now)
+    with store.write(service.db):
+        events = alert_actions.bring_back(service, now)  # unanswered follow-ups, to the top again
+    service.publish(events)
+    service.checked_until = now
+    if sweep:
+        service.swept_at = now
+    service.rebuild_timers()
+    return Ticked(now, sweep, frozenset(rechecked))
+
+
+async def recheck(service: Service, admissions: list[Admission], now: datetime) -> list[str]:
+    """Check each admission at ``now`` and bring its alerts in line, RECHECK_CHUNK per transaction (the
+    checks and signatures off the event loop); an admission that ended meanwhile is left out. The ids of
+    those re-checked."""
+    done: list[str] = []
+    for start in range(0, len(admissions), RECHECK_CHUNK):
+        chunk = admissions[start : start + RECHECK_CHUNK]
+        ready = []
+        for admission in chunk:
+            try:
+                [patient] = (await service.patients_of([admission.id], now)).values()
+            except (NotFound, Conflict):  # ended (or purged) since the tick began
+                continue
+            ready.append((admission, patient, await service.prepare_reconcile(admission, patient, now)))
+        events: list[Event] = []
+        with store.write(service.db):
+            for admission, patient, prepared in ready:
+                current = adm.get_admission(service.db, admission.id)
+                if current is not None and current.active:
+                    events.extend(service.reconcile(current, patient, now, prepared))
+                    done.append(current.id)
+        service.publish(events)
+    return done
