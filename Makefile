@@ -67,8 +67,12 @@ run: $(RUN_STAMP)
 cluster: $(RUN_STAMP) postgres
 	@$(PY) -m alertsvc.cluster_demo
 
+# Then every test that starts the service (through tests/web/conftest.py, tests/web/processes.py or the
+# `settings` fixture) again on PostgreSQL, a schema of its own per service (tests/postgres.py).
+POSTGRES_SUITE := tests/web tests/chaos tests/browser tests/test_knowledge_recheck.py tests/test_foundation.py
 test: install browser-deps postgres
 	$(PY) -m pytest
+	ALERTSVC_TEST_ENGINE=postgres $(PY) -m pytest $(POSTGRES_SUITE)
 
 check: install
 	$(VENV)/bin/ruff format --check alertsvc tests bench

@@ -361,7 +361,13 @@ def _admission(db: Database, row: tuple[str, ...]) -> Admission:
 
 
 def _dose(db: Database, stored: tuple[str, ...]) -> ScheduledDose:
-    opened = (sealing.unseal_remembered(db, stored[1], v) for v in stored[3:6])  # read at every check
+    """The stored dose, opened and parsed once for as long as its row stays as it is (read at every
+    check, every dose of the stay)."""
+    return sealing.keyring(db).built_remembered(stored[1], tuple(stored), lambda: _open_dose(db, stored))
+
+
+def _open_dose(db: Database, stored: tuple[str, ...]) -> ScheduledDose:
+    opened = (sealing.unseal_text(db, stored[1], v) for v in stored[3:6])
     row = [stored[0], stored[1], stored[2], *opened]
     row += [stored[6], stored[7]]
     outcome_text = sealing.unseal_optional(db, stored[1], stored[8])

@@ -42,9 +42,3 @@ def kept_alerts(db: Database, admission: str, now: datetime) -> set[str]:
         [admission, iso(now - KEEP_ANSWERED)],
     ).fetchall()
     return {row[0] for row in rows}
-
-
-def latest_claim(db: Database, alert_id: str) -> dict[str, Any]:
-    """``{"follow_up": ...}`` for the alert's latest follow-up, to sign with its claims (else empty)."""
-    found = fu_store.follow_ups(db, [alert_id])[alert_id]
-    return {"follow_up": found[-1].claim()} if found else {}

@@ -21,8 +21,10 @@ Any HTTP load balancer may send any request to any process; what they share is t
   admission's key then goes from every process). When the listener reconnects, notices may have been
   lost: every cached slice is dropped.
 
-The lease is not a fence: during a takeover two processes may fire for a moment; what they write is
-deduplicated by the database (alerts by their unique ``dedupe`` key), so nothing is raised twice.
+The lease is not a fence: during a takeover two processes may fire for a moment. What they write is
+deduplicated by the database (alerts by their unique ``dedupe`` key; writers serialised by the store's
+lock), and a ledger delivery posted twice is appended once by her server, so nothing happens twice. The
+lease's connection lives on a thread of its own (``LeaseThread``): a long tick here cannot time it out.
 """
 
 from __future__ import annotations

@@ -7,8 +7,12 @@ the ward, its slice purged, the purge audited), so the index can be created.
 
 Version 3 seals every value holding a live admission's data with a new data key of its own
 (``sealing``; the columns are ``SEALED``); an admission whose values cannot be sealed is ended (purged)
-instead. Ended admissions hold nothing to seal: their purge deleted it. Steps are idempotent, and all
-of them commit together with the new schema version, or none does.
+instead. Ended admissions hold nothing to seal: their purge deleted it.
+
+Version 4 stores alert identities (``dedupe``: admission, kind, what it is about) with their drugs as a
+hash keyed from the admission's data key (``sealing.tag``), not as RxCUIs or the names she wrote.
+
+Steps are idempotent, and all of them commit together with the new schema version, or none does.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ def upgrade(db: Database, identity: Identity, *, now: datetime) -> list[Event]:
         db.execute(store.LIVE_GRANT_INDEX)
         if store.schema_version(db) < 3:
             events += seal_live_admissions(db, identity, now=now)
+        if store.schema_version(db) < 4:
+            tag_alert_identities(db, now=now)
         store.set_schema_version(db, store.SCHEMA_VERSION)
     return events
 
@@ -100,6 +106,27 @@ def seal_live_admissions(db: Database, identity: Identity, *, now: datetime) -> 
             events.append(ending.withdraw(db, identity, ended, reason=reason, now=now))
     store.owe(db, store.CHECKPOINT, iso(now))
     return events
+
+
+IDENTIFIED: tuple[tuple[str, str], ...] = (("alerts", "id"), ("cds_cards", "card"), ("cds_overrides", "id"))
+"""(table, its primary key) of the tables holding alert identities (a ``dedupe`` column)."""
+
+
+def tag_alert_identities(db: Database, *, now: datetime) -> None:
+    """Store each live admission's alert identities tagged (``sealing.tag``: no RxCUI or drug name in
+    clear), in place, inside the caller's transaction. Ended admissions hold none: their purge deleted
+    them. The clear values leave the file at the WAL checkpoint this owes."""
+    ring = sealing.keyring(db)
+    for table, key in IDENTIFIED:
+        for row_key, admission, dedupe in db.execute(
+            f"SELECT {key}, admission, dedupe FROM {table}"
+        ).fetchall():
+            if not ring.has_key(db, admission):
+                continue
+            tagged = sealing.dedupe_tag(db, admission, dedupe)
+            if tagged != dedupe:
+                db.execute(f"UPDATE {table} SET dedupe = ? WHERE {key} = ?", [tagged, row_key])
+    store.owe(db, store.CHECKPOINT, iso(now))
 
 
 def seal_admission(db: Database, admission: str) -> None:

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import alert_listing, ward_observations
+from alertsvc import alert_listing, sealing, ward_observations
 from alertsvc.admissions import Admission
+from alertsvc.alerts import follow_up_store as fu_store
 from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.build import AdmissionRef, Alert
 from alertsvc.alerts.hub import Event
@@ -86,6 +88,8 @@ class Inputs:
     recorded: tuple[LabValue, ...]
     follow_ups: tuple[tuple[str, str], ...]
     """(alert id, its latest follow-up claim as JSON) for the active alerts that have one."""
+    stored_key: Callable[[str], str] = field(default=lambda key: key, compare=False)
+    """How its alert identities are stored (``sealing.tag``, its key read with the rest)."""
 
 
 @dataclass(frozen=True)
@@ -124,16 +128,23 @@ def read(service: Checker, admission: Admission) -> Inputs:
         alerts=alerts,
         recorded=tuple(ward_observations.recorded_values(db, admission.id)),
         follow_ups=_follow_up_claims(db, [row[0] for row in alerts]),
+        stored_key=_stored_key(db, admission.id),
     )
+
+
+def _stored_key(db: Database, admission: str) -> Callable[[str], str]:
+    """How the admission's alert identities are stored (``sealing.tag``). Before its key is made (an
+    admission being checked before it is stored) it has no alerts to match, and any function will do."""
+    ring = sealing.keyring(db)
+    return ring.dedupe_tagger(db, admission) if ring.has_key(db, admission) else (lambda key: key)
 
 
 def _follow_up_claims(db: Any, alert_ids: list[str]) -> tuple[tuple[str, str], ...]:
     """Each alert's latest follow-up claim (signed with its next version), as comparable text."""
     found = []
-    for alert_id in alert_ids:
-        claim = alert_listing.latest_claim(db, alert_id)
-        if claim:
-            found.append((alert_id, alert_store.alert_body(claim)))
+    for alert_id, follow_ups in fu_store.follow_ups(db, alert_ids).items():  # one query for them all
+        if follow_ups:
+            found.append((alert_id, alert_store.alert_body({"follow_up": follow_ups[-1].claim()})))
     return tuple(found)
 
 
@@ -151,6 +162,7 @@ def prepare(
         now=now,
         lead=service.lead,
         new_id=lambda: "alert-" + uuid.uuid4().hex[:16],
+        stored_key=inputs.stored_key,
     )
     signed = []
     follow_ups = {alert_id: json.loads(text) for alert_id, text in inputs.follow_ups}

@@ -24,11 +24,14 @@ Opening a value whose key is gone raises ``KeyShredded``; one the key does not o
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import nacl.exceptions
 import nacl.secret
@@ -46,10 +49,18 @@ KEK_HEADER = "alertsvc-kek-v1 "
 """A KEK file is one line: this header, then the key in base64url."""
 
 _ATTRIBUTE = "_alertsvc_keyring"
+TAG_PERSON = b"alertsvc dedupe"
+"""Personalises the key that alert identities are hashed with (derived from an admission's data key)."""
+TAG_MARK = "#"
+"""Starts the hashed part of a stored alert identity (``tag``)."""
+T = TypeVar("T")
 
 REMEMBERED = 1024
-"""Opened values kept in memory per admission (alert bodies and JWS, for the ward's list; doses' drug,
-ingredients and dose, read at every check): a day's doses (~100) and alerts (~40) fit."""
+"""Opened values kept in memory per admission (alert bodies and JWS, for the ward's list): a stay's
+alerts fit."""
+REMEMBERED_BUILT = 4096
+"""Values built from sealed rows kept in memory per admission (its scheduled doses, read at every check):
+a month's stay at 100 doses a day, before the oldest are let go."""
 
 
 class Kek:
@@ -143,6 +154,8 @@ class Keyring:
         self.kek = kek
         self._boxes: dict[str, nacl.secret.SecretBox] = {}
         self._opened: dict[str, dict[bytes, str]] = {}
+        self._built: dict[str, dict[Hashable, Any]] = {}
+        self._tag_keys: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         return f"Keyring(kek={self.kek!r}, cached={len(self._boxes)})"
@@ -154,7 +167,13 @@ class Keyring:
             "INSERT INTO admission_keys(admission, wrapped, created) VALUES (?, ?, ?)",
             [admission, self.kek.wrap(data_key), iso(now)],
         )
-        self._boxes[admission] = nacl.secret.SecretBox(data_key)
+        self._keep(admission, data_key)
+
+    def _keep(self, admission: str, data_key: bytes) -> nacl.secret.SecretBox:
+        box = nacl.secret.SecretBox(data_key)
+        self._boxes[admission] = box
+        self._tag_keys[admission] = hashlib.blake2b(data_key, digest_size=32, person=TAG_PERSON).digest()
+        return box
 
     def has_key(self, db: Database, admission: str) -> bool:
         if admission in self._boxes:
@@ -172,9 +191,16 @@ class Keyring:
                 raise KeyShredded(
                     f"admission {admission}: its data key is gone (purged); its sealed values cannot be read"
                 )
-            found = nacl.secret.SecretBox(self.kek.unwrap(admission, row[0]))
-            self._boxes[admission] = found
+            found = self._keep(admission, self.kek.unwrap(admission, row[0]))
         return found
+
+    def dedupe_tagger(self, db: Database, admission: str) -> Callable[[str], str]:
+        """How the admission's alert identities (``alerts.build.dedupe_key``) are stored: see ``tag``.
+        The key is read here, on the database's thread; the function returned is pure (a worker thread
+        may use it)."""
+        self.box(db, admission)
+        key = self._tag_keys[admission]
+        return lambda clear: tag(key, clear)
 
     def seal(self, db: Database, admission: str, value: str | bytes) -> bytes:
         data = value.encode() if isinstance(value, str) else bytes(value)
@@ -200,6 +226,20 @@ class Keyring:
             remembered[nonce] = found
         return found
 
+    def built_remembered(self, admission: str, stored: Hashable, build: Callable[[], T]) -> T:
+        """What ``build`` makes of the stored row ``stored`` (sealed values and all), remembered for the
+        admission's life: a row whose sealed values were sealed again (a new random nonce) is another row,
+        so a remembered value is never stale. At most ``REMEMBERED_BUILT`` per admission, oldest let go
+        first."""
+        remembered = self._built.setdefault(admission, {})
+        if stored in remembered:
+            return cast(T, remembered[stored])
+        built = build()
+        if len(remembered) >= REMEMBERED_BUILT:
+            del remembered[next(iter(remembered))]
+        remembered[stored] = built
+        return built
+
     def destroy(self, db: Database, admission: str) -> None:
         """Delete the admission's data key (inside the caller's transaction) and forget it."""
         db.execute("DELETE FROM admission_keys WHERE admission = ?", [admission])
@@ -208,6 +248,8 @@ class Keyring:
     def forget(self, admission: str) -> None:
         self._boxes.pop(admission, None)
         self._opened.pop(admission, None)
+        self._built.pop(admission, None)
+        self._tag_keys.pop(admission, None)
 
     def rewrap(self, db: Database, new: Kek) -> int:
         """Wrap every live data key under ``new`` instead (inside the caller's transaction); how many."""
@@ -219,6 +261,24 @@ class Keyring:
             )
         self.kek = new
         return len(rows)
+
+
+def tag(key: bytes, clear: str) -> str:
+    """An alert identity ``<admission>|<kind>|<what>`` as stored: admission and kind in clear (what the
+    store selects by), what it is about (ingredients' RxCUIs, a drug name as she wrote it, a dose) as a
+    keyed hash under a key derived from the admission's data key. The same finding gets the same stored
+    identity while the key lives, so the database still refuses a second alert for it; once the key is
+    destroyed nobody can tell which drugs it was about. An identity already tagged is returned as it is."""
+    admission, kind, what = clear.split("|", 2)
+    if what.startswith(TAG_MARK):
+        return clear
+    digest = hashlib.blake2b(what.encode(), digest_size=16, key=key).hexdigest()
+    return f"{admission}|{kind}|{TAG_MARK}{digest}"
+
+
+def dedupe_tag(db: Database, admission: str, clear: str) -> str:
+    """``clear`` (an alert identity of ``admission``) as stored: ``tag``."""
+    return keyring(db).dedupe_tagger(db, admission)(clear)
 
 
 def attach(db: Database, ring: Keyring) -> None:

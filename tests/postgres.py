@@ -35,6 +35,12 @@ def on_postgres() -> bool:
     return os.environ.get("ALERTSVC_TEST_ENGINE", "sqlite") == "postgres"
 
 
+SQLITE_ONLY = (
+    "about SQLite's own file (its WAL, its checkpoints, an older release's file): PostgreSQL's files \
+and WAL are searched by tests/store/test_purge_postgres.py"
+)
+"""Why a service test is left out of ``ALERTSVC_TEST_ENGINE=postgres``."""
+
 _made: list[str] = []
 _by_path: dict[Path, str] = {}
 
@@ -84,6 +90,24 @@ def open_reader(db_path: Path) -> Any:
     if url is None:
         return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     return store.open_database(db_path, url)
+
+
+def stored_bytes(db_path: Path) -> bytes:
+    """Everything the service's database holds, to search for words in clear: SQLite's file and its
+    ``-wal``; under ``ALERTSVC_TEST_ENGINE=postgres`` every value of every row of every table of the test's
+    schema (a ``bytea`` as its raw bytes, anything else as text). The PostgreSQL data files and WAL are
+    searched by ``tests/store/test_purge_postgres.py``."""
+    url = database_url_for(db_path)
+    if url is None:
+        return b"".join(p.read_bytes() for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
+    schema = _by_path[db_path]
+    found: list[bytes] = []
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]).fetchall()
+        for (table,) in tables:
+            for row in conn.execute(f'SELECT * FROM {schema}."{table}"').fetchall():
+                found += [v if isinstance(v, bytes) else str(v).encode() for v in row if v is not None]
+    return b"\n".join(found)
 
 
 def reading(db_path: Path) -> AbstractContextManager[Any]:

@@ -57,19 +57,21 @@ def plan(
     now: datetime,
     lead: timedelta,
     new_id: Callable[[], str],
+    stored_key: Callable[[str], str] = lambda key: key,
 ) -> Plan:
     """The changes that bring ``existing`` alerts in line with ``findings``.
 
     ``flagged_by`` maps a ledger reference (as used in findings' ``refs``) to who flagged the reaction
     ("patient" or "practitioner"). An alert whose dose falls due within ``lead`` of ``now`` is marked as
-    reminded for that dose, so the timer does not raise it a second time.
+    reminded for that dose, so the timer does not raise it a second time. ``stored_key`` turns a
+    finding's ``dedupe_key`` into the identity the existing alerts are stored under (``sealing.tag``).
     """
     by_key = {alert.dedupe: alert for alert in existing}
     pending = {d.id: d for d in doses if d.outcome is None}
     upserts: list[tuple[Alert, str | None]] = []
     seen: set[str] = set()
     for finding in findings:
-        key = dedupe_key(admission.id, finding)
+        key = stored_key(dedupe_key(admission.id, finding))
         if key in seen:
             continue
         seen.add(key)

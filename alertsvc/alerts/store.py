@@ -93,7 +93,7 @@ def save_alert(
             alert.id,
             alert.admission.id,
             alert.admission.ward,
-            alert.dedupe_key,
+            sealing.dedupe_tag(db, alert.admission.id, alert.dedupe_key),  # no drug in clear
             alert.version,
             alert.severity_rank,
             alert.dose.id if alert.dose else None,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from alertsvc.store.engine import Database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """1: the first release. 2: one live admission per grant (a partial unique index), owed work, idempotency
-keys. 3: every value holding an admission's data sealed with its own data key (``alertsvc.sealing``)."""
+keys. 3: every value holding an admission's data sealed with its own data key (``alertsvc.sealing``).
+4: alert identities (``dedupe``) name their drugs only by a hash keyed from that data key."""
 
 LIVE_GRANT_INDEX = (
     "CREATE UNIQUE INDEX IF NOT EXISTS admissions_live_grant ON admissions(grant_id) WHERE status = 'active'"

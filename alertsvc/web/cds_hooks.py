@@ -44,7 +44,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alertsvc import admissions, audit, idempotency, lookups, observation_desk, server_http, store, upstream
+from alertsvc import (
+    admissions,
+    audit,
+    idempotency,
+    lookups,
+    observation_desk,
+    sealing,
+    server_http,
+    store,
+    upstream,
+)
 from alertsvc.alerts.build import dedupe_key
 from alertsvc.clock import iso, parse_iso
 from alertsvc.errors import InputError, NotFound
@@ -185,7 +195,9 @@ async def call_service(request: Request) -> JSONResponse:
         if not known:
             cards.append(unchecked_card(Unchecked(what, "", "the client sent no prefetch for them"), drafts))
     findings_of = {  # a card's key -> the alert identity of its finding on this admission's ward
-        card(f, drafts, service.knowledge.sources)["key"]: dedupe_key(admission.id, f)
+        card(f, drafts, service.knowledge.sources)["key"]: sealing.dedupe_tag(
+            service.db, admission.id, dedupe_key(admission.id, f)
+        )
         for f in findings
         if admission is not None
     }

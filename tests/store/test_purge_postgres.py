@@ -11,6 +11,7 @@ to show the WAL range searched holds this test's inserts; the raw segments are w
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,7 @@ NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
 WARD = "ward-p"
 
 
-def her_slice(service: Service, directory: Path, reaction: str) -> dict[str, Any]:
+def her_slice(service: Service, directory: Path, reaction: str, unknown: str) -> dict[str, Any]:
     patient = Identity.generate()
     with Ledger.init(directory / "p.ledger", patient, now=NOW) as ledger:
         grant = grants.new_grant(
@@ -45,10 +46,18 @@ def her_slice(service: Service, directory: Path, reaction: str) -> dict[str, Any
         entries = [
             actions.medication(patient, "zolpidem", now=NOW),
             actions.flagged_reaction(patient, "zolpidem", reaction=reaction, now=NOW),
+            actions.medication(patient, unknown, now=NOW),  # no RxCUI: named in alerts as she wrote it
         ]
         ledger.append([*entries, grant], patient=patient, now=NOW)
         body: dict[str, Any] = loads(make_slice(ledger.read(), grant.id, now=NOW), what="slice")
     return body
+
+
+def clear_identities(blob: bytes, admission: str) -> list[bytes]:
+    """Her alert identities in ``blob`` that name what they are about in clear (an RxCUI, a drug's name,
+    a dose) rather than as a keyed hash (``sealing.tag``): ``<admission>|<kind>|`` then anything but ``#``."""
+    pattern = re.escape(admission.encode()) + rb"\|[a-z-]+\|[^#]"
+    return [m.group(0) for m in re.finditer(pattern, blob)]
 
 
 def rows_of(conn: psycopg.Connection[Any], schema: str) -> bytes:
@@ -82,8 +91,8 @@ def wal_between(conn: psycopg.Connection[Any], first: str, last: str) -> tuple[l
 
 def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_words(tmp_path: Path) -> None:
     token = secrets.token_hex(8)
-    label, reaction = f"Ada {token}", f"sleepwalking-{token}"
-    hers = (label.encode(), reaction.encode())
+    label, reaction, unknown = f"Ada {token}", f"sleepwalking-{token}", f"herbal{token}"
+    hers = (label.encode(), reaction.encode(), unknown.encode())
     schema = fresh_schema()
     clock = [NOW]
     settings = Settings(
@@ -105,15 +114,16 @@ def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_
                     )
                 )
                 body = {
-                    "slice": her_slice(service, tmp_path, reaction),
+                    "slice": her_slice(service, tmp_path, reaction, unknown),
                     "ward": WARD,
                     "bed": "1",
                     "label": label,
                 }
                 admission = str((await service.admit(body, staff))["admission"])
                 found["admission"] = admission
-                [alert] = alert_store.active_alerts(service.db, admission=admission)
-                found["alert"] = alert.claims  # the service reads her words back, with her key
+                alerts = alert_store.active_alerts(service.db, admission=admission)
+                found["alerts"] = [a.claims for a in alerts]  # the service reads her words back, with her key
+                found["identities"] = [a.dedupe for a in alerts]
                 conn.execute("CHECKPOINT")  # her pages into the table files, not only the WAL
                 found["before"] = rows_of(conn, schema)
                 clock[0] = NOW + timedelta(hours=3)  # her grant has ended: the tick purges her
@@ -123,9 +133,12 @@ def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_
 
         asyncio.run(scenario())
         admission = found["admission"]
-        assert reaction in str(found["alert"])
+        assert reaction in str(found["alerts"]) and unknown in str(found["alerts"])
+        kinds = sorted(identity.split("|")[1] for identity in found["identities"])
+        assert kinds == ["reaction", "unchecked"]  # found by kind, her drugs named only by a keyed hash
         assert admission.encode() in found["before"]  # the scan sees what is stored in clear...
         assert not [word for word in hers if word in found["before"]]  # ...and none of hers, before the purge
+        assert not clear_identities(found["before"], admission)
 
         conn.execute("CHECKPOINT")
         last_lsn = str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
@@ -138,17 +151,20 @@ def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_
         after = rows_of(conn, schema)
         assert admission.encode() in after  # the admission row stays (ended), ids and times in clear
         assert not [word for word in hers if word in after]
+        assert not clear_identities(after, admission)
 
         segments, data = wal_between(conn, first_lsn, last_lsn)
         assert segments, "no WAL segment found for the test's range"
         wal = b"".join(p.read_bytes() for p in segments)
         assert admission.encode() in wal  # the WAL searched did record her admission...
         assert not [word for word in hers if word in wal]  # ...and none of her words in clear
+        assert not clear_identities(wal, admission)
         dboid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()
         assert dboid is not None
         stored = files_under(data / "base" / str(dboid[0]))
         assert admission.encode() in stored
         assert not [word for word in hers if word in stored]
+        assert not clear_identities(stored, admission)
 
         bindir = conn.execute("SELECT setting FROM pg_config WHERE name = 'BINDIR'").fetchone()
         assert bindir is not None

@@ -3,10 +3,12 @@ turned into one an older release (before crypto-shredding) left."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import nacl.secret
 
@@ -52,8 +54,22 @@ def unsealed_copy_in_place(db_path: Path, kek_path: Path, *, version: int) -> No
                 "UPDATE idempotency SET answer = ? WHERE id = ?",
                 [opened(admission, value, text=False), answer_id],
             )
+        for alert_id, body in db.execute("SELECT id, body FROM alerts").fetchall():  # dedupe in clear
+            db.execute(
+                "UPDATE alerts SET dedupe = ? WHERE id = ?", [clear_identity(json.loads(body)), alert_id]
+            )
         db.execute("DROP TABLE admission_keys")
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+
+
+def clear_identity(claims: dict[str, Any]) -> str:
+    """An alert's identity as releases before version 4 stored it (``alerts.build.dedupe_key``, with the
+    RxCUIs in clear), from its claims."""
+    if claims["kind"] == "overdue" and claims["dose"]:
+        what = "dose:" + claims["dose"]["id"]
+    else:
+        what = ",".join(sorted(i["rxcui"] for i in claims["ingredients"]))
+    return f"{claims['admission']}|{claims['kind']}|{what}"
 
 
 def sealed_reader(connection: sqlite3.Connection, kek_path: Path) -> Callable[[str | None, object], str]:

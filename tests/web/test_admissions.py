@@ -12,9 +12,8 @@ import asyncio
 import base64
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.request_tokens import sign_request
 from alertsvc.ledger.slices import SLICE_TYPE, _grant_proof
-from tests.postgres import open_reader
+from tests.postgres import open_reader, reading, stored_bytes
 from tests.web.conftest import FakeClock, PatientCLI, RunningService, read_events, serve
 
 WARD = "ward-a"
@@ -211,12 +210,9 @@ def assert_refused(
 
 
 def drug_names_in(path: Path, names: tuple[str, ...]) -> list[str]:
-    found = []
-    for file in (path, Path(str(path) + "-wal")):
-        if file.exists():
-            data = file.read_bytes().lower()
-            found += [f"{n} in {file.name}" for n in names if n.encode() in data]
-    return found
+    """The ``names`` the service's database holds in clear (its file and -wal, or its PostgreSQL rows)."""
+    data = stored_bytes(path).lower()
+    return [f"{n} in {path.name}" for n in names if n.encode() in data]
 
 
 # -- entry surgery (for forgeries and tampering) --------------------------------------------------
@@ -609,7 +605,7 @@ def test_an_expiry_that_passed_while_the_service_was_down_purges_at_start_up(
     # Down across the grant's end; nothing ran at expires_at.
     clock.now += timedelta(hours=30)
     assert drug_names_in(settings.db_path, ("warfarin",)) == [], "stored sealed while admitted"
-    with closing(sqlite3.connect(settings.db_path)) as copy:
+    with reading(settings.db_path) as copy:
         assert copy.execute("SELECT count(*) FROM admission_keys").fetchone()[0] == 1
     with serving(settings, clock) as second:
         for shift in ("day", "evening", "night"):

@@ -19,6 +19,7 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.practitioners import recorded_by
 from alertsvc.ledger.remote import grant_link
 from alertsvc.patient_server.server import create_ledger_app
+from tests.postgres import stored_bytes
 from tests.servers import serve_app
 from tests.web.conftest import FakeClock, RunningService, verify_with_cryptography
 
@@ -248,5 +249,5 @@ def test_discharge_with_a_write_grant_delivers_the_discharge_medicines_then_purg
     source = statements[0].body["informationSource"]
     assert source["type"] == "PractitionerRole" and "Dr Okafor (physician, ward-5)" in source["display"]
     assert len(her.entries("reactions")) == 1
-    db = (running.settings.db_path).read_bytes()
+    db = stored_bytes(running.settings.db_path)
     assert b"doxycycline" not in db and b"amoxicillin" not in db

@@ -29,6 +29,7 @@ from alertsvc.ledger import actions, grants
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.remote import grant_link
+from tests.postgres import stored_bytes
 from tests.web.conftest import REPO, FakeClock, RunningService, serve
 from tests.web.processes import free_port
 
@@ -228,7 +229,7 @@ def test_without_a_write_grant_discharge_hands_the_entries_over_and_she_imports_
     assert sorted(e.kind for e in patient.clinical()) == ["allergy", "medication", "medication"]
     assert patient.cli("ledger", "verify", "p.ledger").returncode == 0
     # Purged at the hospital: the entries are gone from its database.
-    assert b"amoxicillin" not in (tmp_path / "service.db").read_bytes()
+    assert b"amoxicillin" not in stored_bytes(tmp_path / "service.db")
 
 
 def test_an_entry_waiting_for_delivery_survives_a_restart_of_the_service(tmp_path: Path) -> None:

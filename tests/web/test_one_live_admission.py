@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from alertsvc import store
-from tests.postgres import reading
+from tests.postgres import SQLITE_ONLY, on_postgres, reading
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.sealed_db import unsealed_copy_in_place
 from tests.web.test_admissions import (
@@ -190,6 +190,7 @@ def _old_database_with_duplicates(tmp_path: Path, clock: FakeClock, patient: Pat
     return settings.db_path, kept
 
 
+@pytest.mark.skipif(on_postgres(), reason=SQLITE_ONLY)  # PostgreSQL stores began at schema version 3
 def test_an_older_database_with_copies_keeps_the_first_admission_and_its_planned_doses(
     tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -11,7 +11,9 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.postgres import SQLITE_ONLY, on_postgres
 from tests.web.processes import Site, cli, killed, patient_slice
 
 WARD = "ward-c"
@@ -24,6 +26,7 @@ def held_in(site: Site) -> dict[str, list[str]]:
     return {p.name: [s.decode() for s in SECRETS if s in p.read_bytes().lower()] for p in files if p.exists()}
 
 
+@pytest.mark.skipif(on_postgres(), reason=SQLITE_ONLY)
 def test_an_owed_checkpoint_is_finished_at_start_up_after_a_kill(tmp_path: Path) -> None:
     """Before the fix the owed checkpoint lived only in memory: after the kill and restart the -wal still
     held the drug and the reaction."""

@@ -9,6 +9,7 @@ RxNav, "zoco" resolves to simvastatin by RxNav's approximate match; neither reso
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -20,6 +21,7 @@ import pytest
 from alertsvc.knowledge.rxnorm import cache_path_for
 from alertsvc.knowledge.rxnorm_cache import AnswerCache
 from tests.knowledge.rxnav_server import RxNavServer, serve_recorded
+from tests.postgres import on_postgres, stored_bytes
 from tests.web.conftest import FakeClock, PatientCLI, RunningService
 from tests.web.test_admissions import (
     InProcessPatient,
@@ -73,6 +75,16 @@ def files_holding(directory: Path, needles: tuple[bytes, ...]) -> list[str]:
     return found
 
 
+def held(running: RunningService, directory: Path) -> list[str]:
+    """``files_holding`` her names, and on PostgreSQL (``ALERTSVC_TEST_ENGINE=postgres``) the database's
+    rows holding them."""
+    found = files_holding(directory, WRITTEN)
+    if on_postgres():
+        rows = stored_bytes(running.settings.db_path).lower()
+        found += [f"{n.decode()} in the database's rows" for n in WRITTEN if n in rows]
+    return found
+
+
 def asked_for(rxnav: RxNavServer, term: str) -> int:
     """Requests RxNav received naming ``term`` (by name or approximate term)."""
     return sum(1 for r in rxnav.requests if any(v.lower() == term for _, v in r.query))
@@ -95,7 +107,8 @@ def test_a_purged_patients_drug_names_leave_every_file_and_the_rxnav_cache(
     by_term = {n["label"]: n for n in admitted["normalised"]}
     assert [i["name"] for i in by_term["zoco"]["ingredients"]] == ["simvastatin"], admitted["normalised"]
     assert {a["alert"]["kind"] for a in alerts(running)} >= {"unchecked"}
-    assert files_holding(service_dir, WRITTEN), "while admitted, the service holds what she wrote"
+    assert "xqzt" in json.dumps(alerts(running)), "while admitted, the service holds what she wrote..."
+    assert held(running, service_dir) == [], "...sealed: nothing holds it in clear, even while admitted"
 
     clock.now += timedelta(hours=25)  # the grant has ended
     running.run(running.service.tick())
@@ -104,7 +117,7 @@ def test_a_purged_patients_drug_names_leave_every_file_and_the_rxnav_cache(
 
     cache = cache_path_for(running.settings.db_path)
     assert cache.exists(), "the RxNav cache file was made"
-    left = files_holding(service_dir, WRITTEN)
+    left = held(running, service_dir)
     assert left == [], left
 
     # Forgotten, not only off the disk: the same names, written by the next patient, are asked again.
