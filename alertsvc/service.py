@@ -8,14 +8,14 @@
 The database is the truth: every change and the events announcing it commit together, then go to the
 hub; so does the answer to a request with an Idempotency-Key (``alertsvc.idempotency``). A grant has one
 live admission, which the database enforces. Timers are only wake-ups, rebuilt from the database at
-start-up and after every change. Updates are in ``alertsvc.updates``, ending in ``alertsvc.ending``.
+start-up and after every change. Admissions are made in ``alertsvc.admitting``, updates in
+``alertsvc.updates``, ended in ``alertsvc.ending``; ticks are in ``alertsvc.ticking``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from alertsvc import admissions as adm
 from alertsvc import (
-    audit,
+    admitting,
     bedside,
     delivery,
     failpoints,
     idempotency,
     intake,
-    ledger_reader,
     ledger_watch,
     lookups,
     migrations,
@@ -42,12 +41,11 @@ from alertsvc import (
 )
 from alertsvc.access import ReplayCache, Staff, TokenRules, read_staff_token, require
 from alertsvc.admissions import Admission
-from alertsvc.alerts import store as alert_store
 from alertsvc.alerts.hub import Event, Hub
-from alertsvc.clock import Clock, iso, offset_of, utc_now
+from alertsvc.clock import Clock, offset_of, utc_now
 from alertsvc.config import Settings
-from alertsvc.errors import ConfigError, Conflict, GrantRevoked, InputError, NotFound
-from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, normalised_items, with_notes
+from alertsvc.errors import ConfigError, Conflict, NotFound
+from alertsvc.knowledge.display import LOCALES, US, display_table, localise_all, with_notes
 from alertsvc.knowledge.evidence_text import evidence_sentence, source_names
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
@@ -55,7 +53,6 @@ from alertsvc.knowledge.model import Finding
 from alertsvc.knowledge.observations import LabValue
 from alertsvc.knowledge.rxnorm import client_from_settings
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.ledger.canonical import canonical
 from alertsvc.ledger.identity import Identity, jwk
 from alertsvc.ledger.slices import VerifiedSlice
 from alertsvc.locks import KeyedLocks
@@ -78,7 +75,8 @@ __all__ = ["Patient", "Service"]
 
 
 class Service:
-    """Admissions, alerts and timers over one SQLite file; see the module docstring."""
+    """Admissions, alerts and timers over one database (SQLite, or PostgreSQL shared by a cluster); see the
+    module docstring."""
 
     def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         self.settings = settings
@@ -211,94 +209,8 @@ class Service:
     async def admit(
         self, body: dict[str, Any], staff: Staff, *, once: idempotency.Pending | None = None
     ) -> dict[str, Any]:
-        """Verify a grant and slice for this service; store it; check it; alert. Nothing stored on failure.
-
-        A grant already admitted is a Conflict naming its admission, decided by the database when two
-        admissions of one grant race each other."""
-        ward_id, bed = _text(body, "ward"), _text(body, "bed")
-        require(staff, ward=ward_id, roles=("admission",))
-        slice_value, link = body.get("slice"), body.get("grant_link")
-        ledger_url, patient_id = "", None
-        if isinstance(slice_value, dict):
-            slice_bytes = canonical(slice_value)
-        elif isinstance(link, str):
-            slice_bytes, grant_link = await ledger_reader.first_slice(self, link)
-            ledger_url, patient_id = grant_link.url, grant_link.patient
-        else:
-            raise InputError(
-                "admission: give 'slice' (the JSON object written by `alertsvc ledger slice`) or "
-                "'grant_link' (the alertsvc-grant: link of the patient's QR code)"
-            )
-        now = self.clock()
-        verified = await intake.verified_slice(
-            self.settings, slice_bytes, patient=patient_id, now=now, grantee=self.identity.public_id
-        )  # off the event loop, then within the limits
-        intake.check_grant_matches(body.get("grant"), verified)
-        self._refuse_admitted(verified.grant.id)
-        if adm.end_reason_for_grant(self.db, verified.grant.id) == REVOKED:  # a slice from before it
-            raise GrantRevoked(f"grant {verified.grant.id} was revoked; its admission has ended")
-        patient = Patient(verified, await self.normalise(verified))
-        admission = Admission(
-            id="adm-" + uuid.uuid4().hex[:16],
-            ward=ward_id,
-            bed=bed,
-            label=str(body.get("label") or f"Bed {bed}"),
-            patient=verified.patient,
-            grant_id=verified.grant.id,
-            not_before=verified.grant.not_before,
-            expires_at=verified.grant.expires_at,
-            admitted_at=now,
-            status="active",
-            ledger_url=ledger_url,
-        )
-        ready = await self.prepare_reconcile(admission, patient, now)  # checked and signed off the loop
-        with store.write(self.db):
-            self._ensure_ward(ward_id)
-            if not adm.insert_admission(self.db, admission, slice_bytes, verified.head.seq):
-                self._refuse_admitted(verified.grant.id, lost_race=True)  # rolls back
-            audit.record(
-                self.db,
-                now=now,
-                actor=staff.name,
-                action="admit",
-                admission=admission.id,
-                ward=ward_id,
-                patient_hash=adm.patient_hash(admission.patient),
-                detail={
-                    "bed": bed,
-                    "scope": sorted(verified.grant.scope),
-                    "unresolved": len(patient.inputs.unresolved),
-                },
-            )
-            events = self.reconcile(admission, patient, now, ready)
-            answer = {
-                "admission": admission.id,
-                "expires_at": iso(admission.expires_at),
-                "head": verified.head.seq,
-                "alerts": alert_store.count_active(self.db, admission=admission.id),
-                "unresolved": [
-                    {"what": u.what, "term": u.term, "reason": u.reason} for u in patient.inputs.unresolved
-                ],
-                "normalised": normalised_items(
-                    [*patient.inputs.medications, *patient.inputs.flagged],
-                    self.display_names(adm.get_ward(self.db, ward_id)),
-                ),
-            }
-            idempotency.remember(self.db, once, answer, admissions=[admission.id])
-        self.patient_cache[admission.id] = patient
-        self.publish(events)
-        self.rebuild_timers()
-        return answer
-
-    def _refuse_admitted(self, grant_id: str, *, lost_race: bool = False) -> None:
-        """Conflict naming the grant's live admission, if it has one (always, when ``lost_race``)."""
-        live = adm.active_for_grant(self.db, grant_id)
-        if live is not None:
-            raise Conflict(
-                f"grant {grant_id} is already admitted as {live.id} (ward {live.ward}, bed {live.bed})"
-            )
-        if lost_race:
-            raise Conflict(f"grant {grant_id} is already admitted")
+        """Verify a grant and slice for this service; store it; check it; alert (``alertsvc.admitting``)."""
+        return await admitting.admit(self, body, staff, once=once)
 
     async def apply_update(
         self, admission: Admission, update_bytes: bytes, *, actor: str, now: datetime
@@ -447,7 +359,8 @@ class Service:
             raise Conflict(f"admission {admission_id} has ended")
         return admission
 
-    def _ensure_ward(self, ward_id: str) -> None:
+    def ensure_ward(self, ward_id: str) -> None:
+        """Save the ward as ``default_ward`` makes it, unless it is saved already (inside a transaction)."""
         if adm.get_ward(self.db, ward_id) is None:
             adm.save_ward(self.db, self.default_ward(ward_id))
 
@@ -477,10 +390,3 @@ class Service:
             self.patient_cache[admission_id] = patient
         if self.cluster is not None:
             self.cluster.tell(admission=admission_id)
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"'{name}' is required and must be a non-empty string")
-    return value.strip()

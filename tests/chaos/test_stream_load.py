@@ -32,7 +32,7 @@ queue: ~400 measured)."""
 def ward_of(running: RunningService) -> str:
     async def create() -> None:
         with store.write(running.service.db):
-            running.service._ensure_ward(WARD)
+            running.service.ensure_ward(WARD)
 
     running.run(create())
     return WARD
