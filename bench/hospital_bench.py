@@ -93,7 +93,7 @@ class Scale:
     medications: int = 20
     day_hours: int = 24
     ticks: int = 24
-    next_ticks: int = 20
+    next_ticks: int = 8
     rechecks: int = 3
     streams: tuple[int, ...] = (1000, 5000)
 
@@ -107,7 +107,7 @@ class Scale:
             medications=int(env("ALERTSVC_BENCH_MEDS", "20")),
             day_hours=int(env("ALERTSVC_BENCH_DAY_HOURS", "24")),
             ticks=int(env("ALERTSVC_BENCH_TICKS", "24")),
-            next_ticks=int(env("ALERTSVC_BENCH_NEXT_TICKS", "20")),
+            next_ticks=int(env("ALERTSVC_BENCH_NEXT_TICKS", "8")),
             rechecks=int(env("ALERTSVC_BENCH_RECHECKS", "3")),
             streams=tuple(int(n) for n in streams.split(",") if n.strip()),
         )

@@ -186,8 +186,9 @@ def test_a_dedicated_session_is_never_ended_for_idleness_and_notices_a_vanished_
 def test_a_lease_on_its_own_thread_stays_held_while_the_serving_loop_is_busy(
     database_url: str, schema: str
 ) -> None:
-    """A tick that holds the serving loop for longer than a keep-alive check may take (check_every +
-    check_timeout) must not cost the lease: on the serving loop itself, such a check times out."""
+    """The lease's checks run on a loop of their own: while a long tick holds the serving loop for longer
+    than a check may take (check_every + check_timeout), the lease stays held, and what it reports
+    arrives on the serving loop once that is free."""
     changes: list[str] = []
 
     async def main() -> list[str]:
