@@ -190,8 +190,8 @@ class TimerLease:
 class LeaseThread:
     """A ``TimerLease`` on a thread and event loop of its own, reporting to the serving loop.
 
-    Its keep-alive checks are then answered however long the serving loop is busy (a long tick or re-check
-    holding it for seconds would otherwise time a check out and drop a lease that was never in doubt).
+    Its keep-alive checks are then answered however long the serving loop is busy: on that loop, a check
+    in flight while a long tick holds it races its own timeout, and a 45 s tick once lost the lease so.
     ``on_gained`` and ``on_lost`` run on the loop that called ``start``; ``held`` turns False in the lease's
     thread first, so the serving loop stops firing before ``on_lost`` reaches it.
     """
