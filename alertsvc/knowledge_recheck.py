@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from alertsvc import admissions as adm
-from alertsvc import lookups, reconciling, store, ticking
-from alertsvc.alerts.hub import Event
+from alertsvc import lookups, reconciling, ticking
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import KnowledgeBase
 from alertsvc.knowledge.terminology import Normalizer
@@ -121,16 +120,7 @@ async def recheck_all(service: Service, touched: Touched = None) -> Rechecked:
     published = 0
     checked = list(zip(active, patients, ready, strict=True))
     for start in range(0, len(checked), ticking.RECHECK_CHUNK):  # the loop serves others between chunks
-        events: list[Event] = []
-        with store.write(service.db):
-            for admission, patient, prepared in checked[start : start + ticking.RECHECK_CHUNK]:
-                current = adm.get_admission(service.db, admission.id)
-                if current is None or not current.active:  # ended while this was prepared
-                    continue
-                events.extend(service.reconcile(admission, patient, now, prepared))
-                service.patient_cache[admission.id] = patient
-        service.publish(events)
-        published += len(events)
+        published += ticking.commit_checks(service, checked[start : start + ticking.RECHECK_CHUNK], now)[1]
         await anyio.sleep(0)
     service.rebuild_timers()
     return Rechecked(admissions=len(active), events=published, skipped=len(everyone) - len(active))

@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from alertsvc import admissions as adm
-from alertsvc import alert_actions, ending, idempotency, store, timers
+from alertsvc import alert_actions, ending, idempotency, reconciling, store, timers
 from alertsvc.admissions import Admission
 from alertsvc.alerts.hub import Event
 from alertsvc.errors import Conflict, NotFound
+from alertsvc.patient_data import Patient
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
@@ -46,8 +47,10 @@ async def tick(service: Service) -> Ticked:
     """Everything due by now (see the module docstring); then the timers are planned again."""
     now = service.clock()
     ending.finish_shredded(service, now=now)  # purges cut short after their key went: before any read
-    expired = [a for a in adm.active_admissions(service.db) if a.expires_at <= now]
-    ending.end_admissions(service, expired, reason="grant expired", now=now)
+    everyone = adm.active_admissions(service.db)
+    ending.end_admissions(
+        service, [a for a in everyone if a.expires_at <= now], reason="grant expired", now=now
+    )
     ending.finish_checkpoint(service)
     events: list[Event] = []
     with store.write(service.db):
@@ -57,7 +60,7 @@ async def tick(service: Service) -> Ticked:
     service.publish(events)
     since, swept = service.checked_until, service.swept_at
     sweep = since is None or swept is None or now >= swept + timers.SWEEP_EVERY
-    active = adm.active_admissions(service.db)
+    active = [a for a in everyone if a.expires_at > now]  # one that ends meanwhile: left out by ``recheck``
     if not sweep:
         assert since is not None
         due = timers.falling_due(service, since, now)
@@ -87,12 +90,23 @@ async def recheck(service: Service, admissions: list[Admission], now: datetime) 
             except (NotFound, Conflict):  # ended (or purged) since the tick began
                 continue
             ready.append((admission, patient, await service.prepare_reconcile(admission, patient, now)))
-        events: list[Event] = []
-        with store.write(service.db):
-            for admission, patient, prepared in ready:
-                current = adm.get_admission(service.db, admission.id)
-                if current is not None and current.active:
-                    events.extend(service.reconcile(current, patient, now, prepared))
-                    done.append(current.id)
-        service.publish(events)
+        done += commit_checks(service, ready, now)[0]
     return done
+
+
+def commit_checks(
+    service: Service, ready: list[tuple[Admission, Patient, reconciling.Prepared]], now: datetime
+) -> tuple[list[str], int]:
+    """Write prepared checks in one transaction and publish their events; an admission that ended while
+    they were prepared is left out. The ids of those written, and how many events were published."""
+    events: list[Event] = []
+    done: list[str] = []
+    with store.write(service.db):
+        for admission, patient, prepared in ready:
+            current = adm.get_admission(service.db, admission.id)
+            if current is not None and current.active:
+                events.extend(service.reconcile(current, patient, now, prepared))
+                service.patient_cache[current.id] = patient
+                done.append(current.id)
+    service.publish(events)
+    return done, len(events)
