@@ -8,7 +8,8 @@ knowledge, graph and normaliser, and says which of the knowledge's nodes the upd
 read one of them in line with it:
 
     re-normalise  each admission's verified slice (already verified: its signatures are not checked again),
-                  in one worker thread
+                  in one worker thread; the terms the previous knowledge read are carried over when the
+                  update reads terms the same way (``terminology.same_terms``)
     prepare       check, plan and sign every admission (``reconciling.prepare``), in one worker thread
     write         each admission's alerts and their events (``reconciling.reconcile``, which prepares
                   again, there and then, any admission changed while this ran), RECHECK_CHUNK admissions
@@ -62,7 +63,7 @@ def use_knowledge(service: Service, knowledge: KnowledgeBase) -> Touched:
     the previous knowledge."""
     touched = changed_nodes(service.knowledge, knowledge)
     graph = build_graph(knowledge)
-    normalizer = Normalizer(knowledge, online=service.lookups)
+    normalizer = Normalizer(knowledge, online=service.lookups, previous=service.normalizer)
     service.knowledge, service.graph, service.normalizer = knowledge, graph, normalizer
     return touched
 

@@ -61,10 +61,23 @@ class Alert:
     def severity_rank(self) -> int:
         return SEVERITY_ORDER[self.finding.severity]
 
+    def news(self) -> dict[str, Any]:
+        """The claims whose change is news to the nurse (``alerts.reconcile``), as ``claims()`` has them:
+        cheap to compare with a stored alert's, without writing out the rest."""
+        finding = self.finding
+        return {
+            "severity": finding.severity,
+            "interruptive": interruptive(finding, self.dose),
+            "summary": finding.summary,
+            "rule": finding.rule,
+            "detail": detail(finding),
+            "flagged_by": self.flagged_by,
+        }
+
     def claims(self) -> dict[str, Any]:
         """The alert as canonical-JSON-ready claims (no floats; times as UTC ISO 8601)."""
         finding = self.finding
-        return {
+        return self.news() | {
             "id": self.id,
             "version": self.version,
             "admission": self.admission.id,
@@ -72,20 +85,14 @@ class Alert:
             "bed": self.admission.bed,
             "patient": self.admission.label,
             "kind": finding.kind,
-            "severity": finding.severity,
             "indicator": finding.indicator,
-            "interruptive": interruptive(finding, self.dose),
-            "summary": finding.summary,
-            "detail": detail(finding),
             "mechanism": finding.mechanism,
             "management": finding.management,
             "ingredients": [{"rxcui": i.rxcui, "name": i.name} for i in finding.ingredients],
-            "rule": finding.rule,
             "sources": list(finding.sources),
             "ratings": [asdict(rating) for rating in finding.ratings],
             "evidence": list(finding.evidence),
             "knowledge_version": finding.knowledge_version,
-            "flagged_by": self.flagged_by,
             "dose": None
             if self.dose is None
             else {

@@ -120,13 +120,13 @@ def _changed(old: StoredAlert, fresh: Alert) -> bool:
     """Whether the nurse would read anything new in ``fresh``. The knowledge version alone is not news:
     an alert found again, word for word, under new knowledge keeps its signed claims, which name the
     knowledge it was raised under (so a knowledge update re-signs only the alerts it changes)."""
-    claims = fresh.claims()
-    old_version, new_version = str(old.claims.get("knowledge_version", "")), claims["knowledge_version"]
+    news = fresh.news()
+    old_version = str(old.claims.get("knowledge_version", ""))
+    new_version = fresh.finding.knowledge_version
     seen = dict(old.claims)
     if old_version and old_version != new_version:
         seen["detail"] = str(seen.get("detail", "")).replace(old_version, new_version)
-    watched = ("severity", "interruptive", "summary", "rule", "detail", "flagged_by")
-    if any(seen.get(k) != claims[k] for k in watched):
+    if any(seen.get(k) != value for k, value in news.items()):
         return True
     old_dose = (old.claims.get("dose") or {}).get("id")
     new_dose = fresh.dose.id if fresh.dose else None

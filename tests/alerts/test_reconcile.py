@@ -97,6 +97,7 @@ def test_a_new_finding_becomes_an_alert_bound_to_the_earliest_pending_dose() -> 
 
 def test_the_same_finding_again_changes_nothing_and_a_higher_severity_is_a_new_version() -> None:
     [(first, _)] = run([finding("major")], [dose("d2", 12)], []).upserts
+    assert first.news().items() <= first.claims().items()  # what is compared is what is signed
     again = run([finding("major")], [dose("d2", 12)], [stored(first)])
     assert again.upserts == () and again.withdrawals == ()
     [(second, _)] = run([finding("critical")], [dose("d2", 12)], [stored(first)]).upserts

@@ -257,3 +257,22 @@ def test_online_terminology_is_asked_only_when_offline_fails(kb: KnowledgeBase) 
     failed = normalizer.resolve("xyzzy")
     assert failed.unresolved is not None
     assert "offline RxNorm knowledge" in failed.unresolved and "RxNav: RxNav timed out" in failed.unresolved
+
+
+def test_new_knowledge_with_the_same_terms_keeps_what_was_read_and_new_terms_are_read_afresh(
+    kb: KnowledgeBase,
+) -> None:
+    before = Normalizer(kb)
+    misspelt = before.resolve("ibuprophen")
+    assert names(misspelt) == ["ibuprofen"] and misspelt.via == "spelling"
+    assert kb.version in str(before.resolve("99999999").unresolved)
+
+    rules_only = replace(kb, version=kb.version + "-next", rules=kb.rules[1:])
+    after = Normalizer(rules_only, previous=before)
+    assert after.resolve("ibuprophen") is misspelt  # read once, not again for every admission
+    assert after.spelling is before.spelling
+    unknown = str(after.resolve("99999999").unresolved)  # a reason names the knowledge: read afresh
+    assert unknown.endswith(f"offline knowledge {rules_only.version}")
+
+    renamed = replace(kb, names={**kb.names, "ibuprophen": kb.names["warfarin"]})
+    assert names(Normalizer(renamed, previous=before).resolve("ibuprophen")) == ["warfarin"]
