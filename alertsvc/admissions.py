@@ -147,11 +147,12 @@ def live_admission_times(db: Database) -> list[tuple[str, datetime, bool]]:
     return [(row[0], parse_iso(row[1]), bool(row[2])) for row in rows]
 
 
-def pending_dose_times(db: Database, *, after: datetime) -> list[tuple[str, datetime]]:
-    """(id, due) of every dose with no outcome due after ``after``, from the partial index
-    ``doses_pending``: what the timers need, read without opening any sealed value."""
+def pending_dose_times(db: Database, *, after: datetime, until: datetime) -> list[tuple[str, datetime]]:
+    """(id, due) of every dose with no outcome due after ``after`` and by ``until``, from the partial
+    index ``doses_pending``: what the timers need, read without opening any sealed value."""
     rows = db.execute(
-        "SELECT id, due FROM doses WHERE outcome IS NULL AND due > ? ORDER BY due", [iso(after)]
+        "SELECT id, due FROM doses WHERE outcome IS NULL AND due > ? AND due <= ? ORDER BY due",
+        [iso(after), iso(until)],
     ).fetchall()
     return [(row[0], parse_iso(row[1])) for row in rows]
 

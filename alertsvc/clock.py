@@ -7,6 +7,7 @@ time (setting ``clock_start``: drills and tests only), its timers firing by that
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,9 +57,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
+@functools.lru_cache(maxsize=2**16)
 def parse_iso(text: str) -> datetime:
     """An aware UTC datetime from ISO 8601 text; text without an offset, or an instant outside years
-    ``FIRST_YEAR`` to ``LAST_YEAR`` in UTC, is refused with ValueError."""
+    ``FIRST_YEAR`` to ``LAST_YEAR`` in UTC, is refused with ValueError. Remembered: the timers read the
+    due time of every pending dose of the hospital after each change, and wards share their round times."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone offset")

@@ -3,19 +3,21 @@
 The service loads the knowledge files once, at start-up; an admission is re-checked when something of its
 own changes (an update, a schedule, an outcome, a tick). New knowledge (a rule added or withdrawn, a drug
 name that now resolves) may change what any admission's check finds, so ``use_knowledge`` swaps in the new
-knowledge, graph and normaliser, and says which of the knowledge's nodes the update touched
-(``changed_nodes``), and ``recheck_all`` brings the alerts of every active admission whose last check
-read one of them in line with it:
+knowledge, graph and normaliser, and says what the update touched (``what_changed``), and ``recheck_all``
+brings in line with it the alerts of every active admission whose last check may find something else now
+(it read a class that changed, or it meets every side of a rule added or withdrawn: a rule between two
+drugs concerns only the patients who take both):
 
     re-normalise  each admission's verified slice (already verified: its signatures are not checked again),
                   in one worker thread; the terms the previous knowledge read are carried over when the
-                  update reads terms the same way (``terminology.same_terms``)
+                  update reads terms the same way (``terminology.same_terms``), and a slice whose every
+                  item resolved is not read again when only rules changed
     prepare       check, plan and sign every admission (``reconciling.prepare``), in one worker thread
     write         each admission's alerts and their events (``reconciling.reconcile``, which prepares
                   again, there and then, any admission changed while this ran), RECHECK_CHUNK admissions
                   per transaction, published as each commits
 
-Only rules and classes are diffed node by node: an update that changes anything else (names, products,
+Only rules and classes are diffed: an update that changes anything else (names, products,
 brands, display names, sources) may change any check, and re-checks every admission. So does one on a
 cluster, where another process may have checked an admission since this one last did, and an admission
 this process has not checked since it started. A re-check finding an alert again word for word leaves it
@@ -32,6 +34,7 @@ import anyio
 
 from alertsvc import admissions as adm
 from alertsvc import lookups, reconciling, ticking
+from alertsvc.admissions import Admission
 from alertsvc.knowledge.graph import build_graph
 from alertsvc.knowledge.model import KnowledgeBase
 from alertsvc.knowledge.terminology import Normalizer
@@ -41,10 +44,33 @@ if TYPE_CHECKING:
     from alertsvc.service import Service
 
 
-Touched = frozenset[str] | None
-"""The knowledge's nodes an update touched (``in:<RxCUI>``, ``class:<id>``); None: it may touch any check."""
-
 SAME_OR_DIFFED = frozenset({"version", "built", "rules", "classes"})
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a knowledge update touched, as the nodes a check reads (``in:<RxCUI>``, ``class:<id>``).
+
+    ``rules``: for each rule added or withdrawn, its sides (two; three for a three-drug rule), each the
+    nodes that meet it (its own node and, for a class, the members before and after). ``classes``: the
+    node of each class that changed, with its members before and after.
+    """
+
+    rules: frozenset[tuple[frozenset[str], ...]] = frozenset()
+    classes: frozenset[str] = frozenset()
+
+    def may_change(self, read: frozenset[str]) -> bool:
+        """Whether a check that read ``read`` may find something else now: it read a changed class or one
+        of its members, or it meets every side of a changed rule. A rule between two drugs changes
+        nothing for a patient who takes one of them only: its finding needs both."""
+        if not read.isdisjoint(self.classes):
+            return True
+        return any(all(not side.isdisjoint(read) for side in sides) for sides in self.rules)
+
+    @property
+    def nodes(self) -> frozenset[str]:
+        """Every node the update touched."""
+        return self.classes.union(*(side for sides in self.rules for side in sides))
 
 
 @dataclass(frozen=True)
@@ -57,54 +83,66 @@ class Rechecked:
     skipped: int = 0
 
 
-def use_knowledge(service: Service, knowledge: KnowledgeBase) -> Touched:
+def use_knowledge(service: Service, knowledge: KnowledgeBase) -> Touched | None:
     """Check with ``knowledge`` from now on (its graph built, its normaliser with the same RxNav look-ups);
     what the update touched. Call ``recheck_all`` with it next: until then, stored alerts are those of
     the previous knowledge."""
-    touched = changed_nodes(service.knowledge, knowledge)
+    touched = what_changed(service.knowledge, knowledge)
     graph = build_graph(knowledge)
     normalizer = Normalizer(knowledge, online=service.lookups, previous=service.normalizer)
     service.knowledge, service.graph, service.normalizer = knowledge, graph, normalizer
     return touched
 
 
-def changed_nodes(old: KnowledgeBase, new: KnowledgeBase) -> Touched:
-    """The nodes of the rules and classes that differ between ``old`` and ``new`` (a class with its members,
-    old and new), or None when anything else differs."""
+def what_changed(old: KnowledgeBase, new: KnowledgeBase) -> Touched | None:
+    """The rules and classes that differ between ``old`` and ``new``, or None when anything else differs
+    (names, products, brands, display names, sources: any check may read them)."""
     for f in dataclasses.fields(KnowledgeBase):
         if f.name not in SAME_OR_DIFFED and getattr(old, f.name) != getattr(new, f.name):
             return None
-    rules = set(old.rules) ^ set(new.rules)
-    nodes = {r.left for r in rules} | {r.right for r in rules}
-    nodes |= {
-        f"class:{c}"
-        for c in old.classes.keys() | new.classes.keys()
-        if old.classes.get(c) != new.classes.get(c)
-    }
-    touched = set(nodes)
-    for node in nodes:
+
+    def meeting(node: str) -> frozenset[str]:
+        """The nodes that meet ``node``: itself, and a class's members in either knowledge."""
         kind, _, key = node.partition(":")
-        if kind == "class":
-            for kb in (old, new):
-                members = kb.classes[key].members if key in kb.classes else frozenset()
-                touched.update(f"in:{rxcui}" for rxcui in members)
-        elif kind != "in":
-            return None  # a node this diff does not know: any check may read it
-    return frozenset(touched)
+        if kind == "in":
+            return frozenset({node})
+        if kind != "class":
+            raise LookupError(node)
+        members = {m for kb in (old, new) if key in kb.classes for m in kb.classes[key].members}
+        return frozenset({node, *(f"in:{m}" for m in members)})
+
+    try:
+        rules = frozenset(
+            tuple(meeting(node) for node in (r.left, r.right, r.also) if node)
+            for r in set(old.rules) ^ set(new.rules)
+        )
+        classes: frozenset[str] = frozenset().union(
+            *(
+                meeting(f"class:{c}")
+                for c in old.classes.keys() | new.classes.keys()
+                if old.classes.get(c) != new.classes.get(c)
+            )
+        )
+    except LookupError:  # a node this diff does not know: any check may read it
+        return None
+    return Touched(rules, classes)
 
 
-async def recheck_all(service: Service, touched: Touched = None) -> Rechecked:
-    """Re-normalise and re-check every active admission whose last check read a node ``touched`` (all of
-    them when None) against the service's current knowledge."""
+async def recheck_all(service: Service, touched: Touched | None = None) -> Rechecked:
+    """Re-normalise and re-check, against the service's current knowledge, every active admission whose
+    last check may find something else now (``Touched.may_change``; all of them when None)."""
     now = service.clock()
     everyone = adm.active_admissions(service.db)
     active = [a for a in everyone if _may_change(service, a.id, touched)]
     earlier = await service.patients_of([a.id for a in active], now)
     normalizer = service.normalizer
+    same_reading = touched is not None and not touched.classes  # terms and allergen groups read alike
 
     def renormalise() -> list[Patient]:
         return [
-            Patient(earlier[a.id].verified, clinical_inputs(earlier[a.id].verified, normalizer))
+            earlier[a.id]  # read just as before (an unresolved item's reason names the knowledge)
+            if same_reading and not earlier[a.id].inputs.unresolved
+            else Patient(earlier[a.id].verified, clinical_inputs(earlier[a.id].verified, normalizer))
             for a in active
         ]
 
@@ -119,16 +157,19 @@ async def recheck_all(service: Service, touched: Touched = None) -> Rechecked:
 
     ready = await anyio.to_thread.run_sync(prepare_all)
     published = 0
-    checked = list(zip(active, patients, ready, strict=True))
-    for start in range(0, len(checked), ticking.RECHECK_CHUNK):  # the loop serves others between chunks
-        published += ticking.commit_checks(service, checked[start : start + ticking.RECHECK_CHUNK], now)[1]
+    checks = [ticking.Check(a, earlier[a.id], p, r) for a, p, r in zip(active, patients, ready, strict=True)]
+    again: list[Admission] = []
+    for start in range(0, len(checks), ticking.RECHECK_CHUNK):  # the loop serves others between chunks
+        committed = ticking.commit_checks(service, checks[start : start + ticking.RECHECK_CHUNK], now)
+        published, again = published + committed.events, again + committed.again
         await anyio.sleep(0)
+    await ticking.recheck(service, again, now)  # slices changed meanwhile: checked as they are now
     service.rebuild_timers()
     return Rechecked(admissions=len(active), events=published, skipped=len(everyone) - len(active))
 
 
-def _may_change(service: Service, admission: str, touched: Touched) -> bool:
+def _may_change(service: Service, admission: str, touched: Touched | None) -> bool:
     if touched is None or service.cluster is not None:
         return True
     nodes = service.checked_nodes.get(admission)
-    return nodes is None or not nodes.isdisjoint(touched)
+    return nodes is None or touched.may_change(nodes)

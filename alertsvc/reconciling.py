@@ -116,6 +116,11 @@ class Prepared:
     nodes: frozenset[str] = frozenset()
     """The knowledge's nodes this check read (``patient_data.checked_nodes``)."""
 
+    @property
+    def changes(self) -> bool:
+        """Whether writing it changes anything: an alert to save or to withdraw."""
+        return bool(self.signed or self.withdrawals)
+
 
 def read(service: Checker, admission: Admission) -> Inputs:
     """The admission's inputs, as the database holds them now (a ward not yet saved reads as the one

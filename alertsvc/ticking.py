@@ -5,7 +5,9 @@
     shifts        a ``shift`` event for each ward whose shift has changed; Idempotency-Keys past their life
     re-check      the admissions something fell due for since the last tick (``timers.falling_due``), or,
                   on a sweep, every active one: RECHECK_CHUNK admissions per transaction, so requests,
-                  streams and the timer lease are served between them
+                  streams and the timer lease are served between them. A check is prepared off the
+                  loop; one whose patient's slice changed meanwhile is not written but made again
+                  (written, it would take back what the change raised: her newly flagged reaction)
     follow-ups    unanswered follow-ups back to the top of the board
 
 A tick at start-up, or on gaining the timer lease, is a sweep: it raises what fell due while nobody was
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 RECHECK_CHUNK = 25
 """Admissions re-checked per write transaction in a tick."""
+AGAIN = 3
+"""Rounds of checking again the admissions whose slice changed while they were checked."""
 
 
 @dataclass(frozen=True)
@@ -78,35 +82,81 @@ async def tick(service: Service) -> Ticked:
 
 async def recheck(service: Service, admissions: list[Admission], now: datetime) -> list[str]:
     """Check each admission at ``now`` and bring its alerts in line, RECHECK_CHUNK per transaction (the
-    checks and signatures off the event loop); an admission that ended meanwhile is left out. The ids of
-    those re-checked."""
+    checks and signatures off the event loop); an admission that ended meanwhile is left out, and one
+    whose slice changed meanwhile is checked again (at most ``AGAIN`` rounds: its writer checked it too).
+    The ids of those re-checked."""
     done: list[str] = []
-    for start in range(0, len(admissions), RECHECK_CHUNK):
-        chunk = admissions[start : start + RECHECK_CHUNK]
-        ready = []
-        for admission in chunk:
-            try:
-                [patient] = (await service.patients_of([admission.id], now)).values()
-            except (NotFound, Conflict):  # ended (or purged) since the tick began
-                continue
-            ready.append((admission, patient, await service.prepare_reconcile(admission, patient, now)))
-        done += commit_checks(service, ready, now)[0]
+    for _ in range(AGAIN + 1):
+        again: list[Admission] = []
+        for start in range(0, len(admissions), RECHECK_CHUNK):
+            ready = []
+            for admission in admissions[start : start + RECHECK_CHUNK]:
+                try:
+                    [patient] = (await service.patients_of([admission.id], now)).values()
+                except (NotFound, Conflict):  # ended (or purged) since the tick began
+                    continue
+                prepared = await service.prepare_reconcile(admission, patient, now)
+                ready.append(Check(admission, patient, patient, prepared))
+            committed = commit_checks(service, ready, now)
+            done += committed.done
+            again += committed.again
+        if not again:
+            break
+        admissions = again
     return done
 
 
-def commit_checks(
-    service: Service, ready: list[tuple[Admission, Patient, reconciling.Prepared]], now: datetime
-) -> tuple[list[str], int]:
-    """Write prepared checks in one transaction and publish their events; an admission that ended while
-    they were prepared is left out. The ids of those written, and how many events were published."""
+@dataclass(frozen=True)
+class Check:
+    """An admission's check, prepared off the event loop: the patient as the service ``held`` her when
+    it was read, the patient it checked (the same, or her slice normalised again with new knowledge),
+    and what it found."""
+
+    admission: Admission
+    held: Patient
+    patient: Patient
+    prepared: reconciling.Prepared
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What ``commit_checks`` wrote: the admissions, the events published, and the admissions whose
+    slice changed while they were checked (to check again, from the slice as it is now)."""
+
+    done: list[str]
+    events: int
+    again: list[Admission]
+
+
+def commit_checks(service: Service, ready: list[Check], now: datetime) -> Committed:
+    """Write prepared checks in one transaction and publish their events. An admission that ended while
+    they were prepared is left out. One whose slice changed meanwhile (a ledger update, a bedside entry,
+    another process's notice) is not written: a check of the slice as it was would take back what the
+    change raised, so it is returned to be checked again.
+
+    A check of the slice the service holds that changes nothing is not read again: writing nothing is
+    what checking whole, when its inputs were read, would have done, and a writer that changed them since
+    checked them itself. (Not so for a check of a slice read anew, after new knowledge or in ``updates``:
+    a check committed in between with the slice as it was must be checked over, so
+    ``reconciling.reconcile`` reads again.)"""
     events: list[Event] = []
     done: list[str] = []
+    again: list[Admission] = []
     with store.write(service.db):
-        for admission, patient, prepared in ready:
-            current = adm.get_admission(service.db, admission.id)
-            if current is not None and current.active:
-                events.extend(service.reconcile(current, patient, now, prepared))
-                service.patient_cache[current.id] = patient
-                done.append(current.id)
+        for check in ready:
+            current = adm.get_admission(service.db, check.admission.id)
+            if current is None or not current.active:
+                continue
+            if service.patient_cache.get(current.id) is not check.held:
+                again.append(current)
+                continue
+            prepared = check.prepared
+            if check.patient is check.held and prepared.now == now and not prepared.changes:
+                known = service.checked_nodes.get(current.id, frozenset())  # nothing to write: most at a tick
+                service.checked_nodes[current.id] = known | prepared.nodes  # a writer since set its own
+            else:
+                events.extend(service.reconcile(current, check.patient, now, prepared))
+            service.patient_cache[current.id] = check.patient
+            done.append(current.id)
     service.publish(events)
-    return done, len(events)
+    return Committed(done, len(events), again)

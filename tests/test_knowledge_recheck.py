@@ -72,6 +72,12 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
                     service.identity, ward=ward, name="a", role="admission", now=NOW, hours=1
                 )
                 await service.admit({"slice": body, "ward": ward, "bed": str(n)}, service.staff(token))
+            (tmp_path / "alone").mkdir()  # a third patient, on one of the two drugs only
+            alone = slice_of(tmp_path / "alone", ["simvastatin"], service.identity.public_id)
+            token = issue_staff_token(
+                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
+            )
+            await service.admit({"slice": alone, "ward": "north", "bed": "9"}, service.staff(token))
             before = interaction_alerts(service)
             assert len(before) == 2 and {s for s, _, _ in before.values()} == {"active"}
             original = service.knowledge
@@ -86,14 +92,16 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
 
             # A new version with the same rules and classes touches no check: nothing to do.
             touched = knowledge_recheck.use_knowledge(service, dataclasses.replace(original, version="same"))
-            assert touched == frozenset()
+            assert touched == knowledge_recheck.Touched()
             done = await knowledge_recheck.recheck_all(service, touched)
-            assert (done.admissions, done.skipped, done.events) == (0, 2, 0)
+            assert (done.admissions, done.skipped, done.events) == (0, 3, 0)
 
             touched = knowledge_recheck.use_knowledge(service, without)
-            assert touched is not None and {"in:36567", "in:21212"} <= touched  # simvastatin, clarithromycin
+            assert (
+                touched is not None and {"in:36567", "in:21212"} <= touched.nodes
+            )  # simvastatin, clarithromycin
             done = await knowledge_recheck.recheck_all(service, touched)
-            assert (done.admissions, done.skipped) == (2, 0)
+            assert (done.admissions, done.skipped) == (2, 1)  # simvastatin alone: no rule it meets changed
             withdrawn = interaction_alerts(service)
             assert set(withdrawn) == set(before)
             assert {s for s, _, _ in withdrawn.values()} == {"withdrawn"}
@@ -119,18 +127,76 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
 
 def test_what_a_knowledge_update_touched() -> None:
     kb = load_knowledge(Settings().data_dir)
-    assert knowledge_recheck.changed_nodes(kb, kb) == frozenset()
+    assert knowledge_recheck.what_changed(kb, kb) == knowledge_recheck.Touched()
     rule = next(r for r in kb.rules if r.left.startswith("in:") and r.right.startswith("in:"))
     fewer = dataclasses.replace(kb, rules=tuple(r for r in kb.rules if r != rule))
-    assert knowledge_recheck.changed_nodes(kb, fewer) == frozenset({rule.left, rule.right})
+    touched = knowledge_recheck.what_changed(kb, fewer)
+    assert touched == knowledge_recheck.Touched(
+        rules=frozenset({(frozenset({rule.left}), frozenset({rule.right}))})
+    )
+    # A check reading both of the rule's drugs may change; one reading only one of them cannot.
+    other = next(f"in:{i}" for i in kb.ingredients if f"in:{i}" not in (rule.left, rule.right))
+    assert touched.may_change(frozenset({rule.left, rule.right, other}))
+    assert not touched.may_change(frozenset({rule.left, other}))
+    assert not touched.may_change(frozenset({rule.right}))
+
     group = next(c for c in kb.classes.values() if len(c.members) > 1)
     smaller = dataclasses.replace(
         kb,
         classes=kb.classes
         | {group.id: dataclasses.replace(group, members=frozenset(list(group.members)[1:]))},
     )
-    assert knowledge_recheck.changed_nodes(kb, smaller) == {f"class:{group.id}"} | {
-        f"in:{m}" for m in group.members
-    }
+    changed = knowledge_recheck.what_changed(kb, smaller)
+    assert changed is not None and changed.nodes == {f"class:{group.id}"} | {f"in:{m}" for m in group.members}
+    assert changed.may_change(frozenset({f"in:{min(group.members)}"}))  # a member, old or new, alone
+
     renamed = dataclasses.replace(kb, names=kb.names | {"zzq new name": ("36567",)})
-    assert knowledge_recheck.changed_nodes(kb, renamed) is None  # names may change any check
+    assert knowledge_recheck.what_changed(kb, renamed) is None  # names may change any check
+
+
+def test_a_rule_between_classes_concerns_the_checks_that_meet_both_classes() -> None:
+    kb = load_knowledge(Settings().data_dir)
+    rule = next(
+        r for r in kb.rules if r.left.startswith("class:") and r.right.startswith("class:") and not r.also
+    )
+    left, right = (kb.classes[node.removeprefix("class:")].members for node in (rule.left, rule.right))
+    only_left = sorted(left - right)
+    only_right = sorted(right - left)
+    touched = knowledge_recheck.what_changed(kb, dataclasses.replace(kb, rules=tuple(set(kb.rules) - {rule})))
+    assert touched is not None
+    assert touched.may_change(frozenset({f"in:{only_left[0]}", f"in:{only_right[0]}"}))
+    assert not touched.may_change(frozenset({f"in:{m}" for m in only_left}))
+    assert touched.may_change(frozenset({rule.left, f"in:{only_right[0]}"}))  # an allergy to the class
+
+
+def test_a_drug_name_the_new_knowledge_reads_is_checked(tmp_path: Path) -> None:
+    """Names changed: every slice is read again, and a drug that did not resolve now does."""
+    settings = Settings(db_path=tmp_path / "s.db", service_key=tmp_path / "s.key", wards="north")
+
+    async def scenario() -> None:
+        service = Service(settings, clock=lambda: NOW)
+        await service.start()
+        try:
+            (tmp_path / "p").mkdir()
+            body = slice_of(tmp_path / "p", ["simvastatin", "zqklaricidzq"], service.identity.public_id)
+            token = issue_staff_token(
+                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
+            )
+            await service.admit({"slice": body, "ward": "north", "bed": "1"}, service.staff(token))
+            assert interaction_alerts(service) == {}  # the second drug is unchecked: it did not resolve
+
+            original = service.knowledge
+            named = dataclasses.replace(
+                original,
+                version="named",
+                names=original.names | {"zqklaricidzq": original.names["clarithromycin"]},
+            )
+            touched = knowledge_recheck.use_knowledge(service, named)
+            assert touched is None  # names may change any check
+            done = await knowledge_recheck.recheck_all(service, touched)
+            assert (done.admissions, done.skipped) == (1, 0)
+            assert {status for status, _, _ in interaction_alerts(service).values()} == {"active"}
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())

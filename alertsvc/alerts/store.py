@@ -192,12 +192,13 @@ class DoseReminder:
     admission: str
 
 
-def dose_reminders(db: Database) -> list[DoseReminder]:
-    """Every active alert bound to a dose, read without decoding its claims (the timers need these
-    after every change, for every admission)."""
+def dose_reminders(db: Database, *, until: datetime) -> list[DoseReminder]:
+    """Every active alert bound to a dose due by ``until``, read without decoding its claims (the timers
+    need these after every change, for every admission)."""
     rows = db.execute(
         "SELECT id, dose, due, reminded_dose, admission FROM alerts"
-        " WHERE status = 'active' AND due IS NOT NULL"
+        " WHERE status = 'active' AND due IS NOT NULL AND due <= ?",
+        [iso(until)],
     ).fetchall()
     return [DoseReminder(row[0], row[1], parse_iso(row[2]), row[3], row[4]) for row in rows]
 

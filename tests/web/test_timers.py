@@ -17,7 +17,7 @@ from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice
 from alertsvc.schedule_desk import add_schedule
 from alertsvc.service import Service
-from alertsvc.timers import SWEEP_EVERY
+from alertsvc.timers import PLAN_AHEAD, SWEEP_EVERY
 
 NOW = datetime(2030, 1, 15, 13, 0, tzinfo=UTC)
 WARD = "ward-3"
@@ -57,32 +57,38 @@ async def _admit_with_a_dose(
 
 
 def test_timers_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path) -> None:
-    async def first_run() -> tuple[str, str, dict[str, datetime]]:
+    async def first_run() -> tuple[str, str, str, dict[str, datetime]]:
         service = Service(_settings(tmp_path), clock=lambda: NOW)
         await service.start()
         try:
-            admission, dose = await _admit_with_a_dose(service, tmp_path)
+            admission, dose = await _admit_with_a_dose(service, tmp_path, due_in=timedelta(minutes=90))
+            _, far = await _admit_with_a_dose(service, tmp_path, due_in=timedelta(hours=13), bed="2")
             armed = dict(service.runner.jobs())  # one tick, at the earliest instant planned
             assert armed == {"tick": min(service.planned.values())}, armed
-            return admission, dose, dict(service.planned)
+            return admission, dose, far, dict(service.planned)
         finally:
             await service.stop()
 
-    async def second_run() -> dict[str, datetime]:
-        service = Service(_settings(tmp_path), clock=lambda: NOW + timedelta(minutes=5))
+    async def run_at(moment: datetime) -> dict[str, datetime]:
+        service = Service(_settings(tmp_path), clock=lambda: moment)
         await service.start()
         try:
             return dict(service.planned)
         finally:
             await service.stop()
 
-    admission, dose, before = asyncio.run(first_run())
-    after = asyncio.run(second_run())
+    admission, dose, far, before = asyncio.run(first_run())
+    after = asyncio.run(run_at(NOW + timedelta(minutes=5)))
+    assert asyncio.run(run_at(NOW + timedelta(hours=12)))[f"due:{far}"] == NOW + timedelta(hours=13)
     assert before[f"expiry:{admission}"] == NOW + timedelta(hours=30)
-    assert before[f"due:{dose}"] == NOW + timedelta(hours=13)
+    assert before[f"due:{dose}"] == NOW + timedelta(minutes=90)
     assert before[f"shift:{WARD}"] == datetime(2030, 1, 15, 15, 0, tzinfo=UTC)  # the evening shift starts
     [reminder] = [job for job in before if job.startswith("dose:")]
-    assert before[reminder] == NOW + timedelta(hours=12)  # an hour before the dose is due
+    assert before[reminder] == NOW + timedelta(minutes=30)  # an hour before the dose is due
+    # The other patient's dose is 13 h away: planned when it comes within PLAN_AHEAD.
+    assert f"due:{far}" not in before
+    assert before.pop("plan") == NOW + PLAN_AHEAD
+    assert after.pop("plan") == NOW + timedelta(minutes=5) + PLAN_AHEAD
     assert before.pop("sweep") == NOW + SWEEP_EVERY  # every admission re-checked again, from start-up
     assert after.pop("sweep") == NOW + timedelta(minutes=5) + SWEEP_EVERY
     assert after == before
