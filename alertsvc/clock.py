@@ -60,8 +60,8 @@ def iso(moment: datetime) -> str:
 @functools.lru_cache(maxsize=2**16)
 def parse_iso(text: str) -> datetime:
     """An aware UTC datetime from ISO 8601 text; text without an offset, or an instant outside years
-    ``FIRST_YEAR`` to ``LAST_YEAR`` in UTC, is refused with ValueError. Remembered: the timers read the
-    due time of every pending dose of the hospital after each change, and wards share their round times."""
+    ``FIRST_YEAR`` to ``LAST_YEAR`` in UTC, is refused with ValueError. Remembered (2**16 texts): the
+    timers read the same stored due times after every change, and wards share their round times."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone offset")

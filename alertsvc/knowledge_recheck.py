@@ -75,8 +75,8 @@ class Touched:
 
 @dataclass(frozen=True)
 class Rechecked:
-    """What a re-check did: the admissions checked, those left alone (their checks read nothing the update
-    touched) and the events it published (alerts raised, changed or withdrawn)."""
+    """What a re-check did: the admissions checked, those left alone (``Touched.may_change``: their checks
+    cannot find anything else) and the events it published (alerts raised, changed or withdrawn)."""
 
     admissions: int
     events: int

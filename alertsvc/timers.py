@@ -110,8 +110,8 @@ def falling_due(inputs: TimerInputs, since: datetime, until: datetime) -> set[st
     found = adm.admissions_with_doses_due(inputs.db, [(since, until), (since - grace, until - grace)])
     found.update(
         alert.admission
-        for alert in alert_store.dose_reminders(inputs.db, until=until + inputs.lead)
-        if alert.reminded_dose != alert.dose and alert.due - inputs.lead <= until
+        for alert in alert_store.dose_reminders(inputs.db, until=until + inputs.lead)  # owed by ``until``
+        if alert.reminded_dose != alert.dose
     )
     return found
 
