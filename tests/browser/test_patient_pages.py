@@ -65,6 +65,15 @@ def page(chromium: Path, ledger_pages: LedgerPages) -> Iterator[Page]:
     assert not errors, f"the patient's page reported errors: {errors}"
 
 
+# The image may still be on its way when the grant shows (a slow CI runner): wait for its load or error
+# event, up to ten seconds, instead of reading `complete` once.
+IMAGE_LOADED = """image => image.complete && image.naturalWidth > 0 ? true : new Promise(settle => {
+    image.addEventListener("load", () => settle(image.naturalWidth > 0));
+    image.addEventListener("error", () => settle(false));
+    setTimeout(() => settle(image.complete && image.naturalWidth > 0), 10000);
+})"""
+
+
 @pytest.mark.browser
 def test_the_patient_shares_her_ledger_with_the_hospital(page: Page, ledger_pages: LedgerPages) -> None:
     page.goto(ledger_pages.url + "/")
@@ -88,7 +97,7 @@ def test_the_patient_shares_her_ledger_with_the_hospital(page: Page, ledger_page
     expect(page.locator("#share-expires")).to_contain_text("until Wed 11 Mar, 02:00 (3 days from now)")
     qr = page.locator("#grant-qr")
     expect(qr).to_have_attribute("src", f"/api/grants/{grant_id}/qr.svg")
-    assert qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code did not load"
+    assert qr.evaluate(IMAGE_LOADED), "the QR code did not load"
     expect(page.locator("#grants > li")).to_have_count(1)
     granted = page.locator("#grants > li")
     expect(granted).to_contain_text("Active")
