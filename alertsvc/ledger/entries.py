@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,13 +132,25 @@ def _verified_payload(
     ``require_canonical`` also refuses payloads that are not RFC 8785 canonical, so that one logical
     entry has one id; the ledger asks for it when an entry enters, readers of signed bytes need not.
     """
+    data, public_key = _signed_payload(payload, signer_field, what=what)
+    identities.verify_raw(public_key, payload, signature, what=what)
+    return _checked_payload(data, payload, what=what, require_canonical=require_canonical)
+
+
+def _signed_payload(payload: bytes, signer_field: str, *, what: str) -> tuple[dict[str, Any], bytes]:
+    """A payload parsed, and the public key of the signer it names (its signature not checked yet)."""
     data = require_dict(loads(payload, what=f"{what} payload"), what=f"{what} payload")
     signer = require_str(data.get(signer_field), what=f"{what} {signer_field}")
     try:
-        public_key = _public_key(signer)
+        return data, _public_key(signer)
     except IdentityError as exc:
         raise InputError(f"{what}: {signer_field} {signer[:60]!r} is not a usable identity: {exc}") from exc
-    identities.verify_raw(public_key, payload, signature, what=what)
+
+
+def _checked_payload(
+    data: dict[str, Any], payload: bytes, *, what: str, require_canonical: bool
+) -> dict[str, Any]:
+    """What is checked of a payload once its signature holds: its form and version."""
     if require_canonical and canonical(data) != payload:
         raise InputError(f"{what}: payload is not RFC 8785 canonical JSON")
     if data.get("v") != VERSION:
@@ -237,6 +249,31 @@ def read_entry(value: object, *, what: str) -> SignedEntry:
     """Verify and parse an entry envelope ``{"payload", "signature"}``."""
     payload, signature = open_envelope(value, what=what)
     return read_entry_parts(payload, signature, what=what)
+
+
+def read_entries(values: Sequence[object], *, names: Sequence[str]) -> list[SignedEntry]:
+    """Verify and parse many entry envelopes, each named by ``names``, as ``read_entry`` does one by one;
+    their signatures are checked together (``identity.verify_all``: on every core for a long list).
+
+    Each envelope is opened and parsed first, then every signature is checked, then each entry's
+    fields: of several faults, the first of the earliest step is raised."""
+    opened = [open_envelope(value, what=name) for value, name in zip(values, names, strict=True)]
+    parsed = [
+        _signed_payload(payload, "author", what=name)
+        for (payload, _), name in zip(opened, names, strict=True)
+    ]
+    identities.verify_all(
+        [
+            (public_key, payload, signature, name)
+            for (payload, signature), (_, public_key), name in zip(opened, parsed, names, strict=True)
+        ]
+    )
+    return [
+        _entry_from(
+            _checked_payload(data, payload, what=name, require_canonical=False), payload, signature, what=name
+        )
+        for (payload, signature), (data, _), name in zip(opened, parsed, names, strict=True)
+    ]
 
 
 # --- tree heads ---

@@ -37,6 +37,7 @@ from alertsvc.ledger.entries import (
     SignedEntry,
     TreeHead,
     check_tree,
+    read_entries,
     read_entry,
     read_head,
     require_dict,
@@ -233,9 +234,9 @@ def _verified_entries(
 
     Returns the entries and what each body says (read here once, for ``_result``)."""
     entries, records = [], []
-    for offset, item in enumerate(require_list(items, what=f"slice tree {tree}")):
-        name = f"{tree}[{start + offset}]"
-        entry = read_entry(item, what=name)
+    listed = require_list(items, what=f"slice tree {tree}")
+    names = [f"{tree}[{start + offset}]" for offset in range(len(listed))]
+    for name, entry in zip(names, read_entries(listed, names=names), strict=True):
         name = f"{name} (entry {entry.id})"
         if entry.tree != tree:
             error = BrokenLog if entry.tree in grant.trees else OutOfScope

@@ -20,7 +20,16 @@ from hypothesis import strategies as st
 
 from alertsvc.errors import BadSignature, IdentityError
 from alertsvc.ledger.canonical import b64url
-from alertsvc.ledger.identity import PUBLIC_ID_PREFIX, Identity, jwk, public_key_of, verify, verify_raw
+from alertsvc.ledger.identity import (
+    PUBLIC_ID_PREFIX,
+    SPREAD_FROM,
+    Identity,
+    jwk,
+    public_key_of,
+    verify,
+    verify_all,
+    verify_raw,
+)
 
 VECTORS = Path(__file__).parent / "vectors"
 SEED = bytes(range(32))
@@ -142,6 +151,25 @@ def test_wrong_length_signature_is_bad_signature(length: int) -> None:
         verify(identity.public_id, b"m", signature, what="entry 1")
     with pytest.raises(BadSignature, match=r"^entry 1: "):
         verify_raw(identity.public_key, b"m", signature, what="entry 1")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [(), (SPREAD_FROM * 3 - 1,), (7, SPREAD_FROM * 2 + 5), (SPREAD_FROM + 1, SPREAD_FROM + 2)],
+    ids=["none", "the-last", "one-early-one-late", "two-together"],
+)
+def test_verify_all_raises_the_first_failure_of_a_long_list(bad: tuple[int, ...]) -> None:
+    """Spread over the cores or not, ``verify_all`` fails exactly where checking in order first would."""
+    signer, other = Identity.from_seed(SEED), Identity.from_seed(bytes(32))
+    checks = [
+        (signer.public_key, message, (other if i in bad else signer).sign(message), f"entry {i}")
+        for i, message in enumerate(f"entry {i}".encode() for i in range(SPREAD_FROM * 3))
+    ]
+    if not bad:
+        assert verify_all(checks) is None
+        return
+    with pytest.raises(BadSignature, match=f"^entry {bad[0]}: signature does not verify"):
+        verify_all(checks)
 
 
 def test_wrong_length_raw_public_key_is_bad_signature() -> None:

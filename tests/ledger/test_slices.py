@@ -74,6 +74,26 @@ def test_slice_refused_for_the_wrong_party_or_time(
         _verify(_slice(filled), **overrides)
 
 
+@pytest.mark.parametrize("swapped", [(36, 37), (4, 37)], ids=["late-pair", "early-and-late"])
+def test_a_forged_signature_in_a_long_tree_is_named(filled: Filled, swapped: tuple[int, int]) -> None:
+    """A tree long enough to be checked on several cores names the first entry whose signature fails."""
+    ledger, _ = filled
+    for n in range(40):
+        add(ledger, medication(f"drug {n}"))
+    first, second = swapped
+
+    def swap(doc: dict[str, Any]) -> None:
+        meds = doc["trees"]["medications"]
+        meds[first]["signature"], meds[second]["signature"] = (
+            meds[second]["signature"],
+            meds[first]["signature"],
+        )
+
+    assert len(_verify(_slice(filled)).medications) == 43
+    with pytest.raises(errors.BadSignature, match=rf"^medications\[{first}\]: signature does not verify"):
+        _verify(_edited(_slice(filled), swap))
+
+
 def test_a_stale_head_is_refused(filled: Filled) -> None:
     old = _slice(filled)
     ledger, _ = filled
