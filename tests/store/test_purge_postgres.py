@@ -11,9 +11,11 @@ to show the WAL range searched holds this test's inserts; the raw segments are w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,20 @@ def wal_between(conn: psycopg.Connection[Any], first: str, last: str) -> tuple[l
     names = conn.execute("SELECT pg_walfile_name(%s), pg_walfile_name(%s)", [first, last]).fetchone()
     assert names is not None
     wal = data / "pg_wal"
-    return [p for p in sorted(wal.iterdir()) if names[0] <= p.name <= names[1] and len(p.name) == 24], data
+    found = [p for p in sorted(wal.iterdir()) if names[0] <= p.name <= names[1] and len(p.name) == 24]
+    assert [p.name for p in found[:1]] == [names[0]], f"WAL segment {names[0]} was recycled: not searched"
+    return found, data
+
+
+@contextlib.contextmanager
+def wal_kept(conn: psycopg.Connection[Any], name: str) -> Iterator[None]:
+    """A physical replication slot, reserving the WAL from now on: no checkpoint recycles a segment of
+    the range searched (the server's other work may fill a segment while the test runs)."""
+    conn.execute("SELECT pg_create_physical_replication_slot(%s, true)", [name])
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_drop_replication_slot(%s)", [name])
 
 
 def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_words(tmp_path: Path) -> None:
@@ -102,78 +117,83 @@ def test_after_a_purge_on_postgres_her_key_is_gone_and_no_file_or_wal_holds_her_
     service = Service(settings, clock=lambda: clock[0])
     conn = psycopg.connect(server_url(), autocommit=True)
     try:
-        first_lsn = str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
-        found: dict[str, Any] = {}
+        with wal_kept(conn, f"alertsvc_purge_{token}"):
+            first_lsn = str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+            found: dict[str, Any] = {}
 
-        async def scenario() -> None:
-            await service.start()
-            try:
-                staff = service.staff(
-                    issue_staff_token(
-                        service.identity, ward=WARD, name="a", role="admission", now=NOW, hours=1
+            async def scenario() -> None:
+                await service.start()
+                try:
+                    staff = service.staff(
+                        issue_staff_token(
+                            service.identity, ward=WARD, name="a", role="admission", now=NOW, hours=1
+                        )
                     )
-                )
-                body = {
-                    "slice": her_slice(service, tmp_path, reaction, unknown),
-                    "ward": WARD,
-                    "bed": "1",
-                    "label": label,
-                }
-                admission = str((await service.admit(body, staff))["admission"])
-                found["admission"] = admission
-                alerts = alert_store.active_alerts(service.db, admission=admission)
-                found["alerts"] = [a.claims for a in alerts]  # the service reads her words back, with her key
-                found["identities"] = [a.dedupe for a in alerts]
-                conn.execute("CHECKPOINT")  # her pages into the table files, not only the WAL
-                found["before"] = rows_of(conn, schema)
-                clock[0] = NOW + timedelta(hours=3)  # her grant has ended: the tick purges her
-                await service.tick()
-            finally:
-                await service.stop()
+                    body = {
+                        "slice": her_slice(service, tmp_path, reaction, unknown),
+                        "ward": WARD,
+                        "bed": "1",
+                        "label": label,
+                    }
+                    admission = str((await service.admit(body, staff))["admission"])
+                    found["admission"] = admission
+                    alerts = alert_store.active_alerts(service.db, admission=admission)
+                    found["alerts"] = [
+                        a.claims for a in alerts
+                    ]  # the service reads her words back, with her key
+                    found["identities"] = [a.dedupe for a in alerts]
+                    conn.execute("CHECKPOINT")  # her pages into the table files, not only the WAL
+                    found["before"] = rows_of(conn, schema)
+                    clock[0] = NOW + timedelta(hours=3)  # her grant has ended: the tick purges her
+                    await service.tick()
+                finally:
+                    await service.stop()
 
-        asyncio.run(scenario())
-        admission = found["admission"]
-        assert reaction in str(found["alerts"]) and unknown in str(found["alerts"])
-        kinds = sorted(identity.split("|")[1] for identity in found["identities"])
-        assert kinds == ["reaction", "unchecked"]  # found by kind, her drugs named only by a keyed hash
-        assert admission.encode() in found["before"]  # the scan sees what is stored in clear...
-        assert not [word for word in hers if word in found["before"]]  # ...and none of hers, before the purge
-        assert not clear_identities(found["before"], admission)
+            asyncio.run(scenario())
+            admission = found["admission"]
+            assert reaction in str(found["alerts"]) and unknown in str(found["alerts"])
+            kinds = sorted(identity.split("|")[1] for identity in found["identities"])
+            assert kinds == ["reaction", "unchecked"]  # found by kind, her drugs named only by a keyed hash
+            assert admission.encode() in found["before"]  # the scan sees what is stored in clear...
+            assert not [
+                word for word in hers if word in found["before"]
+            ]  # ...and none of hers, before the purge
+            assert not clear_identities(found["before"], admission)
 
-        conn.execute("CHECKPOINT")
-        last_lsn = str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
-        assert conn.execute(
-            sql.SQL("SELECT count(*) FROM {}.admission_keys WHERE admission = %s").format(
-                sql.Identifier(schema)
-            ),
-            [admission],
-        ).fetchone() == (0,)
-        after = rows_of(conn, schema)
-        assert admission.encode() in after  # the admission row stays (ended), ids and times in clear
-        assert not [word for word in hers if word in after]
-        assert not clear_identities(after, admission)
+            conn.execute("CHECKPOINT")
+            last_lsn = str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+            assert conn.execute(
+                sql.SQL("SELECT count(*) FROM {}.admission_keys WHERE admission = %s").format(
+                    sql.Identifier(schema)
+                ),
+                [admission],
+            ).fetchone() == (0,)
+            after = rows_of(conn, schema)
+            assert admission.encode() in after  # the admission row stays (ended), ids and times in clear
+            assert not [word for word in hers if word in after]
+            assert not clear_identities(after, admission)
 
-        segments, data = wal_between(conn, first_lsn, last_lsn)
-        assert segments, "no WAL segment found for the test's range"
-        wal = b"".join(p.read_bytes() for p in segments)
-        assert admission.encode() in wal  # the WAL searched did record her admission...
-        assert not [word for word in hers if word in wal]  # ...and none of her words in clear
-        assert not clear_identities(wal, admission)
-        dboid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()
-        assert dboid is not None
-        stored = files_under(data / "base" / str(dboid[0]))
-        assert admission.encode() in stored
-        assert not [word for word in hers if word in stored]
-        assert not clear_identities(stored, admission)
+            segments, data = wal_between(conn, first_lsn, last_lsn)
+            assert segments, "no WAL segment found for the test's range"
+            wal = b"".join(p.read_bytes() for p in segments)
+            assert admission.encode() in wal  # the WAL searched did record her admission...
+            assert not [word for word in hers if word in wal]  # ...and none of her words in clear
+            assert not clear_identities(wal, admission)
+            dboid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()
+            assert dboid is not None
+            stored = files_under(data / "base" / str(dboid[0]))
+            assert admission.encode() in stored
+            assert not [word for word in hers if word in stored]
+            assert not clear_identities(stored, admission)
 
-        bindir = conn.execute("SELECT setting FROM pg_config WHERE name = 'BINDIR'").fetchone()
-        assert bindir is not None
-        dumped = subprocess.run(
-            [str(Path(bindir[0]) / "pg_waldump"), "--path", str(data / "pg_wal"),
-             "--start", first_lsn, "--end", last_lsn],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert "INSERT" in dumped.stdout and "DELETE" in dumped.stdout, dumped.stderr[-500:]
+            bindir = conn.execute("SELECT setting FROM pg_config WHERE name = 'BINDIR'").fetchone()
+            assert bindir is not None
+            dumped = subprocess.run(
+                [str(Path(bindir[0]) / "pg_waldump"), "--path", str(data / "pg_wal"),
+                 "--start", first_lsn, "--end", last_lsn],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert "INSERT" in dumped.stdout and "DELETE" in dumped.stdout, dumped.stderr[-500:]
     finally:
         conn.close()
         drop_schema(schema)
