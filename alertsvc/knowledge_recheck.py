@@ -159,9 +159,11 @@ async def recheck_all(service: Service, touched: Touched | None = None) -> Reche
     published = 0
     checks = [ticking.Check(a, earlier[a.id], p, r) for a, p, r in zip(active, patients, ready, strict=True)]
     again: list[Admission] = []
+    read_as = None  # each chunk's mark, while nothing but this re-check writes: its inputs are not read again
     for start in range(0, len(checks), ticking.RECHECK_CHUNK):  # the loop serves others between chunks
-        committed = ticking.commit_checks(service, checks[start : start + ticking.RECHECK_CHUNK], now)
-        published, again = published + committed.events, again + committed.again
+        chunk = checks[start : start + ticking.RECHECK_CHUNK]
+        committed = ticking.commit_checks(service, chunk, now, read_as=read_as)
+        published, again, read_as = published + committed.events, again + committed.again, committed.mark
         await anyio.sleep(0)
     await ticking.recheck(service, again, now)  # slices changed meanwhile: checked as they are now
     service.rebuild_timers()

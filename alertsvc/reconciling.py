@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -90,6 +90,8 @@ class Inputs:
     """(alert id, its latest follow-up claim as JSON) for the active alerts that have one."""
     stored_key: Callable[[str], str] = field(default=lambda key: key, compare=False)
     """How its alert identities are stored (``sealing.tag``, its key read with the rest)."""
+    mark: Hashable | None = field(default=None, compare=False)
+    """The database's ``written_mark`` when they were read."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def read(service: Checker, admission: Admission) -> Inputs:
     ``Service`` would save for it)."""
     db = service.db
     alerts = tuple(tuple(row) for row in alert_store.rows_to_check(db, admission=admission.id))
+    mark = db.written_mark()
     return Inputs(
         ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
         doses=tuple(adm.doses(db, admission=admission.id)),
@@ -134,6 +137,7 @@ def read(service: Checker, admission: Admission) -> Inputs:
         recorded=tuple(ward_observations.recorded_values(db, admission.id)),
         follow_ups=_follow_up_claims(db, [row[0] for row in alerts]),
         stored_key=_stored_key(db, admission.id),
+        mark=mark,
     )
 
 
@@ -197,13 +201,24 @@ async def prepared(service: Checker, admission: Admission, patient: Patient, now
 
 
 def reconcile(
-    service: Checker, admission: Admission, patient: Patient, now: datetime, ready: Prepared | None = None
+    service: Checker,
+    admission: Admission,
+    patient: Patient,
+    now: datetime,
+    ready: Prepared | None = None,
+    *,
+    unwritten: bool = False,
 ) -> list[Event]:
     """Write the check's outcome in the caller's transaction; ``ready`` is used only if nothing it was
-    prepared from has changed since (another request may have run while it was prepared)."""
-    inputs = read(service, admission)
-    if ready is None or ready.inputs != inputs or ready.now != now:
-        ready = prepare(service, admission, patient, inputs, now)
+    prepared from has changed since (another request may have run while it was prepared).
+
+    Its inputs are read again to tell, unless the caller knows (``unwritten``: ``ticking.commit_checks``)
+    that nothing was written since they were read but checks of other admissions, which touch none of
+    this one's inputs."""
+    if ready is None or not unwritten or ready.now != now:
+        inputs = read(service, admission)
+        if ready is None or ready.inputs != inputs or ready.now != now:
+            ready = prepare(service, admission, patient, inputs, now)
     return write(service, admission, ready)
 
 

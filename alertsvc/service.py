@@ -302,12 +302,18 @@ class Service:
         return display_table(self.knowledge.display_names, ward.locale if ward else US)
 
     def reconcile(
-        self, admission: Admission, patient: Patient, now: datetime, ready: reconciling.Prepared | None = None
+        self,
+        admission: Admission,
+        patient: Patient,
+        now: datetime,
+        ready: reconciling.Prepared | None = None,
+        *,
+        unwritten: bool = False,
     ) -> list[Event]:
         """Bring the admission's alerts in line with a fresh check; sign and outbox what changed. With
         ``ready`` (from ``prepare_reconcile``) the check and signatures are those done off the loop, as
         long as nothing they were made from has changed since (see ``alertsvc.reconciling``)."""
-        return reconciling.reconcile(self, admission, patient, now, ready)
+        return reconciling.reconcile(self, admission, patient, now, ready, unwritten=unwritten)
 
     async def prepare_reconcile(
         self, admission: Admission, patient: Patient, now: datetime

@@ -18,6 +18,7 @@ admissions again.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -121,14 +122,18 @@ class Check:
 @dataclass(frozen=True)
 class Committed:
     """What ``commit_checks`` wrote: the admissions, the events published, and the admissions whose
-    slice changed while they were checked (to check again, from the slice as it is now)."""
+    slice changed while they were checked (to check again, from the slice as it is now); and, when
+    nothing but its checks wrote since they were read, the database's ``written_mark`` after it."""
 
     done: list[str]
     events: int
     again: list[Admission]
+    mark: Hashable | None = None
 
 
-def commit_checks(service: Service, ready: list[Check], now: datetime) -> Committed:
+def commit_checks(
+    service: Service, ready: list[Check], now: datetime, *, read_as: Hashable | None = None
+) -> Committed:
     """Write prepared checks in one transaction and publish their events. An admission that ended while
     they were prepared is left out. One whose slice changed meanwhile (a ledger update, a bedside entry,
     another process's notice) is not written: a check of the slice as it was would take back what the
@@ -138,10 +143,17 @@ def commit_checks(service: Service, ready: list[Check], now: datetime) -> Commit
     what checking whole, when its inputs were read, would have done, and a writer that changed them since
     checked them itself. (Not so for a check of a slice read anew, after new knowledge or in ``updates``:
     a check committed in between with the slice as it was must be checked over, so
-    ``reconciling.reconcile`` reads again.)"""
+    ``reconciling.reconcile`` reads again.)
+
+    A check that changes something is written if its inputs are still as it read them: read again and
+    compared, unless the database's ``written_mark`` shows nothing was written since: it is the one they
+    were read at, or ``read_as``, the mark an earlier ``commit_checks`` of the same reads returned (what
+    it wrote, for other admissions, touches none of these checks' inputs)."""
     events: list[Event] = []
     done: list[str] = []
     again: list[Admission] = []
+    before = service.db.written_mark()
+    as_read = before is not None and before == read_as
     with store.write(service.db):
         for check in ready:
             current = adm.get_admission(service.db, check.admission.id)
@@ -155,8 +167,11 @@ def commit_checks(service: Service, ready: list[Check], now: datetime) -> Commit
                 known = service.checked_nodes.get(current.id, frozenset())  # nothing to write: most at a tick
                 service.checked_nodes[current.id] = known | prepared.nodes  # a writer since set its own
             else:
-                events.extend(service.reconcile(current, check.patient, now, prepared))
+                unwritten = before is not None and (as_read or prepared.inputs.mark == before)
+                events.extend(service.reconcile(current, check.patient, now, prepared, unwritten=unwritten))
             service.patient_cache[current.id] = check.patient
             done.append(current.id)
+    as_read = as_read or (before is not None and all(c.prepared.inputs.mark == before for c in ready))
+    after = service.db.written_mark() if as_read else None
     service.publish(events)
-    return Committed(done, len(events), again)
+    return Committed(done, len(events), again, after)

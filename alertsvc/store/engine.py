@@ -26,7 +26,7 @@ exception is the cause. On PostgreSQL a failed statement spoils its transaction:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
@@ -63,6 +63,10 @@ class Database(Protocol):
     def checkpoint(self) -> bool: ...
 
     def announce(self, payload: str) -> None: ...
+
+    def written_mark(self) -> Hashable | None:
+        """A value two calls give alike only if nothing was written to the database between them (by this
+        connection or any other), so a read need not be made again; None where that cannot be told."""
 
     def close(self) -> None: ...
 

@@ -172,6 +172,11 @@ class PostgresDatabase:
         """``NOTIFY`` the schema's channel: sent when the transaction commits, and only if it does."""
         self.execute("SELECT pg_notify(?, ?)", [channel_name(self.schema), payload])
 
+    def written_mark(self) -> None:
+        """None: the other processes of a cluster write without this one knowing, so every read that
+        matters is made again."""
+        return None
+
     def close(self) -> None:
         self.pool.close()
 

@@ -232,6 +232,12 @@ class SQLiteDatabase:
     def announce(self, payload: str) -> None:
         """Nothing: one process serves a SQLite file (a second is refused), so no one else is listening."""
 
+    def written_mark(self) -> tuple[int, int]:
+        """The rows this connection has changed (inserted, updated or deleted, committed or not) and the
+        file's ``data_version``, which moves when another connection commits (a command-line tool)."""
+        (version,) = self.connection.execute("PRAGMA data_version").fetchone()
+        return self.connection.total_changes, int(version)
+
     def close(self) -> None:
         self.connection.close()
 

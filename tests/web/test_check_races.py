@@ -9,7 +9,7 @@ it: the check is prepared, the update is applied and committed, then the check i
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alertsvc import ticking
@@ -21,6 +21,7 @@ from alertsvc.ledger.canonical import loads
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice, make_update
+from alertsvc.schedule_desk import add_schedule
 from alertsvc.service import Service
 from tests.postgres import database_url_for
 
@@ -93,3 +94,71 @@ def test_a_reaction_flagged_while_a_check_was_prepared_stays_on_the_board(tmp_pa
             await service.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_check_whose_doses_changed_while_it_was_prepared_is_made_again(tmp_path: Path) -> None:
+    """A tick's check that would change her alerts (a dose reminder now owed) is written only as the
+    doses now stand: a nurse who planned an earlier dose meanwhile (a write the check did not see) is
+    not undone by it. Written, the board reads as a fresh check of her finds it."""
+    clock = [NOW]
+
+    async def scenario() -> None:
+        db_path = tmp_path / "s.db"
+        settings = Settings(
+            db_path=db_path,
+            service_key=tmp_path / "s.key",
+            wards=WARD,
+            database_url=database_url_for(db_path),
+        )
+        service = Service(settings, clock=lambda: clock[0])
+        await service.start()
+        try:
+            patient = Identity.generate()
+            with Ledger.init(tmp_path / "p.ledger", patient, now=NOW) as ledger:
+                grant = grants.new_grant(
+                    patient, grantee=service.identity.public_id, scope=("medications", "reactions"),
+                    not_before=NOW, hours=30, now=NOW,
+                )  # fmt: skip
+                flag = actions.flagged_reaction(patient, "ibuprofen", reaction="rash", now=NOW)
+                ledger.append([flag, grant], patient=patient, now=NOW)
+                first = loads(make_slice(ledger.read(), grant.id, now=NOW), what="slice")
+            desk, nurse = (
+                service.staff(
+                    issue_staff_token(service.identity, ward=WARD, name=r, role=r, now=NOW, hours=2)
+                )
+                for r in ("admission", "nurse")
+            )
+            admitted = await service.admit({"slice": first, "ward": WARD, "bed": "1"}, desk)
+            admission = service.active_admission(str(admitted["admission"]))
+
+            def plan(due: datetime) -> dict[str, object]:
+                dose = {"admission": admission.id, "drug": "ibuprofen", "due": due.isoformat()}
+                return {"administrations": [dose]}
+
+            await add_schedule(service, WARD, plan(NOW + timedelta(minutes=90)), nurse)
+            # Half an hour later that dose's reminder is owed: a tick's check of her changes her alert ...
+            clock[0] = NOW + timedelta(minutes=31)
+            [held] = (await service.patients_of([admission.id], clock[0])).values()
+            prepared = await service.prepare_reconcile(admission, held, clock[0])
+            assert prepared.changes
+            # ... while a nurse plans an earlier dose of the same drug, and that request checks her too.
+            await add_schedule(service, WARD, plan(NOW + timedelta(minutes=40)), nurse)
+            planned = board(service, admission.id)
+
+            committed = ticking.commit_checks(
+                service, [ticking.Check(admission, held, held, prepared)], clock[0]
+            )
+            assert committed.done == [admission.id] and committed.again == []
+            written = board(service, admission.id)
+            assert await ticking.recheck(service, [admission], clock[0]) == [admission.id]
+            assert board(service, admission.id) == written  # a fresh check finds it as written
+            assert written == planned
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+
+
+def board(service: Service, admission: str) -> list[tuple[str, str]]:
+    """The admission's active alerts as the ward reads them: id and signed token."""
+    return sorted((a.id, a.jws) for a in alert_store.active_alerts(service.db, admission=admission))
