@@ -128,8 +128,8 @@ def read(service: Checker, admission: Admission) -> Inputs:
     """The admission's inputs, as the database holds them now (a ward not yet saved reads as the one
     ``Service`` would save for it)."""
     db = service.db
+    mark = db.written_mark()  # before reading: a write after it moves it
     alerts = tuple(tuple(row) for row in alert_store.rows_to_check(db, admission=admission.id))
-    mark = db.written_mark()
     return Inputs(
         ward=adm.get_ward(db, admission.ward) or service.default_ward(admission.ward),
         doses=tuple(adm.doses(db, admission=admission.id)),

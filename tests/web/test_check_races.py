@@ -15,9 +15,11 @@ from pathlib import Path
 from alertsvc import ticking
 from alertsvc.access import issue_staff_token
 from alertsvc.alerts import store as alert_store
+from alertsvc.clock import Clock
 from alertsvc.config import Settings
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
+from alertsvc.ledger.entries import SignedEntry
 from alertsvc.ledger.identity import Identity
 from alertsvc.ledger.log import Ledger
 from alertsvc.ledger.slices import make_slice, make_update
@@ -35,24 +37,31 @@ def active_kinds(service: Service, admission: str) -> dict[str, str]:
     return {a.id: a.claims["kind"] for a in alerts if a.claims["kind"] in ("interaction", "reaction")}
 
 
+def service_on(tmp_path: Path, *, clock: Clock) -> Service:
+    """A service on a SQLite file in ``tmp_path`` (or the test PostgreSQL server), not started."""
+    db_path = tmp_path / "s.db"
+    settings = Settings(
+        db_path=db_path, service_key=tmp_path / "s.key", wards=WARD, database_url=database_url_for(db_path)
+    )
+    return Service(settings, clock=clock)
+
+
+def her_grant(service: Service, patient: Identity) -> SignedEntry:
+    """Her grant to the service: medications and reactions, for 30 hours from NOW."""
+    return grants.new_grant(
+        patient, grantee=service.identity.public_id, scope=("medications", "reactions"),
+        not_before=NOW, hours=30, now=NOW,
+    )  # fmt: skip
+
+
 def test_a_reaction_flagged_while_a_check_was_prepared_stays_on_the_board(tmp_path: Path) -> None:
     async def scenario() -> None:
-        db_path = tmp_path / "s.db"
-        settings = Settings(
-            db_path=db_path,
-            service_key=tmp_path / "s.key",
-            wards=WARD,
-            database_url=database_url_for(db_path),
-        )
-        service = Service(settings, clock=lambda: NOW)
+        service = service_on(tmp_path, clock=lambda: NOW)
         await service.start()
         try:
             patient = Identity.generate()
             with Ledger.init(tmp_path / "p.ledger", patient, now=NOW) as ledger:
-                grant = grants.new_grant(
-                    patient, grantee=service.identity.public_id, scope=("medications", "reactions"),
-                    not_before=NOW, hours=30, now=NOW,
-                )  # fmt: skip
+                grant = her_grant(service, patient)
                 ledger.append(
                     [actions.medication(patient, "warfarin", now=NOW), grant], patient=patient, now=NOW
                 )
@@ -103,22 +112,12 @@ def test_a_check_whose_doses_changed_while_it_was_prepared_is_made_again(tmp_pat
     clock = [NOW]
 
     async def scenario() -> None:
-        db_path = tmp_path / "s.db"
-        settings = Settings(
-            db_path=db_path,
-            service_key=tmp_path / "s.key",
-            wards=WARD,
-            database_url=database_url_for(db_path),
-        )
-        service = Service(settings, clock=lambda: clock[0])
+        service = service_on(tmp_path, clock=lambda: clock[0])
         await service.start()
         try:
             patient = Identity.generate()
             with Ledger.init(tmp_path / "p.ledger", patient, now=NOW) as ledger:
-                grant = grants.new_grant(
-                    patient, grantee=service.identity.public_id, scope=("medications", "reactions"),
-                    not_before=NOW, hours=30, now=NOW,
-                )  # fmt: skip
+                grant = her_grant(service, patient)
                 flag = actions.flagged_reaction(patient, "ibuprofen", reaction="rash", now=NOW)
                 ledger.append([flag, grant], patient=patient, now=NOW)
                 first = loads(make_slice(ledger.read(), grant.id, now=NOW), what="slice")
