@@ -1,6 +1,7 @@
 """A knowledge update, and the full re-check of every active admission it calls for.
 
-The service loads the knowledge files once, at start-up; an admission is re-checked when something of its
+The service loads the knowledge files at start-up, and again on ``reload`` (SIGHUP to a served process:
+``alertsvc.web.hangup``); an admission is re-checked when something of its
 own changes (an update, a schedule, an outcome, a tick). New knowledge (a rule added or withdrawn, a drug
 name that now resolves) may change what any admission's check finds, so ``use_knowledge`` swaps in the new
 knowledge, graph and normaliser, and says what the update touched (``what_changed``), and ``recheck_all``
@@ -18,9 +19,10 @@ drugs concerns only the patients who take both):
                   per transaction, published as each commits
 
 Only rules and classes are diffed: an update that changes anything else (names, products,
-brands, display names, sources) may change any check, and re-checks every admission. So does one on a
-cluster, where another process may have checked an admission since this one last did, and an admission
-this process has not checked since it started. A re-check finding an alert again word for word leaves it
+brands, display names, sources) may change any check, and re-checks every admission. What a check read
+is remembered by the process that made it; on a cluster, where another process may have checked an
+admission since, and for an admission this process has not checked, it is worked out from the slice and
+doses as they are now. A re-check finding an alert again word for word leaves it
 as it is (``alerts.reconcile``): an update re-signs and re-sends only the alerts it changes.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import anyio
@@ -35,16 +38,19 @@ import anyio
 from alertsvc import admissions as adm
 from alertsvc import lookups, reconciling, ticking
 from alertsvc.admissions import Admission
-from alertsvc.knowledge.graph import build_graph
+from alertsvc.knowledge.graph import InteractionGraph, build_graph
+from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import KnowledgeBase
 from alertsvc.knowledge.terminology import Normalizer
-from alertsvc.patient_data import Patient, clinical_inputs
+from alertsvc.patient_data import Patient, checked_nodes, clinical_inputs
 
 if TYPE_CHECKING:
     from alertsvc.service import Service
 
 
 SAME_OR_DIFFED = frozenset({"version", "built", "rules", "classes"})
+RELOAD = "knowledge-reload"
+"""The name ``reload`` holds in ``Service.locks``: one reload at a time."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,24 @@ class Rechecked:
     skipped: int = 0
 
 
-def use_knowledge(service: Service, knowledge: KnowledgeBase) -> Touched | None:
-    """Check with ``knowledge`` from now on (its graph built, its normaliser with the same RxNav look-ups);
-    what the update touched. Call ``recheck_all`` with it next: until then, stored alerts are those of
-    the previous knowledge."""
+@dataclass(frozen=True)
+class Reloaded:
+    """What ``reload`` did: the knowledge version in use now, the one before, and the re-check (None
+    when the files held the version already in use)."""
+
+    version: str
+    previous: str
+    rechecked: Rechecked | None = None
+
+
+def use_knowledge(
+    service: Service, knowledge: KnowledgeBase, graph: InteractionGraph | None = None
+) -> Touched | None:
+    """Check with ``knowledge`` from now on (its ``graph``, built here unless given; its normaliser with
+    the same RxNav look-ups); what the update touched. Call ``recheck_all`` with it next: until then,
+    stored alerts are those of the previous knowledge."""
     touched = what_changed(service.knowledge, knowledge)
-    graph = build_graph(knowledge)
+    graph = graph if graph is not None else build_graph(knowledge)
     normalizer = Normalizer(knowledge, online=service.lookups, previous=service.normalizer)
     service.knowledge, service.graph, service.normalizer = knowledge, graph, normalizer
     return touched
@@ -133,7 +151,7 @@ async def recheck_all(service: Service, touched: Touched | None = None) -> Reche
     last check may find something else now (``Touched.may_change``; all of them when None)."""
     now = service.clock()
     everyone = adm.active_admissions(service.db)
-    active = [a for a in everyone if _may_change(service, a.id, touched)]
+    active = await _may_change(service, everyone, touched, now)
     earlier = await service.patients_of([a.id for a in active], now)
     normalizer = service.normalizer
     same_reading = touched is not None and not touched.classes  # terms and allergen groups read alike
@@ -170,8 +188,32 @@ async def recheck_all(service: Service, touched: Touched | None = None) -> Reche
     return Rechecked(admissions=len(active), events=published, skipped=len(everyone) - len(active))
 
 
-def _may_change(service: Service, admission: str, touched: Touched | None) -> bool:
-    if touched is None or service.cluster is not None:
-        return True
-    nodes = service.checked_nodes.get(admission)
-    return nodes is None or touched.may_change(nodes)
+async def reload(service: Service) -> Reloaded:
+    """Read the knowledge files (``settings.data_dir``) again; when they hold another version, check with
+    it from now on and re-check what it may change. Loading and building its graph run in worker threads,
+    and the old knowledge serves until the swap; one reload at a time. Files that do not load (a file
+    changed by hand, one half written: ``KnowledgeBuildError``) leave the knowledge in use as it is."""
+    async with service.locks.hold(RELOAD):
+        previous = service.knowledge.version
+        knowledge = await anyio.to_thread.run_sync(load_knowledge, service.settings.data_dir)
+        if knowledge.version == previous:
+            return Reloaded(previous, previous)
+        graph = await anyio.to_thread.run_sync(build_graph, knowledge)
+        touched = use_knowledge(service, knowledge, graph)
+        return Reloaded(knowledge.version, previous, await recheck_all(service, touched))
+
+
+async def _may_change(
+    service: Service, admissions: list[Admission], touched: Touched | None, now: datetime
+) -> list[Admission]:
+    """The admissions whose check may find something else now (``Touched.may_change``; all of them when
+    None). What each one's last check read is remembered by the process that made it; one this process
+    did not check, and every one on a cluster (another process may have checked it since), is worked out
+    from what it holds now: her slice and her doses (every change to them was checked when it was made)."""
+    if touched is None:
+        return admissions
+    known = {} if service.cluster is not None else service.checked_nodes
+    unknown = [a.id for a in admissions if a.id not in known]
+    held = await service.patients_of(unknown, now)
+    nodes = {a: checked_nodes(held[a].inputs, adm.doses(service.db, admission=a)) for a in unknown}
+    return [a for a in admissions if touched.may_change(nodes[a.id] if a.id in nodes else known[a.id])]

@@ -13,9 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from alertsvc import knowledge_recheck, sealing
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
+from alertsvc.errors import KnowledgeBuildError
+from alertsvc.knowledge import kb
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.ledger import actions, grants
 from alertsvc.ledger.canonical import loads
@@ -196,6 +200,65 @@ def test_a_drug_name_the_new_knowledge_reads_is_checked(tmp_path: Path) -> None:
             done = await knowledge_recheck.recheck_all(service, touched)
             assert (done.admissions, done.skipped) == (1, 0)
             assert {status for status, _, _ in interaction_alerts(service).values()} == {"active"}
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_reload_reads_the_knowledge_files_again_and_keeps_what_is_in_use_when_they_do_not_load(
+    tmp_path: Path, settings: Settings
+) -> None:
+    data_dir = tmp_path / "data"
+    original = load_knowledge(Settings().data_dir)
+    kb.save(original, data_dir)
+    settings = dataclasses.replace(settings, wards="north", data_dir=data_dir)  # SQLite or PostgreSQL
+
+    async def scenario() -> None:
+        service = Service(settings, clock=lambda: NOW)
+        await service.start()
+        try:
+            (tmp_path / "p").mkdir()
+            body = slice_of(tmp_path / "p", ["simvastatin", "clarithromycin"], service.identity.public_id)
+            token = issue_staff_token(
+                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
+            )
+            await service.admit({"slice": body, "ward": "north", "bed": "1"}, service.staff(token))
+            (tmp_path / "alone").mkdir()  # on one of the two drugs only: no rule withdrawn concerns her
+            alone = slice_of(tmp_path / "alone", ["simvastatin"], service.identity.public_id)
+            await service.admit({"slice": alone, "ward": "north", "bed": "2"}, service.staff(token))
+            before = interaction_alerts(service)
+            assert {s for s, _, _ in before.values()} == {"active"}
+
+            same = await knowledge_recheck.reload(service)  # the files hold the knowledge in use
+            assert same == knowledge_recheck.Reloaded(original.version, original.version, None)
+
+            kb.save(  # the update: every interaction rule withdrawn
+                dataclasses.replace(
+                    original, rules=tuple(r for r in original.rules if r.kind != "interaction")
+                ),
+                data_dir,
+            )
+            done = await knowledge_recheck.reload(service)
+            assert done.previous == original.version and done.version != original.version
+            assert service.health()["knowledge"] == done.version == service.knowledge.version
+            assert done.rechecked is not None  # on PostgreSQL too (what her check read, worked out anew)
+            assert (done.rechecked.admissions, done.rechecked.skipped) == (1, 1)
+            assert {s for s, _, _ in interaction_alerts(service).values()} == {"withdrawn"}
+
+            rules = data_dir / "rules.jsonl"  # changed by hand: its hash no longer matches the manifest
+            rules.write_text(rules.read_text() + rules.read_text().splitlines()[0] + "\n")
+            with pytest.raises(KnowledgeBuildError, match=r"rules\.jsonl: content differs"):
+                await knowledge_recheck.reload(service)
+            assert service.knowledge.version == done.version  # still the knowledge that loaded
+
+            kb.save(original, data_dir)  # restored; two reloads at once: one swaps, the other finds it done
+            service.checked_nodes.clear()  # as after a restart: what each check read is worked out anew
+            both = await asyncio.gather(knowledge_recheck.reload(service), knowledge_recheck.reload(service))
+            assert [r.rechecked for r in both] == [knowledge_recheck.Rechecked(1, 1, 1), None]
+            assert {r.version for r in both} == {original.version} == {service.knowledge.version}
+            revived = interaction_alerts(service)
+            assert set(revived) == set(before) and {s for s, _, _ in revived.values()} == {"active"}
         finally:
             await service.stop()
 

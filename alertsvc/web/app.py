@@ -8,7 +8,7 @@ Refused requests to the routes that serve patient data are audited (``refusals``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +19,7 @@ from alertsvc.clock import Clock, utc_now
 from alertsvc.config import Settings
 from alertsvc.service import Service
 from alertsvc.web import cds_hooks, openapi, routes, static, stream
+from alertsvc.web.hangup import reloads_on_hangup
 from alertsvc.web.refusals import RefusalAudit
 
 STATUS: list[tuple[type[errors.AlertsvcError], int]] = [
@@ -44,8 +45,15 @@ PUBLIC = frozenset({routes.jwks, routes.health, cds_hooks.discovery})
 """Endpoints that serve no patient data: their refusals are not audited."""
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service | None = None) -> Starlette:
-    """The web application over one ``Service`` (built from ``settings`` unless one is given)."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    service: Service | None = None,
+    reload_on_hangup: bool = False,
+) -> Starlette:
+    """The web application over one ``Service`` (built from ``settings`` unless one is given); with
+    ``reload_on_hangup`` (the serving process's main thread), SIGHUP reloads its knowledge (``hangup``)."""
     the_service = service if service is not None else Service(settings, clock=clock)
     app_routes: list[Route | Mount] = [
         *routes.ROUTES,
@@ -61,7 +69,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, service: Service |
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await the_service.start()
         try:
-            yield {"service": the_service}
+            async with reloads_on_hangup(the_service) if reload_on_hangup else nullcontext():
+                yield {"service": the_service}
         finally:
             refusals.flush()
             await the_service.stop()

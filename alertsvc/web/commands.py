@@ -8,6 +8,7 @@ PostgreSQL database): it holds an exclusive lock (``flock``) on ``<database>.loc
 life of its process, so a second one on the same file is refused at once, naming the process that holds
 it; the operating system drops the lock however the process ends (``kill -9`` too), so a restart works.
 Two processes on one database would each run the purges and timers and fan out only their own events.
+A served process reads its knowledge files again on SIGHUP (``alertsvc.web.hangup``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import gc
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -105,13 +107,24 @@ def serve(**options: Any) -> None:
     settings = settings_from(options)
     # SQLite: one process per file. PostgreSQL: several processes may share the database.
     lock = None if settings.database_url else lock_database(settings.db_path)  # held until this process ends
-    app = create_app(settings, clock=clock_of(settings))
+    app = create_app(settings, clock=clock_of(settings), reload_on_hangup=True)
+    log_to_stderr()
     tune_gc_for_serving()
     where = without_password(settings.database_url) if settings.database_url else settings.db_path
     click.echo(f"alertsvc listening on http://{settings.host}:{settings.port}/ (database {where})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     if lock is not None:
         lock.close()
+
+
+def log_to_stderr() -> None:
+    """The service's own log (admissions ended, the timer lease, knowledge reloads) on stderr beside
+    uvicorn's, from INFO up."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger = logging.getLogger("alertsvc")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def without_password(url: str) -> str:
