@@ -20,6 +20,10 @@ Any HTTP load balancer may send any request to any process; what they share is t
   admission), which drop what they keep of it: the verified slice and its data key (a purged
   admission's key then goes from every process). When the listener reconnects, notices may have been
   lost: every cached slice is dropped.
+- **Knowledge.** A process that reloaded its knowledge files (SIGHUP) tells the others the version it
+  now checks with; each that checks with another reads its own files again and re-checks (those already
+  brought in line write nothing), so one signal updates the cluster and processes on old knowledge take
+  back little, for little time. A process whose files hold another version says so in its log.
 
 The lease is not a fence: during a takeover two processes may fire for a moment. What they write is
 deduplicated by the database (alerts by their unique ``dedupe`` key; writers serialised by the store's
@@ -34,6 +38,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from alertsvc import knowledge_recheck
 from alertsvc.alerts import store as alert_store
 from alertsvc.store.fanout import Fanout, Heard, Notice
 from alertsvc.store.lease import LeaseThread
@@ -114,9 +119,12 @@ class Cluster:
             if read_all:
                 return
 
-    def tell(self, *, admission: str | None = None, timers: bool = False) -> None:
-        """Tell the other processes that ``admission``'s data changed and/or that timers may have."""
-        self.service.db.announce(Notice(self.id, admission, timers).payload())
+    def tell(
+        self, *, admission: str | None = None, timers: bool = False, knowledge: str | None = None
+    ) -> None:
+        """Tell the other processes that ``admission``'s data changed, that timers may have, and/or that
+        this process now checks with ``knowledge``."""
+        self.service.db.announce(Notice(self.id, admission, timers, knowledge).payload())
 
     async def _heard(self, heard: Heard | None) -> None:
         if self.fanout.connections != self._listening:  # (re)connected: notices may have been lost
@@ -129,6 +137,9 @@ class Cluster:
                     self.service.keyring.forget(heard.admission)
                 if heard.timers:
                     self._replan_soon()
+                if heard.knowledge is not None and heard.knowledge != self.service.knowledge.version:
+                    reload = knowledge_recheck.reload_logged(self.service, heard=heard.knowledge)
+                    self._spawn(reload, "knowledge reload")
             return
         self.catch_up()
 

@@ -29,6 +29,7 @@ as it is (``alerts.reconcile``): an update re-signs and re-sends only the alerts
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ import anyio
 from alertsvc import admissions as adm
 from alertsvc import lookups, reconciling, ticking
 from alertsvc.admissions import Admission
+from alertsvc.errors import KnowledgeError
 from alertsvc.knowledge.graph import InteractionGraph, build_graph
 from alertsvc.knowledge.kb import load as load_knowledge
 from alertsvc.knowledge.model import KnowledgeBase
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 
 
 SAME_OR_DIFFED = frozenset({"version", "built", "rules", "classes"})
+log = logging.getLogger("alertsvc.knowledge")
+
 RELOAD = "knowledge-reload"
 """The name ``reload`` holds in ``Service.locks``: one reload at a time."""
 
@@ -188,11 +192,14 @@ async def recheck_all(service: Service, touched: Touched | None = None) -> Reche
     return Rechecked(admissions=len(active), events=published, skipped=len(everyone) - len(active))
 
 
-async def reload(service: Service) -> Reloaded:
+async def reload(service: Service, *, heard: str | None = None) -> Reloaded:
     """Read the knowledge files (``settings.data_dir``) again; when they hold another version, check with
     it from now on and re-check what it may change. Loading and building its graph run in worker threads,
     and the old knowledge serves until the swap; one reload at a time. Files that do not load (a file
-    changed by hand, one half written: ``KnowledgeBuildError``) leave the knowledge in use as it is."""
+    changed by hand, one half written: ``KnowledgeBuildError``) leave the knowledge in use as it is.
+
+    On a cluster, the other processes are told the new version (unless it is the one ``heard`` from
+    them), and read their own files again (``alertsvc.cluster``)."""
     async with service.locks.hold(RELOAD):
         previous = service.knowledge.version
         knowledge = await anyio.to_thread.run_sync(load_knowledge, service.settings.data_dir)
@@ -200,7 +207,37 @@ async def reload(service: Service) -> Reloaded:
             return Reloaded(previous, previous)
         graph = await anyio.to_thread.run_sync(build_graph, knowledge)
         touched = use_knowledge(service, knowledge, graph)
+        if service.cluster is not None and knowledge.version != heard:
+            service.cluster.tell(knowledge=knowledge.version)
         return Reloaded(knowledge.version, previous, await recheck_all(service, touched))
+
+
+async def reload_logged(service: Service, *, heard: str | None = None) -> None:
+    """``reload``, its outcome logged: a reload that fails leaves the service serving (a SIGHUP, another
+    process's notice that it checks with the version ``heard``)."""
+    log.info("reading the knowledge files in %s again", service.settings.data_dir)
+    try:
+        done = await reload(service, heard=heard)
+    except (KnowledgeError, OSError) as exc:
+        log.error("knowledge not reloaded (%s still in use): %s", service.knowledge.version, exc)
+        return
+    except Exception:  # the knowledge may be swapped already: the next sweep re-checks every admission
+        log.exception("knowledge reload failed (%s now in use)", service.knowledge.version)
+        return
+    if heard is not None and done.version != heard:
+        log.error("another process checks with knowledge %s; these files hold %s", heard, done.version)
+    if done.rechecked is None:
+        log.info("knowledge unchanged: %s", done.version)
+        return
+    log.info(
+        "knowledge %s replaces %s: %d admissions re-checked (%d left alone: nothing they take changed), "
+        "%d alert events",
+        done.version,
+        done.previous,
+        done.rechecked.admissions,
+        done.rechecked.skipped,
+        done.rechecked.events,
+    )
 
 
 async def _may_change(

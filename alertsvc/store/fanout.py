@@ -66,14 +66,17 @@ class Wake:
 class Notice:
     """One process's word to the others of its cluster, sent after a commit: ``admission``'s data changed
     (drop what is cached of it: its verified slice, its data key), and/or the timers wanted may have
-    changed (the lease holder plans them again)."""
+    changed (the lease holder plans them again), and/or it now checks with ``knowledge`` (the others
+    read their knowledge files again)."""
 
     sender: str
     admission: str | None = None
     timers: bool = False
+    knowledge: str | None = None
 
     def payload(self) -> str:
-        return json.dumps({"notice": self.sender, "admission": self.admission, "timers": self.timers})
+        fields = {"notice": self.sender, "admission": self.admission, "timers": self.timers}
+        return json.dumps(fields | ({"knowledge": self.knowledge} if self.knowledge else {}))
 
 
 Heard = Wake | Notice
@@ -190,9 +193,12 @@ def parse_wake(payload: str) -> Heard | None:
     if not isinstance(fields, dict):
         return None
     if isinstance(fields.get("notice"), str):
-        admission = fields.get("admission")
+        admission, knowledge = fields.get("admission"), fields.get("knowledge")
         return Notice(
-            fields["notice"], admission if isinstance(admission, str) else None, fields.get("timers") is True
+            fields["notice"],
+            admission if isinstance(admission, str) else None,
+            fields.get("timers") is True,
+            knowledge if isinstance(knowledge, str) else None,
         )
     ward, seq = fields.get("ward"), fields.get("seq")
     if not isinstance(ward, str) or not isinstance(seq, int):

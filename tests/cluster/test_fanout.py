@@ -18,6 +18,7 @@ from alertsvc.alerts.hub import Event, Hub
 from alertsvc.errors import ConfigError
 from alertsvc.store.fanout import (
     Fanout,
+    Notice,
     OutboxEvent,
     OutboxFollower,
     Wake,
@@ -256,3 +257,17 @@ def test_a_failed_read_counts_as_a_drop_and_is_retried_after_reconnecting(
 
     assert asyncio.run(main()) == 2
     assert [(event.ward, event.data) for event in published] == [("4B", "d0")]
+
+
+def test_a_notice_reads_back_as_it_was_sent() -> None:
+    for notice in (
+        Notice("p1"),
+        Notice("p1", "adm-1", timers=True),
+        Notice("p1", knowledge="kb-2026-12-06-x"),
+    ):
+        assert parse_wake(notice.payload()) == notice
+    assert parse_wake('{"notice": "p1", "knowledge": 5, "admission": []}') == Notice(
+        "p1"
+    )  # not what it names
+    assert parse_wake('{"ward": "north", "seq": 7}') == Wake("north", 7)
+    assert parse_wake("not json") is None

@@ -8,7 +8,9 @@ key (beside the service key) and the database URL, as a hospital's processes beh
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import signal
 import threading
 import time
 from collections import Counter
@@ -23,6 +25,8 @@ import psycopg
 import pytest
 
 from alertsvc.access import Role, issue_staff_token
+from alertsvc.config import Settings
+from alertsvc.knowledge import kb
 from alertsvc.ledger.identity import Identity
 from tests.postgres import drop_schema, fresh_schema, schema_url, server_url
 from tests.web.processes import Site, killed, patient_slice
@@ -237,3 +241,28 @@ def test_kill_9_of_the_timer_holder_the_other_fires_each_due_dose_once_and_strea
     assert raised == Counter(dict.fromkeys(doses, 1))
     assert took_over < 10
     print(f"timer lease taken over {took_over:.2f} s after kill -9")
+
+
+def test_a_knowledge_reload_signalled_to_one_process_reaches_the_others(
+    tmp_path: Path, database: tuple[str, str]
+) -> None:
+    url, _ = database
+    identity = Identity.generate()
+    identity.save(tmp_path / "service.key")
+    data_dir = tmp_path / "data"  # the knowledge files every process reads
+    original = kb.load(Settings().data_dir)
+    kb.save(original, data_dir)
+    a, b = (site(tmp_path, name, url, tmp_path / "service.key") for name in "ab")
+    with (
+        a.serving(ALERTSVC_DATA_DIR=str(data_dir)) as on_a,
+        b.serving(ALERTSVC_DATA_DIR=str(data_dir)) as on_b,
+    ):
+        assert [health(s)["knowledge"] for s in (a, b)] == [original.version] * 2
+        kb.save(dataclasses.replace(original, rules=original.rules[1:]), data_dir)
+        new = kb.load(data_dir).version
+        on_a.send_signal(signal.SIGHUP)  # A alone is signalled
+        deadline = time.monotonic() + 60
+        while [health(s)["knowledge"] for s in (a, b)] != [new] * 2:
+            assert on_a.poll() is None and on_b.poll() is None
+            assert time.monotonic() < deadline, [health(s)["knowledge"] for s in (a, b)]
+            time.sleep(0.2)
