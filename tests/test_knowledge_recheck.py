@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from alertsvc import knowledge_recheck, sealing
+from alertsvc import knowledge_recheck, schedule_desk, sealing
 from alertsvc.access import issue_staff_token
 from alertsvc.config import Settings
 from alertsvc.errors import KnowledgeBuildError
@@ -227,8 +227,24 @@ def test_a_reload_reads_the_knowledge_files_again_and_keeps_what_is_in_use_when_
             (tmp_path / "alone").mkdir()  # on one of the two drugs only: no rule withdrawn concerns her
             alone = slice_of(tmp_path / "alone", ["simvastatin"], service.identity.public_id)
             await service.admit({"slice": alone, "ward": "north", "bed": "2"}, service.staff(token))
+            (tmp_path / "scheduled").mkdir()  # simvastatin in her slice, clarithromycin on the ward's MAR
+            scheduled = slice_of(tmp_path / "scheduled", ["simvastatin"], service.identity.public_id)
+            third = await service.admit(
+                {"slice": scheduled, "ward": "north", "bed": "3"}, service.staff(token)
+            )
+            nurse = issue_staff_token(
+                service.identity, ward="north", name="n", role="nurse", now=NOW, hours=1
+            )
+            dose = {
+                "admission": third["admission"],
+                "drug": "clarithromycin",
+                "due": (NOW + timedelta(hours=2)).isoformat(),
+            }
+            await schedule_desk.add_schedule(
+                service, "north", {"administrations": [dose]}, service.staff(nurse)
+            )
             before = interaction_alerts(service)
-            assert {s for s, _, _ in before.values()} == {"active"}
+            assert len(before) == 2 and {s for s, _, _ in before.values()} == {"active"}
 
             same = await knowledge_recheck.reload(service)  # the files hold the knowledge in use
             assert same == knowledge_recheck.Reloaded(original.version, original.version, None)
@@ -243,7 +259,7 @@ def test_a_reload_reads_the_knowledge_files_again_and_keeps_what_is_in_use_when_
             assert done.previous == original.version and done.version != original.version
             assert service.health()["knowledge"] == done.version == service.knowledge.version
             assert done.rechecked is not None  # on PostgreSQL too (what her check read, worked out anew)
-            assert (done.rechecked.admissions, done.rechecked.skipped) == (1, 1)
+            assert (done.rechecked.admissions, done.rechecked.skipped) == (2, 1)
             assert {s for s, _, _ in interaction_alerts(service).values()} == {"withdrawn"}
 
             rules = data_dir / "rules.jsonl"  # changed by hand: its hash no longer matches the manifest
@@ -255,7 +271,7 @@ def test_a_reload_reads_the_knowledge_files_again_and_keeps_what_is_in_use_when_
             kb.save(original, data_dir)  # restored; two reloads at once: one swaps, the other finds it done
             service.checked_nodes.clear()  # as after a restart: what each check read is worked out anew
             both = await asyncio.gather(knowledge_recheck.reload(service), knowledge_recheck.reload(service))
-            assert [r.rechecked for r in both] == [knowledge_recheck.Rechecked(1, 1, 1), None]
+            assert [r.rechecked for r in both] == [knowledge_recheck.Rechecked(2, 2, 1), None]
             assert {r.version for r in both} == {original.version} == {service.knowledge.version}
             revived = interaction_alerts(service)
             assert set(revived) == set(before) and {s for s, _, _ in revived.values()} == {"active"}
