@@ -49,6 +49,16 @@ def slice_of(folder: Path, drugs: list[str], service_id: str) -> dict[str, Any]:
     return body
 
 
+async def admit(service: Service, folder: Path, drugs: list[str], ward: str, bed: str) -> str:
+    """A patient on ``drugs`` (her ledger in ``folder``, made here) admitted by the ward's desk; the
+    admission's id."""
+    folder.mkdir()
+    body = slice_of(folder, drugs, service.identity.public_id)
+    desk = issue_staff_token(service.identity, ward=ward, name="a", role="admission", now=NOW, hours=1)
+    admitted = await service.admit({"slice": body, "ward": ward, "bed": bed}, service.staff(desk))
+    return str(admitted["admission"])
+
+
 def interaction_alerts(service: Service) -> dict[str, tuple[str, int, str]]:
     """Interaction alerts by id: (status, version, rule)."""
     rows = service.db.execute("SELECT id, status, version, admission, body FROM alerts").fetchall()
@@ -68,20 +78,9 @@ def test_rules_withdrawn_then_restored_withdraw_then_revive_their_alerts(tmp_pat
         await service.start()
         try:
             for n, ward in enumerate(WARDS):
-                (tmp_path / ward).mkdir()
-                body = slice_of(
-                    tmp_path / ward, ["simvastatin", "clarithromycin"], service.identity.public_id
-                )
-                token = issue_staff_token(
-                    service.identity, ward=ward, name="a", role="admission", now=NOW, hours=1
-                )
-                await service.admit({"slice": body, "ward": ward, "bed": str(n)}, service.staff(token))
-            (tmp_path / "alone").mkdir()  # a third patient, on one of the two drugs only
-            alone = slice_of(tmp_path / "alone", ["simvastatin"], service.identity.public_id)
-            token = issue_staff_token(
-                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
-            )
-            await service.admit({"slice": alone, "ward": "north", "bed": "9"}, service.staff(token))
+                await admit(service, tmp_path / ward, ["simvastatin", "clarithromycin"], ward, str(n))
+            # a third patient, on one of the two drugs only
+            await admit(service, tmp_path / "alone", ["simvastatin"], "north", "9")
             before = interaction_alerts(service)
             assert len(before) == 2 and {s for s, _, _ in before.values()} == {"active"}
             original = service.knowledge
@@ -181,12 +180,7 @@ def test_a_drug_name_the_new_knowledge_reads_is_checked(tmp_path: Path) -> None:
         service = Service(settings, clock=lambda: NOW)
         await service.start()
         try:
-            (tmp_path / "p").mkdir()
-            body = slice_of(tmp_path / "p", ["simvastatin", "zqklaricidzq"], service.identity.public_id)
-            token = issue_staff_token(
-                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
-            )
-            await service.admit({"slice": body, "ward": "north", "bed": "1"}, service.staff(token))
+            await admit(service, tmp_path / "p", ["simvastatin", "zqklaricidzq"], "north", "1")
             assert interaction_alerts(service) == {}  # the second drug is unchecked: it did not resolve
 
             original = service.knowledge
@@ -218,25 +212,16 @@ def test_a_reload_reads_the_knowledge_files_again_and_keeps_what_is_in_use_when_
         service = Service(settings, clock=lambda: NOW)
         await service.start()
         try:
-            (tmp_path / "p").mkdir()
-            body = slice_of(tmp_path / "p", ["simvastatin", "clarithromycin"], service.identity.public_id)
-            token = issue_staff_token(
-                service.identity, ward="north", name="a", role="admission", now=NOW, hours=1
-            )
-            await service.admit({"slice": body, "ward": "north", "bed": "1"}, service.staff(token))
-            (tmp_path / "alone").mkdir()  # on one of the two drugs only: no rule withdrawn concerns her
-            alone = slice_of(tmp_path / "alone", ["simvastatin"], service.identity.public_id)
-            await service.admit({"slice": alone, "ward": "north", "bed": "2"}, service.staff(token))
-            (tmp_path / "scheduled").mkdir()  # simvastatin in her slice, clarithromycin on the ward's MAR
-            scheduled = slice_of(tmp_path / "scheduled", ["simvastatin"], service.identity.public_id)
-            third = await service.admit(
-                {"slice": scheduled, "ward": "north", "bed": "3"}, service.staff(token)
-            )
+            await admit(service, tmp_path / "p", ["simvastatin", "clarithromycin"], "north", "1")
+            # on one of the two drugs only: no rule withdrawn concerns her
+            await admit(service, tmp_path / "alone", ["simvastatin"], "north", "2")
+            # simvastatin in her slice, clarithromycin on the ward's MAR
+            third = await admit(service, tmp_path / "scheduled", ["simvastatin"], "north", "3")
             nurse = issue_staff_token(
                 service.identity, ward="north", name="n", role="nurse", now=NOW, hours=1
             )
             dose = {
-                "admission": third["admission"],
+                "admission": third,
                 "drug": "clarithromycin",
                 "due": (NOW + timedelta(hours=2)).isoformat(),
             }

@@ -53,6 +53,14 @@ def site(tmp_path: Path, name: str, url: str, key: Path) -> Site:
     return Site(made.directory, made.env | {"ALERTSVC_DATABASE_URL": url}, made.url)
 
 
+def hospital(tmp_path: Path, url: str, names: str) -> tuple[Identity, list[Site]]:
+    """The hospital's service key, saved in ``tmp_path``, and one process's Site per letter of ``names``,
+    each holding that key and sharing the database at ``url``."""
+    identity = Identity.generate()
+    identity.save(tmp_path / "service.key")
+    return identity, [site(tmp_path, name, url, tmp_path / "service.key") for name in names]
+
+
 def token(identity: Identity, role: Role = "nurse") -> str:
     return issue_staff_token(identity, ward=WARD, name=f"{role}-1", role=role, now=datetime.now(UTC), hours=2)
 
@@ -172,9 +180,7 @@ def test_events_written_on_one_process_reach_streams_on_the_others_in_order_once
     tmp_path: Path, database: tuple[str, str]
 ) -> None:
     url, schema = database
-    identity = Identity.generate()
-    identity.save(tmp_path / "service.key")
-    a, b, c = (site(tmp_path, name, url, tmp_path / "service.key") for name in "abc")
+    identity, (a, b, c) = hospital(tmp_path, url, "abc")
     with ExitStack() as running:
         for process_site in (a, b, c):
             running.enter_context(process_site.serving())
@@ -197,12 +203,7 @@ def test_kill_9_of_the_timer_holder_the_other_fires_each_due_dose_once_and_strea
     tmp_path: Path, database: tuple[str, str]
 ) -> None:
     url, schema = database
-    identity = Identity.generate()
-    identity.save(tmp_path / "service.key")
-    a, b = (
-        site(tmp_path, "a", url, tmp_path / "service.key"),
-        site(tmp_path, "b", url, tmp_path / "service.key"),
-    )
+    identity, (a, b) = hospital(tmp_path, url, "ab")
     with a.serving(**GRACE_ZERO) as first, b.serving(**GRACE_ZERO):
         assert health(a)["cluster"]["timers"] and not health(b)["cluster"]["timers"]
         dashboard = Stream(a.url, token(identity))
@@ -247,12 +248,10 @@ def test_a_knowledge_reload_signalled_to_one_process_reaches_the_others(
     tmp_path: Path, database: tuple[str, str]
 ) -> None:
     url, _ = database
-    identity = Identity.generate()
-    identity.save(tmp_path / "service.key")
+    _, (a, b) = hospital(tmp_path, url, "ab")
     data_dir = tmp_path / "data"  # the knowledge files every process reads
     original = kb.load(Settings().data_dir)
     kb.save(original, data_dir)
-    a, b = (site(tmp_path, name, url, tmp_path / "service.key") for name in "ab")
     with (
         a.serving(ALERTSVC_DATA_DIR=str(data_dir)) as on_a,
         b.serving(ALERTSVC_DATA_DIR=str(data_dir)) as on_b,
